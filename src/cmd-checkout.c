@@ -1,0 +1,418 @@
+/*
+ * cmd-checkout.c - `rp checkout [LOCK] [--rev REV] [--rebuild]`.
+ *
+ * Makes every cached output a lock names, and every source dep it saved,
+ * match that lock, from the store. All objects are looked up before anything
+ * is touched: when one is missing, the workspace is left as it was and the
+ * missing objects are listed with the stages that made them. Each path is
+ * replaced atomically (built beside it, then renamed).
+ *
+ * --rebuild: a stage whose outputs are in no store is re-run in a scratch
+ * copy of the workspace (.rp/tmp/rebuild-*), with its deps restored there from
+ * the store (rebuilding upstream stages first when needed); its outputs must
+ * hash to what the lock says, else the stage is named as nondeterministic.
+ * The user's own sources are never overwritten by a rebuild.
+ */
+#include "cmd.h"
+#include "error.h"
+#include "exec.h"
+#include "fs.h"
+#include "git.h"
+#include "project.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char checkout_usage[] =
+	"usage: rp checkout [LOCK] [--rev GITREV] [--rebuild]\n"
+	"\n"
+	"Makes the workspace's outputs (and the source data the lock saved) match\n"
+	"LOCK (default rp.lock), taking their bytes from the store.\n"
+	"\n"
+	"  --rev GITREV   use the rp.lock of that git revision\n"
+	"  --rebuild      re-run stages whose outputs are in no store, in a scratch\n"
+	"                 copy of the workspace, and check they give the same bytes\n";
+
+struct item {
+	const char *path;
+	const struct objinfo *oi;
+	const char *stage;
+	int is_out;
+	int needed;      /* the workspace differs */
+};
+
+struct checkout {
+	struct project pr;
+	struct lock *lock;
+	const char *rev;
+	struct item *items;
+	size_t n, alloc;
+	unsigned char *rebuilt;  /* per lock stage: 1 done, 2 in progress */
+};
+
+/* The lock stage whose cached out is `path` or contains it, or -1. */
+static long producer(const struct lock *l, const char *path, const struct lock_item **out)
+{
+	size_t plen = strlen(path);
+
+	for (size_t i = 0; i < l->n; i++)
+		for (size_t k = 0; k < l->stages[i]->nouts; k++) {
+			const char *o = l->stages[i]->outs[k].path;
+			size_t olen = strlen(o);
+
+			if (!strcmp(o, path) || (plen > olen && !strncmp(path, o, olen) && path[olen] == '/')) {
+				if (out)
+					*out = &l->stages[i]->outs[k];
+				return (long)i;
+			}
+		}
+	return -1;
+}
+
+static void add_item(struct checkout *c, const char *path, const struct objinfo *oi,
+		     const char *stage, int is_out)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (!strcmp(c->items[i].path, path))
+			return;
+	ALLOC_GROW(c->items, c->n + 1, c->alloc);
+	c->items[c->n++] = (struct item){ path, oi, stage, is_out, 0 };
+}
+
+static void short_hash(const char *h, char out[13])
+{
+	memcpy(out, h, 12);
+	out[12] = '\0';
+}
+
+/* Runs `cp -a --reflink=auto` of every top-level entry but .rp and .git into dir. */
+static int copy_workspace(const char *dir)
+{
+	DIR *d = opendir(".");
+	struct dirent *e;
+	int ret = 0;
+
+	if (!d)
+		return rp_error_errno("cannot list the workspace");
+	while (ret == 0 && (e = readdir(d))) {
+		pid_t pid;
+		int status;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    !strcmp(e->d_name, ".rp") || !strcmp(e->d_name, ".git"))
+			continue;
+		pid = fork();
+		if (pid == 0) {
+			execlp("cp", "cp", "-a", "--reflink=auto", "--", e->d_name, dir, (char *)NULL);
+			_exit(127);
+		}
+		if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			ret = rp_error("cannot copy '%s' into the scratch workspace '%s'", e->d_name, dir);
+	}
+	closedir(d);
+	return ret;
+}
+
+static int rebuild_stage(struct checkout *c, size_t si);
+
+/* Puts dep `di` of lock stage `ls` into the scratch dir. */
+static int place_dep(struct checkout *c, const struct lock_stage *ls, size_t di, const char *scratch)
+{
+	struct store *s = c->pr.ws.store;
+	const struct lock_item *dep = &ls->deps[di];
+	char *dst = xasprintf("%s/%s", scratch, dep->path);
+	struct rp_err err = { 0 };
+	int ret = 0;
+
+	if (!store_has(s, &dep->oi)) {
+		const struct lock_item *out;
+		long p = producer(c->lock, dep->path, &out);
+
+		if (p >= 0 && !strcmp(out->path, dep->path) &&
+		    !strcmp(out->oi.hash, dep->oi.hash)) {
+			if (rebuild_stage(c, (size_t)p) < 0) {
+				free(dst);
+				return -1;
+			}
+		}
+	}
+	if (store_has(s, &dep->oi)) {
+		if (fs_mkdir_parent(dst) < 0 || store_checkout(s, &dep->oi, dst, &err) < 0)
+			ret = err.kind ? rp_err_report(&err) : -1;
+	} else {
+		struct objinfo now;
+
+		/* the scratch copy already holds the workspace's version: fine if it is the same */
+		if (store_hash_path(s, dst, &now, &err) < 0 || strcmp(now.hash, dep->oi.hash))
+			ret = rp_error("cannot rebuild stage '%s': its dependency '%s' (%.12s) is in no "
+				       "store and the workspace holds other bytes", ls->name, dep->path,
+				       dep->oi.hash);
+	}
+	free(dst);
+	return ret;
+}
+
+/* Restores the params files of --rev into the scratch dir and checks the values. */
+static int place_params(struct checkout *c, const struct lock_stage *ls, const char *scratch)
+{
+	for (size_t i = 0; i < ls->nparams; i++) {
+		const struct lock_param *lp = &ls->params[i];
+		char *dst = xasprintf("%s/%s", scratch, lp->file);
+		struct rp_err err = { 0 };
+		struct doc *d;
+		const struct node *v;
+		struct buf b = BUF_INIT;
+		int ok;
+
+		if (c->rev) {
+			if (git_show(c->rev, lp->file, &b, &err) == 0)
+				fs_write_atomic(dst, b.s, b.len);
+			buf_reset(&b);
+		}
+		d = doc_load_file(dst, &err);
+		v = d && d->root ? (*lp->key ? node_lookup(d->root, lp->key) : d->root) : NULL;
+		if (v)
+			node_canonical(v, &b);
+		ok = v && !strcmp(b.s, lp->value);
+		doc_free(d);
+		buf_release(&b);
+		free(dst);
+		if (!ok)
+			return rp_error("cannot rebuild stage '%s': parameter '%s' in '%s' is not what "
+					"the lock recorded (%s); use --rev with the revision of that lock",
+					ls->name, *lp->key ? lp->key : "(whole file)", lp->file, lp->value);
+	}
+	return 0;
+}
+
+static int rebuild_stage(struct checkout *c, size_t si)
+{
+	const struct lock_stage *ls = c->lock->stages[si];
+	struct store *s = c->pr.ws.store;
+	char scratch[] = ".rp/tmp/rebuild-XXXXXX";
+	struct exec ex;
+	char *prefix = NULL;
+	long id;
+	int code, ret = -1;
+
+	if (c->rebuilt[si] == 1)
+		return 0;
+	if (c->rebuilt[si] == 2)
+		return rp_error("cannot rebuild stage '%s': it depends on itself", ls->name);
+	c->rebuilt[si] = 2;
+	if (fs_mkdir_p(".rp/tmp", 0755) < 0)
+		return -1;
+	if (!mkdtemp(scratch))
+		return rp_error_errno("cannot create a scratch directory under '.rp/tmp'");
+	fs_temp_register(scratch);
+	if (!rp_opts.quiet)
+		printf("Rebuilding stage '%s' in '%s'\n", ls->name, scratch);
+	if (copy_workspace(scratch) < 0)
+		goto out;
+	for (size_t i = 0; i < ls->ndeps; i++)
+		if (place_dep(c, ls, i, scratch) < 0)
+			goto out;
+	if (place_params(c, ls, scratch) < 0)
+		goto out;
+	for (size_t i = 0; i < ls->nouts; i++) {
+		char *p = xasprintf("%s/%s", scratch, ls->outs[i].path);
+		int r = fs_remove_tree(p) < 0 || fs_mkdir_parent(p) < 0;
+
+		free(p);
+		if (r)
+			goto out;
+	}
+	prefix = xasprintf("rebuild %s", ls->name);
+	char *wdir = xasprintf("%s/%s", scratch, ls->wdir);
+	exec_init(&ex, stdout);
+	if (exec_start(&ex, 0, prefix, ls->cmds, ls->ncmds, wdir) < 0) {
+		exec_release(&ex);
+		free(wdir);
+		goto out;
+	}
+	exec_wait(&ex, &id, &code);
+	exec_release(&ex);
+	free(wdir);
+	if (code) {
+		rp_error("rebuilding stage '%s' failed: its command exited with status %d", ls->name, code);
+		goto out;
+	}
+	for (size_t i = 0; i < ls->nouts; i++) {
+		char *p = xasprintf("%s/%s", scratch, ls->outs[i].path);
+		struct objinfo oi;
+		struct rp_err err = { 0 };
+		int r;
+
+		r = store_hash_path(s, p, &oi, &err);
+		if (r < 0) {
+			rp_error("rebuilding stage '%s' did not create '%s'", ls->name, ls->outs[i].path);
+		} else if (strcmp(oi.hash, ls->outs[i].oi.hash)) {
+			r = rp_error("stage '%s' is nondeterministic: rebuilding '%s' gave %.12s, "
+				     "the lock says %.12s", ls->name, ls->outs[i].path, oi.hash,
+				     ls->outs[i].oi.hash);
+		} else if (store_save(s, p, &oi, 0, &err) < 0) {
+			r = rp_err_report(&err);
+		}
+		free(p);
+		if (r < 0)
+			goto out;
+	}
+	c->rebuilt[si] = 1;
+	ret = 0;
+out:
+	free(prefix);
+	fs_remove_tree(scratch);
+	fs_temp_forget(scratch);
+	return ret;
+}
+
+static struct lock *load_target(const char *file, const char *rev)
+{
+	struct rp_err err = { 0 };
+	struct lock *l;
+
+	if (rev) {
+		struct buf b = BUF_INIT;
+		char *name = xasprintf("%s:%s", rev, file);
+		int r = git_show(rev, file, &b, &err);
+
+		if (r == 1)
+			rp_error_input("revision '%s' has no '%s'", rev, file);
+		else if (r < 0)
+			rp_err_report(&err);
+		l = r == 0 ? lock_parse(name, b.s, b.len, &err) : NULL;
+		if (r == 0 && !l)
+			rp_err_report(&err);
+		free(name);
+		buf_release(&b);
+		return l;
+	}
+	if (access(file, F_OK) < 0) {
+		rp_error_input("no lock file '%s'", file);
+		return NULL;
+	}
+	l = lock_load(file, NULL, &err);
+	if (!l)
+		rp_err_report(&err);
+	return l;
+}
+
+int cmd_checkout(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "rev", required_argument, NULL, 'r' },
+		{ "rebuild", no_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct checkout c;
+	const char *file = WS_LOCK_FILE;
+	int ch, rebuild = 0, ret = RP_EXIT_OK;
+	size_t nmissing = 0, nchanged = 0;
+
+	memset(&c, 0, sizeof(c));
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'r': c.rev = optarg; break;
+		case 'b': rebuild = 1; break;
+		case 'h': return cmd_usage(checkout_usage, 0);
+		default: return cmd_usage(checkout_usage, 1);
+		}
+	}
+	if (argc - optind > 1)
+		return cmd_usage(checkout_usage, 1);
+	if (optind < argc)
+		file = argv[optind];
+	if (project_open(&c.pr, rp_opts.pipeline_file, PROJECT_LOCK | PROJECT_NO_PIPELINE) < 0)
+		return rp_error_exit_code();
+	c.lock = load_target(file, c.rev);
+	if (!c.lock) {
+		ret = rp_error_exit_code();
+		goto out;
+	}
+	c.rebuilt = xcalloc(c.lock->n + 1, 1);
+	for (size_t i = 0; i < c.lock->n; i++) {
+		const struct lock_stage *ls = c.lock->stages[i];
+
+		for (size_t k = 0; k < ls->nouts; k++)
+			if (ls->outs[k].cache)
+				add_item(&c, ls->outs[k].path, &ls->outs[k].oi, ls->name, 1);
+	}
+	for (size_t i = 0; i < c.lock->n; i++) {
+		const struct lock_stage *ls = c.lock->stages[i];
+
+		for (size_t k = 0; k < ls->ndeps; k++)
+			if (producer(c.lock, ls->deps[k].path, NULL) < 0)
+				add_item(&c, ls->deps[k].path, &ls->deps[k].oi, ls->name, 0);
+	}
+	/* look everything up before touching anything */
+	for (size_t i = 0; i < c.n; i++) {
+		struct item *it = &c.items[i];
+		struct objinfo now;
+		struct rp_err err = { 0 };
+		char h[13];
+
+		if (store_hash_path(c.pr.ws.store, it->path, &now, &err) == 0 &&
+		    !strcmp(now.hash, it->oi->hash))
+			continue;
+		it->needed = 1;
+		if (store_has(c.pr.ws.store, it->oi))
+			continue;
+		short_hash(it->oi->hash, h);
+		if (!it->is_out) {
+			rp_warn("source '%s' (%s) of stage '%s' is not in the store; leaving the "
+				"workspace copy as it is", it->path, h, it->stage);
+			it->needed = 0;
+			continue;
+		}
+		if (rebuild) {
+			long p = producer(c.lock, it->path, NULL);
+
+			if (p >= 0 && rebuild_stage(&c, (size_t)p) == 0)
+				continue;
+			ret = RP_EXIT_FAIL;
+			goto out;
+		}
+		if (!nmissing++)
+			rp_error("these objects are in no store, so nothing was changed:");
+		fprintf(stderr, "  %s (%s), made by stage '%s'\n", it->path, h, it->stage);
+	}
+	if (nmissing) {
+		fprintf(stderr, "Run 'rp checkout --rebuild' to re-run those stages, or 'rp repro'.\n");
+		ret = RP_EXIT_FAIL;
+		goto out;
+	}
+	for (size_t i = 0; i < c.n; i++) {
+		struct rp_err err = { 0 };
+
+		if (!c.items[i].needed)
+			continue;
+		if (fs_mkdir_parent(c.items[i].path) < 0) {
+			ret = RP_EXIT_FAIL;
+			goto out;
+		}
+		if (store_checkout(c.pr.ws.store, c.items[i].oi, c.items[i].path, &err) < 0) {
+			rp_err_report(&err);
+			ret = RP_EXIT_FAIL;
+			goto out;
+		}
+		nchanged++;
+		if (rp_opts.verbose)
+			printf("restored %s\n", c.items[i].path);
+	}
+	if (!rp_opts.quiet)
+		printf("%zu paths restored, %zu already matched\n", nchanged, c.n - nchanged);
+out:
+	free(c.rebuilt);
+	free(c.items);
+	lock_free(c.lock);
+	project_close(&c.pr);
+	return ret;
+}

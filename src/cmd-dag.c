@@ -1,0 +1,111 @@
+/*
+ * cmd-dag.c - `rp dag`: print the stage graph as text, Graphviz or Mermaid.
+ */
+#include "cmd.h"
+#include "error.h"
+#include "project.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char dag_usage[] =
+	"usage: rp dag [--dot | --mermaid] [TARGET]\n"
+	"\n"
+	"Prints the stages in dependency order with what each depends on; with a\n"
+	"TARGET, only that stage and its upstream.\n"
+	"\n"
+	"  --dot       Graphviz (pipe into 'dot -Tsvg')\n"
+	"  --mermaid   a Mermaid flowchart (paste into Markdown)\n";
+
+enum dag_format { FMT_TEXT, FMT_DOT, FMT_MERMAID };
+
+static void print_name(const char *s, enum dag_format f)
+{
+	if (f == FMT_MERMAID) {
+		/* node ids: letters, digits, underscores */
+		for (; *s; s++)
+			putchar((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+				(*s >= '0' && *s <= '9') ? *s : '_');
+		return;
+	}
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+int cmd_dag(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dot", no_argument, NULL, 'd' },
+		{ "mermaid", no_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum dag_format fmt = FMT_TEXT;
+	struct project pr;
+	struct rp_err err = { 0 };
+	unsigned char *sel;
+	int c, ret = RP_EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': fmt = FMT_DOT; break;
+		case 'm': fmt = FMT_MERMAID; break;
+		case 'h': return cmd_usage(dag_usage, 0);
+		default: return cmd_usage(dag_usage, 1);
+		}
+	}
+	if (argc - optind > 1)
+		return cmd_usage(dag_usage, 1);
+	if (project_open(&pr, rp_opts.pipeline_file, 0) < 0)
+		return rp_error_exit_code();
+	sel = xcalloc(pr.dag->n + 1, 1);
+	if (dag_select(pr.dag, (const char **)argv + optind, (size_t)(argc - optind), 0, sel, &err) < 0) {
+		rp_err_report(&err);
+		ret = RP_EXIT_USAGE;
+		goto out;
+	}
+	if (fmt == FMT_DOT)
+		printf("strict digraph {\n");
+	else if (fmt == FMT_MERMAID)
+		printf("flowchart TD\n");
+	for (size_t k = 0; k < pr.dag->n; k++) {
+		size_t i = pr.dag->order[k];
+		const char *name = pr.p->stages[i].name;
+
+		if (!sel[i])
+			continue;
+		if (fmt == FMT_TEXT) {
+			printf("%s", name);
+			for (size_t u = 0; u < pr.dag->nup[i]; u++)
+				printf("%s%s", u ? ", " : " <- ", pr.p->stages[pr.dag->up[i][u]].name);
+			putchar('\n');
+			continue;
+		}
+		printf("\t");
+		print_name(name, fmt);
+		if (fmt == FMT_MERMAID) {
+			printf("[\"%s\"]", name);
+		}
+		printf("%s\n", fmt == FMT_DOT ? ";" : "");
+		for (size_t u = 0; u < pr.dag->nup[i]; u++) {
+			printf("\t");
+			print_name(pr.p->stages[pr.dag->up[i][u]].name, fmt);
+			printf(fmt == FMT_DOT ? " -> " : " --> ");
+			print_name(name, fmt);
+			printf("%s\n", fmt == FMT_DOT ? ";" : "");
+		}
+	}
+	if (fmt == FMT_DOT)
+		printf("}\n");
+out:
+	free(sel);
+	project_close(&pr);
+	return ret;
+}

@@ -1,0 +1,144 @@
+/*
+ * cmd-params.c - `rp params diff [REV]`: parameters now against a git revision.
+ *
+ * Only the parameters that stages list are compared, leaf by leaf: a stage
+ * listing `chunker` shows chunker.size and chunker.strategy separately. The
+ * old values come from the params files as committed in REV (default HEAD).
+ */
+#include "cmd.h"
+#include "error.h"
+#include "flatten.h"
+#include "git.h"
+#include "project.h"
+#include "table.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char params_usage[] =
+	"usage: rp params diff [REV] [--all]\n"
+	"\n"
+	"Shows the parameters the stages use whose values differ between the\n"
+	"workspace and git revision REV (default HEAD).\n"
+	"\n"
+	"  --all   also show unchanged parameters\n";
+
+struct pkey {
+	const char *file;
+	const char *key;      /* NULL: whole file */
+	const struct node *value;
+};
+
+/* Loads `file` as of `rev` into a doc (or NULL when absent there). */
+static struct doc *doc_at_rev(const char *rev, const char *file, int *failed)
+{
+	struct buf b = BUF_INIT;
+	struct rp_err err = { 0 };
+	struct doc *d = NULL;
+	char *name = xasprintf("%s:%s", rev, file);
+	int r = git_show(rev, file, &b, &err);
+
+	if (r < 0) {
+		rp_err_report(&err);
+		*failed = 1;
+	} else if (r == 0) {
+		d = doc_load_buf(name, b.s, b.len, &err);
+		if (!d) {
+			rp_err_report(&err);
+			*failed = 1;
+		}
+	}
+	free(name);
+	buf_release(&b);
+	return d;
+}
+
+int cmd_params(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *rev = "HEAD";
+	struct project pr;
+	struct pkey *keys = NULL;
+	size_t nkeys = 0, alloc = 0, nchanged = 0;
+	int c, all = 0, failed = 0, ret = RP_EXIT_OK;
+	struct table t;
+
+	if (argc < 2 || strcmp(argv[1], "diff"))
+		return cmd_usage(params_usage, argc < 2 || strcmp(argv[1], "-h") ? 1 : 0);
+	argc--;
+	argv++;
+	while ((c = getopt_long(argc, argv, "ah", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a': all = 1; break;
+		case 'h': return cmd_usage(params_usage, 0);
+		default: return cmd_usage(params_usage, 1);
+		}
+	}
+	if (argc - optind > 1)
+		return cmd_usage(params_usage, 1);
+	if (optind < argc)
+		rev = argv[optind];
+	if (project_open(&pr, rp_opts.pipeline_file, 0) < 0)
+		return rp_error_exit_code();
+	for (size_t i = 0; i < pr.p->nstages; i++)
+		for (size_t k = 0; k < pr.p->stages[i].nparams; k++) {
+			const struct param *p = &pr.p->stages[i].params[k];
+			size_t j;
+
+			for (j = 0; j < nkeys; j++)
+				if (!strcmp(keys[j].file, p->file) &&
+				    !strcmp(keys[j].key ? keys[j].key : "", p->key ? p->key : ""))
+					break;
+			if (j < nkeys)
+				continue;
+			ALLOC_GROW(keys, nkeys + 1, alloc);
+			keys[nkeys++] = (struct pkey){ p->file, p->key, p->value };
+		}
+	const char *hdr[] = { "Path", "Param", rev, "Workspace" };
+	table_init(&t, 4, hdr);
+	for (size_t j = 0; j < nkeys && !failed; j++) {
+		struct doc *old = doc_at_rev(rev, keys[j].file, &failed);
+		const struct node *ov = old && old->root
+			? (keys[j].key ? node_lookup(old->root, keys[j].key) : old->root) : NULL;
+		struct leaves now = { 0 }, then = { 0 };
+
+		flatten(keys[j].value, keys[j].key, &now);
+		flatten(ov, keys[j].key, &then);
+		for (size_t i = 0; i < now.n; i++) {
+			const struct leaf *o = leaves_find(&then, now.l[i].key);
+			int changed = !o || strcmp(o->value, now.l[i].value);
+			const char *row[] = { keys[j].file, now.l[i].key, o ? o->value : NULL, now.l[i].value };
+
+			if (changed)
+				nchanged++;
+			if (changed || all)
+				table_add(&t, row);
+		}
+		for (size_t i = 0; i < then.n; i++)
+			if (!leaves_find(&now, then.l[i].key)) {
+				const char *row[] = { keys[j].file, then.l[i].key, then.l[i].value, NULL };
+
+				nchanged++;
+				table_add(&t, row);
+			}
+		leaves_release(&now);
+		leaves_release(&then);
+		doc_free(old);
+	}
+	if (failed)
+		ret = rp_error_exit_code();
+	else if (t.nrows > 1)
+		table_print(&t, stdout);
+	else if (!rp_opts.quiet)
+		printf("No parameter changed since %s.\n", rev);
+	table_release(&t);
+	free(keys);
+	project_close(&pr);
+	return ret;
+}

@@ -1,0 +1,139 @@
+/*
+ * cmd-status.c - `rp status`: which stages `rp repro` would run, and why.
+ *
+ * Every stage is evaluated in topological order without running anything;
+ * a stage with a dirty upstream is listed with "upstream stage 'x' will run".
+ * Exit 0 when everything is up to date, 1 when something is dirty.
+ */
+#include "cmd.h"
+#include "error.h"
+#include "freshness.h"
+#include "project.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char status_usage[] =
+	"usage: rp status [TARGET...] [--json] [--rehash]\n"
+	"\n"
+	"Lists every stage that 'rp repro' would run and why: never run, cmd changed,\n"
+	"dep changed, param NAME OLD -> NEW, out missing or modified, upstream dirty.\n"
+	"Exit status: 0 when everything is up to date, 1 when a stage is dirty.\n"
+	"\n"
+	"  --json     print {\"stages\": {NAME: [{\"reason\": ..., ...}]}}\n"
+	"  --rehash   re-read every file instead of trusting .rp/state.db\n";
+
+static json_t *reason_json(const struct reason *r)
+{
+	json_t *o = json_object();
+	char *text = reason_text(r);
+
+	json_object_set_new(o, "reason", json_string(reason_kind_name(r->kind)));
+	if (r->subject)
+		json_object_set_new(o, r->kind == R_UPSTREAM ? "stage" :
+				    (r->kind >= R_PARAM_CHANGED && r->kind <= R_PARAM_GONE) ? "param" : "path",
+				    json_string(r->subject));
+	if (r->old)
+		json_object_set_new(o, "old", json_string(r->old));
+	if (r->new)
+		json_object_set_new(o, "new", json_string(r->new));
+	json_object_set_new(o, "text", json_string(text));
+	free(text);
+	return o;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ "rehash", no_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct project pr;
+	struct rp_err err = { 0 };
+	unsigned char *sel, *dirty;
+	json_t *root = NULL, *stages = NULL;
+	size_t ndirty = 0;
+	int c, as_json = 0, rehash = 0, ret;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'J': as_json = 1; break;
+		case 'R': rehash = 1; break;
+		case 'h': return cmd_usage(status_usage, 0);
+		default: return cmd_usage(status_usage, 1);
+		}
+	}
+	if (project_open(&pr, rp_opts.pipeline_file, 0) < 0)
+		return rp_error_exit_code();
+	if (rehash)
+		state_clear(pr.ws.state);
+	sel = xcalloc(pr.dag->n + 1, 1);
+	dirty = xcalloc(pr.dag->n + 1, 1);
+	if (dag_select(pr.dag, (const char **)argv + optind, (size_t)(argc - optind), 0, sel, &err) < 0) {
+		rp_err_report(&err);
+		ret = RP_EXIT_USAGE;
+		goto out;
+	}
+	if (as_json) {
+		root = json_object();
+		stages = json_object();
+		json_object_set_new(root, "stages", stages);
+	}
+	for (size_t k = 0; k < pr.dag->n; k++) {
+		size_t i = pr.dag->order[k];
+		const struct stage *st = &pr.p->stages[i];
+		const struct lock_stage *ls = lock_find(pr.lock, st->name);
+		struct eval ev = { 0 };
+		struct verdict v = { 0 };
+
+		if (!sel[i])
+			continue;
+		if (st->frozen && ls)
+			continue;
+		for (size_t u = 0; u < pr.dag->nup[i]; u++)
+			if (dirty[pr.dag->up[i][u]])
+				verdict_add(&v, R_UPSTREAM, pr.p->stages[pr.dag->up[i][u]].name, NULL, NULL);
+		eval_deps(pr.ws.store, st, &ev);
+		eval_compare(pr.ws.store, st, &ev, ls, &v);
+		if (v.n) {
+			dirty[i] = 1;
+			ndirty++;
+			if (as_json) {
+				json_t *a = json_array();
+
+				for (size_t r = 0; r < v.n; r++)
+					json_array_append_new(a, reason_json(&v.r[r]));
+				json_object_set_new(stages, st->name, a);
+			} else {
+				printf("%s:\n", st->name);
+				for (size_t r = 0; r < v.n; r++) {
+					char *t = reason_text(&v.r[r]);
+
+					printf("\t%s\n", t);
+					free(t);
+				}
+			}
+		}
+		verdict_release(&v);
+		eval_release(&ev);
+	}
+	if (as_json) {
+		json_object_set_new(root, "dirty", json_integer((json_int_t)ndirty));
+		json_dumpf(root, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+		json_decref(root);
+	} else if (!ndirty && !rp_opts.quiet) {
+		printf("Everything is up to date.\n");
+	}
+	ret = ndirty ? RP_EXIT_FAIL : RP_EXIT_OK;
+out:
+	free(sel);
+	free(dirty);
+	project_close(&pr);
+	return ret;
+}

@@ -1,0 +1,82 @@
+/*
+ * error.h - reporting errors, allocation that cannot fail, and exit codes.
+ *
+ * Whoever detects a failure reports it once with rp_error() and returns -1;
+ * callers pass the -1 up. Code that may fail quietly fills a struct rp_err
+ * instead, for its caller to report (rp_err_report) or drop.
+ */
+#ifndef RP_ERROR_H
+#define RP_ERROR_H
+
+#include <stddef.h>
+#include <stdarg.h>
+
+enum rp_exit {
+	RP_EXIT_OK = 0,      /* success; `rp status`: clean */
+	RP_EXIT_FAIL = 1,    /* a stage, check or operation failed; status: dirty */
+	RP_EXIT_USAGE = 2,   /* usage error or invalid input */
+};
+
+/* What kind of failure a struct rp_err or the last rp_error() describes. */
+enum rp_err_kind {
+	RP_ERR_NONE = 0,
+	RP_ERR_IO,           /* the system said no: exit 1 */
+	RP_ERR_INPUT,        /* a file the user wrote is invalid: exit 2 */
+};
+
+struct rp_err {
+	enum rp_err_kind kind;
+	char msg[1024];
+};
+
+/* The name printed before messages ("rp", "rp-chunk"); borrowed, set once in main(). */
+extern const char *rp_progname;
+
+/* Kind of the most recent error reported through rp_error*; reset by rp_error_clear(). */
+extern enum rp_err_kind rp_last_error_kind;
+
+/* Prints "PROG: error: MSG" to stderr; always returns -1. */
+int rp_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* As rp_error(), with ": strerror(errno)" appended. Keeps errno. */
+int rp_error_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* As rp_error(), and marks the error as invalid user input (exit 2). */
+int rp_error_input(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "PROG: warning: MSG" to stderr. */
+void rp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Resets rp_last_error_kind to RP_ERR_NONE. */
+void rp_error_clear(void);
+/* Exit code matching rp_last_error_kind: 2 for input errors, else 1. */
+int rp_error_exit_code(void);
+
+/* Fills `err` (if non-NULL) with a formatted message of `kind`; returns -1. */
+int rp_err_set(struct rp_err *err, enum rp_err_kind kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Reports `err` through rp_error/rp_error_input; returns -1. */
+int rp_err_report(const struct rp_err *err);
+
+/* Prints "BUG: file:line: msg" and aborts. */
+#define BUG(...) rp_bug(__FILE__, __LINE__, __VA_ARGS__)
+void rp_bug(const char *file, int line, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 3, 4)));
+
+/* Allocation that dies on OOM; the caller frees the result with free(). */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* Returns a newly allocated formatted string; the caller frees it. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap);
+
+/* Grows *arr (of *alloc elements of `size`) so that it holds at least `need`. */
+#define ALLOC_GROW(arr, need, alloc) do { \
+	if ((size_t)(need) > (alloc)) { \
+		size_t n_ = (alloc) ? (alloc) * 2 : 8; \
+		if (n_ < (size_t)(need)) n_ = (need); \
+		(arr) = xrealloc((arr), n_ * sizeof(*(arr))); \
+		(alloc) = n_; \
+	} \
+} while (0)
+
+#endif

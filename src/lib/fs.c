@@ -1,0 +1,537 @@
+/*
+ * fs.c - file system helpers: atomic writes, mkdir -p, rm -rf, clones.
+ *
+ * Atomic replacement (fs_write_atomic, fs_clone_file): the new bytes go to a
+ * temp file ".<base>.tmp.XXXXXX" in the target's directory (so rename() stays
+ * on one file system), are flushed and fsynced, then renamed over the target;
+ * finally the directory is fsynced so the rename itself survives a crash. A
+ * reader sees either the old file or the new one, never a mix.
+ *
+ * Temp paths are kept in a registry (a plain array, not thread-safe) from
+ * creation until they are renamed (fs_temp_forget) or unlinked; an atexit
+ * hook removes whatever is still registered, so an error path or an exit()
+ * in the middle of a write leaves no ".tmp." litter behind.
+ *
+ * Invariant: every temp file or directory this module creates is either
+ * registered, renamed into place, or already removed.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/fs.h>
+
+#define COPY_BLOCK (1 << 20)
+
+/* ---- temp registry ---------------------------------------------------- */
+
+static char **temps;
+static size_t ntemps, temps_alloc;
+static int atexit_registered;
+
+static int remove_tree(const char *path, struct rp_err *err);
+
+static void remove_temps_at_exit(void)
+{
+	size_t i;
+
+	for (i = 0; i < ntemps; i++) {
+		struct stat st;
+
+		if (!lstat(temps[i], &st)) {
+			if (S_ISDIR(st.st_mode))
+				remove_tree(temps[i], NULL);
+			else
+				unlink(temps[i]);
+		}
+		free(temps[i]);
+	}
+	free(temps);
+	temps = NULL;
+	ntemps = temps_alloc = 0;
+}
+
+void fs_temp_register(const char *path)
+{
+	if (!atexit_registered) {
+		atexit(remove_temps_at_exit);
+		atexit_registered = 1;
+	}
+	ALLOC_GROW(temps, ntemps + 1, temps_alloc);
+	temps[ntemps++] = xstrdup(path);
+}
+
+void fs_temp_forget(const char *path)
+{
+	size_t i;
+
+	for (i = ntemps; i-- > 0; ) {
+		if (!strcmp(temps[i], path)) {
+			free(temps[i]);
+			temps[i] = temps[--ntemps];
+			return;
+		}
+	}
+}
+
+/* Unlinks a registered temp file and forgets it; keeps errno. */
+static void drop_temp(const char *path)
+{
+	int e = errno;
+
+	unlink(path);
+	fs_temp_forget(path);
+	errno = e;
+}
+
+/* ---- paths -------------------------------------------------------------- */
+
+/* Splits `path` into a newly allocated directory ("." if none) and its base (borrowed). */
+static char *split_dir(const char *path, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash) {
+		*base = path;
+		return xstrdup(".");
+	}
+	*base = slash + 1;
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+/* The template ".<base>.tmp.XXXXXX" beside `path`; the caller frees. */
+static char *temp_template(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	int dirlen = slash ? (int)(slash - path + 1) : 0;
+	int baselen = (int)strlen(base);
+
+	if (baselen > 200)  /* stay under NAME_MAX */
+		baselen = 200;
+	return xasprintf("%.*s.%.*s.tmp.XXXXXX", dirlen, path, baselen, base);
+}
+
+char *fs_temp_beside_err(const char *path, int *fd, struct rp_err *err)
+{
+	char *tmp = temp_template(path);
+
+	*fd = mkostemp(tmp, O_CLOEXEC);
+	if (*fd < 0) {
+		rp_err_set(err, RP_ERR_IO, "cannot create temp file '%s': %s", tmp, strerror(errno));
+		free(tmp);
+		return NULL;
+	}
+	fs_temp_register(tmp);
+	return tmp;
+}
+
+char *fs_temp_beside(const char *path, int *fd)
+{
+	struct rp_err err;
+	char *tmp = fs_temp_beside_err(path, fd, &err);
+
+	if (!tmp)
+		rp_err_report(&err);
+	return tmp;
+}
+
+char *fs_tempdir_beside(const char *path, struct rp_err *err)
+{
+	char *tmp = temp_template(path);
+
+	if (!mkdtemp(tmp)) {
+		rp_err_set(err, RP_ERR_IO, "cannot create temp directory '%s': %s", tmp, strerror(errno));
+		free(tmp);
+		return NULL;
+	}
+	fs_temp_register(tmp);
+	return tmp;
+}
+
+int fs_exists(const char *path)
+{
+	struct stat st;
+
+	return !lstat(path, &st);
+}
+
+int fs_fsync_parent(const char *path)
+{
+	const char *base;
+	char *dir = split_dir(path, &base);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0) {
+		ret = rp_error_errno("cannot open directory '%s'", dir);
+	} else {
+		/* Some file systems cannot fsync a directory; that is not an error. */
+		if (fsync(fd) < 0 && errno != EINVAL && errno != EROFS && errno != EBADF)
+			ret = rp_error_errno("cannot fsync directory '%s'", dir);
+		close(fd);
+	}
+	free(dir);
+	return ret;
+}
+
+/* As fs_fsync_parent(), silently. */
+static void fsync_parent_quiet(const char *path)
+{
+	const char *base;
+	char *dir = split_dir(path, &base);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+/* ---- mkdir -p / rm -rf -------------------------------------------------- */
+
+int fs_mkdir_p_err(const char *path, mode_t mode, struct rp_err *err)
+{
+	char *p = xstrdup(path);
+	char *s = p;
+	struct stat st;
+	int ret = 0;
+
+	if (!*p)
+		goto out;
+	for (;;) {
+		while (*s == '/')
+			s++;
+		while (*s && *s != '/')
+			s++;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST) {
+			ret = rp_err_set(err, RP_ERR_IO, "cannot create directory '%s': %s",
+					 p, strerror(errno));
+			goto out;
+		}
+		if (!c)
+			break;
+		*s = c;
+	}
+	if (stat(path, &st) < 0)
+		ret = rp_err_set(err, RP_ERR_IO, "cannot create directory '%s': %s",
+				 path, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		ret = rp_err_set(err, RP_ERR_IO, "cannot create directory '%s': %s",
+				 path, strerror(ENOTDIR));
+out:
+	free(p);
+	return ret;
+}
+
+int fs_mkdir_p(const char *path, mode_t mode)
+{
+	struct rp_err err;
+
+	if (fs_mkdir_p_err(path, mode, &err) < 0)
+		return rp_err_report(&err);
+	return 0;
+}
+
+int fs_mkdir_parent_err(const char *path, struct rp_err *err)
+{
+	const char *base;
+	char *dir = split_dir(path, &base);
+	int ret = fs_mkdir_p_err(dir, 0777, err);
+
+	free(dir);
+	return ret;
+}
+
+int fs_mkdir_parent(const char *path)
+{
+	struct rp_err err;
+
+	if (fs_mkdir_parent_err(path, &err) < 0)
+		return rp_err_report(&err);
+	return 0;
+}
+
+/*
+ * rm -rf `path`; `err` may be NULL (the atexit hook). Directories without
+ * owner rwx are made accessible first, so read-only trees (hardlinked
+ * objects, checked-out read-only dirs) can be removed.
+ */
+static int remove_tree(const char *path, struct rp_err *err)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	int ret = 0;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return rp_err_set(err, RP_ERR_IO, "cannot remove '%s': %s", path, strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlink(path) < 0 && errno != ENOENT)
+			return rp_err_set(err, RP_ERR_IO, "cannot remove '%s': %s",
+					  path, strerror(errno));
+		return 0;
+	}
+	if ((st.st_mode & S_IRWXU) != S_IRWXU)
+		chmod(path, (st.st_mode & 07777) | S_IRWXU);
+	d = opendir(path);
+	if (!d)
+		return rp_err_set(err, RP_ERR_IO, "cannot open directory '%s': %s",
+				  path, strerror(errno));
+	while ((errno = 0, de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char *sub = xasprintf("%s/%s", path, de->d_name);
+		ret = remove_tree(sub, err);
+		free(sub);
+		if (ret < 0)
+			break;
+	}
+	if (!de && errno && !ret)
+		ret = rp_err_set(err, RP_ERR_IO, "cannot read directory '%s': %s",
+				 path, strerror(errno));
+	closedir(d);
+	if (!ret && rmdir(path) < 0 && errno != ENOENT)
+		ret = rp_err_set(err, RP_ERR_IO, "cannot remove directory '%s': %s",
+				 path, strerror(errno));
+	return ret;
+}
+
+int fs_remove_tree_err(const char *path, struct rp_err *err)
+{
+	return remove_tree(path, err);
+}
+
+int fs_remove_tree(const char *path)
+{
+	struct rp_err err;
+
+	if (remove_tree(path, &err) < 0)
+		return rp_err_report(&err);
+	return 0;
+}
+
+/* ---- atomic writes -------------------------------------------------------- */
+
+/* The process umask, read once (umask() can only be read by setting it). */
+static mode_t current_umask(void)
+{
+	static int known;
+	static mode_t mask;
+
+	if (!known) {
+		mask = umask(022);
+		umask(mask);
+		known = 1;
+	}
+	return mask;
+}
+
+mode_t fs_umask(void)
+{
+	return current_umask();
+}
+
+int fs_write_atomic_err(const char *path, const void *data, size_t len, struct rp_err *err)
+{
+	int fd;
+	char *tmp = fs_temp_beside_err(path, &fd, err);
+	FILE *fp;
+	int ret = -1;
+
+	if (!tmp)
+		return -1;
+	if (fchmod(fd, 0644 & ~current_umask()) < 0) {
+		rp_err_set(err, RP_ERR_IO, "cannot chmod '%s': %s", tmp, strerror(errno));
+		close(fd);
+		goto fail;
+	}
+	fp = fdopen(fd, "wb");
+	if (!fp) {
+		rp_err_set(err, RP_ERR_IO, "cannot open '%s': %s", tmp, strerror(errno));
+		close(fd);
+		goto fail;
+	}
+	if (len && fwrite(data, 1, len, fp) != len) {
+		rp_err_set(err, RP_ERR_IO, "cannot write '%s': %s", tmp, strerror(errno));
+		fclose(fp);
+		goto fail;
+	}
+	if (fflush(fp) != 0) {
+		rp_err_set(err, RP_ERR_IO, "cannot flush '%s': %s", tmp, strerror(errno));
+		fclose(fp);
+		goto fail;
+	}
+	if (fsync(fileno(fp)) < 0) {
+		rp_err_set(err, RP_ERR_IO, "cannot fsync '%s': %s", tmp, strerror(errno));
+		fclose(fp);
+		goto fail;
+	}
+	if (fclose(fp) != 0) {
+		rp_err_set(err, RP_ERR_IO, "cannot close '%s': %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (rename(tmp, path) < 0) {
+		rp_err_set(err, RP_ERR_IO, "cannot rename '%s' to '%s': %s",
+			   tmp, path, strerror(errno));
+		goto fail;
+	}
+	fs_temp_forget(tmp);
+	fsync_parent_quiet(path);
+	ret = 0;
+	goto out;
+fail:
+	drop_temp(tmp);
+out:
+	free(tmp);
+	return ret;
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len)
+{
+	struct rp_err err;
+
+	if (fs_write_atomic_err(path, data, len, &err) < 0)
+		return rp_err_report(&err);
+	return 0;
+}
+
+/* ---- copies and clones ------------------------------------------------------ */
+
+static int copy_read_write(int srcfd, int dstfd)
+{
+	char *block = xmalloc(COPY_BLOCK);
+	int ret = 0;
+
+	for (;;) {
+		ssize_t n = read(srcfd, block, COPY_BLOCK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ret = n < 0 ? -1 : 0;
+			break;
+		}
+		char *p = block;
+		while (n > 0) {
+			ssize_t w = write(dstfd, p, (size_t)n);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				ret = -1;
+				goto out;
+			}
+			p += w;
+			n -= w;
+		}
+	}
+out:
+	free(block);
+	return ret;
+}
+
+int fs_copy_fd(int srcfd, int dstfd, int reflink_only)
+{
+	ssize_t n;
+	int first = 1;
+
+	if (ioctl(dstfd, FICLONE, srcfd) == 0)
+		return 0;
+	if (reflink_only) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	for (;;) {
+		n = copy_file_range(srcfd, NULL, dstfd, NULL, COPY_BLOCK * 64, 0);
+		if (n > 0) {
+			first = 0;
+			continue;
+		}
+		if (n == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (first && (errno == ENOSYS || errno == EXDEV || errno == EINVAL ||
+			      errno == EOPNOTSUPP || errno == EBADF || errno == EPERM))
+			break;
+		return -1;
+	}
+	return copy_read_write(srcfd, dstfd);
+}
+
+int fs_clone_file(const char *src, const char *dst, mode_t mode, int reflink_only)
+{
+	int srcfd, dstfd;
+	char *tmp = NULL;
+	int ret = -1;
+
+	srcfd = open(src, O_RDONLY | O_CLOEXEC);
+	if (srcfd < 0)
+		return rp_error_errno("cannot open '%s'", src);
+	tmp = fs_temp_beside(dst, &dstfd);
+	if (!tmp)
+		goto out;
+	if (fs_copy_fd(srcfd, dstfd, reflink_only) < 0) {
+		if (reflink_only) {
+			close(dstfd);
+			drop_temp(tmp);
+			errno = EOPNOTSUPP;
+			goto out;
+		}
+		rp_error_errno("cannot copy '%s' to '%s'", src, tmp);
+		goto fail;
+	}
+	if (fchmod(dstfd, mode) < 0) {
+		rp_error_errno("cannot chmod '%s'", tmp);
+		goto fail;
+	}
+	if (fsync(dstfd) < 0) {
+		rp_error_errno("cannot fsync '%s'", tmp);
+		goto fail;
+	}
+	if (close(dstfd) < 0) {
+		dstfd = -1;
+		rp_error_errno("cannot close '%s'", tmp);
+		goto fail;
+	}
+	dstfd = -1;
+	if (rename(tmp, dst) < 0) {
+		rp_error_errno("cannot rename '%s' to '%s'", tmp, dst);
+		goto fail;
+	}
+	fs_temp_forget(tmp);
+	fsync_parent_quiet(dst);
+	ret = 0;
+	goto out;
+fail:
+	if (dstfd >= 0)
+		close(dstfd);
+	drop_temp(tmp);
+out:
+	{
+		int e = errno;
+		free(tmp);
+		close(srcfd);
+		errno = e;
+	}
+	return ret;
+}

@@ -1,0 +1,72 @@
+/*
+ * fs.h - file system helpers: atomic writes, directories, copies, links.
+ *
+ * fs_write_atomic() is the only way rp rewrites a file that must survive a
+ * crash (rp.lock, config, store objects): temp file in the same directory,
+ * write, fflush/fsync/fclose checked one by one, rename, fsync the directory.
+ * Temp files are named ".<base>.tmp.XXXXXX" and removed on failure and by an
+ * atexit hook.
+ */
+#ifndef RP_FS_H
+#define RP_FS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "error.h"
+
+/* Atomically replaces `path` with `len` bytes of `data`, mode 0644 & ~umask. 0 or -1 (reported). */
+int fs_write_atomic(const char *path, const void *data, size_t len);
+/* mkdir -p; 0 or -1 (reported). */
+int fs_mkdir_p(const char *path, mode_t mode);
+/* mkdir -p of the directory part of `path`; 0 or -1 (reported). */
+int fs_mkdir_parent(const char *path);
+/* rm -rf; a missing path is success; 0 or -1 (reported). */
+int fs_remove_tree(const char *path);
+/* Whether `path` exists (lstat). */
+int fs_exists(const char *path);
+/* fsync of the directory containing `path` (best effort, 0 or -1 reported). */
+int fs_fsync_parent(const char *path);
+
+/*
+ * Makes `dst` a copy of `src`, sharing blocks when the file system supports
+ * reflinks (FICLONE) and copying bytes otherwise; written through a temp file
+ * and renamed, so `dst` is never half-written. `mode` is applied to dst.
+ * `reflink_only` fails (errno EOPNOTSUPP, no message) instead of copying.
+ * 0 or -1 (reported unless reflink_only failed for lack of support).
+ */
+int fs_clone_file(const char *src, const char *dst, mode_t mode, int reflink_only);
+
+/* Creates a unique temp path next to `path`; returns it (caller frees) with an open fd in *fd. */
+char *fs_temp_beside(const char *path, int *fd);
+/* Registers `path` (copied) for removal at exit; fs_temp_forget() when it was renamed. */
+void fs_temp_register(const char *path);
+void fs_temp_forget(const char *path);
+
+/*
+ * Variants that fill `err` (RP_ERR_IO) instead of printing, for modules that
+ * report through struct rp_err (store, state). Same behaviour otherwise.
+ */
+int fs_write_atomic_err(const char *path, const void *data, size_t len, struct rp_err *err);
+int fs_mkdir_p_err(const char *path, mode_t mode, struct rp_err *err);
+int fs_mkdir_parent_err(const char *path, struct rp_err *err);
+int fs_remove_tree_err(const char *path, struct rp_err *err);
+/* As fs_temp_beside(); NULL + err on failure. The temp file is registered. */
+char *fs_temp_beside_err(const char *path, int *fd, struct rp_err *err);
+/*
+ * Creates a unique empty directory ".<base>.tmp.XXXXXX" next to `path`,
+ * registered for removal at exit (fs_temp_forget() once renamed). Returns its
+ * path (caller frees), or NULL + err.
+ */
+char *fs_tempdir_beside(const char *path, struct rp_err *err);
+/*
+ * Copies all of `srcfd` (from offset 0) into `dstfd` (empty, offset 0):
+ * FICLONE first, then copy_file_range, then read/write. With `reflink_only`
+ * only FICLONE is tried. 0, or -1 with errno set (no message; EOPNOTSUPP when
+ * a reflink is impossible).
+ */
+int fs_copy_fd(int srcfd, int dstfd, int reflink_only);
+
+/* The process umask (read once and cached; not thread-safe on first call). */
+mode_t fs_umask(void);
+
+#endif

@@ -1,0 +1,172 @@
+/*
+ * gc.c - garbage collection of the store (see gc.h).
+ *
+ * Marks are hex strings collected from the kept locks, sorted once, and
+ * looked up by binary search while walking objects/<2>/<62> and
+ * runs/<2>/<62>. An object referenced through a directory manifest is kept
+ * with its manifest. Objects that are not named like a hash are left alone.
+ */
+#include "gc.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void gc_init(struct gc *g, struct store *s)
+{
+	memset(g, 0, sizeof(*g));
+	g->store = s;
+}
+
+static void free_list(char **l, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(l[i]);
+	free(l);
+}
+
+void gc_release(struct gc *g)
+{
+	free_list(g->keep, g->nkeep);
+	free_list(g->runs, g->nruns);
+	memset(g, 0, sizeof(*g));
+}
+
+static int keep_one(const char *hex, void *ctx)
+{
+	struct gc *g = ctx;
+
+	ALLOC_GROW(g->keep, g->nkeep + 1, g->keep_alloc);
+	g->keep[g->nkeep++] = xstrdup(hex);
+	return 0;
+}
+
+static int mark_item(struct gc *g, const struct lock_item *it, struct rp_err *err)
+{
+	keep_one(it->oi.hash, g);
+	if (!it->oi.isdir)
+		return 0;
+	/* a manifest that is not in the store has nothing to keep */
+	if (!store_has(g->store, &it->oi)) {
+		char *p = store_object_path(g->store, it->oi.hash);
+		int present = access(p, F_OK) == 0;
+
+		free(p);
+		if (!present)
+			return 0;
+	}
+	return store_manifest_each(g->store, it->oi.hash, keep_one, g, err);
+}
+
+int gc_mark_lock(struct gc *g, const struct lock *l, struct rp_err *err)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const struct lock_stage *s = l->stages[i];
+
+		ALLOC_GROW(g->runs, g->nruns + 1, g->runs_alloc);
+		g->runs[g->nruns++] = xstrdup(s->key);
+		for (size_t k = 0; k < s->ndeps; k++)
+			if (mark_item(g, &s->deps[k], err) < 0)
+				return -1;
+		for (size_t k = 0; k < s->nouts; k++)
+			if (mark_item(g, &s->outs[k], err) < 0)
+				return -1;
+	}
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int marked(char **list, size_t n, const char *hex)
+{
+	return bsearch(&hex, list, n, sizeof(*list), cmp_str) != NULL;
+}
+
+static int sweep_dir(const char *root, char **list, size_t n, int dry_run,
+		     uint64_t *count, uint64_t *bytes, uint64_t *kept,
+		     void (*report)(const char *, uint64_t, void *), void *ctx, struct rp_err *err)
+{
+	DIR *top = opendir(root);
+	struct dirent *e;
+
+	if (!top)
+		return errno == ENOENT ? 0 : rp_err_set(err, RP_ERR_IO, "cannot list '%s': %s", root, strerror(errno));
+	while ((e = readdir(top))) {
+		char *sub;
+		DIR *d;
+		struct dirent *f;
+
+		if (strlen(e->d_name) != 2)
+			continue;
+		sub = xasprintf("%s/%s", root, e->d_name);
+		d = opendir(sub);
+		if (!d) {
+			free(sub);
+			continue;
+		}
+		while ((f = readdir(d))) {
+			char hex[HASH_HEX];
+			char *path;
+			struct stat st;
+
+			if (strlen(f->d_name) != 62)
+				continue;
+			snprintf(hex, sizeof(hex), "%s%s", e->d_name, f->d_name);
+			if (marked(list, n, hex)) {
+				(*kept)++;
+				continue;
+			}
+			path = xasprintf("%s/%s", sub, f->d_name);
+			if (lstat(path, &st) == 0) {
+				(*count)++;
+				*bytes += (uint64_t)st.st_size;
+				if (report)
+					report(path, (uint64_t)st.st_size, ctx);
+				if (!dry_run && unlink(path) < 0 && errno != ENOENT) {
+					rp_err_set(err, RP_ERR_IO, "cannot delete '%s': %s", path, strerror(errno));
+					free(path);
+					closedir(d);
+					free(sub);
+					closedir(top);
+					return -1;
+				}
+			}
+			free(path);
+		}
+		closedir(d);
+		if (!dry_run)
+			rmdir(sub);  /* only succeeds when empty */
+		free(sub);
+	}
+	closedir(top);
+	return 0;
+}
+
+int gc_sweep(struct gc *g, int dry_run, struct gc_stats *st,
+	     void (*report)(const char *path, uint64_t size, void *ctx), void *ctx,
+	     struct rp_err *err)
+{
+	char *objects = xasprintf("%s/objects", g->store->root);
+	char *runs = xasprintf("%s/runs", g->store->root);
+	uint64_t kept_runs = 0;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	qsort(g->keep, g->nkeep, sizeof(*g->keep), cmp_str);
+	qsort(g->runs, g->nruns, sizeof(*g->runs), cmp_str);
+	ret = sweep_dir(objects, g->keep, g->nkeep, dry_run, &st->objects, &st->object_bytes,
+			&st->kept, report, ctx, err);
+	if (!ret)
+		ret = sweep_dir(runs, g->runs, g->nruns, dry_run, &st->runs, &st->run_bytes,
+				&kept_runs, report, ctx, err);
+	free(objects);
+	free(runs);
+	return ret;
+}

@@ -1,0 +1,31 @@
+/*
+ * project.h - everything a command needs about a workspace, loaded at once:
+ * the workspace (config, state, store, lock), the expanded pipeline, its
+ * graph and rp.lock with its journal replayed.
+ */
+#ifndef RP_PROJECT_H
+#define RP_PROJECT_H
+
+#include "dag.h"
+#include "lock.h"
+#include "pipeline.h"
+#include "workspace.h"
+
+struct project {
+	struct workspace ws;
+	struct pipeline *p;   /* NULL with PROJECT_NO_PIPELINE and no file */
+	struct dag *dag;
+	struct lock *lock;
+};
+
+enum project_flags {
+	PROJECT_LOCK = 1 << 0,        /* take the workspace lock (repro, checkout, gc) */
+	PROJECT_NO_PIPELINE = 1 << 1, /* the pipeline file is optional */
+};
+
+/* Opens and loads everything; reports errors itself. 0, or -1 (see rp_error_exit_code()). */
+int project_open(struct project *pr, const char *pipeline_file, unsigned flags);
+/* Saves the state cache and frees everything. */
+void project_close(struct project *pr);
+
+#endif

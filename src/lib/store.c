@@ -1,0 +1,1182 @@
+/*
+ * store.c - the content-addressed store under .rp/cache and the run-cache.
+ *
+ * Layout under the root (".rp/cache"):
+ *     objects/<2 hex>/<62 hex>   file bytes, or a directory manifest, mode 0444
+ *     runs/<2 hex>/<62 hex>      run-cache entry of a stage key (caller's text)
+ *
+ * A directory's manifest has one line per regular file below it, sorted
+ * bytewise (strcmp) by relative path:
+ *     <sha256 hex> <size> <mode> <relative/path>\n
+ * <mode> is octal, "644" or "755" (755 when the owner may execute). It is
+ * normalised like git's instead of being st_mode & 0777, so the hash does not
+ * depend on the umask nor change when files are relinked read-only. Empty
+ * directories are not recorded; a symlink to a file counts as the file it
+ * points to; a symlink to a directory below the top is refused, and so are
+ * names containing a newline. The directory's hash is the SHA-256 of the
+ * manifest text, which is stored as an object of that name.
+ *
+ * Writing an object: the bytes are copied (reflink when possible) into a
+ * temp file beside the object, chmod 0444, fsync, rename; an object that
+ * already exists is left alone. The bytes were hashed just before from the
+ * same file, and the source's stat identity must not change between the two
+ * (else "changed while it was being saved").
+ *
+ * Checkout builds the file, or a whole temp directory, beside the target,
+ * hashes what it built (so a corrupt object is never served), then renames
+ * it into place, moving any old directory aside first. Workspace copies are
+ * reflinks or copies by default, so editing them never touches the store;
+ * hardlinks and symlinks point at read-only objects.
+ *
+ * Invariant: an object's bytes hash to its name (checked on every checkout).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "store.h"
+#include "buf.h"
+#include "fs.h"
+#include "state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* One regular file of a tree being hashed or saved. */
+struct tfile {
+	char *rel;            /* path below the top; "" for a lone file */
+	char *full;           /* the path as the state knows it */
+	struct stat st;       /* identity when listed (symlinks followed) */
+	char hex[HASH_HEX];
+};
+
+struct tree {
+	struct tfile *v;
+	size_t n, alloc;
+};
+
+/* One line of a manifest. */
+struct mentry {
+	char hex[HASH_HEX];
+	uint64_t size;
+	unsigned mode;
+	char *rel;
+};
+
+struct manifest {
+	struct mentry *v;
+	size_t n, alloc;
+};
+
+static void tree_release(struct tree *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		free(t->v[i].rel);
+		free(t->v[i].full);
+	}
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}
+
+static void manifest_release(struct manifest *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		free(m->v[i].rel);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+static int is_hex64(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < HASH_HEX - 1; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[i] == '\0';
+}
+
+static unsigned norm_mode(mode_t m)
+{
+	return (m & S_IXUSR) ? 0755 : 0644;
+}
+
+static int same_identity(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	       a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+static int missing_err(struct rp_err *err, const char *hex, const char *path)
+{
+	if (!path)
+		return rp_err_set(err, RP_ERR_IO, "object %s is missing from the store", hex);
+	return rp_err_set(err, RP_ERR_IO, "object %s for '%s' is missing from the store", hex, path);
+}
+
+static int corrupt_err(struct rp_err *err, const char *hex, const char *path, const char *actual)
+{
+	if (!path)
+		return rp_err_set(err, RP_ERR_IO,
+				  "object %s is corrupt (bytes hash to %s); run 'rp cache verify --repair'",
+				  hex, actual);
+	return rp_err_set(err, RP_ERR_IO,
+			  "object %s for '%s' is corrupt (bytes hash to %s); run 'rp cache verify --repair'",
+			  hex, path, actual);
+}
+
+static void fsync_dir_of(const char *path)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	int fd;
+
+	if (slash)
+		*slash = '\0';
+	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+/* A fresh unused name beside `path` (registered as a temp); the caller frees. */
+static char *temp_name_beside(const char *path, struct rp_err *err)
+{
+	int fd;
+	char *tmp = fs_temp_beside_err(path, &fd, err);
+
+	if (!tmp)
+		return NULL;
+	close(fd);
+	unlink(tmp);
+	return tmp;
+}
+
+/* ---- opening ---------------------------------------------------------- */
+
+struct store *store_open(const char *root, struct state *state, struct rp_err *err)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	char *objects = xasprintf("%s/objects", root);
+	char *runs = xasprintf("%s/runs", root);
+	int ret;
+
+	st->root = xstrdup(root);
+	st->links[0] = LINK_REFLINK;
+	st->links[1] = LINK_COPY;
+	st->nlinks = 2;
+	st->state = state;
+	st->nthreads = 0;
+	ret = fs_mkdir_p_err(objects, 0777, err);
+	if (!ret)
+		ret = fs_mkdir_p_err(runs, 0777, err);
+	free(objects);
+	free(runs);
+	if (ret < 0) {
+		store_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+void store_free(struct store *st)
+{
+	if (!st)
+		return;
+	free(st->root);
+	free(st);
+}
+
+int store_set_links(struct store *st, const char *spec, struct rp_err *err)
+{
+	static const char *names[] = { "reflink", "copy", "hardlink", "symlink" };
+	enum link_type links[4];
+	size_t n = 0;
+	const char *p = spec;
+
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		size_t i, k;
+
+		while (len && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		for (i = 0; i < 4; i++)
+			if (strlen(names[i]) == len && !strncmp(names[i], p, len))
+				break;
+		if (i == 4)
+			return rp_err_set(err, RP_ERR_INPUT,
+					  "unknown link type '%.*s' (expected reflink, copy, hardlink or symlink)",
+					  (int)len, p);
+		for (k = 0; k < n; k++)
+			if (links[k] == (enum link_type)i)
+				break;
+		if (k == n)
+			links[n++] = (enum link_type)i;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	if (!n)
+		return rp_err_set(err, RP_ERR_INPUT, "no link type given in '%s'", spec);
+	memcpy(st->links, links, n * sizeof(links[0]));
+	st->nlinks = n;
+	return 0;
+}
+
+char *store_object_path(const struct store *st, const char *hex)
+{
+	return xasprintf("%s/objects/%.2s/%s", st->root, hex, hex + 2);
+}
+
+static char *run_path(const struct store *st, const char *key)
+{
+	return xasprintf("%s/runs/%.2s/%s", st->root, key, key + 2);
+}
+
+static int object_exists(const struct store *st, const char *hex)
+{
+	char *obj = store_object_path(st, hex);
+	struct stat sb;
+	int ret = !lstat(obj, &sb);
+
+	free(obj);
+	return ret;
+}
+
+/* ---- manifests ---------------------------------------------------------- */
+
+static int safe_rel(const char *rel)
+{
+	const char *p = rel;
+
+	if (!*rel || *rel == '/')
+		return 0;
+	while (*p) {
+		const char *end = strchrnul(p, '/');
+		size_t len = (size_t)(end - p);
+
+		if (!len || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		p = *end ? end + 1 : end;
+		if (*end && !*p)
+			return 0;  /* trailing slash */
+	}
+	return 1;
+}
+
+static void manifest_text(const struct tree *t, struct buf *b)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		buf_addf(b, "%s %llu %03o %s\n", t->v[i].hex,
+			 (unsigned long long)t->v[i].st.st_size,
+			 norm_mode(t->v[i].st.st_mode), t->v[i].rel);
+}
+
+static int manifest_parse(const char *text, size_t len, const char *hex,
+			  struct manifest *m, struct rp_err *err)
+{
+	const char *p = text, *end = text + len;
+	size_t line = 0;
+
+	if (memchr(text, '\0', len))
+		return rp_err_set(err, RP_ERR_IO, "manifest %s contains a NUL byte", hex);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		struct mentry e;
+		char *q;
+		unsigned long long size;
+		unsigned long mode;
+
+		line++;
+		if (!nl)
+			goto bad;
+		if (nl - p < HASH_HEX + 5 || p[HASH_HEX - 1] != ' ')
+			goto bad;
+		memcpy(e.hex, p, HASH_HEX - 1);
+		e.hex[HASH_HEX - 1] = '\0';
+		if (!is_hex64(e.hex))
+			goto bad;
+		q = (char *)p + HASH_HEX;
+		if (*q < '0' || *q > '9')
+			goto bad;
+		errno = 0;
+		size = strtoull(q, &q, 10);
+		if (errno || *q != ' ')
+			goto bad;
+		q++;
+		if (*q < '0' || *q > '7')
+			goto bad;
+		mode = strtoul(q, &q, 8);
+		if (mode > 07777 || *q != ' ')
+			goto bad;
+		q++;
+		e.size = size;
+		e.mode = (unsigned)mode;
+		e.rel = xstrndup(q, (size_t)(nl - q));
+		if (!safe_rel(e.rel) || (m->n && strcmp(m->v[m->n - 1].rel, e.rel) >= 0)) {
+			free(e.rel);
+			goto bad;
+		}
+		ALLOC_GROW(m->v, m->n + 1, m->alloc);
+		m->v[m->n++] = e;
+		p = nl + 1;
+	}
+	return 0;
+bad:
+	manifest_release(m);
+	return rp_err_set(err, RP_ERR_IO,
+			  "manifest %s is malformed at line %zu; run 'rp cache verify --repair'",
+			  hex, line);
+}
+
+/* Reads (and with `verify`, checks the bytes of) the manifest `hex` into m. */
+static int read_manifest(const struct store *st, const char *hex, const char *path,
+			 int verify, struct manifest *m, struct rp_err *err)
+{
+	char *obj = store_object_path(st, hex);
+	struct buf b = BUF_INIT;
+	int ret = -1;
+
+	if (buf_read_file(&b, obj) < 0) {
+		if (errno == ENOENT)
+			missing_err(err, hex, path);
+		else
+			rp_err_set(err, RP_ERR_IO, "cannot read '%s': %s", obj, strerror(errno));
+		goto out;
+	}
+	if (verify) {
+		char actual[HASH_HEX];
+
+		hash_buf(b.s, b.len, actual);
+		if (strcmp(actual, hex)) {
+			corrupt_err(err, hex, path, actual);
+			goto out;
+		}
+	}
+	ret = manifest_parse(b.s, b.len, hex, m, err);
+out:
+	buf_release(&b);
+	free(obj);
+	return ret;
+}
+
+int store_manifest_each(const struct store *st, const char *dirhash,
+			int (*fn)(const char *hex, void *ctx), void *ctx, struct rp_err *err)
+{
+	struct manifest m = { 0 };
+	size_t i;
+	int ret = 0;
+
+	if (!is_hex64(dirhash))
+		return rp_err_set(err, RP_ERR_IO, "'%s' is not a sha256 hex digest", dirhash);
+	if (read_manifest(st, dirhash, NULL, 1, &m, err) < 0)
+		return -1;
+	for (i = 0; i < m.n; i++) {
+		int r = fn(m.v[i].hex, ctx);
+
+		if (r < 0) {
+			ret = rp_err_set(err, RP_ERR_IO, "stopped at object %s of manifest %s",
+					 m.v[i].hex, dirhash);
+			break;
+		}
+		if (r > 0)
+			break;
+	}
+	manifest_release(&m);
+	return ret;
+}
+
+int store_has(const struct store *st, const struct objinfo *oi)
+{
+	struct manifest m = { 0 };
+	size_t i;
+	int ret = 1;
+
+	if (!is_hex64(oi->hash) || !object_exists(st, oi->hash))
+		return 0;
+	if (!oi->isdir)
+		return 1;
+	if (read_manifest(st, oi->hash, NULL, 0, &m, NULL) < 0)
+		return 0;
+	for (i = 0; i < m.n && ret; i++)
+		ret = object_exists(st, m.v[i].hex);
+	manifest_release(&m);
+	return ret;
+}
+
+/* ---- hashing ---------------------------------------------------------------- */
+
+static void tree_add(struct tree *t, char *rel, char *full, const struct stat *sb)
+{
+	ALLOC_GROW(t->v, t->n + 1, t->alloc);
+	t->v[t->n].rel = rel;
+	t->v[t->n].full = full;
+	t->v[t->n].st = *sb;
+	t->v[t->n].hex[0] = '\0';
+	t->n++;
+}
+
+/* Lists the regular files below top/rel into t (unsorted). */
+static int walk(const char *top, const char *rel, struct tree *t, struct rp_err *err)
+{
+	char *dirpath = *rel ? xasprintf("%s/%s", top, rel) : xstrdup(top);
+	DIR *d = opendir(dirpath);
+	struct dirent *de;
+	int ret = 0;
+
+	if (!d) {
+		ret = rp_err_set(err, RP_ERR_IO, "cannot hash '%s': %s", dirpath, strerror(errno));
+		free(dirpath);
+		return ret;
+	}
+	while ((errno = 0, de = readdir(d))) {
+		const char *name = de->d_name;
+		struct stat sb;
+		char *sub, *full;
+
+		if (!strcmp(name, ".") || !strcmp(name, ".."))
+			continue;
+		full = xasprintf("%s/%s", dirpath, name);
+		if (strchr(name, '\n')) {
+			ret = rp_err_set(err, RP_ERR_IO,
+					 "cannot hash '%s': file names with a newline are not supported", full);
+			free(full);
+			break;
+		}
+		if (fstatat(dirfd(d), name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+			ret = rp_err_set(err, RP_ERR_IO, "cannot hash '%s': %s", full, strerror(errno));
+			free(full);
+			break;
+		}
+		if (S_ISLNK(sb.st_mode)) {
+			if (stat(full, &sb) < 0) {
+				ret = rp_err_set(err, RP_ERR_IO, "cannot hash '%s': %s",
+						 full, strerror(errno));
+				free(full);
+				break;
+			}
+			if (S_ISDIR(sb.st_mode)) {
+				ret = rp_err_set(err, RP_ERR_IO,
+						 "cannot hash '%s': symlinks to directories are not followed",
+						 full);
+				free(full);
+				break;
+			}
+		}
+		sub = *rel ? xasprintf("%s/%s", rel, name) : xstrdup(name);
+		if (S_ISDIR(sb.st_mode)) {
+			ret = walk(top, sub, t, err);
+			free(sub);
+			free(full);
+			if (ret < 0)
+				break;
+		} else if (S_ISREG(sb.st_mode)) {
+			tree_add(t, sub, full, &sb);
+		} else {
+			ret = rp_err_set(err, RP_ERR_IO,
+					 "cannot hash '%s': not a regular file or directory", full);
+			free(sub);
+			free(full);
+			break;
+		}
+	}
+	if (!de && errno && !ret)
+		ret = rp_err_set(err, RP_ERR_IO, "cannot read directory '%s': %s",
+				 dirpath, strerror(errno));
+	closedir(d);
+	free(dirpath);
+	return ret;
+}
+
+static int cmp_rel(const void *a, const void *b)
+{
+	return strcmp(((const struct tfile *)a)->rel, ((const struct tfile *)b)->rel);
+}
+
+/*
+ * Lists `path` (a file, or a directory's files sorted by relative path) into
+ * t and fills every hex: from the state when it vouches, otherwise by
+ * hashing the misses on many threads and recording them in the state.
+ */
+static int collect(struct store *st, const char *path, int *isdir, struct tree *t,
+		   struct rp_err *err)
+{
+	const char **miss = NULL;
+	size_t *idx = NULL;
+	char (*hexes)[HASH_HEX] = NULL;
+	size_t i, nmiss = 0;
+	struct stat sb;
+	int ret = -1;
+
+	if (stat(path, &sb) < 0)
+		return rp_err_set(err, RP_ERR_IO, "cannot hash '%s': %s", path, strerror(errno));
+	if (S_ISREG(sb.st_mode)) {
+		*isdir = 0;
+		tree_add(t, xstrdup(""), xstrdup(path), &sb);
+	} else if (S_ISDIR(sb.st_mode)) {
+		*isdir = 1;
+		if (walk(path, "", t, err) < 0)
+			return -1;
+		qsort(t->v, t->n, sizeof(*t->v), cmp_rel);
+	} else {
+		return rp_err_set(err, RP_ERR_IO, "cannot hash '%s': not a regular file or directory",
+				  path);
+	}
+
+	miss = xcalloc(t->n, sizeof(*miss));
+	idx = xcalloc(t->n, sizeof(*idx));
+	for (i = 0; i < t->n; i++) {
+		const char *h = state_get(st->state, t->v[i].full, &t->v[i].st);
+
+		if (h) {
+			memcpy(t->v[i].hex, h, HASH_HEX);
+		} else {
+			miss[nmiss] = t->v[i].full;
+			idx[nmiss++] = i;
+		}
+	}
+	if (nmiss) {
+		hexes = xcalloc(nmiss, sizeof(*hexes));
+		if (hash_files(miss, nmiss, hexes, st->nthreads, err) < 0)
+			goto out;
+		for (i = 0; i < nmiss; i++) {
+			struct tfile *f = &t->v[idx[i]];
+
+			memcpy(f->hex, hexes[i], HASH_HEX);
+			state_put(st->state, f->full, &f->st, f->hex);
+		}
+	}
+	ret = 0;
+out:
+	free(hexes);
+	free(idx);
+	free(miss);
+	return ret;
+}
+
+/* Strips trailing slashes ("out/" and "out" are one path); the caller frees. */
+static char *clean_path(const char *path)
+{
+	char *p = xstrdup(path);
+	size_t len = strlen(p);
+
+	while (len > 1 && p[len - 1] == '/')
+		p[--len] = '\0';
+	return p;
+}
+
+/* Fills oi from a collected tree; `manifest` (if non-NULL) gets the manifest text. */
+static void tree_info(const struct tree *t, int isdir, struct objinfo *oi, struct buf *manifest)
+{
+	size_t i;
+
+	memset(oi, 0, sizeof(*oi));
+	oi->isdir = isdir;
+	if (!isdir) {
+		memcpy(oi->hash, t->v[0].hex, HASH_HEX);
+		oi->size = (uint64_t)t->v[0].st.st_size;
+		return;
+	}
+	manifest_text(t, manifest);
+	hash_buf(manifest->s, manifest->len, oi->hash);
+	for (i = 0; i < t->n; i++)
+		oi->size += (uint64_t)t->v[i].st.st_size;
+	oi->nfiles = t->n;
+}
+
+int store_hash_path(struct store *st, const char *path, struct objinfo *oi, struct rp_err *err)
+{
+	char *p = clean_path(path);
+	struct tree t = { 0 };
+	struct buf manifest = BUF_INIT;
+	int isdir = 0, ret;
+
+	ret = collect(st, p, &isdir, &t, err);
+	if (!ret)
+		tree_info(&t, isdir, oi, &manifest);
+	buf_release(&manifest);
+	tree_release(&t);
+	free(p);
+	return ret;
+}
+
+/* ---- writing objects ---------------------------------------------------------- */
+
+/* Renames the finished temp `tmp` (fd still open) into place as object `obj`. */
+static int finish_object(int fd, char *tmp, const char *obj, struct rp_err *err)
+{
+	if (fchmod(fd, 0444) < 0) {
+		rp_err_set(err, RP_ERR_IO, "cannot chmod '%s': %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (fsync(fd) < 0) {
+		rp_err_set(err, RP_ERR_IO, "cannot fsync '%s': %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		rp_err_set(err, RP_ERR_IO, "cannot close '%s': %s", tmp, strerror(errno));
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, obj) < 0) {
+		rp_err_set(err, RP_ERR_IO, "cannot rename '%s' to '%s': %s", tmp, obj, strerror(errno));
+		goto fail;
+	}
+	fs_temp_forget(tmp);
+	fsync_dir_of(obj);
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	fs_temp_forget(tmp);
+	return -1;
+}
+
+int store_put_buf(struct store *st, const void *data, size_t len, char hex[HASH_HEX],
+		  struct rp_err *err)
+{
+	const char *p = data;
+	char *obj, *tmp = NULL;
+	int fd = -1, ret = -1;
+
+	hash_buf(data, len, hex);
+	obj = store_object_path(st, hex);
+	if (object_exists(st, hex)) {
+		ret = 0;
+		goto out;
+	}
+	if (fs_mkdir_parent_err(obj, err) < 0)
+		goto out;
+	tmp = fs_temp_beside_err(obj, &fd, err);
+	if (!tmp)
+		goto out;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rp_err_set(err, RP_ERR_IO, "cannot write '%s': %s", tmp, strerror(errno));
+			close(fd);
+			unlink(tmp);
+			fs_temp_forget(tmp);
+			goto out;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	ret = finish_object(fd, tmp, obj, err);
+out:
+	free(tmp);
+	free(obj);
+	return ret;
+}
+
+/* Copies the workspace file f into its object unless that exists. */
+static int save_file(struct store *st, const struct tfile *f, struct rp_err *err)
+{
+	char *obj = store_object_path(st, f->hex);
+	char *tmp = NULL;
+	struct stat sb;
+	int srcfd = -1, fd = -1, ret = -1;
+
+	if (object_exists(st, f->hex)) {
+		ret = 0;
+		goto out;
+	}
+	srcfd = open(f->full, O_RDONLY | O_CLOEXEC);
+	if (srcfd < 0) {
+		rp_err_set(err, RP_ERR_IO, "cannot open '%s': %s", f->full, strerror(errno));
+		goto out;
+	}
+	if (fstat(srcfd, &sb) < 0 || !same_identity(&sb, &f->st)) {
+		rp_err_set(err, RP_ERR_IO, "'%s' changed while it was being saved", f->full);
+		goto out;
+	}
+	if (fs_mkdir_parent_err(obj, err) < 0)
+		goto out;
+	tmp = fs_temp_beside_err(obj, &fd, err);
+	if (!tmp)
+		goto out;
+	if (fs_copy_fd(srcfd, fd, 0) < 0) {
+		rp_err_set(err, RP_ERR_IO, "cannot copy '%s' to '%s': %s",
+			   f->full, tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		fs_temp_forget(tmp);
+		goto out;
+	}
+	ret = finish_object(fd, tmp, obj, err);
+out:
+	if (srcfd >= 0)
+		close(srcfd);
+	free(tmp);
+	free(obj);
+	return ret;
+}
+
+/* Whether a failed link/reflink just means "not possible here, try the next type". */
+static int unsupported(int e)
+{
+	return e == EXDEV || e == EPERM || e == EMLINK || e == EOPNOTSUPP ||
+	       e == ENOSYS || e == ENOTSUP || e == EINVAL;
+}
+
+/*
+ * Creates `dst` (which must not exist) from object `obj` with link type
+ * `type`; copies get `mode`, and are fsynced when `sync`. 0 on success, 1 if
+ * the type is not possible here, -1 + err on failure.
+ */
+static int make_link(const char *obj, const char *dst, enum link_type type, mode_t mode,
+		     int sync, struct rp_err *err)
+{
+	int srcfd, fd, ret = 0;
+	char *abs;
+
+	switch (type) {
+	case LINK_REFLINK:
+	case LINK_COPY:
+		srcfd = open(obj, O_RDONLY | O_CLOEXEC);
+		if (srcfd < 0)
+			return rp_err_set(err, RP_ERR_IO, "cannot open '%s': %s", obj, strerror(errno));
+		fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			ret = rp_err_set(err, RP_ERR_IO, "cannot create '%s': %s", dst, strerror(errno));
+			close(srcfd);
+			return ret;
+		}
+		if (fs_copy_fd(srcfd, fd, type == LINK_REFLINK) < 0) {
+			if (type == LINK_REFLINK)
+				ret = 1;
+			else
+				ret = rp_err_set(err, RP_ERR_IO, "cannot copy '%s' to '%s': %s",
+						 obj, dst, strerror(errno));
+		} else if (fchmod(fd, mode) < 0) {
+			ret = rp_err_set(err, RP_ERR_IO, "cannot chmod '%s': %s", dst, strerror(errno));
+		} else if (sync && fsync(fd) < 0) {
+			ret = rp_err_set(err, RP_ERR_IO, "cannot fsync '%s': %s", dst, strerror(errno));
+		}
+		if (close(fd) < 0 && !ret)
+			ret = rp_err_set(err, RP_ERR_IO, "cannot close '%s': %s", dst, strerror(errno));
+		close(srcfd);
+		if (ret)
+			unlink(dst);
+		return ret;
+	case LINK_HARDLINK:
+		if (link(obj, dst) < 0) {
+			if (unsupported(errno))
+				return 1;
+			return rp_err_set(err, RP_ERR_IO, "cannot link '%s' to '%s': %s",
+					  dst, obj, strerror(errno));
+		}
+		return 0;
+	case LINK_SYMLINK:
+		abs = realpath(obj, NULL);
+		if (!abs)
+			return rp_err_set(err, RP_ERR_IO, "cannot resolve '%s': %s", obj, strerror(errno));
+		if (symlink(abs, dst) < 0) {
+			ret = unsupported(errno) ? 1 :
+				rp_err_set(err, RP_ERR_IO, "cannot symlink '%s' to '%s': %s",
+					   dst, abs, strerror(errno));
+		}
+		free(abs);
+		return ret;
+	}
+	BUG("unknown link type %d", (int)type);
+}
+
+/* make_link() with each configured type in turn; -1 + err if none works. */
+static int materialize(const struct store *st, const char *obj, const char *dst,
+		       const char *path, mode_t mode, int sync, struct rp_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < st->nlinks; i++) {
+		int r = make_link(obj, dst, st->links[i], mode, sync, err);
+
+		if (r <= 0)
+			return r;
+	}
+	return rp_err_set(err, RP_ERR_IO,
+			  "cannot check out '%s': none of the configured link types works here", path);
+}
+
+/* Replaces the workspace file f by a hardlink/symlink to its object, if so configured. */
+static int relink_file(struct store *st, const struct tfile *f, struct rp_err *err)
+{
+	char *obj = store_object_path(st, f->hex);
+	char *tmp = NULL;
+	struct stat sb;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < st->nlinks; i++) {
+		enum link_type type = st->links[i];
+		int r;
+
+		if (type == LINK_REFLINK || type == LINK_COPY)
+			break;  /* the workspace file is already a private copy */
+		tmp = temp_name_beside(f->full, err);
+		if (!tmp) {
+			ret = -1;
+			break;
+		}
+		r = make_link(obj, tmp, type, 0, 0, err);
+		if (r > 0) {
+			fs_temp_forget(tmp);
+			free(tmp);
+			tmp = NULL;
+			continue;
+		}
+		if (r < 0) {
+			ret = -1;
+			break;
+		}
+		if (rename(tmp, f->full) < 0) {
+			ret = rp_err_set(err, RP_ERR_IO, "cannot rename '%s' to '%s': %s",
+					 tmp, f->full, strerror(errno));
+			unlink(tmp);
+			break;
+		}
+		if (!stat(f->full, &sb))
+			state_put(st->state, f->full, &sb, f->hex);
+		break;
+	}
+	if (tmp) {
+		fs_temp_forget(tmp);
+		free(tmp);
+	}
+	free(obj);
+	return ret;
+}
+
+int store_save(struct store *st, const char *path, const struct objinfo *oi,
+	       int relink, struct rp_err *err)
+{
+	char *p = clean_path(path);
+	struct tree t = { 0 };
+	struct buf manifest = BUF_INIT;
+	struct objinfo now;
+	int isdir = 0, ret = -1;
+	size_t i;
+
+	if (collect(st, p, &isdir, &t, err) < 0)
+		goto out;
+	tree_info(&t, isdir, &now, &manifest);
+	if (now.isdir != oi->isdir || strcmp(now.hash, oi->hash)) {
+		rp_err_set(err, RP_ERR_IO, "'%s' changed since it was hashed", p);
+		goto out;
+	}
+	for (i = 0; i < t.n; i++)
+		if (save_file(st, &t.v[i], err) < 0)
+			goto out;
+	if (isdir) {
+		char hex[HASH_HEX];
+
+		if (store_put_buf(st, manifest.s, manifest.len, hex, err) < 0)
+			goto out;
+	}
+	if (relink)
+		for (i = 0; i < t.n; i++)
+			if (relink_file(st, &t.v[i], err) < 0)
+				goto out;
+	ret = 0;
+out:
+	buf_release(&manifest);
+	tree_release(&t);
+	free(p);
+	return ret;
+}
+
+/* ---- checkout ------------------------------------------------------------------ */
+
+/* Renames `tmp` to `path`, moving whatever is at `path` aside first if needed. */
+static int replace_path(const char *tmp, const char *path, struct rp_err *err)
+{
+	struct stat sb, tsb;
+	char *trash;
+
+	if (lstat(path, &sb) < 0) {
+		if (errno != ENOENT)
+			return rp_err_set(err, RP_ERR_IO, "cannot check out '%s': %s",
+					  path, strerror(errno));
+	} else if (S_ISDIR(sb.st_mode) || (!lstat(tmp, &tsb) && S_ISDIR(tsb.st_mode))) {
+		trash = temp_name_beside(path, err);
+		if (!trash)
+			return -1;
+		if (rename(path, trash) < 0) {
+			rp_err_set(err, RP_ERR_IO, "cannot rename '%s' to '%s': %s",
+				   path, trash, strerror(errno));
+			fs_temp_forget(trash);
+			free(trash);
+			return -1;
+		}
+		if (rename(tmp, path) < 0) {
+			rp_err_set(err, RP_ERR_IO, "cannot rename '%s' to '%s': %s",
+				   tmp, path, strerror(errno));
+			rename(trash, path);
+			fs_temp_forget(trash);
+			free(trash);
+			return -1;
+		}
+		/* a leftover stays registered and is removed at exit */
+		if (!fs_remove_tree_err(trash, NULL))
+			fs_temp_forget(trash);
+		free(trash);
+		fsync_dir_of(path);
+		return 0;
+	}
+	if (rename(tmp, path) < 0)
+		return rp_err_set(err, RP_ERR_IO, "cannot rename '%s' to '%s': %s",
+				  tmp, path, strerror(errno));
+	fsync_dir_of(path);
+	return 0;
+}
+
+static int checkout_file(struct store *st, const struct objinfo *oi, const char *path,
+			 struct rp_err *err)
+{
+	char *obj = store_object_path(st, oi->hash);
+	char *tmp = NULL;
+	char actual[HASH_HEX];
+	struct stat sb;
+	int ret = -1;
+
+	if (lstat(obj, &sb) < 0) {
+		if (errno == ENOENT)
+			missing_err(err, oi->hash, path);
+		else
+			rp_err_set(err, RP_ERR_IO, "cannot stat '%s': %s", obj, strerror(errno));
+		goto out;
+	}
+	if (fs_mkdir_parent_err(path, err) < 0)
+		goto out;
+	tmp = temp_name_beside(path, err);
+	if (!tmp)
+		goto out;
+	if (materialize(st, obj, tmp, path, 0644, 1, err) < 0)
+		goto out;
+	if (hash_file(tmp, actual, err) < 0)
+		goto out;
+	if (strcmp(actual, oi->hash)) {
+		corrupt_err(err, oi->hash, path, actual);
+		goto out;
+	}
+	if (replace_path(tmp, path, err) < 0)
+		goto out;
+	if (!stat(path, &sb))
+		state_put(st->state, path, &sb, oi->hash);
+	ret = 0;
+out:
+	if (tmp) {
+		if (ret < 0)
+			unlink(tmp);
+		fs_temp_forget(tmp);
+		free(tmp);
+	}
+	free(obj);
+	return ret;
+}
+
+static int checkout_dir(struct store *st, const struct objinfo *oi, const char *path,
+			struct rp_err *err)
+{
+	struct manifest m = { 0 };
+	char *tmpdir = NULL, *lastdir = NULL;
+	char **dsts = NULL;
+	char (*hexes)[HASH_HEX] = NULL;
+	size_t i, ndst = 0;
+	int fd, ret = -1;
+
+	if (read_manifest(st, oi->hash, path, 1, &m, err) < 0)
+		return -1;
+	for (i = 0; i < m.n; i++) {
+		if (!object_exists(st, m.v[i].hex)) {
+			char *fp = xasprintf("%s/%s", path, m.v[i].rel);
+
+			missing_err(err, m.v[i].hex, fp);
+			free(fp);
+			goto out;
+		}
+	}
+	if (fs_mkdir_parent_err(path, err) < 0)
+		goto out;
+	tmpdir = fs_tempdir_beside(path, err);
+	if (!tmpdir)
+		goto out;
+	if (chmod(tmpdir, 0777 & ~fs_umask()) < 0) {
+		rp_err_set(err, RP_ERR_IO, "cannot chmod '%s': %s", tmpdir, strerror(errno));
+		goto out;
+	}
+
+	dsts = xcalloc(m.n ? m.n : 1, sizeof(*dsts));
+	for (i = 0; i < m.n; i++) {
+		char *obj = store_object_path(st, m.v[i].hex);
+		char *dst = xasprintf("%s/%s", tmpdir, m.v[i].rel);
+		char *slash = strrchr(dst, '/');
+		int r;
+
+		dsts[ndst++] = dst;
+		*slash = '\0';
+		if (!lastdir || strcmp(lastdir, dst)) {
+			free(lastdir);
+			lastdir = xstrdup(dst);
+			if (fs_mkdir_p_err(dst, 0777, err) < 0) {
+				*slash = '/';
+				free(obj);
+				goto out;
+			}
+		}
+		*slash = '/';
+		r = materialize(st, obj, dst, path, (mode_t)m.v[i].mode, 0, err);
+		free(obj);
+		if (r < 0)
+			goto out;
+	}
+
+	/* one flush for every file instead of an fsync each */
+	fd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		syncfs(fd);
+		close(fd);
+	}
+
+	hexes = xcalloc(ndst ? ndst : 1, sizeof(*hexes));
+	if (hash_files((const char *const *)dsts, ndst, hexes, st->nthreads, err) < 0)
+		goto out;
+	for (i = 0; i < m.n; i++) {
+		if (strcmp(hexes[i], m.v[i].hex)) {
+			char *fp = xasprintf("%s/%s", path, m.v[i].rel);
+
+			corrupt_err(err, m.v[i].hex, fp, hexes[i]);
+			free(fp);
+			goto out;
+		}
+	}
+	if (replace_path(tmpdir, path, err) < 0)
+		goto out;
+	fs_temp_forget(tmpdir);
+	free(tmpdir);
+	tmpdir = NULL;
+
+	for (i = 0; i < m.n; i++) {
+		char *fp = xasprintf("%s/%s", path, m.v[i].rel);
+		struct stat sb;
+
+		if (!stat(fp, &sb))
+			state_put(st->state, fp, &sb, m.v[i].hex);
+		free(fp);
+	}
+	ret = 0;
+out:
+	if (tmpdir) {
+		fs_remove_tree_err(tmpdir, NULL);
+		fs_temp_forget(tmpdir);
+		free(tmpdir);
+	}
+	for (i = 0; i < ndst; i++)
+		free(dsts[i]);
+	free(dsts);
+	free(hexes);
+	free(lastdir);
+	manifest_release(&m);
+	return ret;
+}
+
+int store_checkout(struct store *st, const struct objinfo *oi, const char *path,
+		   struct rp_err *err)
+{
+	char *p;
+	int ret;
+
+	if (!is_hex64(oi->hash))
+		return rp_err_set(err, RP_ERR_IO, "cannot check out '%s': '%s' is not a sha256 digest",
+				  path, oi->hash);
+	p = clean_path(path);
+	ret = oi->isdir ? checkout_dir(st, oi, p, err) : checkout_file(st, oi, p, err);
+	free(p);
+	return ret;
+}
+
+int store_verify_object(const struct store *st, const char *hex, char actual[HASH_HEX],
+			struct rp_err *err)
+{
+	char *obj;
+	char got[HASH_HEX];
+	struct rp_err herr;
+	int ret = 0;
+
+	if (actual)
+		actual[0] = '\0';
+	if (!is_hex64(hex))
+		return rp_err_set(err, RP_ERR_IO, "'%s' is not a sha256 hex digest", hex);
+	obj = store_object_path(st, hex);
+	if (!object_exists(st, hex))
+		ret = missing_err(err, hex, NULL);
+	else if (hash_file(obj, got, &herr) < 0)
+		ret = rp_err_set(err, RP_ERR_IO, "%s", herr.msg);
+	else if (strcmp(got, hex)) {
+		if (actual)
+			memcpy(actual, got, HASH_HEX);
+		ret = corrupt_err(err, hex, NULL, got);
+	}
+	free(obj);
+	return ret;
+}
+
+/* ---- run-cache ------------------------------------------------------------------ */
+
+int store_run_put(struct store *st, const char *key, const char *text, struct rp_err *err)
+{
+	char *path;
+	int ret;
+
+	if (!is_hex64(key))
+		return rp_err_set(err, RP_ERR_IO, "run-cache key '%s' is not a sha256 hex digest", key);
+	path = run_path(st, key);
+	ret = fs_mkdir_parent_err(path, err);
+	if (!ret)
+		ret = fs_write_atomic_err(path, text, strlen(text), err);
+	free(path);
+	return ret;
+}
+
+char *store_run_get(const struct store *st, const char *key)
+{
+	struct buf b = BUF_INIT;
+	char *path;
+
+	if (!is_hex64(key))
+		return NULL;
+	path = run_path(st, key);
+	if (buf_read_file(&b, path) < 0) {
+		buf_release(&b);
+		free(path);
+		return NULL;
+	}
+	free(path);
+	return buf_detach(&b);
+}

@@ -1,0 +1,102 @@
+/*
+ * store.h - the content-addressed store under .rp/cache and the run-cache.
+ *
+ * Objects: .rp/cache/objects/<2 hex>/<62 hex>, read-only, named by the
+ * SHA-256 of their bytes. A directory is stored as its files' objects plus a
+ * manifest object listing them; the directory's hash is the manifest's hash.
+ * Manifest format (text, one line per file, sorted bytewise by path):
+ *     <sha256 hex> <size> <mode octal> <relative/path>\n
+ * Invariant: an object's bytes hash to its name. Objects are written to a
+ * temp file and renamed into place; an existing object of that name is success.
+ *
+ * Run-cache: .rp/cache/runs/<2 hex>/<62 hex of the stage key>, the outs a key
+ * produced (the text is the caller's; rp writes the lock's outs as YAML).
+ */
+#ifndef RP_STORE_H
+#define RP_STORE_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "hash.h"
+
+struct state;
+
+/* How workspace copies are made from objects, tried in the configured order. */
+enum link_type { LINK_REFLINK, LINK_COPY, LINK_HARDLINK, LINK_SYMLINK };
+
+/* What a path in the workspace is, by content. */
+struct objinfo {
+	char hash[HASH_HEX];  /* file: sha256 of bytes; dir: sha256 of its manifest */
+	uint64_t size;        /* bytes (dir: sum of its files) */
+	int isdir;
+	uint64_t nfiles;      /* dir: number of files; file: 0 */
+};
+
+struct store {
+	char *root;                /* ".rp/cache" */
+	enum link_type links[4];   /* order to try; default reflink, copy */
+	size_t nlinks;
+	struct state *state;       /* borrowed; may be NULL (then always hash) */
+	int nthreads;              /* for hashing many files; 0 = cores */
+};
+
+/* Opens the store rooted at `root` (created if missing). NULL + err. */
+struct store *store_open(const char *root, struct state *state, struct rp_err *err);
+void store_free(struct store *st);
+/* Parses "reflink,copy" / "hardlink" etc. into st->links; -1 + err on an unknown name. */
+int store_set_links(struct store *st, const char *spec, struct rp_err *err);
+
+/* Path of the object `hex`; the caller frees. */
+char *store_object_path(const struct store *st, const char *hex);
+/* 1 if the object exists (and for a dir: its manifest and every file object), else 0. */
+int store_has(const struct store *st, const struct objinfo *oi);
+
+/*
+ * Hashes `path` (file or directory, following the state cache so unchanged
+ * files are not re-read; a directory's files are hashed on many threads).
+ * Fills `oi`. Does not store anything. -1 + err (RP_ERR_IO) if missing/unreadable.
+ */
+int store_hash_path(struct store *st, const char *path, struct objinfo *oi, struct rp_err *err);
+
+/*
+ * Saves the bytes of `path` (already hashed into `oi`) into the store. When
+ * `relink` is set, the workspace copy is then replaced by a link made with
+ * the configured link type (read-only for hardlink/symlink). 0 or -1 + err.
+ */
+int store_save(struct store *st, const char *path, const struct objinfo *oi,
+	       int relink, struct rp_err *err);
+
+/*
+ * Makes `path` hold exactly the object `oi` (file or directory), built beside
+ * it and renamed into place so `path` is never half-written. Verifies that the
+ * objects' bytes match their names before using them (a corrupt object is an
+ * error, never served). -1 + err when an object is missing or corrupt.
+ */
+int store_checkout(struct store *st, const struct objinfo *oi, const char *path,
+		   struct rp_err *err);
+
+/* Every object hash a dir manifest references (for gc): calls fn for each. 0 or -1. */
+int store_manifest_each(const struct store *st, const char *dirhash,
+			int (*fn)(const char *hex, void *ctx), void *ctx, struct rp_err *err);
+
+/* Writes the run-cache entry for `key` (atomically). 0 or -1 + err. */
+int store_run_put(struct store *st, const char *key, const char *text, struct rp_err *err);
+/* The run-cache entry for `key` (caller frees), or NULL if there is none. */
+char *store_run_get(const struct store *st, const char *key);
+
+/*
+ * Stores `len` bytes at `data` as an object (if absent) and writes its hash
+ * to `hex`. 0 or -1 + err.
+ */
+int store_put_buf(struct store *st, const void *data, size_t len, char hex[HASH_HEX],
+		  struct rp_err *err);
+
+/*
+ * Checks that object `hex` exists and that its bytes hash to its name.
+ * 0 if so; -1 + err otherwise, with `actual` (if non-NULL) set to the hash
+ * of the bytes for a corrupt object and to "" for a missing one.
+ */
+int store_verify_object(const struct store *st, const char *hex, char actual[HASH_HEX],
+			struct rp_err *err);
+
+#endif

@@ -1,0 +1,130 @@
+/*
+ * workspace.c - opening a workspace (see workspace.h).
+ *
+ * .rp/lock holds the pid of the process that has the flock, for the message
+ * a second process prints. The flock goes away with the process, so a killed
+ * run never leaves the workspace locked.
+ */
+#include "workspace.h"
+#include "fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+static const char gitignore[] =
+	"# written by rp init: what in .rp/ is local, not for git\n"
+	"/cache\n/state.db\n/state.db-*\n/lock\n/lock.journal\n/tmp\n";
+
+static int take_lock(struct workspace *ws, struct rp_err *err)
+{
+	char pid[32];
+	int fd = open(WS_DIR "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return rp_err_set(err, RP_ERR_IO, "cannot open '%s/lock': %s", WS_DIR, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n = read(fd, pid, sizeof(pid) - 1);
+
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		close(fd);
+		return rp_err_set(err, RP_ERR_IO,
+			"another rp process%s%s%s is running in this workspace ('%s' is locked); "
+			"wait for it to finish, or stop it",
+			*pid ? " (pid " : "", pid, *pid ? ")" : "", ws->root);
+	}
+	if (ftruncate(fd, 0) == 0) {
+		int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+
+		if (pwrite(fd, pid, (size_t)n, 0) < 0) {
+			/* the pid is only for messages */
+		}
+	}
+	ws->lock_fd = fd;
+	return 0;
+}
+
+int workspace_open(struct workspace *ws, const char *pipeline_path, unsigned flags,
+		   struct rp_err *err)
+{
+	char cwd[PATH_MAX];
+	const char *file = pipeline_path;
+	char *dir = NULL, *slash;
+
+	memset(ws, 0, sizeof(*ws));
+	ws->lock_fd = -1;
+	if (!file)
+		file = access("rp.yaml", F_OK) == 0 || access("dvc.yaml", F_OK) != 0
+			? "rp.yaml" : "dvc.yaml";
+	slash = strrchr(file, '/');
+	if (slash) {
+		dir = xstrndup(file, (size_t)(slash - file) + (slash == file));
+		ws->pipeline_file = xstrdup(slash + 1);
+		if (chdir(dir) < 0) {
+			rp_err_set(err, RP_ERR_INPUT, "cannot enter '%s': %s", dir, strerror(errno));
+			free(dir);
+			goto fail;
+		}
+		free(dir);
+	} else {
+		ws->pipeline_file = xstrdup(file);
+	}
+	if (!getcwd(cwd, sizeof(cwd))) {
+		rp_err_set(err, RP_ERR_IO, "cannot get the current directory: %s", strerror(errno));
+		goto fail;
+	}
+	ws->root = xstrdup(cwd);
+	if (!(flags & WS_NO_PIPELINE) && access(ws->pipeline_file, F_OK) < 0) {
+		rp_err_set(err, RP_ERR_INPUT,
+			   "no pipeline file '%s' in '%s'; write one (see rp.yaml(5)) or name it with -f FILE",
+			   ws->pipeline_file, ws->root);
+		goto fail;
+	}
+	if (access(WS_DIR, F_OK) < 0) {
+		if (fs_mkdir_p(WS_DIR, 0755) < 0) {
+			rp_err_set(err, RP_ERR_IO, "cannot create '%s'", WS_DIR);
+			goto fail;
+		}
+		if (fs_write_atomic(WS_DIR "/.gitignore", gitignore, sizeof(gitignore) - 1) < 0) {
+			rp_err_set(err, RP_ERR_IO, "cannot write '%s/.gitignore'", WS_DIR);
+			goto fail;
+		}
+	}
+	if ((flags & WS_LOCK) && take_lock(ws, err) < 0)
+		goto fail;
+	if (config_load(&ws->cfg, WS_CONFIG, err) < 0)
+		goto fail;
+	ws->state = state_open(WS_STATE, err);
+	if (!ws->state)
+		goto fail;
+	ws->store = store_open(ws->cfg.cache_dir, ws->state, err);
+	if (!ws->store)
+		goto fail;
+	if (store_set_links(ws->store, ws->cfg.cache_type, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	workspace_close(ws);
+	return -1;
+}
+
+void workspace_close(struct workspace *ws)
+{
+	if (ws->state)
+		state_save(ws->state);
+	store_free(ws->store);
+	state_close(ws->state);
+	config_release(&ws->cfg);
+	if (ws->lock_fd >= 0)
+		close(ws->lock_fd);
+	free(ws->root);
+	free(ws->pipeline_file);
+	memset(ws, 0, sizeof(*ws));
+	ws->lock_fd = -1;
+}

@@ -1,0 +1,24 @@
+/*
+ * table.h - printing aligned text tables for rp params / rp metrics.
+ */
+#ifndef RP_TABLE_H
+#define RP_TABLE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct table {
+	size_t ncols;
+	char **cells;     /* row-major; row 0 is the header */
+	size_t nrows, alloc;
+};
+
+/* Starts a table with the given header cells (copied). */
+void table_init(struct table *t, size_t ncols, const char *const *header);
+/* Adds a row of ncols cells (copied; NULL prints "-"). */
+void table_add(struct table *t, const char *const *cells);
+/* Prints the table with columns padded to their widest cell. */
+void table_print(const struct table *t, FILE *f);
+void table_release(struct table *t);
+
+#endif

@@ -1,0 +1,243 @@
+/*
+ * test-state.c - the stat -> hash cache survives reopening and misses on change.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "fs.h"
+#include "hash.h"
+#include "state.h"
+
+#define ABC_SHA256 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+struct fixture {
+	char *dir;
+	char *db;
+	char *file;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+
+	f->dir = xstrdup("/tmp/rp-test-state.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	f->db = xasprintf("%s/sub/state.db", f->dir);
+	f->file = xasprintf("%s/file", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	int ret = fs_remove_tree(f->dir);
+
+	free(f->dir);
+	free(f->db);
+	free(f->file);
+	free(f);
+	return ret;
+}
+
+/* Writes `s` to `path` with an mtime `age` seconds in the past; fills *st. */
+static void write_aged(const char *path, const char *s, int age, struct stat *st)
+{
+	struct timespec times[2];
+
+	assert_int_equal(fs_write_atomic(path, s, strlen(s)), 0);
+	clock_gettime(CLOCK_REALTIME, &times[0]);
+	times[0].tv_sec -= age;
+	times[1] = times[0];
+	assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+	assert_int_equal(stat(path, st), 0);
+}
+
+static void a_recorded_hash_survives_close_and_reopen(void **state)
+{
+	struct fixture *f = *state;
+	struct rp_err err;
+	struct stat st;
+	struct state *s;
+
+	write_aged(f->file, "abc", 10, &st);
+	s = state_open(f->db, &err);
+	assert_non_null(s);
+	assert_null(state_get(s, f->file, &st));
+	state_put(s, f->file, &st, ABC_SHA256);
+	assert_string_equal(state_get(s, f->file, &st), ABC_SHA256);
+	assert_int_equal(state_save(s), 0);
+	state_close(s);
+
+	s = state_open(f->db, &err);
+	assert_non_null(s);
+	assert_string_equal(state_get(s, f->file, &st), ABC_SHA256);
+	assert_null(state_get(s, "other", &st));
+	state_close(s);
+}
+
+static void a_changed_mtime_or_size_misses(void **state)
+{
+	struct fixture *f = *state;
+	struct rp_err err;
+	struct stat st, changed;
+	struct state *s = state_open(f->db, &err);
+
+	assert_non_null(s);
+	write_aged(f->file, "abc", 10, &st);
+	state_put(s, f->file, &st, ABC_SHA256);
+	assert_non_null(state_get(s, f->file, &st));
+
+	changed = st;
+	changed.st_mtim.tv_nsec = (changed.st_mtim.tv_nsec + 1) % 1000000000;
+	assert_null(state_get(s, f->file, &changed));
+	changed = st;
+	changed.st_size++;
+	assert_null(state_get(s, f->file, &changed));
+	changed = st;
+	changed.st_ino++;
+	assert_null(state_get(s, f->file, &changed));
+
+	/* rewriting the file for real misses too */
+	write_aged(f->file, "abcd", 5, &changed);
+	assert_null(state_get(s, f->file, &changed));
+	state_close(s);
+}
+
+static void state_clear_makes_lookups_miss_and_save_rewrites(void **state)
+{
+	struct fixture *f = *state;
+	char *other = xasprintf("%s/other", f->dir);
+	struct rp_err err;
+	struct stat st, st2;
+	struct state *s = state_open(f->db, &err);
+
+	write_aged(f->file, "abc", 10, &st);
+	write_aged(other, "x", 10, &st2);
+	state_put(s, f->file, &st, ABC_SHA256);
+	state_put(s, other, &st2, ABC_SHA256);
+	assert_int_equal(state_save(s), 0);
+
+	state_clear(s);
+	assert_null(state_get(s, f->file, &st));
+	assert_null(state_get(s, other, &st2));
+	state_put(s, other, &st2, ABC_SHA256);
+	assert_int_equal(state_save(s), 0);
+	state_close(s);
+
+	s = state_open(f->db, &err);
+	assert_null(state_get(s, f->file, &st));
+	assert_non_null(state_get(s, other, &st2));
+	state_close(s);
+	free(other);
+}
+
+static void a_file_put_right_after_its_modification_is_not_trusted(void **state)
+{
+	struct fixture *f = *state;
+	struct rp_err err;
+	struct stat st;
+	struct state *s = state_open(f->db, &err);
+
+	assert_int_equal(fs_write_atomic(f->file, "abc", 3), 0);
+	assert_int_equal(stat(f->file, &st), 0);
+	state_put(s, f->file, &st, ABC_SHA256);
+	assert_null(state_get(s, f->file, &st));
+	assert_int_equal(state_save(s), 0);
+	state_close(s);
+
+	s = state_open(f->db, &err);
+	assert_null(state_get(s, f->file, &st));
+	state_close(s);
+}
+
+static void many_entries_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct rp_err err;
+	struct stat st;
+	struct state *s = state_open(f->db, &err);
+	char path[64], hex[HASH_HEX];
+	int i;
+
+	write_aged(f->file, "abc", 10, &st);
+	for (i = 0; i < 5000; i++) {
+		snprintf(path, sizeof(path), "dir/f%d", i);
+		hash_buf(path, strlen(path), hex);
+		state_put(s, path, &st, hex);
+	}
+	assert_int_equal(state_save(s), 0);
+	state_close(s);
+
+	s = state_open(f->db, &err);
+	for (i = 0; i < 5000; i++) {
+		snprintf(path, sizeof(path), "dir/f%d", i);
+		hash_buf(path, strlen(path), hex);
+		assert_string_equal(state_get(s, path, &st), hex);
+	}
+	state_close(s);
+}
+
+static void two_open_states_can_both_save(void **state)
+{
+	struct fixture *f = *state;
+	struct rp_err err;
+	struct stat st;
+	struct state *a = state_open(f->db, &err);
+	struct state *b = state_open(f->db, &err);
+
+	write_aged(f->file, "abc", 10, &st);
+	state_put(a, "a", &st, ABC_SHA256);
+	state_put(b, "b", &st, ABC_SHA256);
+	assert_int_equal(state_save(a), 0);
+	assert_int_equal(state_save(b), 0);
+	state_close(a);
+	state_close(b);
+
+	a = state_open(f->db, &err);
+	assert_non_null(state_get(a, "a", &st));
+	assert_non_null(state_get(a, "b", &st));
+	state_close(a);
+}
+
+static void opening_an_unwritable_path_fails_with_a_message(void **state)
+{
+	struct rp_err err = { 0 };
+	char *bad = xasprintf("%s/file/state.db", ((struct fixture *)*state)->dir);
+	struct stat st;
+
+	write_aged(((struct fixture *)*state)->file, "x", 0, &st);
+	assert_null(state_open(bad, &err));
+	assert_int_equal(err.kind, RP_ERR_IO);
+	assert_non_null(strstr(err.msg, "file"));
+	state_close(NULL);
+	free(bad);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(a_recorded_hash_survives_close_and_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_changed_mtime_or_size_misses, setup, teardown),
+		cmocka_unit_test_setup_teardown(state_clear_makes_lookups_miss_and_save_rewrites, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_file_put_right_after_its_modification_is_not_trusted, setup, teardown),
+		cmocka_unit_test_setup_teardown(many_entries_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(two_open_states_can_both_save, setup, teardown),
+		cmocka_unit_test_setup_teardown(opening_an_unwritable_path_fails_with_a_message, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,657 @@
+/*
+ * test-store.c - objects, directory manifests, checkout and the run-cache.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "error.h"
+#include "fs.h"
+#include "hash.h"
+#include "state.h"
+#include "store.h"
+
+#define ABC_SHA256 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+struct fixture {
+	char *dir;
+	struct state *state;
+	struct store *st;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+	struct rp_err err;
+	char *p;
+
+	f->dir = xstrdup("/tmp/rp-test-store.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	p = xasprintf("%s/.rp/state.db", f->dir);
+	f->state = state_open(p, &err);
+	free(p);
+	if (!f->state)
+		return -1;
+	p = xasprintf("%s/.rp/cache", f->dir);
+	f->st = store_open(p, f->state, &err);
+	free(p);
+	if (!f->st)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	int ret;
+
+	store_free(f->st);
+	state_close(f->state);
+	ret = fs_remove_tree(f->dir);
+	free(f->dir);
+	free(f);
+	return ret;
+}
+
+/* dir/rel, newly allocated. */
+static char *at(struct fixture *f, const char *rel)
+{
+	return xasprintf("%s/%s", f->dir, rel);
+}
+
+static void put(struct fixture *f, const char *rel, const char *text)
+{
+	char *p = at(f, rel);
+
+	assert_int_equal(fs_mkdir_parent(p), 0);
+	assert_int_equal(fs_write_atomic(p, text, strlen(text)), 0);
+	free(p);
+}
+
+static char *slurp(const char *path)
+{
+	struct buf b = BUF_INIT;
+
+	if (buf_read_file(&b, path) < 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b);
+}
+
+static void hash_and_save(struct fixture *f, const char *rel, struct objinfo *oi, int relink)
+{
+	char *p = at(f, rel);
+	struct rp_err err = { 0 };
+
+	if (store_hash_path(f->st, p, oi, &err) < 0)
+		fail_msg("%s", err.msg);
+	if (store_save(f->st, p, oi, relink, &err) < 0)
+		fail_msg("%s", err.msg);
+	free(p);
+}
+
+/* Number of entries in `dir` whose name contains ".tmp.". */
+static int count_temps(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (strstr(de->d_name, ".tmp."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void put_buf_names_the_object_by_its_hash(void **state)
+{
+	struct fixture *f = *state;
+	char hex[HASH_HEX];
+	struct rp_err err;
+	struct stat sb;
+	char *obj, *text;
+
+	assert_int_equal(store_put_buf(f->st, "abc", 3, hex, &err), 0);
+	assert_string_equal(hex, ABC_SHA256);
+	obj = store_object_path(f->st, hex);
+	assert_non_null(strstr(obj, "/.rp/cache/objects/ba/7816bf8f01"));
+	text = slurp(obj);
+	assert_string_equal(text, "abc");
+	assert_int_equal(stat(obj, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0444);
+	/* an existing object is success */
+	assert_int_equal(store_put_buf(f->st, "abc", 3, hex, &err), 0);
+	assert_int_equal(store_verify_object(f->st, hex, NULL, &err), 0);
+	free(text);
+	free(obj);
+}
+
+static void a_saved_file_checks_out_with_the_same_bytes(void **state)
+{
+	struct fixture *f = *state;
+	struct objinfo oi;
+	struct rp_err err;
+	char *out = at(f, "elsewhere/copy.txt");
+	char *text;
+
+	put(f, "data.txt", "abc");
+	hash_and_save(f, "data.txt", &oi, 0);
+	assert_string_equal(oi.hash, ABC_SHA256);
+	assert_int_equal(oi.size, 3);
+	assert_int_equal(oi.isdir, 0);
+	assert_true(store_has(f->st, &oi));
+
+	assert_int_equal(store_checkout(f->st, &oi, out, &err), 0);
+	text = slurp(out);
+	assert_string_equal(text, "abc");
+	assert_int_equal(count_temps(f->dir), 0);
+	free(text);
+	free(out);
+}
+
+static void checkout_replaces_an_existing_file_or_directory(void **state)
+{
+	struct fixture *f = *state;
+	struct objinfo oi;
+	struct rp_err err;
+	char *p = at(f, "target");
+	char *text;
+
+	put(f, "src", "new bytes");
+	hash_and_save(f, "src", &oi, 0);
+	put(f, "target", "old bytes");
+	assert_int_equal(store_checkout(f->st, &oi, p, &err), 0);
+	text = slurp(p);
+	assert_string_equal(text, "new bytes");
+	free(text);
+
+	assert_int_equal(fs_remove_tree(p), 0);
+	put(f, "target/inner/file", "x");
+	assert_int_equal(store_checkout(f->st, &oi, p, &err), 0);
+	text = slurp(p);
+	assert_string_equal(text, "new bytes");
+	assert_int_equal(count_temps(f->dir), 0);
+	free(text);
+	free(p);
+}
+
+static void editing_the_checked_out_copy_leaves_the_object_intact(void **state)
+{
+	struct fixture *f = *state;
+	struct objinfo oi;
+	struct rp_err err;
+	char *p = at(f, "data.txt");
+	char *obj, *text;
+	FILE *fp;
+
+	put(f, "data.txt", "abc");
+	hash_and_save(f, "data.txt", &oi, 1);
+	assert_int_equal(store_checkout(f->st, &oi, p, &err), 0);
+	fp = fopen(p, "r+");
+	assert_non_null(fp);
+	fputs("XYZ", fp);
+	fclose(fp);
+
+	obj = store_object_path(f->st, oi.hash);
+	text = slurp(obj);
+	assert_string_equal(text, "abc");
+	assert_int_equal(store_verify_object(f->st, oi.hash, NULL, &err), 0);
+	free(text);
+	free(obj);
+	free(p);
+}
+
+static void a_hardlinked_workspace_file_is_read_only_and_keeps_its_hash(void **state)
+{
+	struct fixture *f = *state;
+	struct objinfo oi, again;
+	struct rp_err err;
+	char *dir = at(f, "out");
+	char *file = at(f, "out/a.txt");
+	char *obj;
+	struct stat ws, os;
+
+	assert_int_equal(store_set_links(f->st, "hardlink, copy", &err), 0);
+	assert_int_equal(f->st->nlinks, 2);
+	put(f, "out/a.txt", "alpha");
+	put(f, "out/b.txt", "beta");
+	hash_and_save(f, "out", &oi, 1);
+
+	assert_int_equal(stat(file, &ws), 0);
+	assert_int_equal(ws.st_mode & 0222, 0);
+	assert_int_equal(store_hash_path(f->st, dir, &again, &err), 0);
+	assert_string_equal(again.hash, oi.hash);
+
+	/* the workspace file is the object itself */
+	{
+		char hex[HASH_HEX];
+
+		assert_int_equal(hash_file(file, hex, &err), 0);
+		obj = store_object_path(f->st, hex);
+		assert_int_equal(stat(obj, &os), 0);
+		assert_int_equal(ws.st_ino, os.st_ino);
+	}
+	free(obj);
+	free(file);
+	free(dir);
+}
+
+static void a_directory_hashes_the_same_whatever_the_creation_order(void **state)
+{
+	struct fixture *f = *state;
+	struct objinfo a, b;
+	struct rp_err err;
+	char *da = at(f, "a"), *db = at(f, "b");
+
+	put(f, "a/z.txt", "zz");
+	put(f, "a/sub/deep/x", "x");
+	put(f, "a/a-b", "dash");
+	put(f, "a/a/b", "slash");
+
+	put(f, "b/a/b", "slash");
+	put(f, "b/a-b", "dash");
+	put(f, "b/sub/deep/x", "x");
+	put(f, "b/z.txt", "zz");
+
+	assert_int_equal(store_hash_path(f->st, da, &a, &err), 0);
+	assert_int_equal(store_hash_path(f->st, db, &b, &err), 0);
+	assert_int_equal(a.isdir, 1);
+	assert_string_equal(a.hash, b.hash);
+	assert_int_equal(a.nfiles, 4);
+	assert_int_equal(a.size, 2 + 1 + 4 + 5);
+
+	/* a trailing slash names the same directory */
+	{
+		char *slash = xasprintf("%s/", db);
+
+		assert_int_equal(store_hash_path(f->st, slash, &b, &err), 0);
+		assert_string_equal(a.hash, b.hash);
+		free(slash);
+	}
+
+	/* content change changes the hash */
+	put(f, "b/sub/deep/x", "y");
+	assert_int_equal(store_hash_path(f->st, db, &b, &err), 0);
+	assert_string_not_equal(a.hash, b.hash);
+	free(da);
+	free(db);
+}
+
+static void the_manifest_lists_sorted_paths_and_is_the_directory_hash(void **state)
+{
+	struct fixture *f = *state;
+	struct objinfo oi;
+	char *obj, *text, *exe;
+	char hex[HASH_HEX], want[1024];
+	char ha[HASH_HEX], hb[HASH_HEX], hc[HASH_HEX];
+
+	put(f, "d/z.txt", "zz");
+	put(f, "d/a/b", "slash");
+	put(f, "d/a-b", "dash");
+	exe = at(f, "d/a-b");
+	assert_int_equal(chmod(exe, 0755), 0);
+	hash_and_save(f, "d", &oi, 0);
+
+	obj = store_object_path(f->st, oi.hash);
+	text = slurp(obj);
+	assert_non_null(text);
+	hash_buf(text, strlen(text), hex);
+	assert_string_equal(hex, oi.hash);
+	hash_buf("dash", 4, ha);
+	hash_buf("slash", 5, hb);
+	hash_buf("zz", 2, hc);
+	snprintf(want, sizeof(want), "%s 4 755 a-b\n%s 5 644 a/b\n%s 2 644 z.txt\n", ha, hb, hc);
+	assert_string_equal(text, want);
+	assert_true(store_has(f->st, &oi));
+	free(text);
+	free(obj);
+	free(exe);
+}
+
+static int count_object(const char *hex, void *ctx)
+{
+	(void)hex;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void a_directory_round_trips_through_the_store_with_modes(void **state)
+{
+	struct fixture *f = *state;
+	struct objinfo oi, back;
+	struct rp_err err;
+	char *exe = at(f, "d/bin/run");
+	char *out = at(f, "restored");
+	char *p, *text;
+	struct stat sb;
+	int n = 0;
+
+	put(f, "d/bin/run", "#!/bin/sh\n");
+	assert_int_equal(chmod(exe, 0755), 0);
+	put(f, "d/readme", "hello");
+	put(f, "d/x/y/z", "deep");
+	hash_and_save(f, "d", &oi, 0);
+	assert_int_equal(store_manifest_each(f->st, oi.hash, count_object, &n, &err), 0);
+	assert_int_equal(n, 3);
+
+	put(f, "restored/stale", "old");
+	assert_int_equal(store_checkout(f->st, &oi, out, &err), 0);
+	assert_int_equal(store_hash_path(f->st, out, &back, &err), 0);
+	assert_string_equal(back.hash, oi.hash);
+	p = at(f, "restored/stale");
+	assert_false(fs_exists(p));
+	free(p);
+	p = at(f, "restored/bin/run");
+	assert_int_equal(stat(p, &sb), 0);
+	assert_true(sb.st_mode & S_IXUSR);
+	free(p);
+	p = at(f, "restored/x/y/z");
+	text = slurp(p);
+	assert_string_equal(text, "deep");
+	assert_int_equal(count_temps(f->dir), 0);
+	free(text);
+	free(p);
+	free(out);
+	free(exe);
+}
+
+static void a_corrupted_object_is_refused_by_checkout(void **state)
+{
+	struct fixture *f = *state;
+	struct objinfo oi;
+	struct rp_err err = { 0 };
+	char *obj, *out = at(f, "out.txt"), *text;
+	char actual[HASH_HEX];
+
+	put(f, "data.txt", "abc");
+	hash_and_save(f, "data.txt", &oi, 0);
+	put(f, "out.txt", "previous");
+	obj = store_object_path(f->st, oi.hash);
+	assert_int_equal(chmod(obj, 0644), 0);
+	assert_int_equal(fs_write_atomic(obj, "abd", 3), 0);
+
+	assert_int_equal(store_checkout(f->st, &oi, out, &err), -1);
+	assert_int_equal(err.kind, RP_ERR_IO);
+	assert_non_null(strstr(err.msg, "object " ABC_SHA256));
+	assert_non_null(strstr(err.msg, "is corrupt (bytes hash to "));
+	assert_non_null(strstr(err.msg, "rp cache verify --repair"));
+	text = slurp(out);
+	assert_string_equal(text, "previous");
+	assert_int_equal(count_temps(f->dir), 0);
+	assert_int_equal(store_verify_object(f->st, oi.hash, actual, &err), -1);
+	assert_string_not_equal(actual, oi.hash);
+	assert_int_equal(strlen(actual), 64);
+	free(text);
+	free(obj);
+	free(out);
+}
+
+static void a_corrupted_file_in_a_directory_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct objinfo oi;
+	struct rp_err err = { 0 };
+	char *obj, *out = at(f, "restored");
+	char hex[HASH_HEX];
+
+	put(f, "d/a", "one");
+	put(f, "d/b", "two");
+	hash_and_save(f, "d", &oi, 0);
+	hash_buf("two", 3, hex);
+	obj = store_object_path(f->st, hex);
+	assert_int_equal(chmod(obj, 0644), 0);
+	assert_int_equal(fs_write_atomic(obj, "tw0", 3), 0);
+
+	assert_int_equal(store_checkout(f->st, &oi, out, &err), -1);
+	assert_non_null(strstr(err.msg, "restored/b' is corrupt"));
+	assert_false(fs_exists(out));
+	assert_int_equal(count_temps(f->dir), 0);
+	free(obj);
+	free(out);
+}
+
+static void a_missing_object_is_an_error_naming_it(void **state)
+{
+	struct fixture *f = *state;
+	struct objinfo oi = { 0 };
+	struct rp_err err = { 0 };
+	char *out = at(f, "out.txt");
+	char want[256];
+
+	hash_buf("never stored", 12, oi.hash);
+	assert_false(store_has(f->st, &oi));
+	assert_int_equal(store_checkout(f->st, &oi, out, &err), -1);
+	snprintf(want, sizeof(want), "object %s for '%s' is missing from the store", oi.hash, out);
+	assert_string_equal(err.msg, want);
+	assert_false(fs_exists(out));
+
+	oi.isdir = 1;
+	assert_int_equal(store_checkout(f->st, &oi, out, &err), -1);
+	assert_string_equal(err.msg, want);
+	assert_int_equal(store_verify_object(f->st, oi.hash, NULL, &err), -1);
+	assert_non_null(strstr(err.msg, "is missing from the store"));
+	free(out);
+}
+
+static void hashing_a_missing_path_says_no_such_file(void **state)
+{
+	struct fixture *f = *state;
+	struct objinfo oi;
+	struct rp_err err = { 0 };
+	char *p = at(f, "nope");
+	char want[256];
+
+	assert_int_equal(store_hash_path(f->st, p, &oi, &err), -1);
+	assert_int_equal(err.kind, RP_ERR_IO);
+	snprintf(want, sizeof(want), "cannot hash '%s': No such file or directory", p);
+	assert_string_equal(err.msg, want);
+	free(p);
+}
+
+static void a_symlinked_directory_inside_is_refused_but_symlinked_files_count(void **state)
+{
+	struct fixture *f = *state;
+	struct objinfo a, b;
+	struct rp_err err = { 0 };
+	char *target = at(f, "real.txt"), *link = at(f, "d/link.txt");
+	char *dlink = at(f, "d/sub"), *d = at(f, "d"), *plain = at(f, "plain");
+
+	put(f, "real.txt", "content");
+	put(f, "d/other", "o");
+	assert_int_equal(symlink(target, link), 0);
+	put(f, "plain/other", "o");
+	put(f, "plain/link.txt", "content");
+	assert_int_equal(store_hash_path(f->st, d, &a, &err), 0);
+	assert_int_equal(store_hash_path(f->st, plain, &b, &err), 0);
+	assert_string_equal(a.hash, b.hash);
+
+	assert_int_equal(symlink(plain, dlink), 0);
+	assert_int_equal(store_hash_path(f->st, d, &a, &err), -1);
+	assert_non_null(strstr(err.msg, "symlinks to directories are not followed"));
+	free(target);
+	free(link);
+	free(dlink);
+	free(d);
+	free(plain);
+}
+
+static void the_state_spares_rehashing_unchanged_files(void **state)
+{
+	struct fixture *f = *state;
+	struct objinfo oi;
+	struct rp_err err;
+	struct timespec old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+	char *p = at(f, "data.txt");
+	struct stat sb;
+
+	put(f, "data.txt", "abc");
+	assert_int_equal(utimensat(AT_FDCWD, p, old, 0), 0);
+	assert_int_equal(store_hash_path(f->st, p, &oi, &err), 0);
+	assert_int_equal(stat(p, &sb), 0);
+	assert_string_equal(state_get(f->state, p, &sb), ABC_SHA256);
+	free(p);
+}
+
+static void run_cache_put_then_get_round_trips(void **state)
+{
+	struct fixture *f = *state;
+	struct rp_err err;
+	char key[HASH_HEX], other[HASH_HEX];
+	char *text, *dir;
+
+	hash_buf("stage key", 9, key);
+	hash_buf("other key", 9, other);
+	assert_null(store_run_get(f->st, key));
+	assert_int_equal(store_run_put(f->st, key, "outs:\n- path: a\n", &err), 0);
+	text = store_run_get(f->st, key);
+	assert_string_equal(text, "outs:\n- path: a\n");
+	free(text);
+	assert_int_equal(store_run_put(f->st, key, "replaced\n", &err), 0);
+	text = store_run_get(f->st, key);
+	assert_string_equal(text, "replaced\n");
+	free(text);
+	assert_null(store_run_get(f->st, other));
+	assert_int_equal(store_run_put(f->st, "../../etc", "x", &err), -1);
+	assert_null(store_run_get(f->st, "../../etc"));
+
+	dir = xasprintf("%s/.rp/cache/runs/%.2s", f->dir, key);
+	assert_int_equal(count_temps(dir), 0);
+	free(dir);
+}
+
+static void fs_write_atomic_leaves_no_temp_files(void **state)
+{
+	struct fixture *f = *state;
+	char *p = at(f, "file"), *d = at(f, "adir"), *text;
+	int i;
+
+	for (i = 0; i < 5; i++)
+		assert_int_equal(fs_write_atomic(p, "v", 1), 0);
+	text = slurp(p);
+	assert_string_equal(text, "v");
+	free(text);
+
+	/* a failed rename (the target is a non-empty directory) cleans up too */
+	put(f, "adir/x", "x");
+	assert_int_equal(fs_write_atomic(d, "v", 1), -1);
+	assert_int_equal(count_temps(f->dir), 0);
+	free(p);
+	free(d);
+}
+
+static void fs_remove_tree_removes_read_only_directories(void **state)
+{
+	struct fixture *f = *state;
+	char *d = at(f, "ro"), *sub = at(f, "ro/sub");
+
+	put(f, "ro/sub/file", "x");
+	assert_int_equal(chmod(sub, 0555), 0);
+	assert_int_equal(chmod(d, 0555), 0);
+	assert_int_equal(fs_remove_tree(d), 0);
+	assert_false(fs_exists(d));
+	assert_int_equal(fs_remove_tree(d), 0);
+	free(d);
+	free(sub);
+}
+
+static void fs_clone_file_copies_bytes_and_mode(void **state)
+{
+	struct fixture *f = *state;
+	char *src = at(f, "src"), *dst = at(f, "dst"), *text;
+	struct stat sb;
+
+	put(f, "src", "clone me");
+	assert_int_equal(fs_clone_file(src, dst, 0600, 0), 0);
+	text = slurp(dst);
+	assert_string_equal(text, "clone me");
+	assert_int_equal(stat(dst, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(count_temps(f->dir), 0);
+	free(text);
+	free(src);
+	free(dst);
+}
+
+static void store_set_links_rejects_unknown_names(void **state)
+{
+	struct fixture *f = *state;
+	struct rp_err err = { 0 };
+
+	assert_int_equal(store_set_links(f->st, "symlink,copy", &err), 0);
+	assert_int_equal(f->st->nlinks, 2);
+	assert_int_equal(f->st->links[0], LINK_SYMLINK);
+	assert_int_equal(f->st->links[1], LINK_COPY);
+	assert_int_equal(store_set_links(f->st, "reflink,teleport", &err), -1);
+	assert_int_equal(err.kind, RP_ERR_INPUT);
+	assert_non_null(strstr(err.msg, "'teleport'"));
+	assert_int_equal(f->st->nlinks, 2);
+}
+
+static void a_symlink_checkout_points_at_the_object(void **state)
+{
+	struct fixture *f = *state;
+	struct objinfo oi, back;
+	struct rp_err err;
+	char *out = at(f, "out.txt"), *text;
+	struct stat sb;
+
+	put(f, "data.txt", "abc");
+	hash_and_save(f, "data.txt", &oi, 0);
+	assert_int_equal(store_set_links(f->st, "symlink", &err), 0);
+	assert_int_equal(store_checkout(f->st, &oi, out, &err), 0);
+	assert_int_equal(lstat(out, &sb), 0);
+	assert_true(S_ISLNK(sb.st_mode));
+	text = slurp(out);
+	assert_string_equal(text, "abc");
+	assert_int_equal(store_hash_path(f->st, out, &back, &err), 0);
+	assert_string_equal(back.hash, oi.hash);
+	free(text);
+	free(out);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(put_buf_names_the_object_by_its_hash),
+		T(a_saved_file_checks_out_with_the_same_bytes),
+		T(checkout_replaces_an_existing_file_or_directory),
+		T(editing_the_checked_out_copy_leaves_the_object_intact),
+		T(a_hardlinked_workspace_file_is_read_only_and_keeps_its_hash),
+		T(a_directory_hashes_the_same_whatever_the_creation_order),
+		T(the_manifest_lists_sorted_paths_and_is_the_directory_hash),
+		T(a_directory_round_trips_through_the_store_with_modes),
+		T(a_corrupted_object_is_refused_by_checkout),
+		T(a_corrupted_file_in_a_directory_is_refused),
+		T(a_missing_object_is_an_error_naming_it),
+		T(hashing_a_missing_path_says_no_such_file),
+		T(a_symlinked_directory_inside_is_refused_but_symlinked_files_count),
+		T(the_state_spares_rehashing_unchanged_files),
+		T(run_cache_put_then_get_round_trips),
+		T(fs_write_atomic_leaves_no_temp_files),
+		T(fs_remove_tree_removes_read_only_directories),
+		T(fs_clone_file_copies_bytes_and_mode),
+		T(store_set_links_rejects_unknown_names),
+		T(a_symlink_checkout_points_at_the_object),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
