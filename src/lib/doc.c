@@ -927,11 +927,21 @@ static void add_float(struct buf *out, const char *s)
 		buf_adds(out, v < 0 ? "\"-inf\"" : "\"inf\"");
 		return;
 	}
-	snprintf(tmp, sizeof(tmp), "%.17g", v);
+	format_double(v, tmp, sizeof(tmp));
 	buf_adds(out, tmp);
+}
+
+void format_double(double v, char *out, size_t n)
+{
+	/* the shortest of %.15g..%.17g that reads back as the same double */
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(out, n, "%.*g", prec, v);
+		if (strtod(out, NULL) == v)
+			break;
+	}
 	/* keep floats apart from integers: 1.0 is not 1 */
-	if (!strpbrk(tmp, ".e"))
-		buf_adds(out, ".0");
+	if (!strpbrk(out, ".eEn") && strlen(out) + 3 <= n)
+		strcat(out, ".0");
 }
 
 static void add_scalar(struct buf *out, const struct node *n)

@@ -77,6 +77,11 @@ void node_append(struct node *parent, const char *key, struct node *val);
  * enters cache keys and the lock.
  */
 void node_canonical(const struct node *n, struct buf *out);
+/*
+ * Writes the shortest decimal text of `v` that reads back as the same double
+ * (%.15g to %.17g), with ".0" added when it would look like an integer.
+ */
+void format_double(double v, char *out, size_t n);
 /* A short human text for a value: the scalar itself, else canonical JSON. Caller frees. */
 char *node_to_display(const struct node *n);
 

@@ -513,6 +513,7 @@ int lock_outs_from_json(struct lock_stage *s, const char *text)
 		s->outs = items;
 		s->nouts = n;
 		items = NULL;
+		n = 0;
 		ret = 0;
 	}
 	free_items(items, n);
@@ -735,9 +736,7 @@ static void emit_json(yaml_emitter_t *e, json_t *v)
 		emit_scalar(e, tmp, YAML_PLAIN_SCALAR_STYLE);
 		break;
 	case JSON_REAL:
-		snprintf(tmp, sizeof(tmp), "%.17g", json_real_value(v));
-		if (!strpbrk(tmp, ".eEn"))
-			strcat(tmp, ".0");
+		format_double(json_real_value(v), tmp, sizeof(tmp));
 		emit_scalar(e, tmp, YAML_PLAIN_SCALAR_STYLE);
 		break;
 	case JSON_TRUE:

@@ -405,7 +405,7 @@ static void canonical_json_sorts_keys_and_types_scalars(void **state)
 	assert_canon("+000099999999999999999999999", "99999999999999999999999");
 	assert_canon("-99999999999999999999999", "-99999999999999999999999");
 	assert_canon("[.inf, -.inf, .nan, 1e400]", "[\"inf\",\"-inf\",\"nan\",\"inf\"]");
-	assert_canon("0.1", "0.10000000000000001");
+	assert_canon("0.1", "0.1");
 	assert_canon("1.0", "1.0");
 	assert_canon("1e3", "1000.0");
 	assert_canon("\"a\\\"b\\n\"", "\"a\\\"b\\n\"");

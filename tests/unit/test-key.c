@@ -1,0 +1,263 @@
+/*
+ * test-key.c - the stage cache key: every input counts, formatting does not.
+ *
+ * Each test writes a pipeline and params file into a scratch directory,
+ * loads it with pipeline_load(), and computes the key of stage 'train' with
+ * fixed dep hashes, so the key depends only on what the YAML says.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "fs.h"
+#include "key.h"
+#include "pipeline.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+	strcpy(dir, "/tmp/rp-test-key-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	(void)state;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return fs_remove_tree(dir);
+}
+
+static void put(const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+
+	assert_int_equal(fs_write_atomic(path, text, strlen(text)), 0);
+	free(path);
+}
+
+static const char *const hashes_a[] = {
+	"1111111111111111111111111111111111111111111111111111111111111111",
+	"2222222222222222222222222222222222222222222222222222222222222222",
+};
+
+/* The key of stage 'train' in `yaml` with `params`, deps hashed as `hashes`. */
+static void key_of(const char *yaml, const char *params, const char *const *hashes,
+		   char hex[HASH_HEX])
+{
+	struct rp_err err = { 0 };
+	char *path = xasprintf("%s/rp.yaml", dir);
+	struct pipeline *p;
+	const struct stage *st;
+	const char *h[8];
+
+	put("rp.yaml", yaml);
+	put("params.yaml", params);
+	p = pipeline_load(path, &err);
+	if (!p)
+		fail_msg("pipeline_load: %s", err.msg);
+	st = pipeline_find(p, "train");
+	assert_non_null(st);
+	assert_true(st->ndeps <= 2);
+	/* hashes are given per dep path, so reordering deps keeps each dep's hash */
+	for (size_t i = 0; i < st->ndeps; i++)
+		h[i] = hashes[strcmp(st->deps[i].path, "a.txt") == 0 ? 0 : 1];
+	key_compute(st, h, hex);
+	pipeline_free(p);
+	free(path);
+}
+
+static const char base_yaml[] =
+	"stages:\n"
+	"  train:\n"
+	"    cmd: python train.py --lr ${lr}\n"
+	"    deps: [a.txt, b.txt]\n"
+	"    params: [lr, model]\n"
+	"    outs: [model.bin]\n";
+static const char base_params[] =
+	"lr: 0.1\n"
+	"model:\n"
+	"  name: small\n"
+	"  layers: 4\n"
+	"unused: 1\n";
+
+static void expect_differs(const char *yaml, const char *params, const char *const *hashes)
+{
+	char a[HASH_HEX], b[HASH_HEX];
+
+	key_of(base_yaml, base_params, hashes_a, a);
+	key_of(yaml, params, hashes, b);
+	assert_string_not_equal(a, b);
+}
+
+static void expect_same(const char *yaml, const char *params)
+{
+	char a[HASH_HEX], b[HASH_HEX];
+
+	key_of(base_yaml, base_params, hashes_a, a);
+	key_of(yaml, params, hashes_a, b);
+	assert_string_equal(a, b);
+}
+
+static void the_same_inputs_give_the_same_key(void **state)
+{
+	expect_same(base_yaml, base_params);
+}
+
+static void the_key_is_64_hex_digits(void **state)
+{
+	char a[HASH_HEX];
+
+	key_of(base_yaml, base_params, hashes_a, a);
+	assert_int_equal(strlen(a), 64);
+	assert_int_equal(strspn(a, "0123456789abcdef"), 64);
+}
+
+static void changing_the_command_changes_the_key(void **state)
+{
+	expect_differs("stages:\n  train:\n    cmd: python train.py  --lr ${lr}\n"
+		       "    deps: [a.txt, b.txt]\n    params: [lr, model]\n    outs: [model.bin]\n",
+		       base_params, hashes_a);
+}
+
+static void changing_a_dep_hash_changes_the_key(void **state)
+{
+	static const char *const other[] = {
+		"1111111111111111111111111111111111111111111111111111111111111111",
+		"3333333333333333333333333333333333333333333333333333333333333333",
+	};
+	expect_differs(base_yaml, base_params, other);
+}
+
+static void adding_a_dep_changes_the_key(void **state)
+{
+	expect_differs("stages:\n  train:\n    cmd: python train.py --lr ${lr}\n"
+		       "    deps: [a.txt]\n    params: [lr, model]\n    outs: [model.bin]\n",
+		       base_params, hashes_a);
+}
+
+static void renaming_a_dep_changes_the_key(void **state)
+{
+	expect_differs("stages:\n  train:\n    cmd: python train.py --lr ${lr}\n"
+		       "    deps: [a.txt, c.txt]\n    params: [lr, model]\n    outs: [model.bin]\n",
+		       base_params, hashes_a);
+}
+
+static void changing_a_listed_param_changes_the_key(void **state)
+{
+	/* the cmd does not use model.layers: only the params entry carries it */
+	expect_differs(base_yaml, "lr: 0.1\nmodel:\n  name: small\n  layers: 5\nunused: 1\n", hashes_a);
+}
+
+static void changing_a_param_type_changes_the_key(void **state)
+{
+	expect_differs(base_yaml, "lr: 0.1\nmodel:\n  name: small\n  layers: '4'\nunused: 1\n", hashes_a);
+}
+
+static void changing_an_unlisted_param_keeps_the_key(void **state)
+{
+	expect_same(base_yaml, "lr: 0.1\nmodel:\n  name: small\n  layers: 4\nunused: 2\n");
+}
+
+static void changing_the_outs_changes_the_key(void **state)
+{
+	expect_differs("stages:\n  train:\n    cmd: python train.py --lr ${lr}\n"
+		       "    deps: [a.txt, b.txt]\n    params: [lr, model]\n    outs: [model2.bin]\n",
+		       base_params, hashes_a);
+}
+
+static void changing_the_wdir_changes_the_key(void **state)
+{
+	char *sub = xasprintf("%s/sub", dir);
+
+	assert_int_equal(fs_mkdir_p(sub, 0755), 0);
+	free(sub);
+	put("sub/params.yaml", base_params);
+	expect_differs("stages:\n  train:\n    cmd: python train.py --lr ${lr}\n    wdir: sub\n"
+		       "    deps: [../a.txt, ../b.txt]\n    params: [lr, model]\n    outs: [../model.bin]\n",
+		       base_params, hashes_a);
+}
+
+static void reordering_params_keys_keeps_the_key(void **state)
+{
+	expect_same(base_yaml, "unused: 1\nmodel:\n  layers: 4\n  name: small\nlr: 0.1\n");
+}
+
+static void whitespace_comments_and_flow_style_keep_the_key(void **state)
+{
+	expect_same("# the pipeline\nstages:\n\n  train:\n    cmd:   python train.py --lr ${lr}\n"
+		    "    deps:\n      - a.txt\n      - b.txt\n    params:\n    - lr\n    - model\n"
+		    "    outs: [ model.bin ]\n",
+		    "lr:    0.1   # learning rate\nmodel: {layers: 4, name: \"small\"}\nunused: 1\n");
+}
+
+static void reordering_deps_params_and_outs_keeps_the_key(void **state)
+{
+	expect_same("stages:\n  train:\n    outs: [model.bin]\n    params: [model, lr]\n"
+		    "    deps: [b.txt, a.txt]\n    cmd: python train.py --lr ${lr}\n",
+		    base_params);
+}
+
+static void quoting_style_of_a_string_keeps_the_key(void **state)
+{
+	expect_same(base_yaml, "lr: 0.1\nmodel:\n  name: 'small'\n  layers: 4\nunused: 1\n");
+}
+
+static void the_encoding_is_length_prefixed(void **state)
+{
+	struct rp_err err = { 0 };
+	char *path = xasprintf("%s/rp.yaml", dir);
+	struct pipeline *p;
+	struct buf b = BUF_INIT;
+	const char *h[] = { hashes_a[0], hashes_a[1] };
+
+	put("rp.yaml", base_yaml);
+	put("params.yaml", base_params);
+	p = pipeline_load(path, &err);
+	assert_non_null(p);
+	key_encode(pipeline_find(p, "train"), h, &b);
+	assert_non_null(strstr(b.s, "rp-stage-key 1\n"));
+	assert_non_null(strstr(b.s, "cmd 24:python train.py --lr 0.1\n"));
+	assert_non_null(strstr(b.s, "dep 5:a.txt 1111"));
+	assert_non_null(strstr(b.s, "param 11:params.yaml 2:lr 3:0.1\n"));
+	assert_non_null(strstr(b.s, "param 11:params.yaml 5:model 27:{\"layers\":4,\"name\":\"small\"}\n"));
+	assert_non_null(strstr(b.s, "out 9:model.bin\n"));
+	buf_release(&b);
+	pipeline_free(p);
+	free(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(the_same_inputs_give_the_same_key),
+		T(the_key_is_64_hex_digits),
+		T(changing_the_command_changes_the_key),
+		T(changing_a_dep_hash_changes_the_key),
+		T(adding_a_dep_changes_the_key),
+		T(renaming_a_dep_changes_the_key),
+		T(changing_a_listed_param_changes_the_key),
+		T(changing_a_param_type_changes_the_key),
+		T(changing_an_unlisted_param_keeps_the_key),
+		T(changing_the_outs_changes_the_key),
+		T(changing_the_wdir_changes_the_key),
+		T(reordering_params_keys_keeps_the_key),
+		T(whitespace_comments_and_flow_style_keep_the_key),
+		T(reordering_deps_params_and_outs_keeps_the_key),
+		T(quoting_style_of_a_string_keeps_the_key),
+		T(the_encoding_is_length_prefixed),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

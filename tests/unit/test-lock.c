@@ -1,0 +1,294 @@
+/*
+ * test-lock.c - rp.lock: round trips, determinism, the journal, bad input.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "fs.h"
+#include "lock.h"
+
+static char dir[64];
+static char lockpath[128], journal[128];
+
+static int setup(void **state)
+{
+	strcpy(dir, "/tmp/rp-test-lock-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(lockpath, sizeof(lockpath), "%s/rp.lock", dir);
+	snprintf(journal, sizeof(journal), "%s/lock.journal", dir);
+	(void)state;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return fs_remove_tree(dir);
+}
+
+static struct objinfo oi_of(char c, uint64_t size, int isdir, uint64_t nfiles)
+{
+	struct objinfo oi;
+
+	memset(&oi, 0, sizeof(oi));
+	memset(oi.hash, c, 64);
+	oi.size = size;
+	oi.isdir = isdir;
+	oi.nfiles = nfiles;
+	return oi;
+}
+
+static struct lock_stage *sample(const char *name, char keych)
+{
+	struct lock_stage *s = lock_stage_new(name);
+	struct objinfo a = oi_of('a', 10, 0, 0), d = oi_of('d', 300, 1, 3), o = oi_of('b', 7, 0, 0);
+
+	memset(s->key, keych, 64);
+	s->cmds = xcalloc(2, sizeof(char *));
+	s->cmds[0] = xstrdup("python train.py --lr 0.1 # \"quoted\": yes");
+	s->ncmds = 1;
+	lock_stage_add_dep(s, "data/a.txt", &a);
+	lock_stage_add_dep(s, "corpus", &d);
+	lock_stage_add_param(s, "params.yaml", "lr", "0.1");
+	lock_stage_add_param(s, "params.yaml", "model", "{\"layers\":4,\"name\":\"800\"}");
+	lock_stage_add_param(s, "other.yaml", "", "{\"x\":[1,true,null]}");
+	lock_stage_add_out(s, "model.bin", &o, 1);
+	lock_stage_add_out(s, "metrics.json", &o, 0);
+	return s;
+}
+
+static void a_written_lock_reads_back_the_same(void **state)
+{
+	struct lock *l = lock_new(), *r;
+	struct rp_err err = { 0 };
+	struct lock_stage *s;
+
+	lock_set(l, sample("train", '1'));
+	assert_int_equal(lock_write(l, lockpath), 0);
+	r = lock_load(lockpath, NULL, &err);
+	assert_non_null(r);
+	assert_int_equal(r->n, 1);
+	s = lock_find(r, "train");
+	assert_non_null(s);
+	assert_int_equal(s->ncmds, 1);
+	assert_string_equal(s->cmds[0], "python train.py --lr 0.1 # \"quoted\": yes");
+	assert_int_equal(s->ndeps, 2);
+	assert_string_equal(s->deps[1].path, "corpus");
+	assert_true(s->deps[1].oi.isdir);
+	assert_int_equal(s->deps[1].oi.nfiles, 3);
+	assert_int_equal(s->deps[1].oi.size, 300);
+	assert_false(s->deps[0].oi.isdir);
+	assert_int_equal(s->nparams, 3);
+	assert_int_equal(s->nouts, 2);
+	assert_true(s->outs[0].cache);
+	assert_false(s->outs[1].cache);
+	/* values keep their types: the string "800" stays a string */
+	for (size_t i = 0; i < s->nparams; i++)
+		if (!strcmp(s->params[i].key, "model"))
+			assert_string_equal(s->params[i].value, "{\"layers\":4,\"name\":\"800\"}");
+		else if (!strcmp(s->params[i].key, "lr"))
+			assert_string_equal(s->params[i].value, "0.1");
+		else
+			assert_string_equal(s->params[i].value, "{\"x\":[1,true,null]}");
+	assert_string_equal(r->base, l->base);
+	lock_free(r);
+	lock_free(l);
+}
+
+static void the_lock_is_sorted_and_byte_deterministic(void **state)
+{
+	struct lock *a = lock_new(), *b = lock_new();
+	struct buf ta = BUF_INIT, tb = BUF_INIT;
+
+	lock_set(a, sample("zeta", '1'));
+	lock_set(a, sample("alpha", '2'));
+	lock_set(a, sample("mid@x", '3'));
+	lock_set(b, sample("mid@x", '3'));
+	lock_set(b, sample("alpha", '2'));
+	lock_set(b, sample("zeta", '1'));
+	lock_format(a, &ta);
+	lock_format(b, &tb);
+	assert_string_equal(ta.s, tb.s);
+	assert_true(strstr(ta.s, "  alpha:") < strstr(ta.s, "  mid@x:"));
+	assert_true(strstr(ta.s, "  mid@x:") < strstr(ta.s, "  zeta:"));
+	assert_non_null(strstr(ta.s, "schema: rp.lock/1\n"));
+	buf_release(&ta);
+	buf_release(&tb);
+	lock_free(a);
+	lock_free(b);
+}
+
+static void formatting_a_parsed_lock_gives_the_same_bytes(void **state)
+{
+	struct lock *l = lock_new(), *r;
+	struct buf t1 = BUF_INIT, t2 = BUF_INIT;
+	struct rp_err err = { 0 };
+
+	lock_set(l, sample("train", '1'));
+	lock_format(l, &t1);
+	r = lock_parse("rp.lock", t1.s, t1.len, &err);
+	assert_non_null(r);
+	lock_format(r, &t2);
+	assert_string_equal(t1.s, t2.s);
+	buf_release(&t1);
+	buf_release(&t2);
+	lock_free(l);
+	lock_free(r);
+}
+
+static void a_missing_lock_is_empty(void **state)
+{
+	struct rp_err err = { 0 };
+	struct lock *l = lock_load(lockpath, journal, &err);
+
+	assert_non_null(l);
+	assert_int_equal(l->n, 0);
+	lock_free(l);
+}
+
+static void the_journal_replays_finished_stages(void **state)
+{
+	struct lock *l = lock_new(), *r;
+	struct rp_err err = { 0 };
+	struct lock_stage *s;
+
+	lock_set(l, sample("prep", '1'));
+	assert_int_equal(lock_write(l, lockpath), 0);
+	assert_int_equal(lock_journal_start(l, journal), 0);
+	s = sample("train", '2');
+	assert_int_equal(lock_journal_append(journal, s), 0);
+	lock_stage_free(s);
+	s = sample("prep", '3');     /* a re-run of prep replaces its entry */
+	assert_int_equal(lock_journal_append(journal, s), 0);
+	lock_stage_free(s);
+
+	r = lock_load(lockpath, journal, &err);
+	assert_non_null(r);
+	assert_int_equal(r->n, 2);
+	assert_non_null(lock_find(r, "train"));
+	assert_int_equal(lock_find(r, "prep")->key[0], '3');
+	lock_free(r);
+	lock_free(l);
+}
+
+static void a_journal_for_another_lock_is_ignored(void **state)
+{
+	struct lock *l = lock_new(), *r;
+	struct rp_err err = { 0 };
+	struct lock_stage *s = sample("train", '2');
+
+	assert_int_equal(lock_journal_start(l, journal), 0);   /* base: no lock */
+	assert_int_equal(lock_journal_append(journal, s), 0);
+	lock_set(l, sample("prep", '1'));
+	assert_int_equal(lock_write(l, lockpath), 0);          /* the lock moved on */
+	r = lock_load(lockpath, journal, &err);
+	assert_non_null(r);
+	assert_int_equal(r->n, 1);
+	assert_null(lock_find(r, "train"));
+	lock_stage_free(s);
+	lock_free(r);
+	lock_free(l);
+}
+
+static void a_torn_last_journal_line_is_ignored(void **state)
+{
+	struct lock *l = lock_new(), *r;
+	struct rp_err err = { 0 };
+	struct lock_stage *s = sample("train", '2');
+	FILE *f;
+
+	assert_int_equal(lock_journal_start(l, journal), 0);
+	assert_int_equal(lock_journal_append(journal, s), 0);
+	f = fopen(journal, "a");
+	fputs("{\"name\":\"half", f);       /* killed in the middle of a write */
+	fclose(f);
+	r = lock_load(lockpath, journal, &err);
+	assert_non_null(r);
+	assert_int_equal(r->n, 1);
+	assert_non_null(lock_find(r, "train"));
+	lock_stage_free(s);
+	lock_free(r);
+	lock_free(l);
+}
+
+static void expect_parse_error(const char *text, const char *want)
+{
+	struct rp_err err = { 0 };
+	struct lock *l = lock_parse("rp.lock", text, strlen(text), &err);
+
+	assert_null(l);
+	assert_int_equal(err.kind, RP_ERR_INPUT);
+	if (!strstr(err.msg, want))
+		fail_msg("expected '%s' in '%s'", want, err.msg);
+}
+
+static void a_malformed_lock_names_file_line_and_column(void **state)
+{
+	expect_parse_error("schema: rp.lock/1\nstages:\n  a:\n    key: 12\n    cmd: x\n",
+			   "rp.lock:4:10: 'key' must be 64 lowercase hex digits");
+	expect_parse_error("schema: rp.lock/9\n", "rp.lock:1:9: unsupported lock schema");
+	expect_parse_error("schema: rp.lock/1\nstages: [\n", "rp.lock:");
+	expect_parse_error("schema: rp.lock/1\nstages:\n  a:\n    key: "
+			   "1111111111111111111111111111111111111111111111111111111111111111\n"
+			   "    cmd: x\n    outs:\n    - path: o\n      hash: zz\n",
+			   "rp.lock:8:13:");
+}
+
+static void run_cache_outs_round_trip(void **state)
+{
+	struct lock_stage *s = sample("train", '1'), *t = lock_stage_new("train");
+	char *json = lock_outs_to_json(s);
+
+	assert_int_equal(lock_outs_from_json(t, json), 0);
+	assert_int_equal(t->nouts, 2);
+	assert_string_equal(t->outs[0].path, "model.bin");
+	assert_string_equal(t->outs[0].oi.hash, s->outs[0].oi.hash);
+	assert_false(t->outs[1].cache);
+	assert_int_equal(lock_outs_from_json(t, "{not json"), -1);
+	free(json);
+	lock_stage_free(s);
+	lock_stage_free(t);
+}
+
+static void removing_a_stage_keeps_the_others_sorted(void **state)
+{
+	struct lock *l = lock_new();
+
+	lock_set(l, sample("c", '1'));
+	lock_set(l, sample("a", '1'));
+	lock_set(l, sample("b", '1'));
+	lock_remove(l, "b");
+	lock_remove(l, "nope");
+	assert_int_equal(l->n, 2);
+	assert_string_equal(l->stages[0]->name, "a");
+	assert_string_equal(l->stages[1]->name, "c");
+	lock_free(l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(a_written_lock_reads_back_the_same),
+		T(the_lock_is_sorted_and_byte_deterministic),
+		T(formatting_a_parsed_lock_gives_the_same_bytes),
+		T(a_missing_lock_is_empty),
+		T(the_journal_replays_finished_stages),
+		T(a_journal_for_another_lock_is_ignored),
+		T(a_torn_last_journal_line_is_ignored),
+		T(a_malformed_lock_names_file_line_and_column),
+		T(run_cache_outs_round_trip),
+		T(removing_a_stage_keeps_the_others_sorted),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
