@@ -24,6 +24,7 @@
 #include "key.h"
 #include "project.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -65,6 +66,7 @@ struct repro {
 	size_t n_ran, n_restored, n_cached, n_uptodate, n_failed, n_blocked;
 	struct timespec last_lock_write;
 	int lock_dirty;
+	int journal_started;        /* the journal's header names the current rp.lock */
 	int io_error;
 };
 
@@ -136,6 +138,7 @@ static int write_lock(struct repro *r)
 		return -1;
 	if (lock_journal_start(r->pr.lock, WS_JOURNAL) < 0)
 		return -1;
+	r->journal_started = 1;
 	r->lock_dirty = 0;
 	clock_gettime(CLOCK_MONOTONIC, &r->last_lock_write);
 	return 0;
@@ -147,6 +150,12 @@ static int record_stage(struct repro *r, struct lock_stage *ls)
 	struct timespec now;
 	int ret;
 
+	if (!r->journal_started) {
+		if (lock_journal_start(r->pr.lock, WS_JOURNAL) < 0)
+			return -1;
+		r->journal_started = 1;
+		clock_gettime(CLOCK_MONOTONIC, &r->last_lock_write);
+	}
 	ret = lock_journal_append(WS_JOURNAL, ls);
 	lock_set(r->pr.lock, ls);
 	r->lock_dirty = 1;
@@ -185,11 +194,12 @@ static struct lock_stage *entry_for(const struct stage *st, const struct eval *e
 
 static void finish(struct repro *r, size_t i, int ok);
 
-static void say_reasons(const char *verb, const struct stage *st, const struct verdict *v)
+static void say_reasons(const char *verb, const char *how, const struct stage *st,
+			const struct verdict *v)
 {
 	if (rp_opts.quiet)
 		return;
-	printf("%s stage '%s'", verb, st->name);
+	printf("%s stage '%s'%s", verb, st->name, how);
 	for (size_t k = 0; k < v->n; k++) {
 		char *t = reason_text(&v->r[k]);
 
@@ -365,7 +375,7 @@ static void start(struct repro *r, size_t i)
 		}
 		if (!r->dry_run && (rc = restore_outs(r, st, ev, ls)) != 0) {
 			if (rc > 0) {
-				say_reasons("Restored from the store:", st, &v);
+				say_reasons("Restored", " from the store", st, &v);
 				r->n_restored++;
 			} else {
 				r->n_failed++;
@@ -376,7 +386,7 @@ static void start(struct repro *r, size_t i)
 		}
 	}
 	if (r->dry_run) {
-		say_reasons("Would run", st, &v);
+		say_reasons("Would run", "", st, &v);
 		r->n_ran++;
 		verdict_release(&v);
 		finish(r, i, 1);
@@ -403,7 +413,7 @@ static void start(struct repro *r, size_t i)
 			return;
 		}
 	}
-	say_reasons("Running", st, &v);
+	say_reasons("Running", "", st, &v);
 	verdict_release(&v);
 	if (prepare_outs(st) < 0 ||
 	    exec_start(&r->ex, (long)i, st->name, st->cmds, st->ncmds, st->wdir) < 0) {
@@ -573,7 +583,7 @@ int cmd_repro(int argc, char **argv)
 		goto out;
 	}
 	/* fold what a killed run left in the journal into rp.lock first */
-	if (!r.dry_run && write_lock(&r) < 0) {
+	if (!r.dry_run && r.pr.lock->replayed && write_lock(&r) < 0) {
 		ret = RP_EXIT_FAIL;
 		goto out;
 	}
@@ -593,11 +603,18 @@ int cmd_repro(int argc, char **argv)
 		/* stages no longer in the pipeline leave the lock on a full run */
 		if (optind == argc && !r.n_failed && !interrupted) {
 			for (size_t k = r.pr.lock->n; k-- > 0;)
-				if (!pipeline_find(r.pr.p, r.pr.lock->stages[k]->name))
+				if (!pipeline_find(r.pr.p, r.pr.lock->stages[k]->name)) {
 					lock_remove(r.pr.lock, r.pr.lock->stages[k]->name);
+					r.lock_dirty = 1;
+				}
 		}
-		if (write_lock(&r) < 0)
-			ret = RP_EXIT_FAIL;
+		/* rp.lock now holds everything the journal had */
+		if (r.lock_dirty || !r.pr.lock->base[0]) {
+			if (lock_write(r.pr.lock, WS_LOCK_FILE) < 0)
+				ret = RP_EXIT_FAIL;
+			else if (r.journal_started && unlink(WS_JOURNAL) < 0 && errno != ENOENT)
+				rp_error_errno("cannot remove '%s'", WS_JOURNAL);
+		}
 	}
 	if (r.n_failed || r.n_blocked || interrupted)
 		ret = RP_EXIT_FAIL;

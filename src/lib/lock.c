@@ -605,8 +605,10 @@ static void replay_journal(struct lock *l, const char *journal)
 		} else {
 			struct lock_stage *s = stage_from_json(o);
 
-			if (s)
+			if (s) {
 				lock_set(l, s);
+				l->replayed++;
+			}
 		}
 		json_decref(o);
 	}

@@ -65,6 +65,7 @@ struct lock {
 	struct lock_stage **stages;  /* sorted by name */
 	size_t n, alloc;
 	char base[HASH_HEX];         /* sha256 of the rp.lock bytes loaded ("" if none) */
+	size_t replayed;             /* journal entries applied by lock_load() */
 };
 
 /*
