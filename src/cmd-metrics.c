@@ -39,26 +39,6 @@ static struct doc *load_now(const char *path, int *failed)
 	return d;
 }
 
-static struct doc *load_rev(const char *rev, const char *path, int *failed)
-{
-	struct buf b = BUF_INIT;
-	struct rp_err err = { 0 };
-	struct doc *d = NULL;
-	char *name = xasprintf("%s:%s", rev, path);
-	int r = git_show(rev, path, &b, &err);
-
-	if (r < 0) {
-		rp_err_report(&err);
-		*failed = 1;
-	} else if (r == 0 && !(d = doc_load_buf(name, b.s, b.len, &err))) {
-		rp_err_report(&err);
-		*failed = 1;
-	}
-	free(name);
-	buf_release(&b);
-	return d;
-}
-
 int cmd_metrics(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -106,7 +86,7 @@ int cmd_metrics(int argc, char **argv)
 				continue;
 			now = load_now(o->path, &failed);
 			if (diff)
-				then = load_rev(rev, o->path, &failed);
+				then = git_load_doc_or_report(rev, o->path, &failed);
 			if (now)
 				flatten(now->root, "", &ln);
 			if (then)

@@ -31,30 +31,6 @@ struct pkey {
 	const struct node *value;
 };
 
-/* Loads `file` as of `rev` into a doc (or NULL when absent there). */
-static struct doc *doc_at_rev(const char *rev, const char *file, int *failed)
-{
-	struct buf b = BUF_INIT;
-	struct rp_err err = { 0 };
-	struct doc *d = NULL;
-	char *name = xasprintf("%s:%s", rev, file);
-	int r = git_show(rev, file, &b, &err);
-
-	if (r < 0) {
-		rp_err_report(&err);
-		*failed = 1;
-	} else if (r == 0) {
-		d = doc_load_buf(name, b.s, b.len, &err);
-		if (!d) {
-			rp_err_report(&err);
-			*failed = 1;
-		}
-	}
-	free(name);
-	buf_release(&b);
-	return d;
-}
-
 int cmd_params(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -103,7 +79,7 @@ int cmd_params(int argc, char **argv)
 	const char *hdr[] = { "Path", "Param", rev, "Workspace" };
 	table_init(&t, 4, hdr);
 	for (size_t j = 0; j < nkeys && !failed; j++) {
-		struct doc *old = doc_at_rev(rev, keys[j].file, &failed);
+		struct doc *old = git_load_doc_or_report(rev, keys[j].file, &failed);
 		const struct node *ov = old && old->root
 			? (keys[j].key ? node_lookup(old->root, keys[j].key) : old->root) : NULL;
 		struct leaves now = { 0 }, then = { 0 };

@@ -131,3 +131,31 @@ int git_revs_touching(const char *path, struct buf *out, struct rp_err *err)
 	buf_release(&errb);
 	return 0;
 }
+
+struct doc *git_load_doc(const char *rev, const char *path, int *absent, struct rp_err *err)
+{
+	struct buf b = BUF_INIT;
+	struct doc *d = NULL;
+	char *name = xasprintf("%s:%s", rev, path);
+	int r = git_show(rev, path, &b, err);
+
+	*absent = r == 1;
+	if (r == 0)
+		d = doc_load_buf(name, b.s, b.len, err);
+	free(name);
+	buf_release(&b);
+	return d;
+}
+
+struct doc *git_load_doc_or_report(const char *rev, const char *path, int *failed)
+{
+	struct rp_err err = { 0 };
+	int absent;
+	struct doc *d = git_load_doc(rev, path, &absent, &err);
+
+	if (!d && !absent) {
+		rp_err_report(&err);
+		*failed = 1;
+	}
+	return d;
+}

@@ -9,6 +9,7 @@
 #define RP_GIT_H
 
 #include "buf.h"
+#include "doc.h"
 #include "error.h"
 
 /*
@@ -17,6 +18,14 @@
  * repository, unknown revision: RP_ERR_INPUT with git's message).
  */
 int git_show(const char *rev, const char *path, struct buf *out, struct rp_err *err);
+/*
+ * Loads PATH as of REV as a YAML document named "REV:PATH" in messages.
+ * Returns the doc (caller frees with doc_free), or NULL: with *absent set
+ * when REV has no such file (err untouched), else with err filled.
+ */
+struct doc *git_load_doc(const char *rev, const char *path, int *absent, struct rp_err *err);
+/* As git_load_doc(), but reports a failure itself and then sets *failed. */
+struct doc *git_load_doc_or_report(const char *rev, const char *path, int *failed);
 /*
  * Lists the commits (hex, one per line in `out`) on any ref that changed
  * PATH. 0 or -1 + err.

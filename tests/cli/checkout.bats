@@ -1,0 +1,158 @@
+load helpers
+load fixtures/c-lib
+
+# two versions of the chunk pipeline: OLD.lock (size 10) and rp.lock (size 20);
+# OLD_CHUNKS/OLD_COUNT and NEW_CHUNKS/NEW_COUNT are the outputs' hashes.
+two_versions() {
+	use_chunk
+	rp repro >/dev/null
+	cp rp.lock OLD.lock
+	OLD_CHUNKS=$(hash_of build/chunks.txt)
+	OLD_COUNT=$(hash_of build/count.txt)
+	set_size 20
+	rp repro >/dev/null
+	NEW_CHUNKS=$(hash_of build/chunks.txt)
+	NEW_COUNT=$(hash_of build/count.txt)
+	[ "$OLD_CHUNKS" != "$NEW_CHUNKS" ] && [ "$OLD_COUNT" != "$NEW_COUNT" ]
+}
+
+@test "checkout of an older lock brings back its outputs and rp.lock brings back the new ones" {
+	two_versions
+	run rp checkout OLD.lock
+	assert_success
+	assert_output --partial "2 paths restored"
+	assert_equal "$(hash_of build/chunks.txt)" "$OLD_CHUNKS"
+	assert_equal "$(hash_of build/count.txt)" "$OLD_COUNT"
+	run rp checkout
+	assert_success
+	assert_equal "$(hash_of build/chunks.txt)" "$NEW_CHUNKS"
+	assert_equal "$(hash_of build/count.txt)" "$NEW_COUNT"
+	run rp status
+	assert_success
+	assert_output --partial "up to date"
+}
+
+@test "checkout runs no stage" {
+	two_versions
+	run rp checkout OLD.lock
+	assert_success
+	assert_equal "$(runs_of runs-chunk.log)" 2
+	assert_equal "$(runs_of runs-count.log)" 2
+}
+
+@test "checkout of a workspace that matches the lock restores nothing" {
+	two_versions
+	run rp checkout
+	assert_success
+	assert_output --partial "0 paths restored, 3 already matched"
+}
+
+@test "checkout --rev restores the outputs of that git commit" {
+	git_init
+	printf 'build/\nruns-*.log\n' > .gitignore
+	use_chunk
+	rp repro >/dev/null
+	old_chunks=$(hash_of build/chunks.txt)
+	old_count=$(hash_of build/count.txt)
+	git_commit "size 10"
+	set_size 20
+	rp repro >/dev/null
+	git_commit "size 20"
+	run git ls-files .rp
+	assert_output ".rp/.gitignore"
+	new_chunks=$(hash_of build/chunks.txt)
+	[ "$new_chunks" != "$old_chunks" ]
+	run rp checkout --rev HEAD~1
+	assert_success
+	assert_equal "$(hash_of build/chunks.txt)" "$old_chunks"
+	assert_equal "$(hash_of build/count.txt)" "$old_count"
+	run rp checkout --rev HEAD
+	assert_success
+	assert_equal "$(hash_of build/chunks.txt)" "$new_chunks"
+}
+
+@test "checkout restores source data that no stage produces" {
+	use_chunk
+	rp repro >/dev/null
+	want=$(ws_digest)
+	rm -rf corpus
+	run rp checkout
+	assert_success
+	assert_output --partial "1 paths restored"
+	assert_equal "$(ws_digest)" "$want"
+	echo "an edit" >> corpus/a.txt
+	run rp checkout
+	assert_success
+	assert_equal "$(ws_digest)" "$want"
+}
+
+@test "checkout with an object missing from the store lists it with its stage and changes nothing" {
+	two_versions
+	drop_object "$OLD_CHUNKS"
+	echo "my edit" >> corpus/b.txt
+	before=$(ws_digest)
+	run rp checkout OLD.lock
+	assert_failure 1
+	assert_output --partial "nothing was changed"
+	assert_line --partial "build/chunks.txt (${OLD_CHUNKS:0:12}), made by stage 'chunk'"
+	refute_output --partial "build/count.txt ("
+	# count's old object is there, but checkout touched nothing
+	assert_equal "$(ws_digest)" "$before"
+	assert_equal "$(hash_of build/count.txt)" "$NEW_COUNT"
+}
+
+@test "checkout lists every missing object, not only the first" {
+	two_versions
+	drop_object "$OLD_CHUNKS"
+	drop_object "$OLD_COUNT"
+	run rp checkout OLD.lock
+	assert_failure 1
+	assert_line --partial "build/chunks.txt (${OLD_CHUNKS:0:12}), made by stage 'chunk'"
+	assert_line --partial "build/count.txt (${OLD_COUNT:0:12}), made by stage 'count'"
+}
+
+@test "checkout refuses a corrupt object and never serves its bytes" {
+	two_versions
+	obj=$(object_of "$OLD_COUNT")
+	chmod u+w "$obj"
+	echo "999 rotten" > "$obj"
+	run rp checkout OLD.lock
+	assert_failure 1
+	assert_output --partial "corrupt"
+	assert_output --partial "build/count.txt"
+	run grep -q rotten build/count.txt
+	assert_failure
+	rm -f build/count.txt
+	run rp checkout OLD.lock
+	assert_failure 1
+	assert_output --partial "corrupt"
+	if [ -e build/count.txt ]; then
+		run grep -q rotten build/count.txt
+		assert_failure
+	fi
+}
+
+@test "checkout of an unknown git revision is a usage error" {
+	git_init
+	use_chunk
+	rp repro >/dev/null
+	git_commit "one"
+	run rp checkout --rev no-such-rev
+	assert_failure 2
+	assert_output --partial "no-such-rev"
+}
+
+@test "checkout of a lock file that does not exist is a usage error" {
+	use_chunk
+	rp repro >/dev/null
+	run rp checkout missing.lock
+	assert_failure 2
+	assert_output --partial "no lock file 'missing.lock'"
+}
+
+@test "checkout without any rp.lock is a usage error" {
+	use_chunk
+	run rp checkout
+	assert_failure 2
+	assert_output --partial "rp.lock"
+}
