@@ -25,7 +25,9 @@
 #include "project.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,12 +261,34 @@ static int restore_outs(struct repro *r, const struct stage *st, const struct ev
 	return 1;
 }
 
+/*
+ * nftw callback: replaces a file that is shared with the store (a symlink or
+ * a hardlink, made read-only) by a private writable copy.
+ */
+static int unprotect_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	struct stat st;
+
+	(void)ftw;
+	if (type != FTW_F && type != FTW_SL)
+		return 0;
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (type == FTW_SL || sb->st_nlink > 1 || !(st.st_mode & S_IWUSR))
+		return fs_clone_file(path, path, (st.st_mode & 0777) | S_IWUSR, 0) < 0 ? -1 : 0;
+	return 0;
+}
+
 /* Prepares outs for a run: removes them unless persist, creates their parents. */
 static int prepare_outs(const struct stage *st)
 {
 	for (size_t i = 0; i < st->nouts; i++) {
 		if (!st->outs[i].persist && fs_remove_tree(st->outs[i].path) < 0)
 			return -1;
+		/* a persisted out is edited in place: it must not be the store's copy */
+		if (st->outs[i].persist && fs_exists(st->outs[i].path) &&
+		    nftw(st->outs[i].path, unprotect_one, 16, FTW_PHYS) != 0)
+			return rp_error("cannot make a writable copy of output '%s'", st->outs[i].path);
 		if (fs_mkdir_parent(st->outs[i].path) < 0)
 			return -1;
 	}

@@ -13,7 +13,8 @@ two_versions() {
 	rp repro >/dev/null
 	NEW_CHUNKS=$(hash_of build/chunks.txt)
 	NEW_COUNT=$(hash_of build/count.txt)
-	[ "$OLD_CHUNKS" != "$NEW_CHUNKS" ] && [ "$OLD_COUNT" != "$NEW_COUNT" ]
+	[ "$OLD_CHUNKS" != "$NEW_CHUNKS" ]
+	[ "$OLD_COUNT" != "$NEW_COUNT" ]
 }
 
 @test "checkout of an older lock brings back its outputs and rp.lock brings back the new ones" {
