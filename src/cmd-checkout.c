@@ -4,8 +4,9 @@
  * Makes every cached output a lock names, and every source dep it saved,
  * match that lock, from the store. All objects are looked up before anything
  * is touched: when one is missing, the workspace is left as it was and the
- * missing objects are listed with the stages that made them. Each path is
- * replaced atomically (built beside it, then renamed).
+ * missing objects are listed with the stages that made them. Then every path
+ * is built and verified beside its place, and only when all are ready are
+ * they renamed into place, so a corrupt object changes nothing either.
  *
  * --rebuild: a stage whose outputs are in no store is re-run in a scratch
  * copy of the workspace (.rp/tmp/rebuild-*), with its deps restored there from
@@ -316,6 +317,7 @@ int cmd_checkout(int argc, char **argv)
 	const char *file = WS_LOCK_FILE;
 	int ch, rebuild = 0, ret = RP_EXIT_OK;
 	size_t nmissing = 0, nchanged = 0;
+	struct store_staged **staged = NULL;
 
 	memset(&c, 0, sizeof(c));
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -389,16 +391,29 @@ int cmd_checkout(int argc, char **argv)
 		ret = RP_EXIT_FAIL;
 		goto out;
 	}
+	/* build and verify every path beside its place first, then rename them all */
+	staged = xcalloc(c.n + 1, sizeof(*staged));
 	for (size_t i = 0; i < c.n; i++) {
 		struct rp_err err = { 0 };
 
 		if (!c.items[i].needed)
 			continue;
-		if (fs_mkdir_parent(c.items[i].path) < 0) {
+		staged[i] = store_checkout_prepare(c.pr.ws.store, c.items[i].oi, c.items[i].path, &err);
+		if (!staged[i]) {
+			rp_err_report(&err);
+			fprintf(stderr, "Nothing in the workspace was changed.\n");
 			ret = RP_EXIT_FAIL;
 			goto out;
 		}
-		if (store_checkout(c.pr.ws.store, c.items[i].oi, c.items[i].path, &err) < 0) {
+	}
+	for (size_t i = 0; i < c.n; i++) {
+		struct rp_err err = { 0 };
+		struct store_staged *s = staged[i];
+
+		if (!s)
+			continue;
+		staged[i] = NULL;
+		if (store_checkout_commit(c.pr.ws.store, s, &err) < 0) {
 			rp_err_report(&err);
 			ret = RP_EXIT_FAIL;
 			goto out;
@@ -410,6 +425,9 @@ int cmd_checkout(int argc, char **argv)
 	if (!rp_opts.quiet)
 		printf("%zu paths restored, %zu already matched\n", nchanged, c.n - nchanged);
 out:
+	for (size_t i = 0; staged && i < c.n; i++)
+		store_checkout_abort(staged[i]);
+	free(staged);
 	free(c.rebuilt);
 	free(c.items);
 	lock_free(c.lock);

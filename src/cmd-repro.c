@@ -63,6 +63,7 @@ struct repro {
 	size_t nready;
 	size_t *pos;                /* stage index -> topological position */
 	struct eval *evals;         /* for running stages */
+	unsigned char *would_run;   /* --dry-run: the stage would run */
 	int jobs, dry_run, force, keep_going;
 	int stop;
 	size_t n_ran, n_restored, n_cached, n_uptodate, n_failed, n_blocked;
@@ -377,6 +378,22 @@ static void start(struct repro *r, size_t i)
 		finish(r, i, 1);
 		return;
 	}
+	if (r->dry_run) {
+		const struct dag *d = r->pr.dag;
+
+		for (size_t k = 0; k < d->nup[i]; k++)
+			if (r->would_run[d->up[i][k]])
+				verdict_add(&v, R_UPSTREAM, r->pr.p->stages[d->up[i][k]].name, NULL, NULL);
+		if (v.n) {
+			/* its deps will change: nothing to compare yet */
+			say_reasons("Would run", "", st, &v);
+			r->would_run[i] = 1;
+			r->n_ran++;
+			verdict_release(&v);
+			finish(r, i, 1);
+			return;
+		}
+	}
 	eval_deps(r->pr.ws.store, st, ev);
 	if (ev->nmissing) {
 		for (size_t k = 0; k < st->ndeps; k++)
@@ -411,6 +428,7 @@ static void start(struct repro *r, size_t i)
 	}
 	if (r->dry_run) {
 		say_reasons("Would run", "", st, &v);
+		r->would_run[i] = 1;
 		r->n_ran++;
 		verdict_release(&v);
 		finish(r, i, 1);
@@ -599,6 +617,7 @@ int cmd_repro(int argc, char **argv)
 	r.ready = xcalloc(n + 1, sizeof(*r.ready));
 	r.pos = xcalloc(n + 1, sizeof(*r.pos));
 	r.evals = xcalloc(n + 1, sizeof(*r.evals));
+	r.would_run = xcalloc(n + 1, 1);
 	if (dag_select(r.pr.dag, (const char **)argv + optind, (size_t)(argc - optind),
 		       selflags, r.sel, &err) < 0 ||
 	    dag_check_sources(r.pr.dag, &err) < 0) {
@@ -657,6 +676,7 @@ out:
 	for (size_t k = 0; k < n; k++)
 		eval_release(&r.evals[k]);
 	free(r.evals);
+	free(r.would_run);
 	project_close(&r.pr);
 	return ret;
 }

@@ -24,7 +24,7 @@ static const struct command {
 	{ "checkout", cmd_checkout, "make workspace outputs match a lock, from the store" },
 	{ "dag", cmd_dag, "print the stage graph (text, --dot, --mermaid)" },
 	{ "gc", cmd_gc, "delete store objects that no kept lock references" },
-	{ "init", cmd_init, "create .rp/ and a starter rp.yaml in this directory" },
+	{ "init", cmd_init, "make this directory an rp workspace (.rp/)" },
 	{ "metrics", cmd_metrics, "show metrics, or diff them against a git revision" },
 	{ "params", cmd_params, "diff parameters against a git revision" },
 	{ "repro", cmd_repro, "run the stages whose inputs changed" },
@@ -124,7 +124,7 @@ int main(int argc, char **argv)
 		return usage(0);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[0], commands[i].name)) {
-			optind = 1;
+			optind = 0;   /* 0, not 1: also resets glibc's "+" mode */
 			return commands[i].fn(argc, argv);
 		}
 	return run_external(argv[0], argc, argv);

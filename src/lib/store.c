@@ -130,10 +130,10 @@ static int corrupt_err(struct rp_err *err, const char *hex, const char *path, co
 {
 	if (!path)
 		return rp_err_set(err, RP_ERR_IO,
-				  "object %s is corrupt (bytes hash to %s); run 'rp cache verify --repair'",
+				  "object %s is corrupt (bytes hash to %s); delete it and run 'rp repro' or 'rp checkout --rebuild' to make it again",
 				  hex, actual);
 	return rp_err_set(err, RP_ERR_IO,
-			  "object %s for '%s' is corrupt (bytes hash to %s); run 'rp cache verify --repair'",
+			  "object %s for '%s' is corrupt (bytes hash to %s); delete it and run 'rp repro' or 'rp checkout --rebuild' to make it again",
 			  hex, path, actual);
 }
 
@@ -346,7 +346,7 @@ static int manifest_parse(const char *text, size_t len, const char *hex,
 bad:
 	manifest_release(m);
 	return rp_err_set(err, RP_ERR_IO,
-			  "manifest %s is malformed at line %zu; run 'rp cache verify --repair'",
+			  "manifest %s is malformed at line %zu; delete it and run 'rp repro' or 'rp checkout --rebuild' to make it again",
 			  hex, line);
 }
 
@@ -956,86 +956,84 @@ static int replace_path(const char *tmp, const char *path, struct rp_err *err)
 	return 0;
 }
 
-static int checkout_file(struct store *st, const struct objinfo *oi, const char *path,
-			 struct rp_err *err)
+/* A checkout built and verified beside its path, not yet renamed into place. */
+struct store_staged {
+	char *tmp;              /* the built file or directory */
+	char *path;             /* where it goes */
+	struct objinfo oi;
+	struct manifest m;      /* a directory's files, for the state cache */
+};
+
+/* Builds and verifies a file object beside `path` into s->tmp. */
+static int stage_file(struct store *st, struct store_staged *s, struct rp_err *err)
 {
-	char *obj = store_object_path(st, oi->hash);
-	char *tmp = NULL;
+	char *obj = store_object_path(st, s->oi.hash);
 	char actual[HASH_HEX];
 	struct stat sb;
 	int ret = -1;
 
 	if (lstat(obj, &sb) < 0) {
 		if (errno == ENOENT)
-			missing_err(err, oi->hash, path);
+			missing_err(err, s->oi.hash, s->path);
 		else
 			rp_err_set(err, RP_ERR_IO, "cannot stat '%s': %s", obj, strerror(errno));
 		goto out;
 	}
-	if (fs_mkdir_parent_err(path, err) < 0)
+	if (fs_mkdir_parent_err(s->path, err) < 0)
 		goto out;
-	tmp = temp_name_beside(path, err);
-	if (!tmp)
+	s->tmp = temp_name_beside(s->path, err);
+	if (!s->tmp)
 		goto out;
-	if (materialize(st, obj, tmp, path, 0644, 1, err) < 0)
+	if (materialize(st, obj, s->tmp, s->path, 0644, 1, err) < 0)
 		goto out;
-	if (hash_file(tmp, actual, err) < 0)
+	if (hash_file(s->tmp, actual, err) < 0)
 		goto out;
-	if (strcmp(actual, oi->hash)) {
-		corrupt_err(err, oi->hash, path, actual);
+	if (strcmp(actual, s->oi.hash)) {
+		corrupt_err(err, s->oi.hash, s->path, actual);
 		goto out;
 	}
-	if (replace_path(tmp, path, err) < 0)
-		goto out;
-	if (!stat(path, &sb))
-		state_put(st->state, path, &sb, oi->hash);
 	ret = 0;
 out:
-	if (tmp) {
-		if (ret < 0)
-			unlink(tmp);
-		fs_temp_forget(tmp);
-		free(tmp);
-	}
 	free(obj);
 	return ret;
 }
 
-static int checkout_dir(struct store *st, const struct objinfo *oi, const char *path,
-			struct rp_err *err)
+/* Builds and verifies a directory object beside `path` into s->tmp. */
+static int stage_dir(struct store *st, struct store_staged *s, struct rp_err *err)
 {
-	struct manifest m = { 0 };
-	char *tmpdir = NULL, *lastdir = NULL;
+	struct manifest *m = &s->m;
+	const char *path = s->path;
+	char *lastdir = NULL;
 	char **dsts = NULL;
 	char (*hexes)[HASH_HEX] = NULL;
 	size_t i, ndst = 0;
 	int fd, ret = -1;
 
-	if (read_manifest(st, oi->hash, path, 1, &m, err) < 0)
+	if (read_manifest(st, s->oi.hash, path, 1, m, err) < 0)
 		return -1;
-	for (i = 0; i < m.n; i++) {
-		if (!object_exists(st, m.v[i].hex)) {
-			char *fp = xasprintf("%s/%s", path, m.v[i].rel);
+	for (i = 0; i < m->n; i++) {
+		if (!object_exists(st, m->v[i].hex)) {
+			char *fp = xasprintf("%s/%s", path, m->v[i].rel);
 
-			missing_err(err, m.v[i].hex, fp);
+			missing_err(err, m->v[i].hex, fp);
 			free(fp);
 			goto out;
 		}
 	}
 	if (fs_mkdir_parent_err(path, err) < 0)
 		goto out;
-	tmpdir = fs_tempdir_beside(path, err);
-	if (!tmpdir)
+	s->tmp = fs_tempdir_beside(path, err);
+	if (!s->tmp)
 		goto out;
-	if (chmod(tmpdir, 0777 & ~fs_umask()) < 0) {
-		rp_err_set(err, RP_ERR_IO, "cannot chmod '%s': %s", tmpdir, strerror(errno));
+	if (chmod(s->tmp, 0777 & ~fs_umask()) < 0) {
+		rp_err_set(err, RP_ERR_IO, "cannot chmod '%s': %s", s->tmp, strerror(errno));
 		goto out;
 	}
 
-	dsts = xcalloc(m.n ? m.n : 1, sizeof(*dsts));
-	for (i = 0; i < m.n; i++) {
-		char *obj = store_object_path(st, m.v[i].hex);
-		char *dst = xasprintf("%s/%s", tmpdir, m.v[i].rel);
+	dsts = xcalloc(m->n ? m->n : 1, sizeof(*dsts));
+	for (i = 0; i < m->n; i++) {
+		char *obj = store_object_path(st, m->v[i].hex);
+		char *dst = xasprintf("%s/%s", s->tmp, m->v[i].rel);
 		char *slash = strrchr(dst, '/');
 		int r;
 
@@ -1051,14 +1049,14 @@ static int checkout_dir(struct store *st, const struct objinfo *oi, const char *
 			}
 		}
 		*slash = '/';
-		r = materialize(st, obj, dst, path, (mode_t)m.v[i].mode, 0, err);
+		r = materialize(st, obj, dst, path, (mode_t)m->v[i].mode, 0, err);
 		free(obj);
 		if (r < 0)
 			goto out;
 	}
 
 	/* one flush for every file instead of an fsync each */
-	fd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open(s->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
 		syncfs(fd);
 		close(fd);
@@ -1067,58 +1065,95 @@ static int checkout_dir(struct store *st, const struct objinfo *oi, const char *
 	hexes = xcalloc(ndst ? ndst : 1, sizeof(*hexes));
 	if (hash_files((const char *const *)dsts, ndst, hexes, st->nthreads, err) < 0)
 		goto out;
-	for (i = 0; i < m.n; i++) {
-		if (strcmp(hexes[i], m.v[i].hex)) {
-			char *fp = xasprintf("%s/%s", path, m.v[i].rel);
+	for (i = 0; i < m->n; i++) {
+		if (strcmp(hexes[i], m->v[i].hex)) {
+			char *fp = xasprintf("%s/%s", path, m->v[i].rel);
 
-			corrupt_err(err, m.v[i].hex, fp, hexes[i]);
+			corrupt_err(err, m->v[i].hex, fp, hexes[i]);
 			free(fp);
 			goto out;
 		}
 	}
-	if (replace_path(tmpdir, path, err) < 0)
-		goto out;
-	fs_temp_forget(tmpdir);
-	free(tmpdir);
-	tmpdir = NULL;
-
-	for (i = 0; i < m.n; i++) {
-		char *fp = xasprintf("%s/%s", path, m.v[i].rel);
-		struct stat sb;
-
-		if (!stat(fp, &sb))
-			state_put(st->state, fp, &sb, m.v[i].hex);
-		free(fp);
-	}
 	ret = 0;
 out:
-	if (tmpdir) {
-		fs_remove_tree_err(tmpdir, NULL);
-		fs_temp_forget(tmpdir);
-		free(tmpdir);
-	}
 	for (i = 0; i < ndst; i++)
 		free(dsts[i]);
 	free(dsts);
 	free(hexes);
 	free(lastdir);
-	manifest_release(&m);
+	return ret;
+}
+
+void store_checkout_abort(struct store_staged *s)
+{
+	if (!s)
+		return;
+	if (s->tmp) {
+		fs_remove_tree_err(s->tmp, NULL);
+		fs_temp_forget(s->tmp);
+		free(s->tmp);
+	}
+	free(s->path);
+	manifest_release(&s->m);
+	free(s);
+}
+
+struct store_staged *store_checkout_prepare(struct store *st, const struct objinfo *oi,
+					    const char *path, struct rp_err *err)
+{
+	struct store_staged *s;
+
+	if (!is_hex64(oi->hash)) {
+		rp_err_set(err, RP_ERR_IO, "cannot check out '%s': '%s' is not a sha256 digest",
+			   path, oi->hash);
+		return NULL;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->path = clean_path(path);
+	s->oi = *oi;
+	if ((oi->isdir ? stage_dir(st, s, err) : stage_file(st, s, err)) < 0) {
+		store_checkout_abort(s);
+		return NULL;
+	}
+	return s;
+}
+
+int store_checkout_commit(struct store *st, struct store_staged *s, struct rp_err *err)
+{
+	struct stat sb;
+	int ret = -1;
+
+	if (replace_path(s->tmp, s->path, err) < 0)
+		goto out;
+	fs_temp_forget(s->tmp);
+	free(s->tmp);
+	s->tmp = NULL;
+	if (!s->oi.isdir) {
+		if (!stat(s->path, &sb))
+			state_put(st->state, s->path, &sb, s->oi.hash);
+	} else {
+		for (size_t i = 0; i < s->m.n; i++) {
+			char *fp = xasprintf("%s/%s", s->path, s->m.v[i].rel);
+
+			if (!stat(fp, &sb))
+				state_put(st->state, fp, &sb, s->m.v[i].hex);
+			free(fp);
+		}
+	}
+	ret = 0;
+out:
+	store_checkout_abort(s);
 	return ret;
 }
 
 int store_checkout(struct store *st, const struct objinfo *oi, const char *path,
 		   struct rp_err *err)
 {
-	char *p;
-	int ret;
+	struct store_staged *s = store_checkout_prepare(st, oi, path, err);
 
-	if (!is_hex64(oi->hash))
-		return rp_err_set(err, RP_ERR_IO, "cannot check out '%s': '%s' is not a sha256 digest",
-				  path, oi->hash);
-	p = clean_path(path);
-	ret = oi->isdir ? checkout_dir(st, oi, p, err) : checkout_file(st, oi, p, err);
-	free(p);
-	return ret;
+	if (!s)
+		return -1;
+	return store_checkout_commit(st, s, err);
 }
 
 int store_verify_object(const struct store *st, const char *hex, char actual[HASH_HEX],

@@ -75,6 +75,19 @@ int store_save(struct store *st, const char *path, const struct objinfo *oi,
 int store_checkout(struct store *st, const struct objinfo *oi, const char *path,
 		   struct rp_err *err);
 
+/*
+ * The two halves of store_checkout(), for callers that must change several
+ * paths all or nothing: prepare builds and verifies `oi` beside `path`
+ * without touching it (NULL + err on a missing or corrupt object); commit
+ * renames it into place and frees the handle, even on failure; abort
+ * discards it. store_checkout_abort(NULL) does nothing.
+ */
+struct store_staged;
+struct store_staged *store_checkout_prepare(struct store *st, const struct objinfo *oi,
+					    const char *path, struct rp_err *err);
+int store_checkout_commit(struct store *st, struct store_staged *s, struct rp_err *err);
+void store_checkout_abort(struct store_staged *s);
+
 /* Every object hash a dir manifest references (for gc): calls fn for each. 0 or -1. */
 int store_manifest_each(const struct store *st, const char *dirhash,
 			int (*fn)(const char *hex, void *ctx), void *ctx, struct rp_err *err);

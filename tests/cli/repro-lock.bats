@@ -1,0 +1,173 @@
+#!/usr/bin/env bats
+# rp.lock: sorted and deterministic; one rp at a time per workspace; a killed
+# or failed run keeps the stages that finished.
+
+load helpers
+
+BG_PID=
+SLOW_PGID=
+
+teardown() {
+	# no process may outlive its test: the background rp, then the stage
+	# it started (its own process group, whose leader wrote slow.pid)
+	[ -f release ] || touch release 2>/dev/null || true
+	if [ -n "$BG_PID" ]; then
+		kill "$BG_PID" 2>/dev/null || true
+		wait "$BG_PID" 2>/dev/null || true
+	fi
+	if [ -f "$WS/slow.pid" ]; then
+		kill -KILL -- "-$(cat "$WS/slow.pid")" 2>/dev/null || true
+	fi
+}
+
+# wait_for FILE: wait up to 5 s for FILE to exist.
+wait_for() {
+	local i=0
+	while [ ! -e "$1" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -e "$1" ]
+}
+
+# slow_pipeline: `fast` finishes at once; `slow` (after it) writes its pgid
+# to slow.pid, touches slow.started, then waits (at most 10 s) for `release`.
+slow_pipeline() {
+	cat > rp.yaml <<-'YAML'
+	stages:
+	  fast:
+	    cmd: echo x >> runs-fast.log; echo fast > fast.out
+	    outs: [fast.out]
+	  slow:
+	    cmd: >-
+	      echo x >> runs-slow.log; echo $$ > slow.pid; touch slow.started;
+	      i=0; while [ ! -e release ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done;
+	      cat fast.out > slow.out
+	    deps: [fast.out]
+	    outs: [slow.out]
+	YAML
+}
+
+@test "rp.lock lists stages sorted by name" {
+	cat > rp.yaml <<-'YAML'
+	stages:
+	  zeta:
+	    cmd: echo z > z.out
+	    outs: [z.out]
+	  alpha:
+	    cmd: cat z.out > a.out
+	    deps: [z.out]
+	    outs: [a.out]
+	  mid:
+	    cmd: echo m > m.out
+	    outs: [m.out]
+	YAML
+	run rp repro
+	assert_success
+	head -2 rp.lock | grep -qx 'schema: rp.lock/1'
+	names=$(grep -E '^  [^ ]+:$' rp.lock | tr -d ' :' | tr '\n' ' ')
+	[ "$names" = "alpha mid zeta " ]
+}
+
+@test "rp.lock is the same bytes when rebuilt from scratch" {
+	cp "$FIXTURES/r-params.yaml" rp.yaml
+	cp "$FIXTURES/r-params.params.yaml" params.yaml
+	cat "$FIXTURES/r-chain.yaml" | sed '1,2d' >> rp.yaml
+	echo hello > src.txt
+	run rp repro -j 4
+	assert_success
+	cp rp.lock first.lock
+	rm -rf .rp rp.lock ./*.out a.txt b.txt c.txt
+	run rp repro -j 1
+	assert_success
+	assert_output --partial "6 ran"
+	cmp rp.lock first.lock
+	run rp repro
+	assert_success
+	cmp rp.lock first.lock
+}
+
+@test "a second repro while one is running fails at once" {
+	slow_pipeline
+	rp repro -j 1 > bg.log 2>&1 3>&- &
+	BG_PID=$!
+	wait_for slow.started
+	SECONDS=0
+	run rp repro
+	assert_failure 1
+	assert_output --partial "another rp process (pid $BG_PID) is running in this workspace"
+	[ "$SECONDS" -lt 3 ]
+	touch release
+	wait "$BG_PID"
+	BG_PID=
+	grep -q '2 ran' bg.log
+	[ "$(runs_of runs-slow.log)" -eq 1 ]
+}
+
+@test "a run killed with SIGKILL keeps the stages that finished" {
+	slow_pipeline
+	rp repro -j 1 > bg.log 2>&1 3>&- &
+	BG_PID=$!
+	wait_for slow.started
+	kill -KILL "$BG_PID"
+	wait "$BG_PID" || true
+	BG_PID=
+	kill -KILL -- "-$(cat slow.pid)"
+	rm -f slow.pid
+	# the journal has `fast`; status replays it
+	run rp status
+	assert_failure 1
+	refute_output --partial "fast:"
+	assert_output --partial "slow:"
+	# and the next command folds it into rp.lock without rerunning `fast`
+	touch release
+	run rp repro
+	assert_success
+	assert_output --partial "1 ran, 0 restored, 0 from run-cache, 1 up to date"
+	[ "$(runs_of runs-fast.log)" -eq 1 ]
+	[ "$(runs_of runs-slow.log)" -eq 2 ]
+	grep -qx '  fast:' rp.lock
+	grep -qx '  slow:' rp.lock
+}
+
+@test "after a killed run, a dry run keeps the journal and repro of a finished stage finds it up to date" {
+	slow_pipeline
+	rp repro -j 1 > bg.log 2>&1 3>&- &
+	BG_PID=$!
+	wait_for slow.started
+	kill -KILL "$BG_PID"
+	wait "$BG_PID" || true
+	BG_PID=
+	kill -KILL -- "-$(cat slow.pid)"
+	rm -f slow.pid
+	run rp repro --dry-run slow
+	assert_success
+	run rp repro fast
+	assert_success
+	assert_output --partial "1 up to date"
+	grep -qx '  fast:' rp.lock
+	[ "$(runs_of runs-fast.log)" -eq 1 ]
+}
+
+@test "a failed stage leaves the stages that finished before it in rp.lock" {
+	cat > rp.yaml <<-'YAML'
+	stages:
+	  first:
+	    cmd: echo x >> runs-first.log; echo 1 > first.out
+	    outs: [first.out]
+	  second:
+	    cmd: cat first.out; exit 7
+	    deps: [first.out]
+	    outs: [second.out]
+	YAML
+	run rp repro
+	assert_failure 1
+	assert_output --partial "stage 'second' failed: its command exited with status 7"
+	grep -qx '  first:' rp.lock
+	! grep -qx '  second:' rp.lock
+	sed -i 's/exit 7/cp first.out second.out/' rp.yaml
+	run rp repro
+	assert_success
+	assert_output --partial "1 ran, 0 restored, 0 from run-cache, 1 up to date"
+	[ "$(runs_of runs-first.log)" -eq 1 ]
+}
