@@ -8,6 +8,10 @@
  * is built and verified beside its place, and only when all are ready are
  * they renamed into place, so a corrupt object changes nothing either.
  *
+ * A path whose current bytes are in no store (say, a source edited since the
+ * last `rp repro`) would be lost by the overwrite: without --force, checkout
+ * then lists such paths and changes nothing.
+ *
  * --rebuild: a stage whose outputs are in no store is re-run in a scratch
  * copy of the workspace (.rp/tmp/rebuild-*), with its deps restored there from
  * the store (rebuilding upstream stages first when needed); its outputs must
@@ -31,14 +35,18 @@
 #include <unistd.h>
 
 static const char checkout_usage[] =
-	"usage: rp checkout [LOCK] [--rev GITREV] [--rebuild]\n"
+	"usage: rp checkout [LOCK] [--rev GITREV] [--rebuild] [-f|--force]\n"
 	"\n"
 	"Makes the workspace's outputs (and the source data the lock saved) match\n"
 	"LOCK (default rp.lock), taking their bytes from the store.\n"
 	"\n"
 	"  --rev GITREV   use the rp.lock of that git revision\n"
 	"  --rebuild      re-run stages whose outputs are in no store, in a scratch\n"
-	"                 copy of the workspace, and check they give the same bytes\n";
+	"                 copy of the workspace, and check they give the same bytes\n"
+	"  -f, --force    overwrite paths whose current bytes are in no store\n"
+	"\n"
+	"A path whose current content is in no store (an edit not yet saved by\n"
+	"'rp repro') is never overwritten without --force; nothing changes then.\n";
 
 struct item {
 	const char *path;
@@ -46,6 +54,7 @@ struct item {
 	const char *stage;
 	int is_out;
 	int needed;      /* the workspace differs */
+	int missing;     /* and the object is in no store */
 };
 
 struct checkout {
@@ -83,7 +92,7 @@ static void add_item(struct checkout *c, const char *path, const struct objinfo 
 		if (!strcmp(c->items[i].path, path))
 			return;
 	ALLOC_GROW(c->items, c->n + 1, c->alloc);
-	c->items[c->n++] = (struct item){ path, oi, stage, is_out, 0 };
+	c->items[c->n++] = (struct item){ path, oi, stage, is_out, 0, 0 };
 }
 
 static void short_hash(const char *h, char out[13])
@@ -310,20 +319,23 @@ int cmd_checkout(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "rev", required_argument, NULL, 'r' },
 		{ "rebuild", no_argument, NULL, 'b' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct checkout c;
 	const char *file = WS_LOCK_FILE;
 	int ch, rebuild = 0, ret = RP_EXIT_OK;
-	size_t nmissing = 0, nchanged = 0;
+	size_t nmissing = 0, nchanged = 0, nunsaved = 0;
+	int force = 0;
 	struct store_staged **staged = NULL;
 
 	memset(&c, 0, sizeof(c));
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "fh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': c.rev = optarg; break;
 		case 'b': rebuild = 1; break;
+		case 'f': force = 1; break;
 		case 'h': return cmd_usage(checkout_usage, 0);
 		default: return cmd_usage(checkout_usage, 1);
 		}
@@ -361,9 +373,17 @@ int cmd_checkout(int argc, char **argv)
 		struct rp_err err = { 0 };
 		char h[13];
 
-		if (store_hash_path(c.pr.ws.store, it->path, &now, &err) == 0 &&
-		    !strcmp(now.hash, it->oi->hash))
-			continue;
+		if (store_hash_path(c.pr.ws.store, it->path, &now, &err) == 0) {
+			if (!strcmp(now.hash, it->oi->hash))
+				continue;
+			/* bytes that are in no store would be lost for good */
+			if (!force && !store_has(c.pr.ws.store, &now)) {
+				if (!nunsaved++)
+					rp_error("these paths hold changes that are in no store; checking "
+						 "out would lose them:");
+				fprintf(stderr, "  %s\n", it->path);
+			}
+		}
 		it->needed = 1;
 		if (store_has(c.pr.ws.store, it->oi))
 			continue;
@@ -374,22 +394,35 @@ int cmd_checkout(int argc, char **argv)
 			it->needed = 0;
 			continue;
 		}
-		if (rebuild) {
-			long p = producer(c.lock, it->path, NULL);
-
-			if (p >= 0 && rebuild_stage(&c, (size_t)p) == 0)
-				continue;
-			ret = RP_EXIT_FAIL;
-			goto out;
-		}
-		if (!nmissing++)
-			rp_error("these objects are in no store, so nothing was changed:");
-		fprintf(stderr, "  %s (%s), made by stage '%s'\n", it->path, h, it->stage);
+		it->missing = 1;
+		nmissing++;
 	}
-	if (nmissing) {
+	if (nunsaved) {
+		fprintf(stderr, "Nothing was changed. Run 'rp repro' to save them, or 'rp checkout --force' "
+			"to overwrite them.\n");
+		ret = RP_EXIT_FAIL;
+		goto out;
+	}
+	if (nmissing && !rebuild) {
+		rp_error("these objects are in no store, so nothing was changed:");
+		for (size_t i = 0; i < c.n; i++)
+			if (c.items[i].missing)
+				fprintf(stderr, "  %s (%.12s), made by stage '%s'\n", c.items[i].path,
+					c.items[i].oi->hash, c.items[i].stage);
 		fprintf(stderr, "Run 'rp checkout --rebuild' to re-run those stages, or 'rp repro'.\n");
 		ret = RP_EXIT_FAIL;
 		goto out;
+	}
+	for (size_t i = 0; i < c.n; i++) {
+		long p;
+
+		if (!c.items[i].missing)
+			continue;
+		p = producer(c.lock, c.items[i].path, NULL);
+		if (p < 0 || rebuild_stage(&c, (size_t)p) < 0) {
+			ret = RP_EXIT_FAIL;
+			goto out;
+		}
 	}
 	/* build and verify every path beside its place first, then rename them all */
 	staged = xcalloc(c.n + 1, sizeof(*staged));

@@ -36,7 +36,7 @@ EOF
 	want=$(hash_of build/chunks.txt)
 	drop_object "$want"
 	echo "not the chunks" > build/chunks.txt
-	run rp checkout --rebuild
+	run rp checkout --rebuild --force
 	assert_success
 	assert_output --partial "Rebuilding stage 'chunk'"
 	refute_output --partial "Rebuilding stage 'count'"
@@ -73,7 +73,17 @@ EOF
 	drop_object "$want"
 	rm build/chunks.txt
 	echo "a brand new line that changes every chunk" >> corpus/a.txt
+	edited=$(hash_of corpus/a.txt)
+	# the edit is in no store: it is not overwritten, and nothing is rebuilt
 	run rp checkout --rebuild
+	assert_failure 1
+	assert_output --partial "in no store"
+	assert_line "  corpus"
+	refute_output --partial "Rebuilding"
+	assert_equal "$(hash_of corpus/a.txt)" "$edited"
+	[ ! -e build/chunks.txt ]
+	# once it is saved, the rebuild uses the lock's version of the input in scratch
+	run rp checkout --rebuild --force
 	assert_success
 	assert_equal "$(hash_of build/chunks.txt)" "$want"
 }
@@ -123,7 +133,7 @@ EOF
 	rp repro >/dev/null
 	drop_object "$(hash_of stamp.txt)"
 	echo "mine" > stamp.txt
-	run rp checkout --rebuild
+	run rp checkout --rebuild --force
 	assert_failure 1
 	assert_output --partial "nondeterministic"
 	assert_output --partial "'stamp'"

@@ -82,9 +82,34 @@ two_versions() {
 	assert_output --partial "1 paths restored"
 	assert_equal "$(ws_digest)" "$want"
 	echo "an edit" >> corpus/a.txt
+	edited=$(ws_digest)
 	run rp checkout
+	assert_failure 1
+	assert_output --partial "in no store; checking out would lose them"
+	assert_line "  corpus"
+	assert_output --partial "Nothing was changed"
+	assert_equal "$(ws_digest)" "$edited"
+	run rp checkout --force
 	assert_success
 	assert_equal "$(ws_digest)" "$want"
+}
+
+@test "checkout overwrites an edited source once rp repro has saved the edit" {
+	use_chunk
+	rp repro >/dev/null
+	cp rp.lock OLD.lock
+	old_a=$(hash_of corpus/a.txt)
+	old_chunks=$(hash_of build/chunks.txt)
+	echo "an edit" >> corpus/a.txt
+	rp repro >/dev/null
+	run rp checkout OLD.lock
+	assert_success
+	assert_equal "$(hash_of corpus/a.txt)" "$old_a"
+	assert_equal "$(hash_of build/chunks.txt)" "$old_chunks"
+	# and the edit is not lost: the new lock brings it back
+	run rp checkout
+	assert_success
+	grep -q "an edit" corpus/a.txt
 }
 
 @test "checkout with an object missing from the store lists it with its stage and changes nothing" {
@@ -92,7 +117,7 @@ two_versions() {
 	drop_object "$OLD_CHUNKS"
 	echo "my edit" >> corpus/b.txt
 	before=$(ws_digest)
-	run rp checkout OLD.lock
+	run rp checkout --force OLD.lock
 	assert_failure 1
 	assert_output --partial "nothing was changed"
 	assert_line --partial "build/chunks.txt (${OLD_CHUNKS:0:12}), made by stage 'chunk'"

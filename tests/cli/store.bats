@@ -54,7 +54,7 @@ lock_hash() {
 	[ ! -L build/chunks.txt ]
 	echo "my edit" >> build/chunks.txt
 	assert_equal "$(hash_of "$(object_of "$h")")" "$h"
-	run rp checkout
+	run rp checkout --force
 	assert_success
 	assert_equal "$(hash_of build/chunks.txt)" "$h"
 }
