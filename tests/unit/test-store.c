@@ -392,7 +392,7 @@ static void a_corrupted_object_is_refused_by_checkout(void **state)
 	assert_int_equal(err.kind, RP_ERR_IO);
 	assert_non_null(strstr(err.msg, "object " ABC_SHA256));
 	assert_non_null(strstr(err.msg, "is corrupt (bytes hash to "));
-	assert_non_null(strstr(err.msg, "rp cache verify --repair"));
+	assert_non_null(strstr(err.msg, "rp checkout --rebuild"));
 	text = slurp(out);
 	assert_string_equal(text, "previous");
 	assert_int_equal(count_temps(f->dir), 0);
