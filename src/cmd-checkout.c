@@ -66,7 +66,10 @@ struct checkout {
 	unsigned char *rebuilt;  /* per lock stage: 1 done, 2 in progress */
 };
 
-/* The lock stage whose cached out is `path` or contains it, or -1. */
+/*
+ * The lock stage whose out is `path`, contains it, or lies inside it (a dep
+ * that is a directory of other stages' outputs is not source data), or -1.
+ */
 static long producer(const struct lock *l, const char *path, const struct lock_item **out)
 {
 	size_t plen = strlen(path);
@@ -76,7 +79,8 @@ static long producer(const struct lock *l, const char *path, const struct lock_i
 			const char *o = l->stages[i]->outs[k].path;
 			size_t olen = strlen(o);
 
-			if (!strcmp(o, path) || (plen > olen && !strncmp(path, o, olen) && path[olen] == '/')) {
+			if (!strcmp(o, path) || (plen > olen && !strncmp(path, o, olen) && path[olen] == '/') ||
+			    (olen > plen && !strncmp(o, path, plen) && o[plen] == '/')) {
 				if (out)
 					*out = &l->stages[i]->outs[k];
 				return (long)i;

@@ -36,7 +36,7 @@
 #include <unistd.h>
 
 static const char repro_usage[] =
-	"usage: rp repro [TARGET...] [-j N] [-n|--dry-run] [--force] [-k|--keep-going]\n"
+	"usage: rp repro [TARGET...] [-j N] [-n|--dry-run] [-f|--force] [-k|--keep-going]\n"
 	"                [--downstream] [-s|--single-item] [--rehash]\n"
 	"\n"
 	"Runs the stages whose commands, deps, params or outs changed, and everything\n"
@@ -45,7 +45,7 @@ static const char repro_usage[] =
 	"\n"
 	"  -j, --jobs N       run up to N stages at once (default: number of cores)\n"
 	"  -n, --dry-run      print what would run, run nothing\n"
-	"      --force        run the selected stages even if they are up to date\n"
+	"  -f, --force        run the selected stages even if they are up to date\n"
 	"  -k, --keep-going   after a failure, go on with stages that do not depend on it\n"
 	"      --downstream   the targets and every stage that depends on them\n"
 	"  -s, --single-item  only the targets, not their upstream stages\n"
@@ -326,7 +326,8 @@ static int commit_run(struct repro *r, size_t i)
 		}
 		lock_stage_add_out(ls, st->outs[k].path, &oi, st->outs[k].cache);
 	}
-	if (all_cached && !st->always_changed) {
+	/* a stage without outs has nothing to restore: no run-cache entry */
+	if (all_cached && st->nouts && !st->always_changed) {
 		struct rp_err err = { 0 };
 		char *text = lock_outs_to_json(ls);
 
@@ -440,7 +441,7 @@ static void start(struct repro *r, size_t i)
 		finish(r, i, 0);
 		return;
 	}
-	if (!r->force && !st->always_changed) {
+	if (!r->force && !st->always_changed && st->nouts) {
 		rc = from_run_cache(r, st, ev);
 		if (rc != 0) {
 			if (rc > 0) {

@@ -23,7 +23,7 @@ static const char status_usage[] =
 	"dep changed, param NAME OLD -> NEW, out missing or modified, upstream dirty.\n"
 	"Exit status: 0 when everything is up to date, 1 when a stage is dirty.\n"
 	"\n"
-	"  --json     print {\"stages\": {NAME: [{\"reason\": ..., ...}]}}\n"
+	"  --json     print {\"dirty\": N, \"stages\": {NAME: [{\"reason\": ..., ...}]}}\n"
 	"  --rehash   re-read every file instead of trusting .rp/state.db\n";
 
 static json_t *reason_json(const struct reason *r)
@@ -74,7 +74,8 @@ int cmd_status(int argc, char **argv)
 		state_clear(pr.ws.state);
 	sel = xcalloc(pr.dag->n + 1, 1);
 	dirty = xcalloc(pr.dag->n + 1, 1);
-	if (dag_select(pr.dag, (const char **)argv + optind, (size_t)(argc - optind), 0, sel, &err) < 0) {
+	if (dag_select(pr.dag, (const char **)argv + optind, (size_t)(argc - optind), 0, sel, &err) < 0 ||
+	    dag_check_sources(pr.dag, &err) < 0) {
 		rp_err_report(&err);
 		ret = RP_EXIT_USAGE;
 		goto out;

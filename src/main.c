@@ -36,7 +36,7 @@ static const char usage_text[] =
 	"       rp --help | --version\n"
 	"\n"
 	"  -f, --file FILE   pipeline file (default: rp.yaml, else dvc.yaml)\n"
-	"  -q, --quiet       print only errors and the summary\n"
+	"  -q, --quiet       print no per-stage status lines (commands and their output still show)\n"
 	"  -v, --verbose     say more\n"
 	"\n"
 	"commands:\n";

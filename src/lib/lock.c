@@ -816,7 +816,9 @@ static void emit_params(yaml_emitter_t *e, const struct lock_stage *s)
 			emit_json(e, v);
 			json_decref(v);
 		} else {
-			emit_scalar(e, p[i].value, YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+			/* a number jansson cannot hold (an integer beyond 64 bits): keep it a number */
+			emit_scalar(e, p[i].value, strspn(p[i].value, "-0123456789") == strlen(p[i].value)
+				    ? YAML_PLAIN_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE);
 		}
 	}
 	map_end(e);

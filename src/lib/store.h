@@ -10,7 +10,7 @@
  * temp file and renamed into place; an existing object of that name is success.
  *
  * Run-cache: .rp/cache/runs/<2 hex>/<62 hex of the stage key>, the outs a key
- * produced (the text is the caller's; rp writes the lock's outs as YAML).
+ * produced (the text is the caller's; rp writes the lock's outs as JSON).
  */
 #ifndef RP_STORE_H
 #define RP_STORE_H

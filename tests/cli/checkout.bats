@@ -182,3 +182,24 @@ two_versions() {
 	assert_failure 2
 	assert_output --partial "rp.lock"
 }
+
+@test "a dep that is a directory of other stages' outputs is not taken for source data" {
+	cat > rp.yaml <<'YAML'
+stages:
+  one:
+    cmd: mkdir -p words && echo one > words/one.txt
+    outs: [words/one.txt]
+  two:
+    cmd: mkdir -p words && echo two > words/two.txt
+    outs: [words/two.txt]
+  all:
+    cmd: cat words/*.txt > all.txt
+    deps: [words]
+    outs: [all.txt]
+YAML
+	rp repro >/dev/null
+	rm words/one.txt
+	run rp checkout
+	assert_success
+	assert_equal "$(cat words/one.txt)" "one"
+}

@@ -164,3 +164,34 @@ assert d["stages"]["a"] == [{"reason": "out-missing", "path": "a.txt", "text": "
 assert {"reason": "upstream-dirty", "stage": "a", "text": "upstream stage '"'"'a'"'"' will run"} in d["stages"]["b"], d
 '
 }
+
+@test "a param holding an integer beyond 64 bits stays clean after a run" {
+	printf 'big: 123456789012345678901234567890\n' > params.yaml
+	cat > rp.yaml <<'YAML'
+stages:
+  s:
+    cmd: echo ${big} > out.txt
+    params: [big]
+    outs: [out.txt]
+YAML
+	run rp repro
+	assert_success
+	grep -q "big: 123456789012345678901234567890$" rp.lock
+	run rp status
+	assert_success
+	assert_output "Everything is up to date."
+}
+
+@test "status on a missing source dep is invalid input, as for repro" {
+	cat > rp.yaml <<'YAML'
+stages:
+  s:
+    cmd: cat nothere.txt > out.txt
+    deps: [nothere.txt]
+    outs: [out.txt]
+YAML
+	run rp status
+	assert_failure 2
+	assert_output --partial "rp.yaml:4:12:"
+	assert_output --partial "'nothere.txt' does not exist and no stage produces it"
+}

@@ -217,3 +217,17 @@ lock_hash() {
 	assert_failure 2
 	assert_output --partial ".rp/config:2:"
 }
+
+@test "two stages without outs that share a command both run" {
+	cat > rp.yaml <<'YAML'
+stages:
+  a:
+    cmd: echo x >> runs.log
+  b:
+    cmd: echo x >> runs.log
+YAML
+	run rp repro
+	assert_success
+	assert_output --partial "2 ran, 0 restored, 0 from run-cache"
+	assert_equal "$(runs_of runs.log)" 2
+}
