@@ -5,6 +5,8 @@
 #include "doc.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,6 +50,7 @@ int config_load(struct config *c, const char *path, struct rp_err *err)
 	const struct node *root;
 	int ret = -1;
 
+	memset(c, 0, sizeof(*c));
 	c->cache_dir = xstrdup(".rp/cache");
 	c->cache_type = xstrdup("reflink,copy");
 	c->save_sources = 1;
@@ -70,8 +73,10 @@ int config_load(struct config *c, const char *path, struct rp_err *err)
 		const char *sec = root->keys[i]->str;
 		const struct node *m = root->items[i];
 
-		if (strcmp(sec, "cache") && strcmp(sec, "core")) {
-			rp_err_set(err, RP_ERR_INPUT, "%s:%d:%d: unknown section '%s' (expected cache or core)",
+		if (strcmp(sec, "cache") && strcmp(sec, "core") && strcmp(sec, "embed") &&
+		    strcmp(sec, "llm")) {
+			rp_err_set(err, RP_ERR_INPUT, "%s:%d:%d: unknown section '%s' "
+				   "(expected cache, core, embed or llm)",
 				   root->keys[i]->file, root->keys[i]->line, root->keys[i]->col, sec);
 			goto out;
 		}
@@ -90,6 +95,20 @@ int config_load(struct config *c, const char *path, struct rp_err *err)
 				r = get_str(v, &c->cache_type, err);
 			else if (!strcmp(sec, "cache") && !strcmp(k, "save_sources"))
 				r = get_bool(v, &c->save_sources, err);
+			else if (!strcmp(sec, "embed") && !strcmp(k, "provider"))
+				r = get_str(v, &c->embed_provider, err);
+			else if (!strcmp(sec, "embed") && !strcmp(k, "base_url"))
+				r = get_str(v, &c->embed_base_url, err);
+			else if (!strcmp(sec, "embed") && !strcmp(k, "api_key_env"))
+				r = get_str(v, &c->embed_api_key_env, err);
+			else if (!strcmp(sec, "embed") && !strcmp(k, "cache"))
+				r = get_str(v, &c->embed_cache, err);
+			else if (!strcmp(sec, "llm") && !strcmp(k, "base_url"))
+				r = get_str(v, &c->llm_base_url, err);
+			else if (!strcmp(sec, "llm") && !strcmp(k, "api_key_env"))
+				r = get_str(v, &c->llm_api_key_env, err);
+			else if (!strcmp(sec, "llm") && !strcmp(k, "model"))
+				r = get_str(v, &c->llm_model, err);
 			else if (!strcmp(sec, "core") && !strcmp(k, "jobs")) {
 				char *end;
 				long n = v->kind == NODE_SCALAR ? strtol(v->str, &end, 10) : -1;
@@ -118,5 +137,34 @@ void config_release(struct config *c)
 {
 	free(c->cache_dir);
 	free(c->cache_type);
-	c->cache_dir = c->cache_type = NULL;
+	free(c->embed_provider);
+	free(c->embed_base_url);
+	free(c->embed_api_key_env);
+	free(c->embed_cache);
+	free(c->llm_base_url);
+	free(c->llm_api_key_env);
+	free(c->llm_model);
+	memset(c, 0, sizeof(*c));
+}
+
+char *config_find_root(void)
+{
+	char dir[PATH_MAX];
+
+	if (!getcwd(dir, sizeof(dir)))
+		return NULL;
+	for (;;) {
+		char *probe = xasprintf("%s/.rp", *dir ? dir : "/");
+		struct stat st;
+		int found = stat(probe, &st) == 0 && S_ISDIR(st.st_mode);
+		char *slash;
+
+		free(probe);
+		if (found)
+			return xstrdup(*dir ? dir : "/");
+		slash = strrchr(dir, '/');
+		if (!slash || !*dir)
+			return NULL;
+		*slash = '\0';
+	}
 }
