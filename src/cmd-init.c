@@ -19,10 +19,6 @@ static const char init_usage[] =
 	"\n"
 	"  -f, --force   re-create .rp/config even if .rp/ exists\n";
 
-static const char gitignore[] =
-	"# written by rp init: what in .rp/ is local, not for git\n"
-	"/cache\n/state.db\n/state.db-*\n/lock\n/lock.journal\n/tmp\n";
-
 int cmd_init(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -49,7 +45,8 @@ int cmd_init(int argc, char **argv)
 	}
 	if (fs_mkdir_p(WS_DIR, 0755) < 0 ||
 	    fs_write_atomic(WS_CONFIG, cfg, strlen(cfg)) < 0 ||
-	    fs_write_atomic(WS_DIR "/.gitignore", gitignore, sizeof(gitignore) - 1) < 0)
+	    fs_write_atomic(WS_DIR "/.gitignore", config_gitignore_text(),
+			    strlen(config_gitignore_text())) < 0)
 		return RP_EXIT_FAIL;
 	if (!rp_opts.quiet)
 		printf("Initialized rp workspace in .rp/\n"

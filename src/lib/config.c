@@ -11,6 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 
+const char *config_gitignore_text(void)
+{
+	return "# written by rp: what in .rp/ is local, not for git\n"
+	       "/cache\n/state.db\n/state.db-*\n/lock\n/lock.journal\n/tmp\n"
+	       "/embed-cache.db\n/embed-cache.db-*\n/context-cache.db\n/context-cache.db-*\n";
+}
+
 const char *config_default_text(void)
 {
 	return "# rp settings; see rp(1)\n"

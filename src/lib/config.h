@@ -45,6 +45,8 @@ void config_release(struct config *c);
  */
 char *config_find_root(void);
 
+/* The .rp/.gitignore rp writes: what in .rp/ is local, not for git. Static storage. */
+const char *config_gitignore_text(void);
 /* The text `rp init` writes: the defaults, commented. Static storage. */
 const char *config_default_text(void);
 

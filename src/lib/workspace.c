@@ -17,10 +17,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-static const char gitignore[] =
-	"# written by rp init: what in .rp/ is local, not for git\n"
-	"/cache\n/state.db\n/state.db-*\n/lock\n/lock.journal\n/tmp\n";
-
 static int take_lock(struct workspace *ws, struct rp_err *err)
 {
 	char pid[32];
@@ -91,7 +87,9 @@ int workspace_open(struct workspace *ws, const char *pipeline_path, unsigned fla
 			rp_err_set(err, RP_ERR_IO, "cannot create '%s'", WS_DIR);
 			goto fail;
 		}
-		if (fs_write_atomic(WS_DIR "/.gitignore", gitignore, sizeof(gitignore) - 1) < 0) {
+		const char *gi = config_gitignore_text();
+
+		if (fs_write_atomic(WS_DIR "/.gitignore", gi, strlen(gi)) < 0) {
 			rp_err_set(err, RP_ERR_IO, "cannot write '%s/.gitignore'", WS_DIR);
 			goto fail;
 		}
