@@ -15,6 +15,7 @@ struct rp_opts {
 };
 extern struct rp_opts rp_opts;
 
+int cmd_cache(int argc, char **argv);
 int cmd_checkout(int argc, char **argv);
 int cmd_dag(int argc, char **argv);
 int cmd_gc(int argc, char **argv);

@@ -21,6 +21,7 @@ static const struct command {
 	int (*fn)(int, char **);
 	const char *help;
 } commands[] = {
+	{ "cache", cmd_cache, "check the store: 'rp cache verify [--repair]'" },
 	{ "checkout", cmd_checkout, "make workspace outputs match a lock, from the store" },
 	{ "dag", cmd_dag, "print the stage graph (text, --dot, --mermaid)" },
 	{ "gc", cmd_gc, "delete store objects that no kept lock references" },

@@ -130,10 +130,10 @@ static int corrupt_err(struct rp_err *err, const char *hex, const char *path, co
 {
 	if (!path)
 		return rp_err_set(err, RP_ERR_IO,
-				  "object %s is corrupt (bytes hash to %s); delete it and run 'rp repro' or 'rp checkout --rebuild' to make it again",
+				  "object %s is corrupt (bytes hash to %s); run 'rp cache verify --repair', then 'rp repro' or 'rp checkout --rebuild' to make it again",
 				  hex, actual);
 	return rp_err_set(err, RP_ERR_IO,
-			  "object %s for '%s' is corrupt (bytes hash to %s); delete it and run 'rp repro' or 'rp checkout --rebuild' to make it again",
+			  "object %s for '%s' is corrupt (bytes hash to %s); run 'rp cache verify --repair', then 'rp repro' or 'rp checkout --rebuild' to make it again",
 			  hex, path, actual);
 }
 
@@ -346,7 +346,7 @@ static int manifest_parse(const char *text, size_t len, const char *hex,
 bad:
 	manifest_release(m);
 	return rp_err_set(err, RP_ERR_IO,
-			  "manifest %s is malformed at line %zu; delete it and run 'rp repro' or 'rp checkout --rebuild' to make it again",
+			  "manifest %s is malformed at line %zu; run 'rp cache verify --repair', then 'rp repro' or 'rp checkout --rebuild' to make it again",
 			  hex, line);
 }
 

@@ -1,0 +1,161 @@
+/*
+ * cmd-cache.c - `rp cache verify [--repair]`: rehash every object in the store.
+ *
+ * Every file under .rp/cache/objects/<2>/<62> is hashed (on all cores) and
+ * compared with its name. A mismatch is reported; with --repair it is moved
+ * to .rp/cache/quarantine/<name> (never deleted: it may be someone's only
+ * copy of something), so rp can no longer serve it and the next `rp repro`
+ * or `rp checkout --rebuild` makes it again. Exit 1 when a bad object was
+ * found (even when repaired: the store was not sound).
+ */
+#include "cmd.h"
+#include "error.h"
+#include "fs.h"
+#include "hash.h"
+#include "progress.h"
+#include "project.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char cache_usage[] =
+	"usage: rp cache verify [--repair]\n"
+	"\n"
+	"Rehashes every object in the store and reports those whose bytes do not\n"
+	"match their name. Exit status 1 when any was found.\n"
+	"\n"
+	"  --repair   move bad objects to .rp/cache/quarantine/ so they are never served\n";
+
+struct objects {
+	char **paths;
+	char **names;      /* the hash each should have */
+	size_t n, alloc;
+};
+
+static int list_objects(const char *root, struct objects *o)
+{
+	char *dir = xasprintf("%s/objects", root);
+	DIR *top = opendir(dir);
+	struct dirent *e;
+
+	if (!top) {
+		int ret = errno == ENOENT ? 0 : rp_error_errno("cannot list '%s'", dir);
+
+		free(dir);
+		return ret;
+	}
+	while ((e = readdir(top))) {
+		char *sub;
+		DIR *d;
+		struct dirent *f;
+
+		if (strlen(e->d_name) != 2)
+			continue;
+		sub = xasprintf("%s/%s", dir, e->d_name);
+		d = opendir(sub);
+		while (d && (f = readdir(d))) {
+			if (strlen(f->d_name) != 62)
+				continue;
+			ALLOC_GROW(o->paths, o->n + 1, o->alloc);
+			o->names = xrealloc(o->names, o->alloc * sizeof(*o->names));
+			o->paths[o->n] = xasprintf("%s/%s", sub, f->d_name);
+			o->names[o->n] = xasprintf("%s%s", e->d_name, f->d_name);
+			o->n++;
+		}
+		if (d)
+			closedir(d);
+		free(sub);
+	}
+	closedir(top);
+	free(dir);
+	return 0;
+}
+
+int cmd_cache(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "repair", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct project pr;
+	struct objects o = { 0 };
+	char (*hex)[HASH_HEX] = NULL;
+	struct rp_err err = { 0 };
+	size_t bad = 0, chunk = 256;
+	int c, repair = 0, ret = RP_EXIT_OK;
+	struct progress prog;
+
+	if (argc < 2 || strcmp(argv[1], "verify"))
+		return cmd_usage(cache_usage, !(argc >= 2 && !strcmp(argv[1], "-h")));
+	argc--;
+	argv++;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r': repair = 1; break;
+		case 'h': return cmd_usage(cache_usage, 0);
+		default: return cmd_usage(cache_usage, 1);
+		}
+	}
+	if (optind < argc)
+		return cmd_usage(cache_usage, 1);
+	if (project_open(&pr, rp_opts.pipeline_file, PROJECT_LOCK | PROJECT_NO_PIPELINE) < 0)
+		return rp_error_exit_code();
+	if (list_objects(pr.ws.store->root, &o) < 0) {
+		ret = RP_EXIT_FAIL;
+		goto out;
+	}
+	hex = xcalloc(o.n + 1, sizeof(*hex));
+	progress_init(&prog, "verify", o.n);
+	/* in slices, so the progress line moves and an unreadable file is named */
+	for (size_t i = 0; i < o.n; i += chunk) {
+		size_t n = o.n - i < chunk ? o.n - i : chunk;
+
+		if (hash_files((const char *const *)o.paths + i, n, hex + i, 0, &err) < 0) {
+			progress_end(&prog);
+			rp_err_report(&err);
+			ret = RP_EXIT_FAIL;
+			goto out;
+		}
+		progress_update(&prog, i + n, NULL);
+	}
+	progress_end(&prog);
+	for (size_t i = 0; i < o.n; i++) {
+		char *q;
+
+		if (!strcmp(hex[i], o.names[i]))
+			continue;
+		bad++;
+		rp_error("object %s is corrupt: its bytes hash to %.12s", o.names[i], hex[i]);
+		if (!repair)
+			continue;
+		q = xasprintf("%s/quarantine/%s", pr.ws.store->root, o.names[i]);
+		if (fs_mkdir_parent(q) < 0 || rename(o.paths[i], q) < 0) {
+			rp_error_errno("cannot move '%s' to '%s'", o.paths[i], q);
+			ret = RP_EXIT_FAIL;
+		} else {
+			fprintf(stderr, "  moved to %s\n", q);
+		}
+		free(q);
+	}
+	if (!rp_opts.quiet)
+		printf("%zu objects checked, %zu corrupt%s\n", o.n, bad,
+		       bad && repair ? " (quarantined; run 'rp repro' or 'rp checkout --rebuild' "
+				       "to make them again)" : bad ? " (run 'rp cache verify --repair')" : "");
+	if (bad)
+		ret = RP_EXIT_FAIL;
+out:
+	for (size_t i = 0; i < o.n; i++) {
+		free(o.paths[i]);
+		free(o.names[i]);
+	}
+	free(o.paths);
+	free(o.names);
+	free(hex);
+	project_close(&pr);
+	return ret;
+}
