@@ -308,6 +308,13 @@ static struct lock *load_target(const char *file, const char *rev)
 		buf_release(&b);
 		return l;
 	}
+	/* the workspace's own lock includes what a killed run left in the journal */
+	if (!strcmp(file, WS_LOCK_FILE)) {
+		l = lock_load(file, WS_JOURNAL, &err);
+		if (!l)
+			rp_err_report(&err);
+		return l;
+	}
 	if (access(file, F_OK) < 0) {
 		rp_error_input("no lock file '%s'", file);
 		return NULL;

@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,7 +64,7 @@ static void flush_line(struct exec *ex, struct exec_job *j, const char *s, size_
 static int spawn(struct exec *ex, struct exec_job *j)
 {
 	int p[2];
-	pid_t pid;
+	pid_t pid, parent;
 	const char *cmd = j->cmds[j->next++];
 
 	if (ex->echo) {
@@ -73,6 +74,7 @@ static int spawn(struct exec *ex, struct exec_job *j)
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return rp_error_errno("cannot create a pipe for stage '%s'", j->prefix);
 	fflush(NULL);
+	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		close(p[0]);
@@ -83,6 +85,10 @@ static int spawn(struct exec *ex, struct exec_job *j)
 		int devnull = open("/dev/null", O_RDONLY);
 
 		setpgid(0, 0);
+		/* if rp dies (even by SIGKILL), its stage shells go with it */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(128 + SIGTERM);
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);

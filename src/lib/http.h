@@ -1,0 +1,92 @@
+/*
+ * http.h - JSON POSTs over libcurl's multi interface, several in flight,
+ * with retries.
+ *
+ *     struct http_opts o = HTTP_OPTS_INIT;
+ *     o.concurrency = 4; o.bearer = key;
+ *     http_post_all(url, &o, n, make_body, on_done, ctx, &stats, &err);
+ *
+ * Request i's body is built by make_body(ctx, i, buf) when it is first sent
+ * (so n may be large) and kept for its retries. Each request is attempted
+ * until it gets a final answer: a 429, 408 or 5xx status, or a transport
+ * error (connection refused or reset, timeout), is retried up to
+ * o.max_retries times, after the delay the server asks for (retry-after-ms,
+ * else Retry-After in seconds or as an HTTP date; honoured up to 60 s) or
+ * else an exponential backoff with full jitter:
+ *     delay = uniform(0, min(backoff_max_ms, backoff_base_ms * 2^(retry-1)))
+ * A server-given delay also holds back every request not yet started, so a
+ * rate limit slows the whole run instead of being hit n times. Any other
+ * answer (2xx, other 4xx, or a retryable one after the last retry) goes to
+ * on_done(ctx, i, result, err), in completion order, on the calling thread.
+ *
+ * Secrets: o.bearer is sent only as "Authorization: Bearer ..." and is never
+ * copied into a message, a result or a log; curl's verbose mode stays off
+ * and redirects are not followed. Use http_redact() on any text that comes
+ * back from a server before showing it.
+ */
+#ifndef RP_HTTP_H
+#define RP_HTTP_H
+
+#include <stddef.h>
+#include "buf.h"
+#include "error.h"
+
+struct http_opts {
+	int concurrency;         /* requests in flight at once, >= 1 */
+	int max_retries;         /* retries of one request after its first attempt */
+	long timeout_ms;         /* limit of one attempt */
+	long connect_timeout_ms;
+	long backoff_base_ms;    /* bound of the first retry's random delay */
+	long backoff_max_ms;     /* bound of any backoff delay */
+	const char *bearer;      /* borrowed; NULL: no Authorization header */
+	const char *user_agent;  /* borrowed; NULL: "rp" */
+};
+
+#define HTTP_OPTS_INIT { 4, 6, 300000, 30000, 500, 30000, NULL, NULL }
+
+struct http_result {
+	long status;             /* HTTP status; 0 when there was no response */
+	const char *body;        /* response body (NUL-terminated), borrowed for the call */
+	size_t body_len;
+	const char *error;       /* transport error text when status is 0, else NULL */
+	int attempts;            /* 1 + retries made */
+};
+
+struct http_stats {
+	size_t requests;         /* requests that got a final answer */
+	size_t attempts;         /* HTTP attempts made, retries included */
+	size_t retries;          /* attempts - first attempts */
+};
+
+/* Writes the JSON body of request i into `body` (empty on entry). */
+typedef void (*http_body_fn)(void *ctx, size_t i, struct buf *body);
+/*
+ * Receives the final result of request i (borrowed for the call). Return 0
+ * to go on, or -1 with `err` filled to stop: requests in flight are
+ * abandoned and http_post_all() returns -1 with that err.
+ */
+typedef int (*http_done_fn)(void *ctx, size_t i, const struct http_result *res, struct rp_err *err);
+
+/*
+ * POSTs n JSON bodies to `url` as described above. Returns 0 when every
+ * on_done returned 0, else -1 with err filled (by on_done, or RP_ERR_IO for
+ * a failure of curl itself). `st` (may be NULL) is filled in either case.
+ */
+int http_post_all(const char *url, const struct http_opts *o, size_t n, http_body_fn make_body,
+		  http_done_fn on_done, void *ctx, struct http_stats *st, struct rp_err *err);
+
+/*
+ * Replaces every occurrence of `secret` (if non-NULL and non-empty) in the
+ * NUL-terminated `s` with "[REDACTED]". Returns a new string; the caller
+ * frees it.
+ */
+char *http_redact(const char *s, const char *secret);
+
+/*
+ * The delay before retry number `retry` (1-based) of a request: the
+ * server's `retry_after_ms` when it is in 0..60000, else the full-jitter
+ * backoff of the options. `rnd` is uniform in [0, 1). Exposed for tests.
+ */
+long http_retry_delay_ms(const struct http_opts *o, int retry, long retry_after_ms, double rnd);
+
+#endif

@@ -1,0 +1,243 @@
+/*
+ * chunk.c - rp-chunk: documents (docs.jsonl) into chunks (chunks.jsonl).
+ *
+ * Reads one document per line ({"doc_id", "text", "title", ...}), splits
+ * each text with a strategy of chunker.c, and writes one line per chunk,
+ * sorted by (doc_id, ordinal), with sorted keys and no spaces:
+ *
+ *   {"chunk_id":"DOC#ORD","chunker":"recursive@1",
+ *    "chunker_params":{"overlap":N,"size":N,"unit":"chars"},
+ *    "content_hash":"<sha256 of text>","doc_id":"DOC","headings":[...],
+ *    "ordinal":ORD,"text":"...","title":"..."}
+ *
+ * A chunk depends only on its own document's text and the parameters, so
+ * editing one document changes only that document's lines. The chunker's
+ * name, version and parameters are in every line, so changing any of them
+ * changes the output bytes and every downstream cache key. The output is
+ * written atomically and only when every document was read: a failed run
+ * leaves no output file.
+ */
+#include "chunker.h"
+#include "error.h"
+#include "hash.h"
+#include "jsonl.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+	"usage: rp-chunk DOCS.jsonl -o CHUNKS.jsonl [--strategy fixed|recursive|markdown|sentence]\n"
+	"                [--size N] [--overlap N] [--unit chars|words]\n"
+	"\n"
+	"  -o, --output FILE   where to write the chunks (\"-\": standard output)\n"
+	"  -s, --strategy S    fixed, recursive (default), markdown or sentence\n"
+	"  -n, --size N        most units in a chunk (default 1000)\n"
+	"  -l, --overlap N     units shared by neighbouring chunks, < size (default 0)\n"
+	"  -u, --unit U        chars (code points, default) or words\n"
+	"  -h, --help          show this help\n";
+
+struct doc_out {
+	char *doc_id;
+	size_t line;
+	struct buf lines;
+};
+
+static int usage(int is_error)
+{
+	fputs(usage_text, is_error ? stderr : stdout);
+	return is_error ? RP_EXIT_USAGE : RP_EXIT_OK;
+}
+
+/* Parses a non-negative decimal number; 0 or -1. */
+static int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > (size_t)-1 / 2)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int cmp_doc(const void *a, const void *b)
+{
+	const struct doc_out *x = a, *y = b;
+
+	return strcmp(x->doc_id, y->doc_id);
+}
+
+/* Appends the lines of one document's chunks to d->lines. */
+static void chunk_doc(const struct chunk_params *p, const char *doc_id, const char *title,
+		      const char *text, size_t len, struct doc_out *d)
+{
+	struct chunk_list l;
+	char *chunker = xasprintf("%s@%d", chunker_name(p->strategy), chunker_version(p->strategy));
+
+	chunker_split(p, text, len, &l);
+	for (size_t i = 0; i < l.n; i++) {
+		const struct chunk *c = &l.v[i];
+		json_t *o = json_object(), *h = json_array(), *params = json_object();
+		char hex[HASH_HEX];
+		char *id = xasprintf("%s#%zu", doc_id, i);
+
+		hash_buf(text + c->off, c->len, hex);
+		for (size_t k = 0; k < c->nheadings; k++)
+			json_array_append_new(h, json_string(c->headings[k]));
+		json_object_set_new(params, "size", json_integer(p->size));
+		json_object_set_new(params, "overlap", json_integer(p->overlap));
+		json_object_set_new(params, "unit", json_string(chunker_unit_name(p->unit)));
+		json_object_set_new(o, "chunk_id", json_string(id));
+		json_object_set_new(o, "doc_id", json_string(doc_id));
+		json_object_set_new(o, "ordinal", json_integer(i));
+		json_object_set_new(o, "text", json_stringn(text + c->off, c->len));
+		json_object_set_new(o, "title", json_string(title));
+		json_object_set_new(o, "headings", h);
+		json_object_set_new(o, "content_hash", json_string(hex));
+		json_object_set_new(o, "chunker", json_string(chunker));
+		json_object_set_new(o, "chunker_params", params);
+		jsonl_dump(o, &d->lines);
+		json_decref(o);
+		free(id);
+	}
+	chunk_list_release(&l);
+	free(chunker);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "strategy", required_argument, NULL, 's' },
+		{ "size", required_argument, NULL, 'n' },
+		{ "overlap", required_argument, NULL, 'l' },
+		{ "unit", required_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct chunk_params p = { CHUNK_RECURSIVE, 1000, 0, CHUNK_CHARS };
+	const char *input, *output = NULL;
+	struct jsonl_reader r;
+	struct rp_err err = { 0 };
+	struct doc_out *docs = NULL;
+	size_t ndocs = 0, alloc = 0;
+	struct buf all = BUF_INIT;
+	json_t *obj;
+	int c, rc, ret = RP_EXIT_OK;
+
+	rp_progname = "rp-chunk";
+	while ((c = getopt_long(argc, argv, "o:s:n:l:u:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': output = optarg; break;
+		case 's':
+			if (chunker_parse_strategy(optarg, &p.strategy) < 0) {
+				rp_error("unknown strategy '%s' (expected fixed, recursive, markdown or sentence)",
+					 optarg);
+				return RP_EXIT_USAGE;
+			}
+			break;
+		case 'n':
+			if (parse_size(optarg, &p.size) < 0) {
+				rp_error("--size '%s' is not a whole number", optarg);
+				return RP_EXIT_USAGE;
+			}
+			break;
+		case 'l':
+			if (parse_size(optarg, &p.overlap) < 0) {
+				rp_error("--overlap '%s' is not a whole number", optarg);
+				return RP_EXIT_USAGE;
+			}
+			break;
+		case 'u':
+			if (chunker_parse_unit(optarg, &p.unit) < 0) {
+				rp_error("unknown unit '%s' (expected chars or words)", optarg);
+				return RP_EXIT_USAGE;
+			}
+			break;
+		case 'h': return usage(0);
+		default: return usage(1);
+		}
+	}
+	if (argc - optind != 1 || !output)
+		return usage(1);
+	input = argv[optind];
+	if (chunker_check(&p, &err) < 0) {
+		rp_error("%s (see --size and --overlap)", err.msg);
+		return RP_EXIT_USAGE;
+	}
+
+	if (jsonl_open(&r, input, &err) < 0) {
+		rp_err_report(&err);
+		return rp_error_exit_code();
+	}
+	while ((rc = jsonl_next(&r, &obj, &err)) > 0) {
+		const char *doc_id, *text, *title = "";
+		json_t *t = json_object_get(obj, "title"), *tv;
+		struct doc_out *d;
+
+		if (!(doc_id = jsonl_get_str(&r, obj, "doc_id", &err)) ||
+		    !(text = jsonl_get_str(&r, obj, "text", &err))) {
+			json_decref(obj);
+			rc = -1;
+			break;
+		}
+		if (!*doc_id) {
+			rp_err_set(&err, RP_ERR_INPUT, "%s:%zu:1: field 'doc_id' is empty", r.path, r.line);
+			json_decref(obj);
+			rc = -1;
+			break;
+		}
+		if (t && !json_is_null(t)) {
+			if (!(title = jsonl_get_str(&r, obj, "title", &err))) {
+				json_decref(obj);
+				rc = -1;
+				break;
+			}
+		}
+		tv = json_object_get(obj, "text");
+		ALLOC_GROW(docs, ndocs + 1, alloc);
+		d = &docs[ndocs++];
+		d->doc_id = xstrdup(doc_id);
+		d->line = r.line;
+		buf_init(&d->lines);
+		chunk_doc(&p, doc_id, title, text, json_string_length(tv), d);
+		json_decref(obj);
+	}
+	if (rc < 0) {
+		rp_err_report(&err);
+		ret = rp_error_exit_code();
+		jsonl_close(&r);
+		goto out;
+	}
+	qsort(docs, ndocs, sizeof(*docs), cmp_doc);
+	for (size_t i = 0; i < ndocs; i++) {
+		if (i && !strcmp(docs[i].doc_id, docs[i - 1].doc_id)) {
+			size_t a = docs[i - 1].line, b = docs[i].line;
+
+			rp_error_input("%s:%zu:1: duplicate doc_id '%s' (also on line %zu); doc ids must be unique",
+				       r.path, a > b ? a : b, docs[i].doc_id, a > b ? b : a);
+			ret = RP_EXIT_USAGE;
+			jsonl_close(&r);
+			goto out;
+		}
+		buf_add(&all, docs[i].lines.s, docs[i].lines.len);
+	}
+	jsonl_close(&r);
+	if (jsonl_write_file(output, &all) < 0)
+		ret = RP_EXIT_FAIL;
+out:
+	for (size_t i = 0; i < ndocs; i++) {
+		free(docs[i].doc_id);
+		buf_release(&docs[i].lines);
+	}
+	free(docs);
+	buf_release(&all);
+	return ret;
+}

@@ -1,0 +1,823 @@
+/*
+ * extract.c - rp-extract: documents from folders, files and archives into
+ * docs.jsonl.
+ *
+ * Every CORPUS argument is walked in turn: a folder recursively (entries in
+ * byte order, names starting with '.' ignored), an archive through
+ * libarchive (every format and filter it reads), a plain file on its own.
+ * Each file is classified by its extension:
+ *
+ *     .txt .text               text; title = first non-empty line, trimmed
+ *     .md .markdown            text; title = first "# " heading (or setext
+ *                              "===" heading) outside fenced code blocks
+ *     .html .htm .xhtml        visible text and title (html-text.h)
+ *     .jsonl .ndjson           one document per line, fields named by
+ *                              --id-field/--text-field/--title-field
+ *     .tar .tgz .zip ...       an archive, read with libarchive (inside a
+ *                              folder too, but not inside another archive)
+ *     anything else            skipped as unsupported
+ *
+ * doc_id rule: for a folder, the path relative to that folder
+ * ("guides/intro.md"); for an archive, "ARCHIVE_BASENAME/path/inside"
+ * (leading "./" and "/" dropped; an archive found in a folder is named by
+ * its path in that folder); for a plain file, its basename; for a JSONL
+ * record, the value of its id field. Two documents with the same doc_id are
+ * an error that names both sources.
+ *
+ * Text is repaired before use: invalid UTF-8 bytes become U+FFFD, a leading
+ * byte-order mark is dropped and CRLF becomes LF. sha256 is the SHA-256 of
+ * the text. A document whose text is only white space is skipped as empty.
+ *
+ * Nothing is dropped silently: unsupported, unreadable and empty files are
+ * counted in the summary line and listed with --verbose; --strict makes any
+ * of them an error. Output: {"doc_id","sha256","text","title"} per line,
+ * sorted by doc_id (bytewise), written atomically, so equal inputs give equal
+ * bytes and a failed run leaves no file. Exit: 0 ok, 1 a corrupt archive, an
+ * IO error or --strict, 2 bad usage, a missing CORPUS or invalid input
+ * (bad JSONL, a duplicate doc_id).
+ */
+#include "buf.h"
+#include "error.h"
+#include "fs.h"
+#include "hash.h"
+#include "html-text.h"
+#include "jsonl.h"
+#include "progress.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+static const char extract_usage[] =
+	"usage: rp-extract CORPUS... -o FILE [--text-field F] [--id-field F] [--title-field F]\n"
+	"                  [--strict] [-v|--verbose] [-q|--quiet]\n"
+	"\n"
+	"Extracts documents from folders, files and archives (tar, tar.gz, tar.zst, zip, ...)\n"
+	"into JSON Lines {\"doc_id\",\"sha256\",\"text\",\"title\"}, sorted by doc_id.\n"
+	"Reads .txt, .md, .html/.htm and .jsonl; other files are skipped and counted.\n"
+	"\n"
+	"  -o, --output FILE    where to write the documents ('-': standard output)\n"
+	"  --text-field F       JSONL input: field with the text (default: text)\n"
+	"  --id-field F         JSONL input: field with the doc_id (default: doc_id)\n"
+	"  --title-field F      JSONL input: field with the title, if present (default: title)\n"
+	"  --strict             fail (exit 1) if any file is skipped\n"
+	"  -v, --verbose        list every skipped file\n"
+	"  -q, --quiet          no summary line\n"
+	"  -h, --help           show this help\n";
+
+enum kind { K_UNKNOWN, K_TXT, K_MD, K_HTML, K_JSONL, K_ARCHIVE };
+
+/* Why a file gave no document; SKIP_NWHY: ignored by design (hidden, the output), not counted. */
+enum skip_why { SKIP_UNSUPPORTED, SKIP_UNREADABLE, SKIP_EMPTY, SKIP_NWHY };
+static const char *const why_name[SKIP_NWHY] = { "unsupported", "unreadable", "empty" };
+
+struct doc {
+	char *id;
+	char *source;           /* where it came from, for messages */
+	char *text;
+	size_t text_len;
+	char *title;
+};
+
+struct skip {
+	char *source;
+	enum skip_why why;
+	char *detail;           /* may be NULL */
+};
+
+struct extract {
+	const char *text_field, *id_field, *title_field;
+	struct doc *docs;
+	size_t ndocs, adocs;
+	struct skip *skips;
+	size_t nskips, askips;
+	size_t count[SKIP_NWHY];
+	struct stat out_st;     /* the output file, never read as input */
+	int have_out_st;
+	struct progress prog;
+	size_t seen;
+};
+
+static const struct {
+	const char *ext;
+	enum kind kind;
+} extensions[] = {
+	{ ".txt", K_TXT }, { ".text", K_TXT },
+	{ ".md", K_MD }, { ".markdown", K_MD },
+	{ ".html", K_HTML }, { ".htm", K_HTML }, { ".xhtml", K_HTML },
+	{ ".jsonl", K_JSONL }, { ".ndjson", K_JSONL },
+	{ ".tar", K_ARCHIVE }, { ".tgz", K_ARCHIVE }, { ".tar.gz", K_ARCHIVE },
+	{ ".tbz", K_ARCHIVE }, { ".tbz2", K_ARCHIVE }, { ".tar.bz2", K_ARCHIVE },
+	{ ".txz", K_ARCHIVE }, { ".tar.xz", K_ARCHIVE }, { ".tzst", K_ARCHIVE },
+	{ ".tar.zst", K_ARCHIVE }, { ".tar.lz", K_ARCHIVE }, { ".tar.lz4", K_ARCHIVE },
+	{ ".tar.lzma", K_ARCHIVE }, { ".zip", K_ARCHIVE }, { ".7z", K_ARCHIVE },
+	{ ".cpio", K_ARCHIVE }, { ".iso", K_ARCHIVE }, { ".rar", K_ARCHIVE },
+};
+
+static enum kind classify(const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < sizeof(extensions) / sizeof(extensions[0]); i++) {
+		size_t e = strlen(extensions[i].ext);
+
+		if (n > e && !strcasecmp(name + n - e, extensions[i].ext))
+			return extensions[i].kind;
+	}
+	return K_UNKNOWN;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/*
+ * Appends `len` bytes of `s` to `out` as valid UTF-8: each byte that does not
+ * start a well-formed sequence (overlong forms, surrogates and code points
+ * above U+10FFFF are not well-formed) becomes U+FFFD. With `text` set, a
+ * leading byte-order mark is dropped and CRLF becomes LF.
+ */
+static void utf8_repair(const char *s, size_t len, struct buf *out, int text)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	if (text && len >= 3 && !memcmp(s, "\xef\xbb\xbf", 3))
+		p += 3;
+	buf_grow(out, len);
+	while (p < end) {
+		unsigned c = *p;
+		size_t n = 0;
+		unsigned long cp = 0, min = 0;
+
+		if (c < 0x80) {
+			if (!(text && c == '\r' && p + 1 < end && p[1] == '\n'))
+				buf_addch(out, (int)c);
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) { n = 1; cp = c & 0x1f; min = 0x80; }
+		else if (c >= 0xe0 && c <= 0xef) { n = 2; cp = c & 0x0f; min = 0x800; }
+		else if (c >= 0xf0 && c <= 0xf4) { n = 3; cp = c & 0x07; min = 0x10000; }
+		if (n && (size_t)(end - p) > n) {
+			size_t i;
+
+			for (i = 1; i <= n && (p[i] & 0xc0) == 0x80; i++)
+				cp = (cp << 6) | (p[i] & 0x3f);
+			if (i > n && cp >= min && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff)) {
+				buf_add(out, p, n + 1);
+				p += n + 1;
+				continue;
+			}
+		}
+		buf_adds(out, "\xef\xbf\xbd");
+		p++;
+	}
+}
+
+static int all_space(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!strchr(" \t\n\r\f\v", s[i]) || !s[i])
+			return 0;
+	return 1;
+}
+
+/* Copies [s, s+n) without leading and trailing blanks into a new string. */
+static char *trimmed(const char *s, size_t n)
+{
+	while (n && strchr(" \t\r\f\v", *s)) {
+		s++;
+		n--;
+	}
+	while (n && strchr(" \t\r\f\v", s[n - 1]))
+		n--;
+	return xstrndup(s, n);
+}
+
+/* .txt title: the first non-empty line, trimmed. Caller frees. */
+static char *txt_title(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		char *t = trimmed(p, (size_t)(le - p));
+
+		if (*t)
+			return t;
+		free(t);
+		p = le + 1;
+	}
+	return xstrdup("");
+}
+
+/*
+ * .md title: the first ATX "# " heading, or a line underlined with "===",
+ * outside fenced code blocks (``` or ~~~) and YAML front matter. Caller frees.
+ */
+static char *md_title(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len;
+	char fence = 0;
+	int line = 0, front = 0;
+	const char *prev = NULL, *prev_end = NULL;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end, *q = p;
+		size_t indent = 0;
+
+		line++;
+		while (q < le && *q == ' ' && indent < 4) {
+			q++;
+			indent++;
+		}
+		if (line == 1 && le - p >= 3 && !memcmp(p, "---", 3) && all_space(p + 3, (size_t)(le - p - 3))) {
+			front = 1;
+		} else if (front) {
+			if (le - p >= 3 && (!memcmp(p, "---", 3) || !memcmp(p, "...", 3)))
+				front = 0;
+		} else if (indent < 4 && le - q >= 3 && (*q == '`' || *q == '~') && q[1] == *q && q[2] == *q) {
+			if (!fence)
+				fence = *q;
+			else if (*q == fence)
+				fence = 0;
+			prev = NULL;
+		} else if (!fence && indent < 4 && q < le && *q == '#' &&
+			   (q + 1 == le || q[1] == ' ' || q[1] == '\t')) {
+			const char *t = q + 1, *te = le;
+
+			/* drop a closing sequence of '#' preceded by a blank */
+			while (te > t && strchr(" \t\r", te[-1]))
+				te--;
+			while (te > t && te[-1] == '#')
+				te--;
+			if (te > t && !strchr(" \t", te[-1]))
+				te = le;
+			return trimmed(t, (size_t)(te - t));
+		} else if (!fence && indent < 4 && prev && q < le && *q == '=') {
+			const char *t = q;
+
+			while (t < le && *t == '=')
+				t++;
+			if (all_space(t, (size_t)(le - t)))
+				return trimmed(prev, (size_t)(prev_end - prev));
+			prev = NULL;
+		} else if (!fence && !all_space(p, (size_t)(le - p)) && *q != '#') {
+			prev = p;
+			prev_end = le;
+		} else {
+			prev = NULL;
+		}
+		p = le + 1;
+	}
+	return xstrdup("");
+}
+
+static void add_skip(struct extract *ex, const char *source, enum skip_why why, const char *detail)
+{
+	struct skip *s;
+
+	ALLOC_GROW(ex->skips, ex->nskips + 1, ex->askips);
+	s = &ex->skips[ex->nskips++];
+	s->source = xstrdup(source);
+	s->why = why;
+	s->detail = detail ? xstrdup(detail) : NULL;
+	if (why < SKIP_NWHY)
+		ex->count[why]++;
+}
+
+/* Adds a document; takes ownership of `text` and `title`. */
+static void add_doc(struct extract *ex, const char *id, const char *source, char *text,
+		    size_t text_len, char *title)
+{
+	struct doc *d;
+
+	if (all_space(text, text_len)) {
+		add_skip(ex, source, SKIP_EMPTY, "no text");
+		free(text);
+		free(title);
+		return;
+	}
+	ALLOC_GROW(ex->docs, ex->ndocs + 1, ex->adocs);
+	d = &ex->docs[ex->ndocs++];
+	d->id = xstrdup(id);
+	d->source = xstrdup(source);
+	d->text = text;
+	d->text_len = text_len;
+	d->title = title;
+}
+
+/* One record per line of JSONL data; -1 (reported, input error) on bad input. */
+static int add_jsonl(struct extract *ex, const char *source, const char *data, size_t len)
+{
+	struct jsonl_reader r;
+	struct rp_err err = { 0 };
+	json_t *obj;
+	int rc, ret = 0;
+
+	memset(&r, 0, sizeof(r));
+	buf_init(&r.b);
+	r.path = xstrdup(source);
+	r.f = len ? fmemopen((void *)data, len, "r") : fopen("/dev/null", "re");
+	if (!r.f) {
+		free(r.path);
+		return rp_error_errno("cannot read '%s'", source);
+	}
+	while ((rc = jsonl_next(&r, &obj, &err)) > 0) {
+		const char *id = jsonl_get_str(&r, obj, ex->id_field, &err);
+		const char *text = id ? jsonl_get_str(&r, obj, ex->text_field, &err) : NULL;
+		json_t *tv = json_object_get(obj, ex->title_field);
+		char *src;
+
+		if (!id || !text) {
+			json_decref(obj);
+			rc = -1;
+			break;
+		}
+		if (tv && !json_is_string(tv) && !json_is_null(tv)) {
+			rp_err_set(&err, RP_ERR_INPUT, "%s:%zu:1: field '%s' is not a string",
+				   source, r.line, ex->title_field);
+			json_decref(obj);
+			rc = -1;
+			break;
+		}
+		src = xasprintf("%s:%zu", source, r.line);
+		add_doc(ex, id, src, xstrndup(text, json_string_length(json_object_get(obj, ex->text_field))),
+			json_string_length(json_object_get(obj, ex->text_field)),
+			xstrdup(json_is_string(tv) ? json_string_value(tv) : ""));
+		free(src);
+		json_decref(obj);
+	}
+	if (rc < 0) {
+		if (err.kind == RP_ERR_NONE)
+			rp_err_set(&err, RP_ERR_INPUT, "%s: invalid JSONL", source);
+		ret = rp_err_report(&err);
+	}
+	jsonl_close(&r);
+	return ret;
+}
+
+/*
+ * Turns the bytes of one file of a known text kind into a document.
+ * `id` and `source` are borrowed. -1 (reported) on invalid JSONL.
+ */
+static int add_content(struct extract *ex, enum kind kind, const char *id, const char *source,
+		       const char *data, size_t len)
+{
+	struct buf fixed = BUF_INIT;
+	char *title;
+
+	if (kind == K_JSONL)
+		return add_jsonl(ex, source, data, len);
+	utf8_repair(data, len, &fixed, 1);
+	if (kind == K_HTML) {
+		struct buf text = BUF_INIT, t = BUF_INIT;
+
+		html_text(fixed.s, fixed.len, &text, &t);
+		buf_release(&fixed);
+		title = buf_detach(&t);
+		len = text.len;
+		add_doc(ex, id, source, buf_detach(&text), len, title);
+		return 0;
+	}
+	title = kind == K_MD ? md_title(fixed.s, fixed.len) : txt_title(fixed.s, fixed.len);
+	len = fixed.len;
+	add_doc(ex, id, source, buf_detach(&fixed), len, title);
+	return 0;
+}
+
+/* Valid UTF-8 form of a path name, for doc_ids. Caller frees. */
+static char *utf8_name(const char *name)
+{
+	struct buf b = BUF_INIT;
+
+	utf8_repair(name, strlen(name), &b, 0);
+	return buf_detach(&b);
+}
+
+/* "./a//b/" -> "a/b"; caller frees. */
+static char *clean_member(const char *name)
+{
+	struct buf b = BUF_INIT;
+	const char *p = name;
+
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n && !(n == 1 && *p == '.')) {
+			if (b.len)
+				buf_addch(&b, '/');
+			buf_add(&b, p, n);
+		}
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	return buf_detach(&b);
+}
+
+static void tick(struct extract *ex)
+{
+	char extra[64];
+
+	ex->seen++;
+	snprintf(extra, sizeof(extra), "%zu docs", ex->ndocs);
+	progress_update(&ex->prog, ex->seen, extra);
+}
+
+static int has_hidden_part(const char *path)
+{
+	const char *p = path;
+
+	while (*p) {
+		if (*p == '.')
+			return 1;
+		p += strcspn(p, "/");
+		while (*p == '/')
+			p++;
+	}
+	return 0;
+}
+
+/*
+ * Reads the archive at `path`; doc_ids are `prefix`/member. A corrupt or
+ * unreadable archive is an error (reported, -1).
+ */
+static int read_archive(struct extract *ex, const char *path, const char *prefix)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	struct buf data = BUF_INIT;
+	int rc, ret = 0;
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_all(a);
+	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
+		ret = rp_error("cannot read archive '%s': %s; is it a complete archive of a format "
+			       "libarchive reads?", path, archive_error_string(a));
+		goto out;
+	}
+	while ((rc = archive_read_next_header(a, &e)) != ARCHIVE_EOF) {
+		const char *raw;
+		char *member, *id, *source;
+		enum kind kind;
+
+		if (rc == ARCHIVE_FATAL || rc == ARCHIVE_RETRY || rc == ARCHIVE_FAILED) {
+			ret = rp_error("corrupt archive '%s': %s", path, archive_error_string(a));
+			goto out;
+		}
+		/* mtree reads almost any text as a list of names: not a corpus format */
+		if ((archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_MTREE) {
+			ret = rp_error("cannot read archive '%s': unrecognized archive format; is it "
+				       "a complete archive of a format libarchive reads?", path);
+			goto out;
+		}
+		raw = archive_entry_pathname_utf8(e);
+		if (!raw)
+			raw = archive_entry_pathname(e);
+		if (!raw)
+			raw = "";
+		member = clean_member(raw);
+		{
+			char *u = utf8_name(member);
+
+			free(member);
+			member = u;
+		}
+		id = xasprintf("%s/%s", prefix, member);
+		source = xasprintf("%s:%s", path, member);
+		kind = classify(member);
+		if (archive_entry_filetype(e) == AE_IFDIR || !*member) {
+			/* folders carry no text */
+		} else if (has_hidden_part(member)) {
+			add_skip(ex, source, SKIP_NWHY, "hidden");
+		} else if (archive_entry_filetype(e) != AE_IFREG) {
+			add_skip(ex, source, SKIP_UNSUPPORTED, "not a regular file");
+		} else if (kind == K_UNKNOWN) {
+			add_skip(ex, source, SKIP_UNSUPPORTED, "unknown file type");
+		} else if (kind == K_ARCHIVE) {
+			add_skip(ex, source, SKIP_UNSUPPORTED, "archive inside an archive");
+		} else if (archive_entry_is_encrypted(e)) {
+			add_skip(ex, source, SKIP_UNREADABLE, "encrypted");
+		} else {
+			char block[65536];
+			la_ssize_t n;
+
+			buf_reset(&data);
+			while ((n = archive_read_data(a, block, sizeof(block))) > 0)
+				buf_add(&data, block, (size_t)n);
+			if (n < 0) {
+				ret = rp_error("corrupt archive '%s': cannot read '%s': %s", path, member,
+					       archive_error_string(a));
+			} else if (add_content(ex, kind, id, source, data.s, data.len) < 0) {
+				ret = -1;
+			}
+		}
+		if (archive_entry_filetype(e) != AE_IFDIR && *member)
+			tick(ex);
+		free(member);
+		free(id);
+		free(source);
+		if (ret < 0)
+			goto out;
+	}
+out:
+	buf_release(&data);
+	archive_read_free(a);
+	return ret;
+}
+
+/*
+ * One file: `path` to open, `id` its doc_id (or archive prefix), `st` its
+ * stat (following links). -1 (reported) on a fatal error.
+ */
+static int do_file(struct extract *ex, const char *path, const char *id, const struct stat *st)
+{
+	enum kind kind = classify(path);
+	struct buf data = BUF_INIT;
+	int ret;
+
+	if (ex->have_out_st && st->st_dev == ex->out_st.st_dev && st->st_ino == ex->out_st.st_ino) {
+		add_skip(ex, path, SKIP_NWHY, "the output file");
+		return 0;
+	}
+	if (kind == K_ARCHIVE)
+		return read_archive(ex, path, id);
+	if (kind == K_UNKNOWN) {
+		add_skip(ex, path, SKIP_UNSUPPORTED, "unknown file type");
+		tick(ex);
+		return 0;
+	}
+	if (buf_read_file(&data, path) < 0) {
+		add_skip(ex, path, SKIP_UNREADABLE, strerror(errno));
+		tick(ex);
+		return 0;
+	}
+	ret = add_content(ex, kind, id, path, data.s, data.len);
+	buf_release(&data);
+	tick(ex);
+	return ret;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Walks folder `dir`; `rel` is its path inside the corpus ("" at the top). */
+static int walk(struct extract *ex, const char *dir, const char *rel)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, alloc = 0;
+	int ret = 0;
+
+	if (!d) {
+		add_skip(ex, dir, SKIP_UNREADABLE, strerror(errno));
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		ALLOC_GROW(names, n + 1, alloc);
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		char *path = xasprintf("%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]);
+		char *uname = utf8_name(names[i]);
+		char *id = *rel ? xasprintf("%s/%s", rel, uname) : xstrdup(uname);
+		struct stat st, lst;
+
+		if (names[i][0] == '.') {
+			add_skip(ex, path, SKIP_NWHY, "hidden");
+		} else if (stat(path, &st) < 0) {
+			add_skip(ex, path, SKIP_UNREADABLE, strerror(errno));
+		} else if (S_ISDIR(st.st_mode)) {
+			if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+				add_skip(ex, path, SKIP_UNSUPPORTED, "link to a folder, not followed");
+			else
+				ret = walk(ex, path, id);
+		} else if (!S_ISREG(st.st_mode)) {
+			add_skip(ex, path, SKIP_UNSUPPORTED, "not a regular file");
+		} else {
+			ret = do_file(ex, path, id, &st);
+		}
+		free(path);
+		free(uname);
+		free(id);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return ret;
+}
+
+static int cmp_doc(const void *a, const void *b)
+{
+	return strcmp(((const struct doc *)a)->id, ((const struct doc *)b)->id);
+}
+
+static int cmp_skip(const void *a, const void *b)
+{
+	return strcmp(((const struct skip *)a)->source, ((const struct skip *)b)->source);
+}
+
+/* The docs as canonical JSONL into `out`; -1 (reported) on a duplicate doc_id. */
+static int render(struct extract *ex, struct buf *out)
+{
+	qsort(ex->docs, ex->ndocs, sizeof(*ex->docs), cmp_doc);
+	for (size_t i = 0; i < ex->ndocs; i++) {
+		struct doc *d = &ex->docs[i];
+		char hex[HASH_HEX];
+		json_t *o;
+
+		if (i && !strcmp(d->id, ex->docs[i - 1].id))
+			return rp_error_input("duplicate doc_id '%s' from '%s' and '%s'; extract them "
+					      "separately or rename one", d->id, ex->docs[i - 1].source,
+					      d->source);
+		hash_buf(d->text, d->text_len, hex);
+		o = json_object();
+		json_object_set_new(o, "doc_id", json_string(d->id));
+		json_object_set_new(o, "sha256", json_string(hex));
+		json_object_set_new(o, "text", json_stringn_nocheck(d->text, d->text_len));
+		json_object_set_new(o, "title", json_string(d->title));
+		jsonl_dump(o, out);
+		json_decref(o);
+	}
+	return 0;
+}
+
+static void summary(struct extract *ex, int nargs, int verbose)
+{
+	size_t total = ex->count[SKIP_UNSUPPORTED] + ex->count[SKIP_UNREADABLE] + ex->count[SKIP_EMPTY];
+	struct buf b = BUF_INIT;
+
+	buf_addf(&b, "%s: %zu doc%s from %d input%s", rp_progname, ex->ndocs,
+		 ex->ndocs == 1 ? "" : "s", nargs, nargs == 1 ? "" : "s");
+	if (total) {
+		const char *sep = "";
+
+		buf_addf(&b, " (%zu skipped: ", total);
+		for (int w = 0; w < SKIP_NWHY; w++) {
+			if (ex->count[w]) {
+				buf_addf(&b, "%s%zu %s", sep, ex->count[w], why_name[w]);
+				sep = ", ";
+			}
+		}
+		buf_adds(&b, verbose ? ")" : "; --verbose lists them)");
+	}
+	fprintf(stderr, "%s\n", b.s);
+	buf_release(&b);
+}
+
+static void list_skips(struct extract *ex, int as_errors)
+{
+	qsort(ex->skips, ex->nskips, sizeof(*ex->skips), cmp_skip);
+	for (size_t i = 0; i < ex->nskips; i++) {
+		struct skip *s = &ex->skips[i];
+
+		if (s->why == SKIP_NWHY) {
+			if (!as_errors)
+				fprintf(stderr, "%s: ignored '%s' (%s)\n", rp_progname, s->source, s->detail);
+			continue;
+		}
+		if (as_errors)
+			rp_error("skipped '%s': %s%s%s", s->source, why_name[s->why],
+				 s->detail ? ", " : "", s->detail ? s->detail : "");
+		else
+			fprintf(stderr, "%s: skipped '%s': %s%s%s\n", rp_progname, s->source,
+				why_name[s->why], s->detail ? ", " : "", s->detail ? s->detail : "");
+	}
+}
+
+static void extract_release(struct extract *ex)
+{
+	for (size_t i = 0; i < ex->ndocs; i++) {
+		free(ex->docs[i].id);
+		free(ex->docs[i].source);
+		free(ex->docs[i].text);
+		free(ex->docs[i].title);
+	}
+	free(ex->docs);
+	for (size_t i = 0; i < ex->nskips; i++) {
+		free(ex->skips[i].source);
+		free(ex->skips[i].detail);
+	}
+	free(ex->skips);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "text-field", required_argument, NULL, 'T' },
+		{ "id-field", required_argument, NULL, 'I' },
+		{ "title-field", required_argument, NULL, 'L' },
+		{ "strict", no_argument, NULL, 'S' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct extract ex = { 0 };
+	const char *out = NULL;
+	int c, strict = 0, verbose = 0, quiet = 0, ret = RP_EXIT_OK, nargs;
+	struct buf text = BUF_INIT;
+	size_t nskipped;
+
+	rp_progname = "rp-extract";
+	ex.text_field = "text";
+	ex.id_field = "doc_id";
+	ex.title_field = "title";
+	while ((c = getopt_long(argc, argv, "o:vqh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'T': ex.text_field = optarg; break;
+		case 'I': ex.id_field = optarg; break;
+		case 'L': ex.title_field = optarg; break;
+		case 'S': strict = 1; break;
+		case 'v': verbose = 1; break;
+		case 'q': quiet = 1; break;
+		case 'h': fputs(extract_usage, stdout); return RP_EXIT_OK;
+		default: fputs(extract_usage, stderr); return RP_EXIT_USAGE;
+		}
+	}
+	nargs = argc - optind;
+	if (!nargs || !out || !*out) {
+		rp_error_input("%s", !nargs ? "no CORPUS given" : "no output file given (-o FILE)");
+		fputs(extract_usage, stderr);
+		return RP_EXIT_USAGE;
+	}
+	for (int i = optind; i < argc; i++) {
+		struct stat st;
+
+		if (stat(argv[i], &st) < 0) {
+			if (errno == ENOENT)
+				rp_error_input("corpus '%s' does not exist; check the path", argv[i]);
+			else
+				rp_error_input("cannot read corpus '%s': %s", argv[i], strerror(errno));
+			return RP_EXIT_USAGE;
+		}
+	}
+	if (strcmp(out, "-") && stat(out, &ex.out_st) == 0)
+		ex.have_out_st = 1;
+
+	progress_init(&ex.prog, "extract", 0);
+	for (int i = optind; i < argc && ret == RP_EXIT_OK; i++) {
+		const char *arg = argv[i];
+		struct stat st;
+		int rc;
+
+		if (stat(arg, &st) < 0) {
+			rp_error_errno("cannot read corpus '%s'", arg);
+			ret = RP_EXIT_FAIL;
+			break;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			rc = walk(&ex, arg, "");
+		} else {
+			char *id = utf8_name(base_name(arg));
+
+			rc = do_file(&ex, arg, id, &st);
+			free(id);
+		}
+		if (rc < 0)
+			ret = rp_error_exit_code();
+	}
+	progress_end(&ex.prog);
+	if (ret == RP_EXIT_OK && render(&ex, &text) < 0)
+		ret = rp_error_exit_code();
+	nskipped = ex.count[SKIP_UNSUPPORTED] + ex.count[SKIP_UNREADABLE] + ex.count[SKIP_EMPTY];
+	if (ret == RP_EXIT_OK && strict && nskipped) {
+		list_skips(&ex, 1);
+		rp_error("%zu file%s skipped and --strict is set; remove them from the corpus or "
+			 "drop --strict", nskipped, nskipped == 1 ? "" : "s");
+		ret = RP_EXIT_FAIL;
+	}
+	if (ret == RP_EXIT_OK && jsonl_write_file(out, &text) < 0)
+		ret = RP_EXIT_FAIL;
+	if (ret == RP_EXIT_OK) {
+		if (verbose)
+			list_skips(&ex, 0);
+		if (!quiet)
+			summary(&ex, nargs, verbose);
+	}
+	buf_release(&text);
+	extract_release(&ex);
+	return ret;
+}
