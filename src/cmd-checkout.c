@@ -311,8 +311,13 @@ static struct lock *load_target(const char *file, const char *rev)
 	/* the workspace's own lock includes what a killed run left in the journal */
 	if (!strcmp(file, WS_LOCK_FILE)) {
 		l = lock_load(file, WS_JOURNAL, &err);
-		if (!l)
+		if (!l) {
 			rp_err_report(&err);
+		} else if (!l->base[0] && !l->replayed) {
+			rp_error_input("no lock file '%s'; run 'rp repro' first", file);
+			lock_free(l);
+			l = NULL;
+		}
 		return l;
 	}
 	if (access(file, F_OK) < 0) {
