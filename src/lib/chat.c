@@ -87,23 +87,28 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
-/* Replaces every occurrence of the key in `s` (in place) by "***". */
-static void scrub(const struct chat *c, char *s)
+/* Returns `s` with every occurrence of the key replaced by "***"; frees `s`. */
+static char *scrub(const struct chat *c, char *s)
 {
+	struct buf b = BUF_INIT;
+	const char *p = s, *q;
 	size_t kl;
-	char *p;
 
 	if (!c->api_key || !(kl = strlen(c->api_key)))
-		return;
-	while ((p = strstr(s, c->api_key))) {
-		memcpy(p, "***", 3);
-		memmove(p + 3, p + kl, strlen(p + kl) + 1);
+		return s;
+	while ((q = strstr(p, c->api_key))) {
+		buf_add(&b, p, q - p);
+		buf_adds(&b, "***");
+		p = q + kl;
 	}
+	buf_adds(&b, p);
+	free(s);
+	return buf_detach(&b);
 }
 
 static int fail(const struct chat *c, struct rp_err *err, char *msg)
 {
-	scrub(c, msg);
+	msg = scrub(c, msg);
 	rp_err_set(err, RP_ERR_IO, "%s", msg);
 	free(msg);
 	return -1;
@@ -305,7 +310,9 @@ char *chat_complete(struct chat *c, const char *system, const char *user, struct
 			free(what);
 			break;
 		}
-		wait = c->base_delay * pow(2, attempt);
+		wait = c->base_delay;
+		for (int k = 0; k < attempt && wait < 60; k++)
+			wait *= 2;
 		if (wait > 60)
 			wait = 60;
 		wait = wait / 2 + drand48() * wait / 2;

@@ -28,6 +28,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
@@ -97,10 +98,12 @@ void embcache_close(struct embcache *c)
 struct embcache *embcache_open(const char *path, struct rp_err *err)
 {
 	static const char *pragmas =
+		"PRAGMA page_size=16384;"
 		"PRAGMA journal_mode=WAL;"
 		"PRAGMA synchronous=NORMAL;"
 		"PRAGMA temp_store=MEMORY;"
-		"PRAGMA cache_size=-65536;";
+		"PRAGMA cache_size=-65536;"
+		"PRAGMA mmap_size=1073741824;";
 	static const char *schema =
 		"BEGIN IMMEDIATE;"
 		"CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT);"

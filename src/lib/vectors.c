@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +53,11 @@ static void grow(struct rpv *v, size_t need)
 	v->hashes = xrealloc(v->hashes, n * sizeof(*v->hashes));
 	v->vecs = xrealloc(v->vecs, n * (size_t)v->dim * sizeof(float) + 1);
 	v->alloc = n;
+}
+
+void rpv_reserve(struct rpv *v, size_t n)
+{
+	grow(v, n);
 }
 
 size_t rpv_add(struct rpv *v, const char *id, const char *content_hash, const float *vec)
@@ -133,25 +139,26 @@ static void digest(const void *data, size_t len, unsigned char out[32])
 	unhex(hex, out);
 }
 
+static unsigned char *le32(unsigned char *p, uint32_t x)
+{
+	p[0] = x & 0xff;
+	p[1] = (x >> 8) & 0xff;
+	p[2] = (x >> 16) & 0xff;
+	p[3] = x >> 24;
+	return p + 4;
+}
+
 int rpv_encode(const struct rpv *v, struct buf *out, struct rp_err *err)
 {
-	size_t start = out->len, plen = strlen(v->provider), mlen = strlen(v->model);
-	unsigned char d[32];
+	size_t start = out->len, plen = strlen(v->provider), mlen = strlen(v->model), total;
+	unsigned char d[32], *p;
 
-	if (!v->dim || v->dim > RPV_MAX_DIM)
+	if ((!v->dim && v->count) || v->dim > RPV_MAX_DIM)
 		return rp_err_set(err, RP_ERR_INPUT, "invalid vector dimension %u (expected 1..%u)",
 				  v->dim, RPV_MAX_DIM);
 	if (plen > 65535 || mlen > 65535)
 		return rp_err_set(err, RP_ERR_INPUT, "provider or model name longer than 65535 bytes");
-	buf_grow(out, 64 + plen + mlen + v->count * (40 + 4 * (size_t)v->dim));
-	buf_add(out, RPV_MAGIC, 4);
-	put_u32(out, RPV_VERSION);
-	put_u32(out, v->dim);
-	put_u64(out, v->count);
-	put_u16(out, (uint16_t)plen);
-	buf_add(out, v->provider, plen);
-	put_u16(out, (uint16_t)mlen);
-	buf_add(out, v->model, mlen);
+	total = 24 + plen + mlen + TRAILER;
 	for (size_t i = 0; i < v->count; i++) {
 		size_t l = strlen(v->ids[i]);
 		const float *x = rpv_vec(v, i);
@@ -161,21 +168,50 @@ int rpv_encode(const struct rpv *v, struct buf *out, struct rp_err *err)
 		if (unhex(v->hashes[i], d) < 0)
 			return rp_err_set(err, RP_ERR_INPUT, "chunk '%s': content_hash is not 64 lowercase hex digits",
 					  v->ids[i]);
-		put_u32(out, (uint32_t)l);
-		buf_add(out, v->ids[i], l);
-		buf_add(out, d, 32);
-		for (uint32_t j = 0; j < v->dim; j++) {
-			uint32_t u;
-
+		for (uint32_t j = 0; j < v->dim; j++)
 			if (!isfinite(x[j]))
 				return rp_err_set(err, RP_ERR_INPUT, "chunk '%s': component %u is not finite",
 						  v->ids[i], j);
-			memcpy(&u, &x[j], 4);
-			put_u32(out, u);
-		}
+		total += 4 + l + 32 + 4 * (size_t)v->dim;
 	}
+	buf_add(out, RPV_MAGIC, 4);
+	put_u32(out, RPV_VERSION);
+	put_u32(out, v->dim);
+	put_u64(out, v->count);
+	put_u16(out, (uint16_t)plen);
+	buf_add(out, v->provider, plen);
+	put_u16(out, (uint16_t)mlen);
+	buf_add(out, v->model, mlen);
+	/* the records, written in place: checked above, sized exactly */
+	buf_grow(out, total - (out->len - start));
+	p = (unsigned char *)out->s + out->len;
+	for (size_t i = 0; i < v->count; i++) {
+		size_t l = strlen(v->ids[i]);
+		const float *x = rpv_vec(v, i);
+
+		p = le32(p, (uint32_t)l);
+		memcpy(p, v->ids[i], l);
+		p += l;
+		unhex(v->hashes[i], p);
+		p += 32;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		memcpy(p, x, 4 * (size_t)v->dim);
+		p += 4 * (size_t)v->dim;
+#else
+		for (uint32_t j = 0; j < v->dim; j++) {
+			uint32_t u;
+
+			memcpy(&u, &x[j], 4);
+			p = le32(p, u);
+		}
+#endif
+	}
+	out->len = (size_t)((char *)p - out->s);
+	out->s[out->len] = '\0';
 	digest(out->s + start, out->len - start, d);
 	buf_add(out, d, 32);
+	if (out->len - start != total)
+		BUG("rpv_encode: wrote %zu bytes, expected %zu", out->len - start, total);
 	return 0;
 }
 
@@ -292,7 +328,7 @@ int rpv_decode(struct rpv *v, const void *data, size_t len, const char *name, st
 	dim = get_u32(&c);
 	count = get_u32(&c);
 	count |= (uint64_t)get_u32(&c) << 32;
-	if (!dim || dim > RPV_MAX_DIM)
+	if ((!dim && count) || dim > RPV_MAX_DIM)
 		return rp_err_set(err, RP_ERR_INPUT, "%s: invalid dimension %u (expected 1..%u)",
 				  name, dim, RPV_MAX_DIM);
 	l = get_u16(&c);
@@ -333,10 +369,17 @@ int rpv_decode(struct rpv *v, const void *data, size_t len, const char *name, st
 		c.off += 32;
 		v->count = i + 1;
 		x = rpv_vec(v, i);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		memcpy(x, c.p + c.off, 4 * (size_t)dim);
+		c.off += 4 * (size_t)dim;
+#else
 		for (uint32_t j = 0; j < dim; j++) {
 			uint32_t u = get_u32(&c);
 
 			memcpy(&x[j], &u, 4);
+		}
+#endif
+		for (uint32_t j = 0; j < dim; j++) {
 			if (!isfinite(x[j]))
 				return rp_err_set(err, RP_ERR_INPUT, "%s: record %zu ('%s'): component %u is not "
 						  "finite (NaN or infinity)", name, i + 1, v->ids[i], j);

@@ -7,7 +7,7 @@
  *     offset  size  field
  *     0       4     magic "RPV1"
  *     4       4     u32 format version (1)
- *     8       4     u32 dimension D (1 .. 65536)
+ *     8       4     u32 dimension D (1 .. 65536; 0 only when N is 0)
  *     12      8     u64 count N of records
  *     20      2     u16 length P of the provider name, then P bytes (UTF-8)
  *     ..      2     u16 length M of the model id, then M bytes (UTF-8)
@@ -53,6 +53,8 @@ struct rpv {
 void rpv_init(struct rpv *v, const char *provider, const char *model, uint32_t dim);
 /* Frees everything `v` owns and leaves it empty. */
 void rpv_release(struct rpv *v);
+/* Makes room for n records in all (an optimisation; rpv_add grows as needed). */
+void rpv_reserve(struct rpv *v, size_t n);
 /*
  * Appends a record: copies `id`, the 64-hex `content_hash` and dim floats
  * from `vec`. Returns the row index.

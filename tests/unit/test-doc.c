@@ -1,7 +1,9 @@
 /*
  * test-doc.c - loading YAML into nodes, lookups, scalar types, canonical JSON.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,7 +1,9 @@
 /*
  * test-hash.c - SHA-256 of buffers, files and many files in parallel.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

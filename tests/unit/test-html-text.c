@@ -1,7 +1,9 @@
 /*
  * test-html-text.c - visible text and title of HTML pages (stages/html-text.c).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,7 +1,9 @@
 /*
  * test-interp.c - ${...} interpolation against a vars tree.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,7 +1,9 @@
 /*
  * test-state.c - the stat -> hash cache survives reopening and misses on change.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,7 +1,9 @@
 /*
  * test-store.c - objects, directory manifests, checkout and the run-cache.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

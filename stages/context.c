@@ -1,0 +1,737 @@
+/*
+ * context.c - rp-context: contextual retrieval, a short context prepended to
+ * the text of each chunk before it is embedded.
+ *
+ * Reads chunks.jsonl (as rp-chunk writes it) and writes the same lines, in
+ * the same order, with these fields added or replaced:
+ *
+ *   context          the context (no trailing whitespace)
+ *   original_text    the chunk's text as it came in (an input line that
+ *                    has one already keeps it, so running twice is safe)
+ *   text             context + "\n\n" + original_text (original_text alone
+ *                    when the context is empty)
+ *   content_hash     SHA-256 of the new text: what gets embedded
+ *   context_method   "headings@1" or "llm@1"
+ *   prompt_version, llm_model   (llm only)
+ *
+ * Methods:
+ *   headings  offline: "Document: TITLE. Section: H1 > H2." from the chunk's
+ *             title (its doc_id when the title is empty) and heading path.
+ *   llm       an OpenAI-compatible chat completion per chunk (chat.c), with
+ *             a prompt in which {{document}}, {{chunk}} and {{title}} are
+ *             replaced; the document text comes from --docs docs.jsonl.
+ *
+ * LLM cache (sqlite, default <workspace>/.rp/context-cache.db):
+ *
+ *   CREATE TABLE context(key TEXT PRIMARY KEY, context TEXT NOT NULL,
+ *                        model TEXT NOT NULL, prompt_version TEXT NOT NULL,
+ *                        prompt_sha256 TEXT NOT NULL) WITHOUT ROWID;
+ *
+ * key = SHA-256 over the length-prefixed strings "llm@1", model, prompt
+ * version, document sha256 and chunk text. The prompt text itself is not in
+ * the key: its version stands for it (bump the version when the text
+ * changes; a hit whose stored prompt hash differs draws a warning). Each
+ * generated context is committed at once, so a failed run keeps what it
+ * paid for and the re-run asks only for the rest. The output file is
+ * written atomically at the end, so a failed run leaves none.
+ *
+ * Secrets: the API key is read from the environment variable named by
+ * --api-key-env (or llm.api_key_env in .rp/config) only when a request is
+ * needed, goes only into the Authorization header, and is never written to
+ * the output, the cache or a message.
+ *
+ * Versions: bump HEADINGS_VERSION or LLM_VERSION whenever this file would
+ * produce a different context or text for the same input.
+ */
+#include "chat.h"
+#include "config.h"
+#include "doc.h"
+#include "error.h"
+#include "fs.h"
+#include "hash.h"
+#include "jsonl.h"
+#include "progress.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HEADINGS_VERSION 1
+#define LLM_VERSION 1
+
+static const char usage_text[] =
+	"usage: rp-context CHUNKS.jsonl -o CONTEXTUAL.jsonl [--method headings|llm] [--docs DOCS.jsonl]\n"
+	"                  [--prompt-file FILE [--prompt-key KEY] --prompt-version V] [--model M]\n"
+	"                  [--base-url URL] [--api-key-env NAME] [--cache PATH]\n"
+	"                  [--max-retries N] [--timeout SECONDS]\n"
+	"\n"
+	"  -o, --output FILE     where to write the chunks with context (\"-\": standard output)\n"
+	"  -m, --method M        headings (offline, default) or llm\n"
+	"      --docs FILE       the documents the chunks came from (llm: required)\n"
+	"      --prompt-file F   the user prompt; {{document}}, {{chunk}} and {{title}} are replaced\n"
+	"      --prompt-key KEY  the prompt is the string at dotted KEY of the YAML prompt file\n"
+	"                        (e.g. --prompt-file params.yaml --prompt-key context.prompt)\n"
+	"      --prompt-version V  the prompt's version, part of the cache key (with --prompt-file)\n"
+	"      --model M         the chat model (default: llm.model in .rp/config)\n"
+	"      --base-url URL    OpenAI-compatible API root (default: llm.base_url, else OpenAI)\n"
+	"      --api-key-env NAME  environment variable holding the API key\n"
+	"                        (default: llm.api_key_env, else OPENAI_API_KEY if set)\n"
+	"      --cache PATH      context cache (default: .rp/context-cache.db of the workspace)\n"
+	"      --max-retries N   retries of a request on 429, 408, 5xx (default 5)\n"
+	"      --timeout SECONDS per request (default 120)\n"
+	"  -h, --help            show this help\n";
+
+static const char default_system[] =
+	"You situate a chunk of a document within the whole document, to improve "
+	"search retrieval of the chunk. Answer only with the succinct context and nothing else.";
+
+static const char default_prompt[] =
+	"<document>\n{{document}}\n</document>\n"
+	"Here is the chunk we want to situate within the whole document\n"
+	"<chunk>\n{{chunk}}\n</chunk>\n"
+	"Please give a short succinct context to situate this chunk within the overall "
+	"document for the purposes of improving search retrieval of the chunk. "
+	"Answer only with the succinct context and nothing else.";
+static const char default_prompt_version[] = "builtin@1";
+
+struct srcdoc {
+	char *doc_id, *sha256, *text, *title;
+};
+
+struct opts {
+	const char *input, *output, *method, *docs, *prompt_file, *prompt_key, *prompt_version;
+	const char *model, *base_url, *api_key_env, *cache;
+	int max_retries;
+	long timeout;
+};
+
+struct llm {
+	struct opts *o;
+	struct srcdoc *docs;
+	size_t ndocs;
+	char *prompt, *prompt_sha;
+	const char *version, *model, *base_url, *key_env;
+	int key_env_explicit;
+	sqlite3 *db;
+	sqlite3_stmt *get, *put;
+	struct chat chat;
+	int chat_ready, warned_prompt;
+	size_t hits, misses;
+};
+
+static int usage(int is_error)
+{
+	fputs(usage_text, is_error ? stderr : stdout);
+	return is_error ? RP_EXIT_USAGE : RP_EXIT_OK;
+}
+
+static int cmp_doc(const void *a, const void *b)
+{
+	return strcmp(((const struct srcdoc *)a)->doc_id, ((const struct srcdoc *)b)->doc_id);
+}
+
+static const struct srcdoc *find_doc(const struct llm *l, const char *id)
+{
+	struct srcdoc key = { (char *)id, NULL, NULL, NULL };
+
+	return bsearch(&key, l->docs, l->ndocs, sizeof(*l->docs), cmp_doc);
+}
+
+/* The chunk's heading path as "A > B"; empty when it has none. Caller frees. */
+static char *heading_path(json_t *chunk)
+{
+	json_t *h = json_object_get(chunk, "headings"), *v;
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	json_array_foreach(h, i, v) {
+		if (!json_is_string(v) || !*json_string_value(v))
+			continue;
+		if (b.len)
+			buf_adds(&b, " > ");
+		buf_adds(&b, json_string_value(v));
+	}
+	return buf_detach(&b);
+}
+
+/* Appends `s` and a period unless it already ends a sentence. */
+static void add_sentence(struct buf *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	buf_adds(b, s);
+	if (!n || !strchr(".!?", s[n - 1]))
+		buf_addch(b, '.');
+}
+
+static char *headings_context(json_t *chunk, const char *doc_id)
+{
+	const char *title = json_string_value(json_object_get(chunk, "title"));
+	char *path = heading_path(chunk);
+	struct buf b = BUF_INIT;
+
+	if (!title || !*title)
+		title = doc_id;
+	buf_adds(&b, "Document: ");
+	add_sentence(&b, title);
+	if (*path) {
+		buf_adds(&b, " Section: ");
+		add_sentence(&b, path);
+	}
+	free(path);
+	return buf_detach(&b);
+}
+
+/* ---- llm ------------------------------------------------------------- */
+
+static int load_docs(struct llm *l, const char *path)
+{
+	struct jsonl_reader r;
+	struct rp_err err = { 0 };
+	size_t alloc = 0;
+	json_t *obj;
+	int rc;
+
+	if (jsonl_open(&r, path, &err) < 0)
+		return rp_err_report(&err);
+	while ((rc = jsonl_next(&r, &obj, &err)) > 0) {
+		const char *id = jsonl_get_str(&r, obj, "doc_id", &err);
+		const char *text = id ? jsonl_get_str(&r, obj, "text", &err) : NULL;
+		json_t *sha = json_object_get(obj, "sha256"), *title = json_object_get(obj, "title");
+		struct srcdoc *d;
+
+		if (!text) {
+			json_decref(obj);
+			rc = -1;
+			break;
+		}
+		ALLOC_GROW(l->docs, l->ndocs + 1, alloc);
+		d = &l->docs[l->ndocs++];
+		d->doc_id = xstrdup(id);
+		d->text = xstrdup(text);
+		d->title = xstrdup(json_is_string(title) ? json_string_value(title) : "");
+		if (json_is_string(sha) && *json_string_value(sha)) {
+			d->sha256 = xstrdup(json_string_value(sha));
+		} else {
+			char hex[HASH_HEX];
+
+			hash_buf(text, json_string_length(json_object_get(obj, "text")), hex);
+			d->sha256 = xstrdup(hex);
+		}
+		json_decref(obj);
+	}
+	jsonl_close(&r);
+	if (rc < 0)
+		return rp_err_report(&err);
+	qsort(l->docs, l->ndocs, sizeof(*l->docs), cmp_doc);
+	return 0;
+}
+
+static int open_cache(struct llm *l, const char *path)
+{
+	static const char schema[] =
+		"PRAGMA journal_mode=WAL;"
+		"PRAGMA synchronous=NORMAL;"
+		"CREATE TABLE IF NOT EXISTS context(key TEXT PRIMARY KEY, context TEXT NOT NULL,"
+		" model TEXT NOT NULL, prompt_version TEXT NOT NULL,"
+		" prompt_sha256 TEXT NOT NULL) WITHOUT ROWID;";
+
+	if (fs_mkdir_parent(path) < 0)
+		return -1;
+	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+		return rp_error("cannot open context cache '%s': %s", path, sqlite3_errmsg(l->db));
+	sqlite3_busy_timeout(l->db, 10000);
+	if (sqlite3_exec(l->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(l->db, "SELECT context, prompt_sha256 FROM context WHERE key = ?1", -1,
+			       &l->get, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(l->db, "INSERT OR REPLACE INTO context VALUES (?1, ?2, ?3, ?4, ?5)", -1,
+			       &l->put, NULL) != SQLITE_OK)
+		return rp_error("context cache '%s': %s", path, sqlite3_errmsg(l->db));
+	return 0;
+}
+
+static void close_cache(struct llm *l)
+{
+	sqlite3_finalize(l->get);
+	sqlite3_finalize(l->put);
+	if (l->db)
+		sqlite3_close(l->db);
+}
+
+static void hash_field(struct hash_ctx *h, const char *s, size_t len)
+{
+	char n[32];
+	int k = snprintf(n, sizeof(n), "%zu:", len);
+
+	hash_update(h, n, k);
+	hash_update(h, s, len);
+}
+
+static void cache_key(const struct llm *l, const struct srcdoc *d, const char *chunk, size_t clen,
+		      char hex[HASH_HEX])
+{
+	struct hash_ctx *h = hash_begin();
+	char method[32];
+
+	snprintf(method, sizeof(method), "llm@%d", LLM_VERSION);
+	hash_field(h, method, strlen(method));
+	hash_field(h, l->model, strlen(l->model));
+	hash_field(h, l->version, strlen(l->version));
+	hash_field(h, d->sha256, strlen(d->sha256));
+	hash_field(h, chunk, clen);
+	hash_final(h, hex);
+}
+
+/* Replaces {{document}}, {{chunk}} and {{title}} in the prompt. Caller frees. */
+static char *fill_prompt(const char *prompt, const struct srcdoc *d, const char *chunk)
+{
+	struct buf b = BUF_INIT;
+	const char *p = prompt;
+
+	for (;;) {
+		const char *q = strstr(p, "{{");
+
+		if (!q) {
+			buf_adds(&b, p);
+			break;
+		}
+		buf_add(&b, p, q - p);
+		if (!strncmp(q, "{{document}}", 12)) {
+			buf_adds(&b, d->text);
+			p = q + 12;
+		} else if (!strncmp(q, "{{chunk}}", 9)) {
+			buf_adds(&b, chunk);
+			p = q + 9;
+		} else if (!strncmp(q, "{{title}}", 9)) {
+			buf_adds(&b, d->title);
+			p = q + 9;
+		} else {
+			buf_add(&b, q, 2);
+			p = q + 2;
+		}
+	}
+	return buf_detach(&b);
+}
+
+static int start_chat(struct llm *l)
+{
+	struct rp_err err = { 0 };
+	const char *key = getenv(l->key_env);
+
+	if ((!key || !*key) && l->key_env_explicit) {
+		rp_error_input("environment variable '%s' (named by --api-key-env or llm.api_key_env) "
+			       "is not set; export the API key in it", l->key_env);
+		return -1;
+	}
+	if (chat_init(&l->chat, l->base_url, l->model, key, &err) < 0)
+		return rp_err_report(&err);
+	l->chat.max_retries = l->o->max_retries;
+	l->chat.timeout = l->o->timeout;
+	l->chat_ready = 1;
+	return 0;
+}
+
+/* The context of one chunk from the cache or the model. Caller frees; NULL (reported). */
+static char *llm_context(struct llm *l, const struct srcdoc *d, const char *chunk, size_t clen)
+{
+	char key[HASH_HEX];
+	char *ctx = NULL, *user;
+	struct rp_err err = { 0 };
+	int rc;
+
+	cache_key(l, d, chunk, clen, key);
+	sqlite3_bind_text(l->get, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(l->get);
+	if (rc == SQLITE_ROW) {
+		const char *stored = (const char *)sqlite3_column_text(l->get, 1);
+
+		ctx = xstrdup((const char *)sqlite3_column_text(l->get, 0));
+		if (stored && strcmp(stored, l->prompt_sha) && !l->warned_prompt) {
+			rp_warn("the prompt text changed but its version '%s' did not: cached contexts "
+				"of the old text are reused; bump --prompt-version to regenerate them",
+				l->version);
+			l->warned_prompt = 1;
+		}
+	}
+	sqlite3_reset(l->get);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		rp_error("context cache: %s", sqlite3_errmsg(l->db));
+		return NULL;
+	}
+	if (ctx) {
+		l->hits++;
+		return ctx;
+	}
+	if (!l->chat_ready && start_chat(l) < 0)
+		return NULL;
+	user = fill_prompt(l->prompt, d, chunk);
+	ctx = chat_complete(&l->chat, default_system, user, &err);
+	free(user);
+	if (!ctx) {
+		rp_err_report(&err);
+		return NULL;
+	}
+	/* trim: the model's surrounding whitespace is not part of the context */
+	{
+		size_t a = strspn(ctx, " \t\r\n"), n = strlen(ctx);
+
+		while (n > a && strchr(" \t\r\n", ctx[n - 1]))
+			n--;
+		memmove(ctx, ctx + a, n - a);
+		ctx[n - a] = '\0';
+	}
+	l->misses++;
+	sqlite3_bind_text(l->put, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(l->put, 2, ctx, -1, SQLITE_STATIC);
+	sqlite3_bind_text(l->put, 3, l->model, -1, SQLITE_STATIC);
+	sqlite3_bind_text(l->put, 4, l->version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(l->put, 5, l->prompt_sha, -1, SQLITE_STATIC);
+	rc = sqlite3_step(l->put);
+	sqlite3_reset(l->put);
+	sqlite3_clear_bindings(l->put);
+	if (rc != SQLITE_DONE) {
+		rp_error("cannot store in the context cache: %s", sqlite3_errmsg(l->db));
+		free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/*
+ * The prompt text: the whole file, or with `key` the string at that dotted
+ * path of the YAML file. Caller frees; NULL (reported).
+ */
+static char *read_prompt(const char *path, const char *key)
+{
+	struct rp_err err = { 0 };
+	struct buf b = BUF_INIT;
+	struct doc *d;
+	struct node *n;
+	char *s;
+
+	if (!key) {
+		if (buf_read_file(&b, path) < 0) {
+			int e = errno;
+
+			buf_release(&b);
+			if (e == ENOENT)
+				rp_error_input("cannot read prompt file '%s': %s", path, strerror(e));
+			else
+				rp_error("cannot read prompt file '%s': %s", path, strerror(e));
+			return NULL;
+		}
+		return buf_detach(&b);
+	}
+	if (!(d = doc_load_file(path, &err))) {
+		rp_err_report(&err);
+		return NULL;
+	}
+	n = d->root ? node_lookup(d->root, key) : NULL;
+	if (!n || n->kind != NODE_SCALAR) {
+		if (n)
+			rp_error_input("%s:%d:%d: '%s' must be a string (the prompt text)", n->file, n->line,
+				       n->col, key);
+		else
+			rp_error_input("%s: no key '%s' (the prompt text; see --prompt-key)", path, key);
+		doc_free(d);
+		return NULL;
+	}
+	s = xstrdup(n->str);
+	doc_free(d);
+	return s;
+}
+
+/* Settles options, config, prompt, docs and cache for --method llm. 0 or -1 (reported). */
+static int llm_setup(struct llm *l, struct opts *o, struct config *cfg, char **cache_path)
+{
+	char *root = config_find_root();
+	struct rp_err err = { 0 };
+	char hex[HASH_HEX];
+
+	l->o = o;
+	if (root) {
+		char *cp = xasprintf("%s/.rp/config", root);
+		int r = config_load(cfg, cp, &err);
+
+		free(cp);
+		if (r < 0) {
+			free(root);
+			return rp_err_report(&err);
+		}
+	}
+	l->model = o->model ? o->model : cfg->llm_model;
+	l->base_url = o->base_url ? o->base_url : cfg->llm_base_url;
+	if (!l->base_url)
+		l->base_url = "https://api.openai.com/v1";
+	l->key_env = o->api_key_env ? o->api_key_env : cfg->llm_api_key_env;
+	l->key_env_explicit = l->key_env != NULL;
+	if (!l->key_env)
+		l->key_env = "OPENAI_API_KEY";
+	if (!l->model || !*l->model) {
+		free(root);
+		return rp_error_input("--method llm needs a model: pass --model or set llm.model in .rp/config");
+	}
+	if (!o->docs) {
+		free(root);
+		return rp_error_input("--method llm needs the documents: pass --docs DOCS.jsonl");
+	}
+	if (!!o->prompt_file != !!o->prompt_version) {
+		free(root);
+		return rp_error_input("--prompt-file and --prompt-version go together: "
+				      "the version names the prompt text in the cache key");
+	}
+	if (o->prompt_key && !o->prompt_file) {
+		free(root);
+		return rp_error_input("--prompt-key needs --prompt-file (the YAML file that holds the key)");
+	}
+	if (o->prompt_file) {
+		l->prompt = read_prompt(o->prompt_file, o->prompt_key);
+		if (!l->prompt) {
+			free(root);
+			return -1;
+		}
+		l->version = o->prompt_version;
+		if (!*l->version) {
+			free(root);
+			return rp_error_input("--prompt-version must not be empty");
+		}
+	} else {
+		l->prompt = xstrdup(default_prompt);
+		l->version = default_prompt_version;
+	}
+	hash_buf(l->prompt, strlen(l->prompt), hex);
+	l->prompt_sha = xstrdup(hex);
+	if (o->cache) {
+		*cache_path = xstrdup(o->cache);
+	} else if (root) {
+		*cache_path = xasprintf("%s/.rp/context-cache.db", root);
+	} else {
+		return rp_error_input("not inside an rp workspace (no .rp/ here or above): "
+				      "pass --cache PATH for the context cache");
+	}
+	free(root);
+	if (load_docs(l, o->docs) < 0 || open_cache(l, *cache_path) < 0)
+		return -1;
+	return 0;
+}
+
+static void llm_release(struct llm *l)
+{
+	for (size_t i = 0; i < l->ndocs; i++) {
+		free(l->docs[i].doc_id);
+		free(l->docs[i].sha256);
+		free(l->docs[i].text);
+		free(l->docs[i].title);
+	}
+	free(l->docs);
+	free(l->prompt);
+	free(l->prompt_sha);
+	close_cache(l);
+	if (l->chat_ready)
+		chat_release(&l->chat);
+}
+
+static int parse_num(const char *s, long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(s, &end, 10);
+	return errno || !*s || *end || *out < 0 ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_DOCS = 256, O_PFILE, O_PKEY, O_PVER, O_MODEL, O_URL, O_KEYENV, O_CACHE, O_RETRIES, O_TIMEOUT };
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "method", required_argument, NULL, 'm' },
+		{ "docs", required_argument, NULL, O_DOCS },
+		{ "prompt-file", required_argument, NULL, O_PFILE },
+		{ "prompt-key", required_argument, NULL, O_PKEY },
+		{ "prompt-version", required_argument, NULL, O_PVER },
+		{ "model", required_argument, NULL, O_MODEL },
+		{ "base-url", required_argument, NULL, O_URL },
+		{ "api-key-env", required_argument, NULL, O_KEYENV },
+		{ "cache", required_argument, NULL, O_CACHE },
+		{ "max-retries", required_argument, NULL, O_RETRIES },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = { .method = "headings", .max_retries = 5, .timeout = 120 };
+	struct config cfg = { 0 };
+	struct llm l = { 0 };
+	struct jsonl_reader r;
+	struct rp_err err = { 0 };
+	struct buf out = BUF_INIT;
+	struct progress pg;
+	char *cache_path = NULL, *method_name;
+	json_t **chunks = NULL;
+	size_t n = 0, alloc = 0, *lines = NULL, lalloc = 0;
+	int c, rc, is_llm, ret = RP_EXIT_FAIL;
+	long num;
+	json_t *obj;
+
+	rp_progname = "rp-context";
+	while ((c = getopt_long(argc, argv, "o:m:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': o.output = optarg; break;
+		case 'm': o.method = optarg; break;
+		case O_DOCS: o.docs = optarg; break;
+		case O_PFILE: o.prompt_file = optarg; break;
+		case O_PKEY: o.prompt_key = optarg; break;
+		case O_PVER: o.prompt_version = optarg; break;
+		case O_MODEL: o.model = optarg; break;
+		case O_URL: o.base_url = optarg; break;
+		case O_KEYENV: o.api_key_env = optarg; break;
+		case O_CACHE: o.cache = optarg; break;
+		case O_RETRIES:
+		case O_TIMEOUT:
+			if (parse_num(optarg, &num) < 0 || num > 1000000) {
+				rp_error("--%s '%s' is not a whole number", c == O_RETRIES ? "max-retries" : "timeout",
+					 optarg);
+				return RP_EXIT_USAGE;
+			}
+			if (c == O_RETRIES)
+				o.max_retries = num;
+			else
+				o.timeout = num;
+			break;
+		case 'h': return usage(0);
+		default: return usage(1);
+		}
+	}
+	if (argc - optind != 1 || !o.output)
+		return usage(1);
+	o.input = argv[optind];
+	if (strcmp(o.method, "headings") && strcmp(o.method, "llm")) {
+		rp_error("unknown method '%s' (expected headings or llm)", o.method);
+		return RP_EXIT_USAGE;
+	}
+	is_llm = !strcmp(o.method, "llm");
+	method_name = xasprintf("%s@%d", o.method, is_llm ? LLM_VERSION : HEADINGS_VERSION);
+
+	if (jsonl_open(&r, o.input, &err) < 0) {
+		rp_err_report(&err);
+		ret = rp_error_exit_code();
+		goto out;
+	}
+	while ((rc = jsonl_next(&r, &obj, &err)) > 0) {
+		json_t *h = json_object_get(obj, "headings");
+
+		ALLOC_GROW(chunks, n + 1, alloc);
+		ALLOC_GROW(lines, n + 1, lalloc);
+		chunks[n] = obj;
+		lines[n++] = r.line;
+		if (!jsonl_get_str(&r, obj, "doc_id", &err) || !jsonl_get_str(&r, obj, "text", &err)) {
+			rc = -1;
+			break;
+		}
+		if (h && !json_is_array(h)) {
+			rp_err_set(&err, RP_ERR_INPUT, "%s:%zu:1: field 'headings' is not an array of strings",
+				   r.path, r.line);
+			rc = -1;
+			break;
+		}
+	}
+	if (rc < 0) {
+		jsonl_close(&r);
+		rp_err_report(&err);
+		ret = rp_error_exit_code();
+		goto out;
+	}
+	if (is_llm && llm_setup(&l, &o, &cfg, &cache_path) < 0) {
+		jsonl_close(&r);
+		ret = rp_error_exit_code();
+		goto out;
+	}
+	progress_init(&pg, "context", n);
+	for (size_t i = 0; i < n; i++) {
+		json_t *ch = chunks[i];
+		const char *doc_id = json_string_value(json_object_get(ch, "doc_id"));
+		json_t *tv = json_object_get(ch, "original_text");
+		/* a line that already went through rp-context keeps its original text */
+		if (!json_is_string(tv))
+			tv = json_object_get(ch, "text");
+		char *text = xstrndup(json_string_value(tv), json_string_length(tv));
+		size_t tlen = json_string_length(tv);
+		char *ctx, hex[HASH_HEX];
+		struct buf nt = BUF_INIT;
+
+		if (is_llm) {
+			const struct srcdoc *d = find_doc(&l, doc_id);
+
+			if (!d) {
+				rp_error_input("%s:%zu:1: doc_id '%s' is not in '%s'; pass the docs.jsonl "
+					       "the chunks were made from", r.path, lines[i], doc_id, o.docs);
+				free(text);
+				progress_end(&pg);
+				jsonl_close(&r);
+				ret = RP_EXIT_USAGE;
+				goto out;
+			}
+			ctx = llm_context(&l, d, text, tlen);
+			if (!ctx) {
+				free(text);
+				progress_end(&pg);
+				jsonl_close(&r);
+				ret = rp_error_exit_code();
+				goto out;
+			}
+			if (pg.enabled) {
+				char extra[96];
+
+				snprintf(extra, sizeof(extra), "cached %zu, generated %zu", l.hits, l.misses);
+				progress_update(&pg, i + 1, extra);
+			}
+		} else {
+			ctx = headings_context(ch, doc_id);
+		}
+		if (*ctx) {
+			buf_adds(&nt, ctx);
+			buf_adds(&nt, "\n\n");
+		}
+		buf_add(&nt, text, tlen);
+		hash_buf(nt.s, nt.len, hex);
+		json_object_set_new(ch, "original_text", json_stringn(text, tlen));
+		json_object_set_new(ch, "context", json_string(ctx));
+		json_object_set_new(ch, "text", json_stringn(nt.s, nt.len));
+		json_object_set_new(ch, "content_hash", json_string(hex));
+		json_object_set_new(ch, "context_method", json_string(method_name));
+		if (is_llm) {
+			json_object_set_new(ch, "prompt_version", json_string(l.version));
+			json_object_set_new(ch, "llm_model", json_string(l.model));
+		}
+		jsonl_dump(ch, &out);
+		buf_release(&nt);
+		free(ctx);
+		free(text);
+	}
+	progress_end(&pg);
+	jsonl_close(&r);
+	if (jsonl_write_file(o.output, &out) < 0)
+		goto out;
+	if (is_llm)
+		fprintf(stderr, "rp-context: %zu chunks, %zu cached, %zu generated (%lu requests, %lu retries)\n",
+			n, l.hits, l.misses, l.chat_ready ? l.chat.requests : 0UL,
+			l.chat_ready ? l.chat.retries : 0UL);
+	ret = RP_EXIT_OK;
+out:
+	if (is_llm && ret != RP_EXIT_OK && (l.hits || l.misses))
+		fprintf(stderr, "rp-context: failed; %zu contexts were generated and stay cached\n",
+			l.misses);
+	for (size_t i = 0; i < n; i++)
+		json_decref(chunks[i]);
+	free(chunks);
+	free(lines);
+	llm_release(&l);
+	config_release(&cfg);
+	free(cache_path);
+	free(method_name);
+	buf_release(&out);
+	return ret;
+}

@@ -1,0 +1,808 @@
+/*
+ * embed.c - rp-embed: chunks.jsonl into vectors.rpv, through a cache.
+ *
+ * Embedding is treated as a pure function of (provider, model, dimensions,
+ * input type, text): each chunk's cache key is the SHA-256 of those
+ * (embcache_key), never of its id or position. The run:
+ *   1. reads the chunks, checks content_hash == sha256(text) and that ids
+ *      are unique;
+ *   2. computes the keys and folds equal keys together (a text embedded
+ *      once however often it occurs);
+ *   3. looks every key up in the cache in one bulk read;
+ *   4. embeds only the misses: the local model in-process on all cores, or the OpenAI
+ *      protocol in batches bounded by --batch inputs and --max-batch-tokens
+ *      (estimated as ceil(bytes / 4) per text), --concurrency requests in
+ *      flight, retried per http.h. Each batch of vectors is committed to
+ *      the cache as it arrives;
+ *   5. writes vectors.rpv (vectors.h) atomically, in input order.
+ * Any failure in 4 stops the run with exit 1 and writes no output file;
+ * what was committed stays, so a re-run pays only for the rest.
+ *
+ * The API key is read from the environment variable that --api-key-env
+ * names and handed to http.c only; every text from a server is passed
+ * through http_redact() before it is shown.
+ */
+#include "buf.h"
+#include "config.h"
+#include "embcache.h"
+#include "embed_local.h"
+#include "embed_openai.h"
+#include "error.h"
+#include "fs.h"
+#include "hash.h"
+#include "http.h"
+#include "jsonl.h"
+#include "progress.h"
+#include "vectors.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+	"usage: rp-embed CHUNKS.jsonl -o VECTORS.rpv --model ID [--provider local|openai]\n"
+	"                [--batch N] [--max-batch-tokens N] [--concurrency N] [--max-retries N]\n"
+	"                [--dimensions N] [--input-type document|query] [--base-url URL]\n"
+	"                [--api-key-env NAME] [--cache PATH] [--stats FILE]\n"
+	"\n"
+	"Embeds the \"text\" of each chunk, sending only the texts that are not in the\n"
+	"embedding cache, and writes the vectors in chunk order.\n"
+	"\n"
+	"  -o, --output FILE        the vectors file to write (format in rp-embed(1))\n"
+	"  -m, --model ID           model id ('rp-lexical-v1' for the local provider)\n"
+	"      --provider NAME      local (offline, default) or openai (any server that\n"
+	"                           speaks the OpenAI embeddings API)\n"
+	"      --batch N            at most N texts per request (default 100)\n"
+	"      --max-batch-tokens N at most N estimated tokens per request (default 100000)\n"
+	"      --concurrency N      requests in flight at once (default 4)\n"
+	"      --max-retries N      retries of a request after 429, 408, 5xx (default 6)\n"
+	"      --dimensions N       vector dimension (local default 384; openai: the model's)\n"
+	"      --input-type TYPE    document or query, sent as input_type (default: none)\n"
+	"      --base-url URL       openai server (default https://api.openai.com/v1)\n"
+	"      --api-key-env NAME   environment variable holding the API key\n"
+	"                           (default OPENAI_API_KEY)\n"
+	"      --cache PATH         embedding cache (default .rp/embed-cache.db)\n"
+	"      --stats FILE         write run statistics as JSON\n"
+	"  -h, --help               show this help\n";
+
+struct chunk {
+	char *id;
+	char *text;
+	size_t len;
+	char hash[HASH_HEX];
+	size_t line;
+	size_t u;                 /* index of its unique text */
+};
+
+struct uniq {
+	unsigned char key[EMBCACHE_KEY];
+	size_t first;             /* first chunk with this key */
+	size_t mult;              /* chunks with this key */
+	int have;                 /* its vector is in run.vecs */
+};
+
+struct run {
+	/* options */
+	const char *input, *output, *model, *provider, *input_type;
+	const char *stats_path;
+	char *cache_path, *base_url, *api_key_env;
+	int explicit_key_env;
+	unsigned dims_opt;        /* --dimensions, 0 unset */
+	long batch, max_tokens, concurrency, max_retries;
+	/* data */
+	struct chunk *chunks;
+	size_t nchunks, calloc_;
+	struct uniq *uniq;
+	size_t nuniq;
+	unsigned dim;             /* of every vector of the run; 0 until known */
+	float *vecs;              /* nuniq * dim, allocated once dim is known */
+	struct embcache *cache;
+	/* batches of misses: miss[bstart[b] .. bstart[b+1]) */
+	size_t *miss, nmiss;
+	size_t *bstart, nbatch;
+	char *url;
+	const char *secret;
+	/* counters */
+	size_t hits, done, embedded, stored;
+	long long tokens;
+	struct http_stats hs;
+	struct progress prog;
+	double t0;
+};
+
+static int usage(int is_error)
+{
+	fputs(usage_text, is_error ? stderr : stdout);
+	return is_error ? RP_EXIT_USAGE : RP_EXIT_OK;
+}
+
+static int parse_long(const char *opt, const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return rp_error_input("option '--%s': '%s' is not a number in %ld..%ld", opt, s, lo, hi);
+	*out = v;
+	return 0;
+}
+
+/* ---- input ------------------------------------------------------------------ */
+
+static uint64_t fnv(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ s[i]) * 1099511628211ULL;
+	return h;
+}
+
+static size_t table_size(size_t n)
+{
+	size_t cap = 16;
+
+	while (cap < n * 2)
+		cap *= 2;
+	return cap;
+}
+
+static int read_chunks(struct run *r)
+{
+	struct jsonl_reader rd;
+	struct rp_err err = { 0 };
+	json_t *obj;
+	int rc;
+
+	if (jsonl_open(&rd, r->input, &err) < 0)
+		return rp_err_report(&err);
+	while ((rc = jsonl_next(&rd, &obj, &err)) > 0) {
+		const char *id = jsonl_get_str(&rd, obj, "chunk_id", &err);
+		const char *text = id ? jsonl_get_str(&rd, obj, "text", &err) : NULL;
+		const char *hash = text ? jsonl_get_str(&rd, obj, "content_hash", &err) : NULL;
+		json_t *tv = json_object_get(obj, "text");
+		struct chunk *c;
+
+		if (!hash) {
+			json_decref(obj);
+			rc = -1;
+			break;
+		}
+		if (!*id) {
+			rp_err_set(&err, RP_ERR_INPUT, "%s:%zu:1: field 'chunk_id' is empty", rd.path, rd.line);
+			json_decref(obj);
+			rc = -1;
+			break;
+		}
+		ALLOC_GROW(r->chunks, r->nchunks + 1, r->calloc_);
+		c = &r->chunks[r->nchunks];
+		c->len = json_string_length(tv);
+		hash_buf(text, c->len, c->hash);
+		if (strcmp(c->hash, hash)) {
+			rp_err_set(&err, RP_ERR_INPUT, "%s:%zu:1: chunk '%s': content_hash %.12s... is not the "
+				   "SHA-256 of its text (%.12s...); the chunk file was edited or is corrupt, "
+				   "re-run the stage that made it", rd.path, rd.line, id, hash, c->hash);
+			json_decref(obj);
+			rc = -1;
+			break;
+		}
+		c->id = xstrdup(id);
+		c->text = xstrndup(text, c->len);
+		c->line = rd.line;
+		r->nchunks++;
+		json_decref(obj);
+	}
+	if (rc < 0) {
+		jsonl_close(&rd);
+		return rp_err_report(&err);
+	}
+	/* unique chunk ids */
+	{
+		size_t cap = table_size(r->nchunks), mask = cap - 1, *tab = xmalloc(cap * sizeof(size_t));
+
+		memset(tab, 0xff, cap * sizeof(size_t));
+		for (size_t i = 0; i < r->nchunks; i++) {
+			size_t j = fnv(r->chunks[i].id, strlen(r->chunks[i].id)) & mask;
+
+			for (; tab[j] != (size_t)-1; j = (j + 1) & mask) {
+				if (!strcmp(r->chunks[tab[j]].id, r->chunks[i].id)) {
+					rp_error_input("%s:%zu:1: chunk_id '%s' also appears on line %zu; chunk ids "
+						       "must be unique", rd.path, r->chunks[i].line,
+						       r->chunks[i].id, r->chunks[tab[j]].line);
+					free(tab);
+					jsonl_close(&rd);
+					return -1;
+				}
+			}
+			tab[j] = i;
+		}
+		free(tab);
+	}
+	jsonl_close(&rd);
+	return 0;
+}
+
+/* Computes each chunk's key and folds equal keys into r->uniq. */
+static void fold_keys(struct run *r)
+{
+	size_t cap = table_size(r->nchunks), mask = cap - 1, *tab = xmalloc(cap * sizeof(size_t));
+	unsigned kdim = !strcmp(r->provider, "local") ? r->dim : r->dims_opt;
+
+	memset(tab, 0xff, cap * sizeof(size_t));
+	r->uniq = xcalloc(r->nchunks ? r->nchunks : 1, sizeof(*r->uniq));
+	for (size_t i = 0; i < r->nchunks; i++) {
+		struct chunk *c = &r->chunks[i];
+		unsigned char key[EMBCACHE_KEY];
+		uint64_t h;
+		size_t j;
+
+		embcache_key(r->provider, r->model, kdim, r->input_type, c->text, c->len, key);
+		memcpy(&h, key, sizeof(h));
+		for (j = h & mask; tab[j] != (size_t)-1; j = (j + 1) & mask)
+			if (!memcmp(r->uniq[tab[j]].key, key, EMBCACHE_KEY))
+				break;
+		if (tab[j] == (size_t)-1) {
+			tab[j] = r->nuniq;
+			memcpy(r->uniq[r->nuniq].key, key, EMBCACHE_KEY);
+			r->uniq[r->nuniq].first = i;
+			r->nuniq++;
+		}
+		c->u = tab[j];
+		r->uniq[c->u].mult++;
+	}
+	free(tab);
+}
+
+/* ---- progress --------------------------------------------------------------- */
+
+static void show(struct run *r)
+{
+	char extra[128];
+
+	if (!r->prog.enabled)
+		return;
+	snprintf(extra, sizeof(extra), "%zu cache hits, %zu requests, %zu retries", r->hits,
+		 r->hs.requests, r->hs.retries);
+	progress_update(&r->prog, r->done, extra);
+}
+
+/* Records the vector of unique text u (copied; r->dim must be set). */
+static void set_vec(struct run *r, size_t u, const float *vec)
+{
+	if (!r->vecs)
+		r->vecs = xmalloc((r->nuniq ? r->nuniq : 1) * (size_t)r->dim * sizeof(float));
+	memcpy(r->vecs + u * (size_t)r->dim, vec, r->dim * sizeof(float));
+	r->uniq[u].have = 1;
+	r->done += r->uniq[u].mult;
+}
+
+/* ---- cache ------------------------------------------------------------------ */
+
+struct hit_ctx {
+	struct run *r;
+	struct rp_err *err;
+};
+
+static int on_hit(void *ctx, size_t u, const char *provider, const char *model, unsigned dim,
+		  const float *vec)
+{
+	struct hit_ctx *h = ctx;
+	struct run *r = h->r;
+
+	if (strcmp(provider, r->provider) || strcmp(model, r->model) || r->uniq[u].have)
+		return 0;      /* cannot happen for a sound key; a miss then */
+	if (!r->dim)
+		r->dim = dim;
+	if (dim != r->dim) {
+		rp_err_set(h->err, RP_ERR_IO, "the embedding cache holds vectors of model '%s' with %u and "
+			   "%u dimensions; pass --dimensions N, or use a fresh --cache", model, r->dim, dim);
+		return -1;
+	}
+	set_vec(r, u, vec);
+	r->hits += r->uniq[u].mult;
+	return 0;
+}
+
+static int lookup(struct run *r)
+{
+	unsigned char (*keys)[EMBCACHE_KEY] = xmalloc((r->nuniq ? r->nuniq : 1) * EMBCACHE_KEY);
+	struct rp_err err = { 0 };
+	struct hit_ctx h = { r, &err };
+	int ret;
+
+	for (size_t u = 0; u < r->nuniq; u++)
+		memcpy(keys[u], r->uniq[u].key, EMBCACHE_KEY);
+	ret = embcache_lookup(r->cache, (const unsigned char (*)[EMBCACHE_KEY])keys, r->nuniq, on_hit,
+			      &h, &err);
+	free(keys);
+	if (ret < 0)
+		return rp_err_report(&err);
+	return 0;
+}
+
+/* Commits vectors vecs[0..n) of unique texts us[0..n) to the cache. */
+static int store(struct run *r, const size_t *us, size_t n, const float *vecs, struct rp_err *err)
+{
+	unsigned char (*keys)[EMBCACHE_KEY] = xmalloc((n ? n : 1) * EMBCACHE_KEY);
+	int ret;
+
+	for (size_t k = 0; k < n; k++)
+		memcpy(keys[k], r->uniq[us[k]].key, EMBCACHE_KEY);
+	ret = embcache_put(r->cache, (const unsigned char (*)[EMBCACHE_KEY])keys, n, r->provider,
+			   r->model, r->dim, vecs, err);
+	free(keys);
+	if (!ret)
+		r->stored += n;
+	return ret;
+}
+
+/* ---- the local provider ----------------------------------------------------- */
+
+struct local_job {
+	struct run *r;
+	size_t s, n;              /* misses s .. s+n */
+	float *vecs;
+	unsigned k, nthreads;     /* this thread does items k, k + nthreads, ... */
+};
+
+static void *local_worker(void *arg)
+{
+	struct local_job *j = arg;
+	struct run *r = j->r;
+
+	for (size_t k = j->k; k < j->n; k += j->nthreads) {
+		const struct chunk *c = &r->chunks[r->uniq[r->miss[j->s + k]].first];
+
+		embed_local(c->text, c->len, j->vecs + k * r->dim, r->dim);
+	}
+	return NULL;
+}
+
+/* Embeds the misses on all cores, committing every 1024 vectors. */
+static int embed_local_misses(struct run *r)
+{
+	const size_t per_commit = 1024;
+	float *vecs = xmalloc(per_commit * r->dim * sizeof(float));
+	unsigned nthreads = (unsigned)hash_ncores();
+	pthread_t tid[64];
+	struct local_job jobs[64];
+	struct rp_err err = { 0 };
+
+	if (nthreads > 64)
+		nthreads = 64;
+	for (size_t s = 0; s < r->nmiss; s += per_commit) {
+		size_t n = r->nmiss - s < per_commit ? r->nmiss - s : per_commit;
+		int running[64] = { 0 };
+
+		/* thread 0 is this one; a thread that cannot start has its share done here */
+		for (unsigned t = 0; t < nthreads; t++) {
+			jobs[t] = (struct local_job){ r, s, n, vecs, t, nthreads };
+			if (t && n >= 64)
+				running[t] = !pthread_create(&tid[t], NULL, local_worker, &jobs[t]);
+		}
+		for (unsigned t = 0; t < nthreads; t++)
+			if (!running[t])
+				local_worker(&jobs[t]);
+		for (unsigned t = 1; t < nthreads; t++)
+			if (running[t])
+				pthread_join(tid[t], NULL);
+		if (store(r, r->miss + s, n, vecs, &err) < 0) {
+			free(vecs);
+			return rp_err_report(&err);
+		}
+		for (size_t k = 0; k < n; k++)
+			set_vec(r, r->miss[s + k], vecs + k * r->dim);
+		r->embedded += n;
+		show(r);
+	}
+	free(vecs);
+	return 0;
+}
+
+/* ---- the openai provider ---------------------------------------------------- */
+
+static void plan_batches(struct run *r)
+{
+	long tokens = 0, count = 0;
+
+	r->bstart = xmalloc((r->nmiss + 1) * sizeof(size_t));
+	for (size_t k = 0; k < r->nmiss; k++) {
+		long t = (long)((r->chunks[r->uniq[r->miss[k]].first].len + 3) / 4);
+
+		if (count && (count >= r->batch || tokens + t > r->max_tokens)) {
+			count = 0;
+			tokens = 0;
+		}
+		if (!count)
+			r->bstart[r->nbatch++] = k;
+		count++;
+		tokens += t;
+	}
+	r->bstart[r->nbatch] = r->nmiss;
+}
+
+static void make_body(void *ctx, size_t b, struct buf *body)
+{
+	struct run *r = ctx;
+	size_t s = r->bstart[b], n = r->bstart[b + 1] - s;
+	const char **texts = xmalloc(n * sizeof(*texts));
+
+	for (size_t k = 0; k < n; k++)
+		texts[k] = r->chunks[r->uniq[r->miss[s + k]].first].text;
+	embed_openai_body(body, r->model, r->dims_opt, r->input_type, texts, n);
+	free(texts);
+}
+
+static int on_response(void *ctx, size_t b, const struct http_result *res, struct rp_err *err)
+{
+	struct run *r = ctx;
+	size_t s = r->bstart[b], n = r->bstart[b + 1] - s;
+	unsigned dim = r->dim;
+	float *vecs = NULL;
+	struct buf msg = BUF_INIT;
+	char *clean;
+
+	if (res->status != 200) {
+		if (!res->status)
+			buf_addf(&msg, "cannot reach '%s': %s", r->url, res->error ? res->error : "no response");
+		else {
+			buf_addf(&msg, "'%s' answered HTTP %ld", r->url, res->status);
+			if (res->attempts > 1)
+				buf_addf(&msg, " after %d attempts", res->attempts);
+			buf_adds(&msg, ": ");
+			embed_openai_error(res->body, res->body_len, &msg);
+		}
+		if (res->status == 401 || res->status == 403)
+			buf_addf(&msg, " (check the key in $%s)", r->api_key_env);
+		else if (res->status == 429 || res->status >= 500 || !res->status)
+			buf_adds(&msg, "; the vectors received so far are cached, re-run to go on");
+		clean = http_redact(msg.s, r->secret);
+		rp_err_set(err, RP_ERR_IO, "%s", clean);
+		free(clean);
+		buf_release(&msg);
+		return -1;
+	}
+	if (embed_openai_parse(res->body, res->body_len, n, &dim, &vecs, &r->tokens, err) < 0) {
+		clean = http_redact(err->msg, r->secret);
+		rp_err_set(err, RP_ERR_IO, "bad answer from '%s' to a batch of %zu texts: %s", r->url, n, clean);
+		free(clean);
+		return -1;
+	}
+	if (r->dims_opt && dim != r->dims_opt) {
+		rp_err_set(err, RP_ERR_IO, "bad answer from '%s': vectors of %u dimensions, but --dimensions "
+			   "is %u", r->url, dim, r->dims_opt);
+		free(vecs);
+		return -1;
+	}
+	r->dim = dim;
+	if (store(r, r->miss + s, n, vecs, err) < 0) {
+		free(vecs);
+		return -1;
+	}
+	for (size_t k = 0; k < n; k++)
+		set_vec(r, r->miss[s + k], vecs + k * (size_t)dim);
+	r->embedded += n;
+	free(vecs);
+	show(r);
+	return 0;
+}
+
+static int embed_remote_misses(struct run *r)
+{
+	struct http_opts o = HTTP_OPTS_INIT;
+	struct rp_err err = { 0 };
+	const char *env;
+	int ret;
+
+	o.concurrency = (int)r->concurrency;
+	o.max_retries = (int)r->max_retries;
+	o.user_agent = "rp-embed";
+	env = getenv("RP_HTTP_BACKOFF_MS");
+	if (env && *env)
+		o.backoff_base_ms = atol(env);
+	o.bearer = r->secret;
+	plan_batches(r);
+	ret = http_post_all(r->url, &o, r->nbatch, make_body, on_response, r, &r->hs, &err);
+	if (ret < 0) {
+		char *clean = http_redact(err.msg, r->secret);
+
+		snprintf(err.msg, sizeof(err.msg), "%s", clean);
+		free(clean);
+		return rp_err_report(&err);
+	}
+	return 0;
+}
+
+/* ---- output ----------------------------------------------------------------- */
+
+static int write_output(struct run *r)
+{
+	struct rpv v;
+	struct rp_err err = { 0 };
+	int ret;
+
+	rpv_init(&v, r->provider, r->model, r->dim);
+	rpv_reserve(&v, r->nchunks);
+	for (size_t i = 0; i < r->nchunks; i++) {
+		const struct chunk *c = &r->chunks[i];
+
+		if (!r->uniq[c->u].have)
+			BUG("chunk '%s' has no vector", c->id);
+		rpv_add(&v, c->id, c->hash, r->vecs + c->u * (size_t)r->dim);
+	}
+	ret = rpv_write(&v, r->output, &err);
+	rpv_release(&v);
+	if (ret < 0)
+		return rp_err_report(&err);
+	return 0;
+}
+
+static int write_stats(struct run *r, double seconds)
+{
+	json_t *o = json_object();
+	struct buf b = BUF_INIT;
+	char *text;
+	int ret;
+
+	json_object_set_new(o, "chunks", json_integer((json_int_t)r->nchunks));
+	json_object_set_new(o, "hits", json_integer((json_int_t)r->hits));
+	json_object_set_new(o, "misses", json_integer((json_int_t)(r->nchunks - r->hits)));
+	json_object_set_new(o, "embedded", json_integer((json_int_t)r->embedded));
+	json_object_set_new(o, "requests", json_integer((json_int_t)r->hs.requests));
+	json_object_set_new(o, "retries", json_integer((json_int_t)r->hs.retries));
+	json_object_set_new(o, "tokens", json_integer((json_int_t)r->tokens));
+	json_object_set_new(o, "seconds", json_real(seconds));
+	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(4));
+	json_decref(o);
+	if (!text)
+		BUG("json_dumps failed");
+	buf_adds(&b, text);
+	buf_addch(&b, '\n');
+	free(text);
+	if (fs_mkdir_parent(r->stats_path) < 0) {
+		buf_release(&b);
+		return -1;
+	}
+	ret = fs_write_atomic(r->stats_path, b.s, b.len);
+	buf_release(&b);
+	return ret;
+}
+
+/* ---- options and main ------------------------------------------------------- */
+
+static char *default_cache(const char *root, const struct config *cfg)
+{
+	const char *home;
+
+	if (cfg->embed_cache) {
+		if (cfg->embed_cache[0] == '/' || !root)
+			return xstrdup(cfg->embed_cache);
+		return xasprintf("%s/%s", root, cfg->embed_cache);
+	}
+	if (root)
+		return xasprintf("%s/.rp/embed-cache.db", root);
+	home = getenv("XDG_CACHE_HOME");
+	if (home && *home == '/')
+		return xasprintf("%s/rp/embed-cache.db", home);
+	home = getenv("HOME");
+	return xasprintf("%s/.cache/rp/embed-cache.db", home && *home ? home : "/tmp");
+}
+
+static void free_run(struct run *r)
+{
+	for (size_t i = 0; i < r->nchunks; i++) {
+		free(r->chunks[i].id);
+		free(r->chunks[i].text);
+	}
+	free(r->vecs);
+	free(r->chunks);
+	free(r->uniq);
+	free(r->miss);
+	free(r->bstart);
+	free(r->url);
+	free(r->cache_path);
+	free(r->base_url);
+	free(r->api_key_env);
+	embcache_close(r->cache);
+}
+
+enum { O_PROVIDER = 256, O_BATCH, O_MAXTOK, O_CONC, O_DIMS, O_ITYPE, O_BASE, O_KEYENV, O_CACHE,
+       O_STATS, O_RETRIES };
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "provider", required_argument, NULL, O_PROVIDER },
+		{ "batch", required_argument, NULL, O_BATCH },
+		{ "max-batch-tokens", required_argument, NULL, O_MAXTOK },
+		{ "concurrency", required_argument, NULL, O_CONC },
+		{ "max-retries", required_argument, NULL, O_RETRIES },
+		{ "dimensions", required_argument, NULL, O_DIMS },
+		{ "input-type", required_argument, NULL, O_ITYPE },
+		{ "base-url", required_argument, NULL, O_BASE },
+		{ "api-key-env", required_argument, NULL, O_KEYENV },
+		{ "cache", required_argument, NULL, O_CACHE },
+		{ "stats", required_argument, NULL, O_STATS },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run r = { 0 };
+	struct config cfg;
+	struct rp_err err = { 0 };
+	const char *opt_cache = NULL, *opt_base = NULL, *opt_keyenv = NULL, *opt_provider = NULL;
+	char *root = NULL;
+	long v;
+	int c, ret = RP_EXIT_FAIL, have_cfg = 0;
+
+	rp_progname = "rp-embed";
+	r.batch = 100;
+	r.max_tokens = 100000;
+	r.concurrency = 4;
+	r.max_retries = 6;
+	while ((c = getopt_long(argc, argv, "o:m:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': r.output = optarg; break;
+		case 'm': r.model = optarg; break;
+		case O_PROVIDER: opt_provider = optarg; break;
+		case O_BATCH:
+			if (parse_long("batch", optarg, 1, 100000, &r.batch) < 0)
+				return usage(1);
+			break;
+		case O_MAXTOK:
+			if (parse_long("max-batch-tokens", optarg, 1, LONG_MAX, &r.max_tokens) < 0)
+				return usage(1);
+			break;
+		case O_CONC:
+			if (parse_long("concurrency", optarg, 1, 256, &r.concurrency) < 0)
+				return usage(1);
+			break;
+		case O_RETRIES:
+			if (parse_long("max-retries", optarg, 0, 100, &r.max_retries) < 0)
+				return usage(1);
+			break;
+		case O_DIMS:
+			if (parse_long("dimensions", optarg, 1, RPV_MAX_DIM, &v) < 0)
+				return usage(1);
+			r.dims_opt = (unsigned)v;
+			break;
+		case O_ITYPE:
+			if (strcmp(optarg, "document") && strcmp(optarg, "query")) {
+				rp_error_input("option '--input-type': '%s' is not 'document' or 'query'", optarg);
+				return usage(1);
+			}
+			r.input_type = optarg;
+			break;
+		case O_BASE: opt_base = optarg; break;
+		case O_KEYENV: opt_keyenv = optarg; break;
+		case O_CACHE: opt_cache = optarg; break;
+		case O_STATS: r.stats_path = optarg; break;
+		case 'h': return usage(0);
+		default: return usage(1);
+		}
+	}
+	if (optind + 1 != argc || !r.output || !r.model) {
+		if (optind + 1 != argc)
+			rp_error_input("expected one input file (chunks JSONL, '-' for standard input)");
+		else
+			rp_error_input("%s is required", !r.output ? "-o FILE" : "--model ID");
+		return usage(1);
+	}
+	r.input = argv[optind];
+	r.t0 = progress_now();
+
+	/* settings: command line, else .rp/config, else defaults */
+	root = config_find_root();
+	if (root) {
+		char *cpath = xasprintf("%s/.rp/config", root);
+
+		if (config_load(&cfg, cpath, &err) < 0) {
+			free(cpath);
+			rp_err_report(&err);
+			ret = RP_EXIT_USAGE;
+			goto out;
+		}
+		free(cpath);
+		have_cfg = 1;
+	} else {
+		memset(&cfg, 0, sizeof(cfg));
+	}
+	r.provider = opt_provider ? opt_provider : cfg.embed_provider ? cfg.embed_provider : "local";
+	if (strcmp(r.provider, "local") && strcmp(r.provider, "openai")) {
+		rp_error_input("unknown provider '%s' (expected 'local' or 'openai')", r.provider);
+		ret = RP_EXIT_USAGE;
+		goto out;
+	}
+	r.cache_path = opt_cache ? xstrdup(opt_cache) : default_cache(root, &cfg);
+	r.base_url = xstrdup(opt_base ? opt_base : cfg.embed_base_url ? cfg.embed_base_url
+			     : "https://api.openai.com/v1");
+	r.explicit_key_env = opt_keyenv || cfg.embed_api_key_env;
+	r.api_key_env = xstrdup(opt_keyenv ? opt_keyenv : cfg.embed_api_key_env ? cfg.embed_api_key_env
+				: "OPENAI_API_KEY");
+	if (!strcmp(r.provider, "local")) {
+		if (embed_local_check_model(r.model, &err) < 0) {
+			rp_err_report(&err);
+			ret = RP_EXIT_USAGE;
+			goto out;
+		}
+		r.dim = r.dims_opt ? r.dims_opt : EMBED_LOCAL_DIM;
+	} else {
+		r.dim = r.dims_opt;
+		r.url = embed_openai_url(r.base_url);
+		if (strncmp(r.url, "http://", 7) && strncmp(r.url, "https://", 8)) {
+			rp_error_input("base URL '%s' is not an http:// or https:// URL", r.base_url);
+			ret = RP_EXIT_USAGE;
+			goto out;
+		}
+		r.secret = getenv(r.api_key_env);
+		if ((!r.secret || !*r.secret) && r.explicit_key_env) {
+			rp_error_input("the environment variable '%s' (named by --api-key-env or embed.api_key_env) "
+				       "is not set; export it with the API key", r.api_key_env);
+			ret = RP_EXIT_USAGE;
+			goto out;
+		}
+		if (r.secret && !*r.secret)
+			r.secret = NULL;
+	}
+
+	if (read_chunks(&r) < 0) {
+		ret = rp_error_exit_code();
+		goto out;
+	}
+	fold_keys(&r);
+	progress_init(&r.prog, "rp-embed", r.nchunks);
+	r.cache = embcache_open(r.cache_path, &err);
+	if (!r.cache) {
+		rp_err_report(&err);
+		goto out;
+	}
+	if (lookup(&r) < 0)
+		goto out;
+	show(&r);
+	r.miss = xmalloc((r.nuniq ? r.nuniq : 1) * sizeof(size_t));
+	for (size_t u = 0; u < r.nuniq; u++)
+		if (!r.uniq[u].have)
+			r.miss[r.nmiss++] = u;
+	if (r.nmiss && (!strcmp(r.provider, "local") ? embed_local_misses(&r) : embed_remote_misses(&r)) < 0) {
+		progress_end(&r.prog);
+		if (r.stored)
+			fprintf(stderr, "rp-embed: %zu new vectors were received and cached; a re-run embeds "
+				"only the other %zu texts\n", r.stored, r.nmiss - r.stored);
+		if (r.stats_path)
+			write_stats(&r, progress_now() - r.t0);
+		goto out;
+	}
+	progress_end(&r.prog);
+	if (write_output(&r) < 0)
+		goto out;
+	{
+		double secs = progress_now() - r.t0;
+
+		if (r.stats_path && write_stats(&r, secs) < 0)
+			goto out;
+		if (!strcmp(r.provider, "local"))
+			fprintf(stderr, "rp-embed: %zu chunks, %zu cache hits, %zu embedded locally, %.1fs\n",
+				r.nchunks, r.hits, r.embedded, secs);
+		else
+			fprintf(stderr, "rp-embed: %zu chunks, %zu cache hits, %zu embedded in %zu request%s, "
+				"%zu retr%s, %lld tokens, %.1fs\n", r.nchunks, r.hits, r.embedded,
+				r.hs.requests, r.hs.requests == 1 ? "" : "s", r.hs.retries,
+				r.hs.retries == 1 ? "y" : "ies", r.tokens, secs);
+	}
+	ret = RP_EXIT_OK;
+out:
+	free_run(&r);
+	if (have_cfg)
+		config_release(&cfg);
+	free(root);
+	return ret;
+}

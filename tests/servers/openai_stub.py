@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""openai_stub.py - a local server that speaks the OpenAI embeddings API, for tests.
+
+    openai_stub.py --port-file FILE [--stats-file FILE] [options]
+
+Listens on 127.0.0.1 on a port the kernel chooses and writes that port to
+--port-file (atomically, once it is listening). POST /v1/embeddings answers
+with deterministic vectors: component j of the vector of text t is derived
+from sha256(model, dimension, t), then L2-normalised, so equal requests give
+equal vectors. GET /stats returns the counters as JSON; --stats-file gets
+the same JSON rewritten after every request:
+
+    requests       POSTs received (every attempt, failed ones too)
+    inputs         texts received in all POSTs
+    ok_requests    POSTs answered 200 with vectors
+    ok_inputs      texts in those
+    auth_ok        POSTs whose Authorization was "Bearer <--expect-key>"
+    auth_bad       POSTs whose Authorization was missing or different
+    last_body_has_key  whether any request body contained the expected key
+
+Failure modes (counted over POSTs, first ones first):
+    --delay-ms N          sleep N ms before answering
+    --fail-429 N          answer the first N POSTs 429 with Retry-After
+    --retry-after VALUE   the Retry-After header value for 429 (default 0)
+    --retry-after-ms N    also send retry-after-ms: N with 429
+    --fail-500 N          answer the first N POSTs (after the 429s) 500
+    --ok-then-400 N       answer the first N POSTs normally, the rest 400
+    --error-400 MSG       answer 400 with {"error": {"message": MSG}}; the
+                          text "{key}" in MSG is replaced by the Authorization
+                          key received (a server that echoes the key)
+    --wrong-dims          vectors one component short
+    --too-few             one vector fewer than inputs
+    --bad-json            a body that is not JSON
+    --nan                 a vector with a number too large for float32
+    --shuffle             data[] in reverse order (clients must use "index")
+    --dims N              the model's own dimension (default 16)
+    --expect-key KEY      the API key that counts as auth_ok
+
+Python 3 standard library only. Stop it with SIGTERM.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import signal
+import struct
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+STATS = {"requests": 0, "inputs": 0, "ok_requests": 0, "ok_inputs": 0,
+         "auth_ok": 0, "auth_bad": 0, "last_body_has_key": False}
+ARGS = None
+
+
+def write_atomic(path, text):
+    tmp = path + ".tmp%d" % os.getpid()
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def vector(model, dim, text):
+    out = []
+    seed = hashlib.sha256(("%s\0%d\0%s" % (model, dim, text)).encode()).digest()
+    block = b""
+    i = 0
+    while len(out) < dim:
+        if len(block) < 4:
+            block = hashlib.sha256(seed + struct.pack("<I", i)).digest()
+            i += 1
+        (u,) = struct.unpack("<I", block[:4])
+        block = block[4:]
+        out.append(u / 2147483648.0 - 1.0)
+    norm = sum(x * x for x in out) ** 0.5 or 1.0
+    # round-trippable through float32 exactly
+    return [struct.unpack("<f", struct.pack("<f", x / norm))[0] for x in out]
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def reply(self, status, body, headers=None):
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        if self.path == "/stats":
+            with LOCK:
+                self.reply(200, dict(STATS))
+        else:
+            self.reply(404, {"error": {"message": "not found"}})
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        if not self.path.rstrip("/").endswith("/embeddings"):
+            self.reply(404, {"error": {"message": "no such endpoint: %s" % self.path}})
+            return
+        try:
+            req = json.loads(raw)
+            inputs = req["input"]
+            if isinstance(inputs, str):
+                inputs = [inputs]
+            model = req["model"]
+        except Exception as e:  # noqa: BLE001
+            self.reply(400, {"error": {"message": "bad request: %s" % e}})
+            return
+        auth = self.headers.get("Authorization") or ""
+        key = auth[7:] if auth.startswith("Bearer ") else ""
+        with LOCK:
+            STATS["requests"] += 1
+            STATS["inputs"] += len(inputs)
+            n = STATS["requests"]
+            if ARGS.expect_key is not None and auth == "Bearer " + ARGS.expect_key:
+                STATS["auth_ok"] += 1
+            else:
+                STATS["auth_bad"] += 1
+            if ARGS.expect_key and ARGS.expect_key.encode() in raw:
+                STATS["last_body_has_key"] = True
+            self.save()
+        if ARGS.delay_ms:
+            time.sleep(ARGS.delay_ms / 1000.0)
+        if n <= ARGS.fail_429:
+            headers = {"Retry-After": ARGS.retry_after}
+            if ARGS.retry_after_ms is not None:
+                headers["retry-after-ms"] = str(ARGS.retry_after_ms)
+            self.reply(429, {"error": {"message": "rate limited", "type": "rate_limit"}}, headers)
+            return
+        if n <= ARGS.fail_429 + ARGS.fail_500:
+            self.reply(500, {"error": {"message": "internal error"}})
+            return
+        if ARGS.error_400 is not None:
+            self.reply(400, {"error": {"message": ARGS.error_400.replace("{key}", key),
+                                       "type": "invalid_request_error"}})
+            return
+        if ARGS.ok_then_400 is not None and n > ARGS.ok_then_400:
+            self.reply(400, {"error": {"message": "quota exceeded for this key",
+                                       "type": "invalid_request_error"}})
+            return
+        if ARGS.bad_json:
+            self.reply(200, b'{"data": [{"index": 0, "embedding": [0.1, ')
+            return
+        dim = int(req.get("dimensions") or ARGS.dims)
+        data = []
+        for i, t in enumerate(inputs):
+            v = vector(model, dim, t)
+            if ARGS.wrong_dims and i == len(inputs) - 1:
+                v = v[:-1]
+            if ARGS.nan and i == 0:
+                v[0] = 1e300
+            data.append({"object": "embedding", "index": i, "embedding": v})
+        if ARGS.too_few:
+            data = data[:-1]
+        if ARGS.shuffle:
+            data.reverse()
+        tokens = sum((len(t.encode()) + 3) // 4 for t in inputs)
+        with LOCK:
+            STATS["ok_requests"] += 1
+            STATS["ok_inputs"] += len(inputs)
+            self.save()
+        self.reply(200, {"object": "list", "data": data, "model": model,
+                         "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+
+    def save(self):
+        if ARGS.stats_file:
+            write_atomic(ARGS.stats_file, json.dumps(STATS, sort_keys=True) + "\n")
+
+
+def main():
+    global ARGS
+    p = argparse.ArgumentParser(description="OpenAI embeddings API stub for tests")
+    p.add_argument("--port-file", required=True)
+    p.add_argument("--stats-file")
+    p.add_argument("--delay-ms", type=int, default=0)
+    p.add_argument("--fail-429", type=int, default=0)
+    p.add_argument("--retry-after", default="0")
+    p.add_argument("--retry-after-ms", type=int)
+    p.add_argument("--fail-500", type=int, default=0)
+    p.add_argument("--ok-then-400", type=int)
+    p.add_argument("--error-400")
+    p.add_argument("--wrong-dims", action="store_true")
+    p.add_argument("--too-few", action="store_true")
+    p.add_argument("--bad-json", action="store_true")
+    p.add_argument("--nan", action="store_true")
+    p.add_argument("--shuffle", action="store_true")
+    p.add_argument("--dims", type=int, default=16)
+    p.add_argument("--expect-key")
+    ARGS = p.parse_args()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+    if ARGS.stats_file:
+        write_atomic(ARGS.stats_file, json.dumps(STATS, sort_keys=True) + "\n")
+    write_atomic(ARGS.port_file, "%d\n" % server.server_address[1])
+    try:
+        server.serve_forever()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+/*
+ * test-embcache.c - the embedding cache: put then bulk lookup, persistence,
+ * the model recorded with each vector, malformed rows treated as misses,
+ * and the bulk lookup rate over 100k cached vectors (printed, not asserted).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sqlite3.h>
+
+#include "embcache.h"
+#include "error.h"
+#include "fs.h"
+
+struct fx {
+	char *dir, *db;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = xcalloc(1, sizeof(*f));
+
+	f->dir = xstrdup("/tmp/rp-test-embcache.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	f->db = xasprintf("%s/sub/embed-cache.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	int ret = fs_remove_tree(f->dir);
+
+	free(f->db);
+	free(f->dir);
+	free(f);
+	return ret;
+}
+
+static void key_of(unsigned i, unsigned char key[EMBCACHE_KEY])
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "text %u", i);
+	embcache_key("local", "m", 4, NULL, text, strlen(text), key);
+}
+
+struct hits {
+	size_t n;
+	float sum;
+	char model[32];
+	unsigned dim;
+	unsigned char *seen;
+};
+
+static int on_hit(void *ctx, size_t i, const char *provider, const char *model, unsigned dim,
+		  const float *vec)
+{
+	struct hits *h = ctx;
+
+	h->n++;
+	h->dim = dim;
+	snprintf(h->model, sizeof(h->model), "%s", model);
+	if (h->seen)
+		h->seen[i] = 1;
+	for (unsigned k = 0; k < dim; k++)
+		h->sum += vec[k];
+	return 0;
+}
+
+static void put_then_lookup_finds_exactly_what_was_stored(void **state)
+{
+	struct fx *f = *state;
+	struct rp_err err = { 0 };
+	struct embcache *c = embcache_open(f->db, &err);
+	unsigned char keys[3][EMBCACHE_KEY];
+	const float vecs[8] = { 1, 2, 3, 4, 10, 20, 30, 40 };
+	unsigned char seen[3] = { 0 };
+	struct hits h = { .seen = seen };
+
+	assert_non_null(c);
+	for (unsigned i = 0; i < 3; i++)
+		key_of(i, keys[i]);
+	assert_int_equal(embcache_put(c, (const unsigned char (*)[EMBCACHE_KEY])keys, 2, "local", "m", 4,
+				      vecs, &err), 0);
+	assert_int_equal(embcache_lookup(c, (const unsigned char (*)[EMBCACHE_KEY])keys, 3, on_hit, &h,
+					 &err), 0);
+	assert_int_equal(h.n, 2);
+	assert_true(seen[0] && seen[1] && !seen[2]);
+	assert_true(h.sum == 110.0f);
+	assert_string_equal(h.model, "m");
+	assert_int_equal(h.dim, 4);
+	embcache_close(c);
+
+	/* it persists, and a second lookup on one handle works too */
+	c = embcache_open(f->db, &err);
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(embcache_lookup(c, (const unsigned char (*)[EMBCACHE_KEY])keys, 3, on_hit, &h,
+					 &err), 0);
+	assert_int_equal(embcache_lookup(c, (const unsigned char (*)[EMBCACHE_KEY])keys, 3, on_hit, &h,
+					 &err), 0);
+	assert_int_equal(h.n, 4);
+	embcache_close(c);
+}
+
+static void malformed_rows_are_misses(void **state)
+{
+	struct fx *f = *state;
+	struct rp_err err = { 0 };
+	struct embcache *c = embcache_open(f->db, &err);
+	unsigned char key[1][EMBCACHE_KEY];
+	struct hits h = { 0 };
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	assert_non_null(c);
+	key_of(7, key[0]);
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO embeddings VALUES(?, 'local', 'm', 4, x'0000')",
+					    -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_blob(st, 1, key[0], EMBCACHE_KEY, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_int_equal(embcache_lookup(c, (const unsigned char (*)[EMBCACHE_KEY])key, 1, on_hit, &h,
+					 &err), 0);
+	assert_int_equal(h.n, 0);
+	embcache_close(c);
+}
+
+static void an_unwritable_path_is_an_error(void **state)
+{
+	(void)state;
+	struct rp_err err = { 0 };
+
+	assert_null(embcache_open("/proc/no/such/embed-cache.db", &err));
+	assert_int_equal(err.kind, RP_ERR_IO);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void bulk_lookup_rate_over_100k_vectors(void **state)
+{
+	struct fx *f = *state;
+	struct rp_err err = { 0 };
+	struct embcache *c = embcache_open(f->db, &err);
+	const unsigned n = 100000, dim = 384;
+	unsigned char (*keys)[EMBCACHE_KEY] = xmalloc(n * EMBCACHE_KEY);
+	float *vecs = xcalloc((size_t)10000 * dim, sizeof(float));
+	struct hits h = { 0 };
+	double t0, t1, t2;
+
+	assert_non_null(c);
+	for (unsigned i = 0; i < n; i++)
+		key_of(i, keys[i]);
+	t0 = now();
+	for (unsigned s = 0; s < n; s += 10000)
+		assert_int_equal(embcache_put(c, (const unsigned char (*)[EMBCACHE_KEY])keys + s, 10000,
+					      "local", "m", dim, vecs, &err), 0);
+	t1 = now();
+	assert_int_equal(embcache_lookup(c, (const unsigned char (*)[EMBCACHE_KEY])keys, n, on_hit, &h,
+					 &err), 0);
+	t2 = now();
+	assert_int_equal(h.n, n);
+	printf("# 100k x %u: insert %.0f/s, bulk lookup %.0f/s\n", dim, n / (t1 - t0), n / (t2 - t1));
+	free(vecs);
+	free(keys);
+	embcache_close(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(put_then_lookup_finds_exactly_what_was_stored, setup, teardown),
+		cmocka_unit_test_setup_teardown(malformed_rows_are_misses, setup, teardown),
+		cmocka_unit_test(an_unwritable_path_is_an_error),
+		cmocka_unit_test_setup_teardown(bulk_lookup_rate_over_100k_vectors, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
