@@ -36,6 +36,9 @@
  * IO error or --strict, 2 bad usage, a missing CORPUS or invalid input
  * (bad JSONL, a duplicate doc_id).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE   /* memmem, fmemopen */
+#endif
 #include "buf.h"
 #include "error.h"
 #include "fs.h"

@@ -15,6 +15,9 @@
  * or 2 (blank line), and a pending break wins over a pending space.
  * Inside <pre>, brk counts literal new lines and prews holds literal blanks.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE   /* memmem, fmemopen */
+#endif
 #include "html-text.h"
 
 #include <ctype.h>
@@ -47,6 +50,12 @@ static const struct {
 	{ "rdquo", "\xe2\x80\x9d" }, { "middot", "\xc2\xb7" }, { "bull", "\xe2\x80\xa2" },
 	{ "rarr", "\xe2\x86\x92" }, { "larr", "\xe2\x86\x90" }, { "times", "\xc3\x97" },
 	{ "deg", "\xc2\xb0" }, { "euro", "\xe2\x82\xac" }, { "shy", "" },
+	{ "laquo", "\xc2\xab" }, { "raquo", "\xc2\xbb" }, { "lsaquo", "\xe2\x80\xb9" },
+	{ "rsaquo", "\xe2\x80\xba" }, { "divide", "\xc3\xb7" }, { "asymp", "\xe2\x89\x88" },
+	{ "ne", "\xe2\x89\xa0" }, { "le", "\xe2\x89\xa4" }, { "ge", "\xe2\x89\xa5" },
+	{ "minus", "\xe2\x88\x92" }, { "plusmn", "\xc2\xb1" }, { "sect", "\xc2\xa7" },
+	{ "para", "\xc2\xb6" }, { "eacute", "\xc3\xa9" }, { "egrave", "\xc3\xa8" },
+	{ "uuml", "\xc3\xbc" }, { "ouml", "\xc3\xb6" }, { "auml", "\xc3\xa4" }, { "szlig", "\xc3\x9f" },
 };
 
 /* Elements that start a paragraph (blank line) when opened or closed. */

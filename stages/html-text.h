@@ -13,7 +13,8 @@
  * What is dropped: tags, comments, <!DOCTYPE ...>, <?...?>, CDATA sections,
  * and the contents of <script>, <style>, <template> and <title> (the title
  * goes to `title` instead). Entities &amp; &lt; &gt; &quot; &apos; &#39;
- * &nbsp; (as a plain space), a few typographic ones (&mdash; &hellip; ...)
+ * &nbsp; (as a plain space), some typographic and Latin-1 ones (&mdash;
+ * &hellip; &rsaquo; &divide; &eacute; ...)
  * and numeric &#NNN; / &#xHH; are decoded; a numeric reference to NUL, a
  * surrogate or a code point above U+10FFFF becomes U+FFFD; unknown entities
  * stay as written.

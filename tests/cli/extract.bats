@@ -326,3 +326,30 @@ EOF
 	assert_line --index 0 "c.tar/guides/cache.md"
 	assert_line --index 6 "zebra.txt"
 }
+
+@test "progress is drawn on stderr when forced, and never in the output" {
+	make_corpus corpus
+	RP_PROGRESS=1 run rp-extract corpus -o docs.jsonl
+	assert_success
+	assert_output --partial "extract: "
+	rp-extract -q corpus -o plain.jsonl
+	cmp docs.jsonl plain.jsonl
+}
+
+@test "the RAG example corpus extracts cleanly and every eval question names its docs" {
+	run rp-extract "$RP_SRCDIR/pipelines/rag/corpus" -o docs.jsonl --strict
+	assert_success
+	python3 -c '
+import json
+ids = {json.loads(l)["doc_id"] for l in open("docs.jsonl")}
+assert len(ids) >= 40, len(ids)
+n = 0
+for l in open("'"$RP_SRCDIR"'/pipelines/rag/eval/questions.jsonl"):
+    q = json.loads(l)
+    assert q["query"] and q["relevant"], q
+    for d in q["relevant"]:
+        assert d in ids, d
+    n += 1
+assert n >= 40, n
+'
+}

@@ -2,7 +2,9 @@
  * test-html-text.c - visible text and title of HTML pages (stages/html-text.c).
  */
 #ifndef _GNU_SOURCE
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #endif
 #include <stdarg.h>
 #include <stddef.h>
