@@ -330,14 +330,8 @@ static int add_jsonl(struct extract *ex, const char *source, const char *data, s
 	json_t *obj;
 	int rc, ret = 0;
 
-	memset(&r, 0, sizeof(r));
-	buf_init(&r.b);
-	r.path = xstrdup(source);
-	r.f = len ? fmemopen((void *)data, len, "r") : fopen("/dev/null", "re");
-	if (!r.f) {
-		free(r.path);
-		return rp_error_errno("cannot read '%s'", source);
-	}
+	if (jsonl_open_mem(&r, source, data, len, &err) < 0)
+		return rp_err_report(&err);
 	while ((rc = jsonl_next(&r, &obj, &err)) > 0) {
 		const char *id = jsonl_get_str(&r, obj, ex->id_field, &err);
 		const char *text = id ? jsonl_get_str(&r, obj, ex->text_field, &err) : NULL;

@@ -16,7 +16,6 @@
 int jsonl_open(struct jsonl_reader *r, const char *path, struct rp_err *err)
 {
 	memset(r, 0, sizeof(*r));
-	buf_init(&r->b);
 	r->path = xstrdup(path);
 	if (!strcmp(path, "-")) {
 		r->f = stdin;
@@ -33,23 +32,37 @@ int jsonl_open(struct jsonl_reader *r, const char *path, struct rp_err *err)
 	return 0;
 }
 
+int jsonl_open_mem(struct jsonl_reader *r, const char *name, const char *data, size_t len,
+		   struct rp_err *err)
+{
+	memset(r, 0, sizeof(*r));
+	r->f = len ? fmemopen((void *)data, len, "r") : fopen("/dev/null", "re");
+	if (!r->f)
+		return rp_err_set(err, RP_ERR_IO, "cannot read '%s': %s", name, strerror(errno));
+	r->path = xstrdup(name);
+	return 0;
+}
+
 int jsonl_next(struct jsonl_reader *r, json_t **obj, struct rp_err *err)
 {
 	for (;;) {
 		json_error_t je;
-		int c;
+		ssize_t n;
 
-		buf_reset(&r->b);
-		while ((c = getc(r->f)) != EOF && c != '\n')
-			buf_addch(&r->b, c);
-		if (c == EOF && ferror(r->f))
-			return rp_err_set(err, RP_ERR_IO, "cannot read '%s': %s", r->path, strerror(errno));
-		if (c == EOF && !r->b.len)
+		errno = 0;
+		n = getline(&r->line_buf, &r->line_alloc, r->f);
+		if (n < 0) {
+			if (ferror(r->f))
+				return rp_err_set(err, RP_ERR_IO, "cannot read '%s': %s", r->path,
+						  strerror(errno));
 			return 0;
+		}
 		r->line++;
-		if (strspn(r->b.s, " \t\r") == r->b.len)
+		if (n && r->line_buf[n - 1] == '\n')
+			r->line_buf[--n] = '\0';
+		if (strspn(r->line_buf, " \t\r") == (size_t)n)
 			continue;
-		*obj = json_loadb(r->b.s, r->b.len, JSON_REJECT_DUPLICATES, &je);
+		*obj = json_loadb(r->line_buf, (size_t)n, JSON_REJECT_DUPLICATES, &je);
 		if (!*obj)
 			return rp_err_set(err, RP_ERR_INPUT, "%s:%zu:%d: invalid JSON: %s", r->path,
 					  r->line, je.column > 0 ? je.column : 1, je.text);
@@ -68,7 +81,7 @@ void jsonl_close(struct jsonl_reader *r)
 	if (r->f && r->f != stdin)
 		fclose(r->f);
 	free(r->path);
-	buf_release(&r->b);
+	free(r->line_buf);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -23,11 +23,15 @@ struct jsonl_reader {
 	FILE *f;
 	char *path;        /* for messages ("-" is stdin) */
 	size_t line;       /* 1-based number of the line last read */
-	struct buf b;
+	char *line_buf;    /* getline(3) buffer */
+	size_t line_alloc;
 };
 
 /* Opens `path` ("-": stdin) for reading. 0, or -1 + err (RP_ERR_IO). */
 int jsonl_open(struct jsonl_reader *r, const char *path, struct rp_err *err);
+/* As jsonl_open() for `len` bytes at `data` (borrowed until jsonl_close), named `name`. */
+int jsonl_open_mem(struct jsonl_reader *r, const char *name, const char *data, size_t len,
+		   struct rp_err *err);
 /*
  * Reads the next non-empty line into *obj (a new reference: the caller
  * decrefs). Returns 1, 0 at the end, or -1 + err ("path:LINE:COL: ...",
