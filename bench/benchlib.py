@@ -76,11 +76,15 @@ def fmt_rate(bps):
     return '%.2f GB/s' % (bps / 1e9) if bps >= 1e8 else '%.1f MB/s' % (bps / 1e6)
 
 
+def cell_text(c):
+    return str(c).replace('|', '\\|')
+
+
 def table(header, rows):
     out = ['| ' + ' | '.join(header) + ' |',
            '| ' + ' | '.join('---' if i == 0 else '---:' for i in range(len(header))) + ' |']
     for r in rows:
-        out.append('| ' + ' | '.join(str(c) for c in r) + ' |')
+        out.append('| ' + ' | '.join(cell_text(c) for c in r) + ' |')
     return '\n'.join(out) + '\n'
 
 
