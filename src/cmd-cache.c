@@ -15,7 +15,6 @@
 #include "progress.h"
 #include "project.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -36,43 +35,28 @@ struct objects {
 	size_t n, alloc;
 };
 
+static int add_object(const char *path, const char *hex, void *data)
+{
+	struct objects *o = data;
+
+	ALLOC_GROW(o->paths, o->n + 1, o->alloc);
+	o->names = xrealloc(o->names, o->alloc * sizeof(*o->names));
+	o->paths[o->n] = xstrdup(path);
+	o->names[o->n] = xstrdup(hex);
+	o->n++;
+	return 0;
+}
+
 static int list_objects(const char *root, struct objects *o)
 {
 	char *dir = xasprintf("%s/objects", root);
-	DIR *top = opendir(dir);
-	struct dirent *e;
+	struct rp_err err = { 0 };
+	int ret = store_walk(dir, add_object, o, &err);
 
-	if (!top) {
-		int ret = errno == ENOENT ? 0 : rp_error_errno("cannot list '%s'", dir);
-
-		free(dir);
-		return ret;
-	}
-	while ((e = readdir(top))) {
-		char *sub;
-		DIR *d;
-		struct dirent *f;
-
-		if (strlen(e->d_name) != 2)
-			continue;
-		sub = xasprintf("%s/%s", dir, e->d_name);
-		d = opendir(sub);
-		while (d && (f = readdir(d))) {
-			if (strlen(f->d_name) != 62)
-				continue;
-			ALLOC_GROW(o->paths, o->n + 1, o->alloc);
-			o->names = xrealloc(o->names, o->alloc * sizeof(*o->names));
-			o->paths[o->n] = xasprintf("%s/%s", sub, f->d_name);
-			o->names[o->n] = xasprintf("%s%s", e->d_name, f->d_name);
-			o->n++;
-		}
-		if (d)
-			closedir(d);
-		free(sub);
-	}
-	closedir(top);
+	if (ret < 0)
+		rp_err_report(&err);
 	free(dir);
-	return 0;
+	return ret;
 }
 
 int cmd_cache(int argc, char **argv)

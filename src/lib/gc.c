@@ -8,7 +8,6 @@
  */
 #include "gc.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -89,64 +88,51 @@ static int marked(char **list, size_t n, const char *hex)
 	return bsearch(&hex, list, n, sizeof(*list), cmp_str) != NULL;
 }
 
+struct sweep {
+	char **list;
+	size_t n;
+	int dry_run;
+	uint64_t *count, *bytes, *kept;
+	void (*report)(const char *, uint64_t, void *);
+	void *ctx;
+	struct rp_err *err;
+};
+
+static int sweep_one(const char *path, const char *hex, void *data)
+{
+	struct sweep *sw = data;
+	struct stat st;
+
+	if (marked(sw->list, sw->n, hex)) {
+		(*sw->kept)++;
+		return 0;
+	}
+	if (lstat(path, &st) < 0)
+		return 0;
+	(*sw->count)++;
+	*sw->bytes += (uint64_t)st.st_size;
+	if (sw->report)
+		sw->report(path, (uint64_t)st.st_size, sw->ctx);
+	if (!sw->dry_run && unlink(path) < 0 && errno != ENOENT)
+		return rp_err_set(sw->err, RP_ERR_IO, "cannot delete '%s': %s", path, strerror(errno));
+	if (!sw->dry_run) {
+		/* the <2 hex> directory goes when it is empty */
+		char *dir = xstrdup(path);
+
+		*strrchr(dir, '/') = '\0';
+		rmdir(dir);
+		free(dir);
+	}
+	return 0;
+}
+
 static int sweep_dir(const char *root, char **list, size_t n, int dry_run,
 		     uint64_t *count, uint64_t *bytes, uint64_t *kept,
 		     void (*report)(const char *, uint64_t, void *), void *ctx, struct rp_err *err)
 {
-	DIR *top = opendir(root);
-	struct dirent *e;
+	struct sweep sw = { list, n, dry_run, count, bytes, kept, report, ctx, err };
 
-	if (!top)
-		return errno == ENOENT ? 0 : rp_err_set(err, RP_ERR_IO, "cannot list '%s': %s", root, strerror(errno));
-	while ((e = readdir(top))) {
-		char *sub;
-		DIR *d;
-		struct dirent *f;
-
-		if (strlen(e->d_name) != 2)
-			continue;
-		sub = xasprintf("%s/%s", root, e->d_name);
-		d = opendir(sub);
-		if (!d) {
-			free(sub);
-			continue;
-		}
-		while ((f = readdir(d))) {
-			char hex[HASH_HEX];
-			char *path;
-			struct stat st;
-
-			if (strlen(f->d_name) != 62)
-				continue;
-			snprintf(hex, sizeof(hex), "%s%s", e->d_name, f->d_name);
-			if (marked(list, n, hex)) {
-				(*kept)++;
-				continue;
-			}
-			path = xasprintf("%s/%s", sub, f->d_name);
-			if (lstat(path, &st) == 0) {
-				(*count)++;
-				*bytes += (uint64_t)st.st_size;
-				if (report)
-					report(path, (uint64_t)st.st_size, ctx);
-				if (!dry_run && unlink(path) < 0 && errno != ENOENT) {
-					rp_err_set(err, RP_ERR_IO, "cannot delete '%s': %s", path, strerror(errno));
-					free(path);
-					closedir(d);
-					free(sub);
-					closedir(top);
-					return -1;
-				}
-			}
-			free(path);
-		}
-		closedir(d);
-		if (!dry_run)
-			rmdir(sub);  /* only succeeds when empty */
-		free(sub);
-	}
-	closedir(top);
-	return 0;
+	return store_walk(root, sweep_one, &sw, err);
 }
 
 int gc_sweep(struct gc *g, int dry_run, struct gc_stats *st,

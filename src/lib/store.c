@@ -39,6 +39,7 @@
 #include "state.h"
 
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -1183,6 +1184,46 @@ int store_verify_object(const struct store *st, const char *hex, char actual[HAS
 }
 
 /* ---- run-cache ------------------------------------------------------------------ */
+
+int store_walk(const char *dir, int (*fn)(const char *path, const char *hex, void *ctx),
+	       void *ctx, struct rp_err *err)
+{
+	DIR *top = opendir(dir);
+	struct dirent *e;
+	int ret = 0;
+
+	if (!top)
+		return errno == ENOENT ? 0 : rp_err_set(err, RP_ERR_IO, "cannot list '%s': %s", dir,
+							 strerror(errno));
+	while (!ret && (e = readdir(top))) {
+		char *sub;
+		DIR *d;
+		struct dirent *f;
+
+		if (strlen(e->d_name) != 2 || !isxdigit((unsigned char)e->d_name[0]) ||
+		    !isxdigit((unsigned char)e->d_name[1]))
+			continue;
+		sub = xasprintf("%s/%s", dir, e->d_name);
+		d = opendir(sub);
+		while (!ret && d && (f = readdir(d))) {
+			char hex[HASH_HEX], *path;
+
+			if (strlen(f->d_name) != 62)
+				continue;
+			snprintf(hex, sizeof(hex), "%s%s", e->d_name, f->d_name);
+			if (!is_hex64(hex))
+				continue;
+			path = xasprintf("%s/%s", sub, f->d_name);
+			ret = fn(path, hex, ctx);
+			free(path);
+		}
+		if (d)
+			closedir(d);
+		free(sub);
+	}
+	closedir(top);
+	return ret;
+}
 
 int store_run_put(struct store *st, const char *key, const char *text, struct rp_err *err)
 {

@@ -92,6 +92,15 @@ void store_checkout_abort(struct store_staged *s);
 int store_manifest_each(const struct store *st, const char *dirhash,
 			int (*fn)(const char *hex, void *ctx), void *ctx, struct rp_err *err);
 
+/*
+ * Calls fn(path, hex, ctx) for every file named like a hash under `dir`
+ * laid out as <dir>/<2 hex>/<62 hex> (st->root + "/objects" or "/runs"); other
+ * names are skipped. A missing dir is empty. fn returning -1 stops the walk
+ * (its error is its own); 0 or -1 (err filled for a listing failure).
+ */
+int store_walk(const char *dir, int (*fn)(const char *path, const char *hex, void *ctx),
+	       void *ctx, struct rp_err *err);
+
 /* Writes the run-cache entry for `key` (atomically). 0 or -1 + err. */
 int store_run_put(struct store *st, const char *key, const char *text, struct rp_err *err);
 /* The run-cache entry for `key` (caller frees), or NULL if there is none. */
