@@ -1,0 +1,76 @@
+/*
+ * fuzz-doc.c - libFuzzer target for YAML documents (doc.c), as params files,
+ * vars files and every other pipeline-facing YAML is loaded.
+ *
+ * Input: the first line is a lookup path for node_lookup() ("a.b[0]"), the
+ * rest is the YAML text. The document is loaded with doc_load_buf(), encoded
+ * with node_canonical() and node_to_display(), deep-copied (node_dup) and the
+ * copy must encode identically; the path and a few fixed ones are looked up
+ * and the nodes found are encoded too.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doc.h"
+
+static const char *const fixed_paths[] = {
+	"a", "a.b", "a[0]", "a.b[1].c", "[0]", "", ".", "a..b", "a[", "a[]", "a[-1]",
+	"a[99999999999999999999]",
+};
+
+static void visit(const struct node *n)
+{
+	struct buf b = BUF_INIT;
+	char *s;
+
+	node_canonical(n, &b);
+	buf_release(&b);
+	s = node_to_display(n);
+	free(s);
+	if (n->kind == NODE_SCALAR)
+		(void)node_scalar_type(n);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *nl = memchr(data, '\n', size);
+	size_t plen = nl ? (size_t)(nl - (const char *)data) : 0;
+	const char *yaml = nl ? nl + 1 : (const char *)data;
+	size_t ylen = size - (nl ? plen + 1 : 0);
+	struct rp_err err = { 0 };
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	struct node *copy, *found;
+	struct doc *d;
+	char *path;
+
+	d = doc_load_buf("params.yaml", yaml, ylen, &err);
+	if (!d) {
+		if (err.kind == RP_ERR_NONE || !err.msg[0])
+			BUG("doc_load_buf failed without a message");
+		return 0;
+	}
+	if (!d->root) {
+		doc_free(d);
+		return 0;
+	}
+	node_canonical(d->root, &a);
+	copy = node_dup(d->root);
+	node_canonical(copy, &b);
+	if (a.len != b.len || memcmp(a.s, b.s, a.len))
+		BUG("node_dup changed the value:\n%s\n%s", a.s, b.s);
+	node_free(copy);
+	buf_release(&a);
+	buf_release(&b);
+	visit(d->root);
+
+	path = xstrndup((const char *)data, plen);
+	if ((found = node_lookup(d->root, path)))
+		visit(found);
+	free(path);
+	for (size_t i = 0; i < sizeof(fixed_paths) / sizeof(*fixed_paths); i++)
+		if ((found = node_lookup(d->root, fixed_paths[i])))
+			visit(found);
+	doc_free(d);
+	return 0;
+}
