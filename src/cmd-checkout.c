@@ -368,6 +368,31 @@ int cmd_checkout(int argc, char **argv)
 		goto out;
 	}
 	c.rebuilt = xcalloc(c.lock->n + 1, 1);
+	/*
+	 * The lock parser refuses paths that leave the workspace by name; a
+	 * symlink in the workspace can still lead outside. Every path is written
+	 * (here or in a --rebuild scratch copy, which keeps the links), so check
+	 * them all before anything changes.
+	 */
+	for (size_t i = 0; i < c.lock->n; i++) {
+		const struct lock_stage *ls = c.lock->stages[i];
+
+		for (size_t k = 0; k < ls->ndeps + ls->nouts; k++) {
+			const char *path = k < ls->ndeps ? ls->deps[k].path : ls->outs[k - ls->ndeps].path;
+			char *target, *link = fs_link_outside(c.pr.ws.root, path, 0, 0, &target);
+
+			if (!link)
+				continue;
+			rp_error_input("%s: stage '%s': path '%s' goes through the symlink '%s', which "
+				       "leads outside the workspace (or into '.rp'), to '%s'; nothing was "
+				       "changed: remove the link or make it point inside", file, ls->name,
+				       path, link, target);
+			free(link);
+			free(target);
+			ret = RP_EXIT_USAGE;
+			goto out;
+		}
+	}
 	for (size_t i = 0; i < c.lock->n; i++) {
 		const struct lock_stage *ls = c.lock->stages[i];
 

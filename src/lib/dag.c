@@ -24,11 +24,15 @@
  */
 #include "dag.h"
 
+#include "fs.h"
+
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* strcmp with '/' below every other byte; NUL still ends the string first. */
 static int path_cmp(const char *a, const char *b)
@@ -474,11 +478,121 @@ void dag_free(struct dag *d)
 	free(d);
 }
 
+/*
+ * Directories already walked by check_link() and found to stay inside: a set
+ * of strings (open addressing, doubling), so that a thousand deps spread over
+ * a few directories cost a few walks, not a thousand.
+ */
+struct dirset {
+	char **slots;
+	size_t mask, n;
+};
+
+static char **dirset_slot(const struct dirset *ds, const char *s, size_t len)
+{
+	size_t i = hash_bytes(s, len) & ds->mask;
+
+	for (;; i = (i + 1) & ds->mask)
+		if (!ds->slots[i] || (strlen(ds->slots[i]) == len && !memcmp(ds->slots[i], s, len)))
+			return &ds->slots[i];
+}
+
+static int dirset_has(const struct dirset *ds, const char *s, size_t len)
+{
+	return ds->slots && *dirset_slot(ds, s, len);
+}
+
+static void dirset_add(struct dirset *ds, const char *s, size_t len)
+{
+	char **sl;
+
+	if (2 * (ds->n + 1) > ds->mask + 1) {
+		struct dirset big = { xcalloc(ds->slots ? 2 * (ds->mask + 1) : 64, sizeof(char *)),
+				      ds->slots ? 2 * ds->mask + 1 : 63, ds->n };
+
+		for (size_t i = 0; ds->slots && i <= ds->mask; i++)
+			if (ds->slots[i])
+				*dirset_slot(&big, ds->slots[i], strlen(ds->slots[i])) = ds->slots[i];
+		free(ds->slots);
+		*ds = big;
+	}
+	sl = dirset_slot(ds, s, len);
+	if (!*sl) {
+		*sl = xstrndup(s, len);
+		ds->n++;
+	}
+}
+
+static void dirset_release(struct dirset *ds)
+{
+	for (size_t i = 0; ds->slots && i <= ds->mask; i++)
+		free(ds->slots[i]);
+	free(ds->slots);
+}
+
+/*
+ * Fails when `path` reaches outside the workspace through a symlink (see
+ * fs_link_outside); its last component counts with `last` (a dep that is a
+ * symlink itself). Only the directories not in `ok` are walked; those that
+ * pass are added.
+ */
+static int check_link(const struct dag *d, const char *root, const char *stage,
+		      const char *path, const struct node *where, int is_dep, int last,
+		      struct dirset *ok, struct rp_err *err)
+{
+	size_t skip = strlen(path), len;
+	char *link, *target, *msg;
+
+	/* the longest directory prefix known to pass */
+	do {
+		while (skip > 0 && path[skip - 1] != '/')
+			skip--;
+		if (skip)
+			skip--;
+	} while (skip && !dirset_has(ok, path, skip));
+	len = strrchr(path, '/') ? (size_t)(strrchr(path, '/') - path) : 0;
+	if (!last && skip == len)
+		return 0;
+	link = fs_link_outside(root, path, skip, last, &target);
+	if (!link) {
+		for (size_t i = skip + 1; i <= len; i++)
+			if (path[i] == '/' || i == len)
+				dirset_add(ok, path, i);
+		return 0;
+	}
+	if (is_dep)
+		msg = xasprintf("stage '%s': dependency '%s' is read through the symlink '%s', "
+				"which leads outside the workspace (or into '.rp'), to '%s'; copy "
+				"the data into the workspace or make the link point inside it",
+				stage, path, link, target);
+	else
+		msg = xasprintf("stage '%s': output '%s' would be written through the symlink "
+				"'%s', which leads outside the workspace (or into '.rp'), to '%s'; "
+				"rp never writes there: remove the link or make it point inside",
+				stage, path, link, target);
+	fail_at(err, where, d->p->file, msg);
+	free(msg);
+	free(link);
+	free(target);
+	return -1;
+}
+
 int dag_check_sources(const struct dag *d, struct rp_err *err)
 {
 	const struct pipeline *p = d->p;
+	char root[PATH_MAX];
+	struct dirset ok = { 0 };
 	size_t i, j;
+	int ret = -1;
 
+	/* symlinks are resolved against the real path of the workspace */
+	if (!getcwd(root, sizeof(root)))
+		return rp_err_set(err, RP_ERR_IO, "cannot get the current directory: %s",
+				  strerror(errno));
+	for (i = 0; i < d->nouts; i++)
+		if (check_link(d, root, p->stages[d->outs[i].stage].name, d->outs[i].path,
+			       d->outs[i].out->where, 0, 0, &ok, err) < 0)
+			goto out;
 	for (i = 0; i < d->n; i++) {
 		const struct stage *st = &p->stages[i];
 
@@ -486,22 +600,41 @@ int dag_check_sources(const struct dag *d, struct rp_err *err)
 			const struct dep *dep = &st->deps[j];
 			struct stat sb;
 			size_t first;
-			char *msg;
+			char *msg, target[PATH_MAX];
+			ssize_t n;
+			int islink;
 
 			if (find_producing_out(d, dep->path) >= 0 ||
 			    outs_inside(d, dep->path, &first) > first)
 				continue;
-			if (lstat(dep->path, &sb) == 0 &&
-			    (!S_ISLNK(sb.st_mode) || stat(dep->path, &sb) == 0))
+			islink = lstat(dep->path, &sb) == 0 ? S_ISLNK(sb.st_mode) : -1;
+			if (islink == 0 || (islink == 1 && stat(dep->path, &sb) == 0)) {
+				/* a source read through a link: the link must stay inside */
+				if (check_link(d, root, st->name, dep->path, dep->where, 1,
+					       islink, &ok, err) < 0)
+					goto out;
 				continue;
-			msg = xasprintf("stage '%s': dependency '%s' does not exist and no "
-					"stage produces it", st->name, dep->path);
+			}
+			/* say so when it is a symlink to nowhere, not a missing file */
+			if (islink == 1 &&
+			    (n = readlink(dep->path, target, sizeof(target) - 1)) >= 0) {
+				target[n] = '\0';
+				msg = xasprintf("stage '%s': dependency '%s' does not exist: it is "
+						"a dangling symlink to '%s'; fix the link or remove "
+						"the dependency", st->name, dep->path, target);
+			} else {
+				msg = xasprintf("stage '%s': dependency '%s' does not exist and no "
+						"stage produces it", st->name, dep->path);
+			}
 			fail_at(err, dep->where, p->file, msg);
 			free(msg);
-			return -1;
+			goto out;
 		}
 	}
-	return 0;
+	ret = 0;
+out:
+	dirset_release(&ok);
+	return ret;
 }
 
 static void mark_closure(const struct dag *d, size_t **adj, const size_t *nadj,

@@ -46,7 +46,9 @@ long dag_producer(const struct dag *d, const char *path);
  * Checks that every dep that no stage produces exists on disk (lstat relative
  * to the current directory, which must be the workspace root). Fails with
  * "file:line:col: stage 'x': dependency 'p' does not exist and no stage
- * produces it" (RP_ERR_INPUT).
+ * produces it" (RP_ERR_INPUT), or names a dangling symlink as such. Also
+ * fails (RP_ERR_INPUT) when such a dep, or the directory of any out, goes
+ * through a symlink that points outside the workspace or into its .rp/.
  */
 int dag_check_sources(const struct dag *d, struct rp_err *err);
 

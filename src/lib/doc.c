@@ -23,16 +23,20 @@
  * node_append() can grow them by doubling without storing a capacity.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "doc.h"
 
 #define DOC_MAX_NODES 1000000
 #define DOC_MAX_DEPTH 256
+/* a YAML file larger than this is refused before parsing (see doc.h) */
+#define DOC_MAX_BYTES (32u << 20)
 
 static const char generated_file[] = "<generated>";
 
@@ -666,6 +670,13 @@ struct doc *doc_load_buf(const char *name, const char *data, size_t len, struct 
 	size_t i;
 	int ret;
 
+	if (len > DOC_MAX_BYTES) {
+		rp_err_set(err, RP_ERR_INPUT, "%s: file too large (more than %u MiB) for a "
+			   "YAML file; keep bulk data in files that stages read", name,
+			   DOC_MAX_BYTES >> 20);
+		free(d);
+		return NULL;
+	}
 	d->file = xstrdup(name);
 	memset(&l, 0, sizeof(l));
 	l.file = d->file;
@@ -702,12 +713,27 @@ struct doc *doc_load_file(const char *path, struct rp_err *err)
 {
 	struct buf b = BUF_INIT;
 	struct doc *d;
+	char tmp[65536];
+	ssize_t n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (buf_read_file(&b, path) < 0) {
+	/* read at most one byte past the limit: /dev/zero or a 10 GB file named
+	 * as a vars file must fail at once, not fill memory */
+	while (fd >= 0 && b.len <= DOC_MAX_BYTES && (n = read(fd, tmp, sizeof(tmp))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		buf_add(&b, tmp, (size_t)n);
+	}
+	if (fd < 0 || n < 0) {
 		rp_err_set(err, RP_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		buf_release(&b);
 		return NULL;
 	}
+	close(fd);
 	d = doc_load_buf(path, b.s, b.len, err);
 	buf_release(&b);
 	return d;

@@ -9,6 +9,10 @@
  * Anchors and aliases are resolved (an alias node is a deep copy of its anchor,
  * with a limit on total nodes so alias bombs fail cleanly). Merge keys (<<) are
  * supported. Map keys keep their file order; duplicates are an error.
+ *
+ * Limits, each a clean RP_ERR_INPUT: a file of at most 32 MiB (larger ones,
+ * or endless ones such as /dev/zero, are refused after reading 32 MiB), at
+ * most 1,000,000 nodes (aliases expanded) and 256 levels of nesting.
  */
 #ifndef RP_DOC_H
 #define RP_DOC_H

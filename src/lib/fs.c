@@ -202,6 +202,56 @@ static void fsync_parent_quiet(const char *path)
 	free(dir);
 }
 
+/* ---- symlinks that leave the workspace ------------------------------------ */
+
+/* Whether real path `real` lies in the first `rootlen` bytes of `root`, outside root/.rp. */
+static int inside_root(const char *real, const char *root, size_t rootlen)
+{
+	const char *rest = real + rootlen;
+
+	if (strncmp(real, root, rootlen) || (*rest && *rest != '/'))
+		return 0;
+	return strncmp(rest, "/.rp", 4) || (rest[4] && rest[4] != '/');
+}
+
+char *fs_link_outside(const char *root, const char *path, size_t skip, int last,
+		      char **target)
+{
+	size_t rootlen = strlen(root);
+	char *p = xstrdup(path), *s = p + (skip && skip < strlen(p) ? skip + 1 : 0);
+
+	*target = NULL;
+	if (rootlen == 1 && root[0] == '/')
+		rootlen = 0; /* "/" + "/etc" */
+	for (;;) {
+		char *slash = strchr(s, '/'), *real;
+		struct stat st;
+
+		if (!slash && !last)
+			break;
+		if (slash)
+			*slash = '\0';
+		if (lstat(p, &st) < 0)
+			break; /* nothing below a missing component exists yet */
+		if (S_ISLNK(st.st_mode)) {
+			/* a dangling link is left to the caller: nothing can be read or
+			 * created through it (mkdir and rename do not follow it) */
+			real = realpath(p, NULL);
+			if (real && !inside_root(real, root, rootlen)) {
+				*target = real;
+				return p;
+			}
+			free(real);
+		}
+		if (!slash)
+			break;
+		*slash = '/';
+		s = slash + 1;
+	}
+	free(p);
+	return NULL;
+}
+
 /* ---- mkdir -p / rm -rf -------------------------------------------------- */
 
 int fs_mkdir_p_err(const char *path, mode_t mode, struct rp_err *err)

@@ -66,6 +66,19 @@ char *fs_tempdir_beside(const char *path, struct rp_err *err);
  */
 int fs_copy_fd(int srcfd, int dstfd, int reflink_only);
 
+/*
+ * Whether normalised workspace-relative `path` reaches outside the workspace
+ * through a symlink. The current directory is the workspace root, whose real
+ * path is `root`. Each existing component but the last (and the last too with
+ * `last`: a dep is read through it, while an out is replaced, never followed)
+ * that is a symlink must resolve inside `root` and outside its .rp/; the
+ * directory prefix of `skip` bytes (0: none) is known to pass and not looked
+ * at. Returns NULL when it stays inside, else the offending symlink's path (a
+ * prefix of `path`) with its resolved target in *target; the caller frees both.
+ */
+char *fs_link_outside(const char *root, const char *path, size_t skip, int last,
+		      char **target);
+
 /* The process umask (read once and cached; not thread-safe on first call). */
 mode_t fs_umask(void);
 

@@ -8,6 +8,7 @@
  */
 #include "lock.h"
 #include "doc.h"
+#include "pipeline.h"
 #include "fs.h"
 
 #include <errno.h>
@@ -218,6 +219,22 @@ static int is_hex64(const char *s)
 	return i == 64;
 }
 
+/*
+ * Whether `path`, as a lock, journal or run-cache entry names it, stays inside
+ * the workspace and out of rp's own .rp/. rp checkout writes to these paths,
+ * so a hand-edited or corrupt lock ("../../x", "/tmp/x", ".rp/cache/...")
+ * must be refused before anything is written, not followed.
+ */
+static int path_is_safe(const char *path, int allow_root)
+{
+	char *norm = path_normalize(".", path);
+	int ok = norm && (allow_root || strcmp(norm, ".")) && strcmp(norm, ".rp") &&
+		 strncmp(norm, ".rp/", 4);
+
+	free(norm);
+	return ok;
+}
+
 static int parse_items(const struct node *seq, struct lock_item **arr, size_t *n,
 		       int is_out, struct rp_err *err)
 {
@@ -235,6 +252,14 @@ static int parse_items(const struct node *seq, struct lock_item **arr, size_t *n
 		if (!v || v->kind != NODE_SCALAR || !*v->str)
 			return bad(err, m, "missing 'path'");
 		const char *path = v->str;
+		if (!path_is_safe(path, !is_out)) {
+			char *msg = xasprintf("path '%s' leaves the workspace or names rp's own "
+					      "'.rp'; rp will not touch it", path);
+
+			bad(err, v, msg);
+			free(msg);
+			return -1;
+		}
 		v = node_get(m, "hash");
 		if (!v || v->kind != NODE_SCALAR || !is_hex64(v->str))
 			return bad(err, v ? v : m, "'hash' must be 64 lowercase hex digits");
@@ -293,6 +318,11 @@ static int parse_stage(const struct node *name, const struct node *m,
 			bad(err, v, "'wdir' must be a string");
 			goto fail;
 		}
+		/* checkout --rebuild runs the commands there */
+		if (!path_is_safe(v->str, 1)) {
+			bad(err, v, "'wdir' must be a directory inside the workspace");
+			goto fail;
+		}
 		free(s->wdir);
 		s->wdir = xstrdup(v->str);
 	}
@@ -313,6 +343,13 @@ static int parse_stage(const struct node *name, const struct node *m,
 
 			if (f->kind != NODE_MAP) {
 				bad(err, f, "expected a mapping of parameter names to values");
+				buf_release(&val);
+				goto fail;
+			}
+			/* checkout --rebuild --rev writes the params file there */
+			if (!path_is_safe(v->keys[i]->str, 0)) {
+				bad(err, v->keys[i], "a params file must be inside the workspace");
+				buf_release(&val);
 				goto fail;
 			}
 			for (size_t j = 0; j < f->n; j++) {
@@ -408,7 +445,7 @@ static int items_from_json(json_t *a, struct lock_item **arr, size_t *n)
 		const char *hash = json_string_value(json_object_get(o, "hash"));
 		json_t *nf = json_object_get(o, "nfiles");
 
-		if (!path || !hash || !is_hex64(hash))
+		if (!path || !hash || !is_hex64(hash) || !path_is_safe(path, 1))
 			return -1;
 		memset(&oi, 0, sizeof(oi));
 		memcpy(oi.hash, hash, HASH_HEX);

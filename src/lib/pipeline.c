@@ -457,6 +457,14 @@ static char *stage_path(struct sctx *s, const struct node *n, const char *field)
 	if (!norm)
 		fail(s->ld->err, n, "stage '%s': path '%s' leaves the workspace; paths "
 		     "must stay inside the directory of %s", s->st->name, raw, s->ld->p->file);
+	/* .rp/ holds the store and the state: an out there would be removed before
+	 * its stage runs; the lock parser refuses such paths for the same reason */
+	else if (!strcmp(norm, ".rp") || !strncmp(norm, ".rp/", 4)) {
+		fail(s->ld->err, n, "stage '%s': path '%s' is in rp's own directory "
+		     "'.rp', which holds the store; use a path outside it", s->st->name, raw);
+		free(norm);
+		norm = NULL;
+	}
 	free(raw);
 	return norm;
 }
@@ -597,7 +605,8 @@ static int add_param(struct sctx *s, char *file, char *key, const struct node *w
 		value = d->root ? node_lookup(d->root, key) : NULL;
 		if (!value) {
 			fail(s->ld->err, where, "stage '%s': parameter '%s' is not defined "
-			     "in '%s'", st->name, key, file);
+			     "in '%s'; add it there or remove it from 'params'", st->name,
+			     key, file);
 			goto fail;
 		}
 	} else {
@@ -882,6 +891,23 @@ static const struct node *resolve_collection(struct loader *ld, const struct nod
 	return r;
 }
 
+/*
+ * At most this many stages in one pipeline. A few lines of foreach or matrix
+ * over aliased lists would otherwise ask for billions of stages and hang rp
+ * until it runs out of memory, instead of failing with a message.
+ */
+#define PIPELINE_MAX_STAGES 100000
+
+/* Fails when `count` more stages, made by stage `name`, would pass the cap. */
+static int check_stage_count(struct loader *ld, const struct node *at, const char *name,
+			     size_t count)
+{
+	if (count <= PIPELINE_MAX_STAGES - ld->p->nstages)
+		return 0;
+	return fail(ld->err, at, "stage '%s' expands to too many stages (more than %d "
+		    "in the pipeline)", name, PIPELINE_MAX_STAGES);
+}
+
 static int expand_foreach(struct loader *ld, const struct node *key, const struct node *body)
 {
 	const char *name = key->str;
@@ -903,6 +929,8 @@ static int expand_foreach(struct loader *ld, const struct node *key, const struc
 		return fail(ld->err, dob, "stage '%s': 'do' must be a mapping of stage "
 			    "fields (cmd, deps, outs, ...)", name);
 	if (!(coll = resolve_collection(ld, fe, name, "'foreach'")))
+		return -1;
+	if (check_stage_count(ld, fe, name, coll->n) < 0)
 		return -1;
 	for (i = 0; i < coll->n; i++) {
 		const struct node *item = coll->items[i];
@@ -932,7 +960,7 @@ static int expand_matrix(struct loader *ld, const struct node *key, const struct
 	const char *name = key->str;
 	const struct node *mx = node_get(body, "matrix");
 	const struct node **axes = NULL;
-	size_t *at = NULL, i, naxes;
+	size_t *at = NULL, i, naxes, total;
 	struct node item = { 0 };
 	int ret = -1;
 
@@ -966,6 +994,15 @@ static int expand_matrix(struct loader *ld, const struct node *key, const struct
 			goto out;
 		}
 	}
+	for (i = 0, total = 1; i < naxes; i++) {
+		if (total > PIPELINE_MAX_STAGES / axes[i]->n) {
+			total = (size_t)PIPELINE_MAX_STAGES + 1;
+			break;
+		}
+		total *= axes[i]->n;
+	}
+	if (check_stage_count(ld, mx, name, total) < 0)
+		goto out;
 	for (;;) {
 		struct buf suffix = BUF_INIT;
 		struct overlay o;

@@ -142,8 +142,12 @@ static void free_entries(struct state *s)
 
 static int db_fail(struct state *s, struct rp_err *err, const char *what)
 {
-	return rp_err_set(err, RP_ERR_IO, "cannot %s state database '%s': %s",
-			  what, s->dbpath, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+	/* sqlite says "disk I/O error"; the OS error says why (disk full, file too large) */
+	int e = s->db ? sqlite3_system_errno(s->db) : 0;
+
+	return rp_err_set(err, RP_ERR_IO, "cannot %s state database '%s': %s%s%s%s",
+			  what, s->dbpath, s->db ? sqlite3_errmsg(s->db) : "out of memory",
+			  e ? " (" : "", e ? strerror(e) : "", e ? ")" : "");
 }
 
 static int load(struct state *s, struct rp_err *err)

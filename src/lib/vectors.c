@@ -335,12 +335,21 @@ int rpv_decode(struct rpv *v, const void *data, size_t len, const char *name, st
 	if (!need(&c, l + 2))
 		return rp_err_set(err, RP_ERR_INPUT, "%s: truncated in the header", name);
 	provider = get_str(&c, l);
+	if (strlen(provider) != l) {
+		free(provider);
+		return rp_err_set(err, RP_ERR_INPUT, "%s: the provider name contains a NUL byte", name);
+	}
 	l = get_u16(&c);
 	if (!need(&c, l)) {
 		free(provider);
 		return rp_err_set(err, RP_ERR_INPUT, "%s: truncated in the header", name);
 	}
 	model = get_str(&c, l);
+	if (strlen(model) != l) {
+		free(provider);
+		free(model);
+		return rp_err_set(err, RP_ERR_INPUT, "%s: the model id contains a NUL byte", name);
+	}
 	rpv_init(v, provider, model, dim);
 	free(provider);
 	free(model);

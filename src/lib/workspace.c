@@ -11,11 +11,24 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
+
+/*
+ * A write past a file-size limit (ulimit -f) raises SIGXFSZ, whose default
+ * action kills rp in the middle of a write, with no message and temp files
+ * left behind. With a handler the write fails with EFBIG instead and is
+ * reported like a full disk. A handler, unlike SIG_IGN, is reset to the
+ * default in the stage commands that rp starts.
+ */
+static void on_xfsz(int sig)
+{
+	(void)sig;
+}
 
 static int take_lock(struct workspace *ws, struct rp_err *err)
 {
@@ -52,9 +65,14 @@ int workspace_open(struct workspace *ws, const char *pipeline_path, unsigned fla
 	char cwd[PATH_MAX];
 	const char *file = pipeline_path;
 	char *dir = NULL, *slash;
+	struct sigaction sa;
 
 	memset(ws, 0, sizeof(*ws));
 	ws->lock_fd = -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_xfsz;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGXFSZ, &sa, NULL);
 	if (!file)
 		file = access("rp.yaml", F_OK) == 0 || access("dvc.yaml", F_OK) != 0
 			? "rp.yaml" : "dvc.yaml";
