@@ -104,6 +104,18 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(404, {"error": {"message": "not found"}})
 
     def do_POST(self):
+        # requests being answered at once: how concurrent the client really is
+        with LOCK:
+            STATS["inflight"] = STATS.get("inflight", 0) + 1
+            STATS["max_inflight"] = max(STATS.get("max_inflight", 0), STATS["inflight"])
+        try:
+            self.post()
+        finally:
+            with LOCK:
+                STATS["inflight"] -= 1
+                self.save()
+
+    def post(self):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
         if not self.path.rstrip("/").endswith("/embeddings"):
