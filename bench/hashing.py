@@ -141,7 +141,8 @@ def main():
         rt, pt = r['many_rehash']['median'], r['many_peer']['median']
         st = r['many_status']
         rows = [
-            ['rp repro -j 2 (first run: hash, store the manifest, run the stage)',
+            ['rp repro -j 2 (first run: hash, save the files to the store as '
+             'cache.save_sources asks, run the stage)',
              fmt_time(r['many_first']['time']), '', ''],
             ['rp status --rehash', fmt_time(rt), fmt_rate(total / rt), fmt_ratio(rt, pt)],
             ['`%s`' % peer.replace(' > /dev/null', ''), fmt_time(pt), fmt_rate(total / pt), ''],

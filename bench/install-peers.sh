@@ -6,7 +6,8 @@
 #
 #   bench/install-peers.sh [PROGRAM...]   (default: all of them)
 #
-# PROGRAM is one of: make ninja doit snakemake hyperfine openssl sha256sum strace
+# PROGRAM is one of: make ninja doit snakemake openssl sha256sum strace, and
+# hyperfine (not installed by default: the scripts time runs themselves)
 
 pkg_of() {
 	case $1 in
@@ -22,7 +23,7 @@ pkg_of() {
 	esac
 }
 
-[ $# -gt 0 ] || set -- make ninja doit snakemake hyperfine openssl sha256sum strace
+[ $# -gt 0 ] || set -- make ninja doit snakemake openssl sha256sum strace
 
 missing=
 for prog; do

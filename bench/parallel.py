@@ -22,7 +22,7 @@ from benchlib import (Section, common_args, resolve_rp, ensure_peers, have, meas
 
 def main():
     ap = common_args(__doc__.splitlines()[0])
-    ap.add_argument('--stages', type=int, default=200)
+    ap.add_argument('--stages', type=int, default=int(os.environ.get('BENCH_PAR_STAGES', 200)))
     ap.add_argument('--sleep', type=float, default=0.05)
     ap.add_argument('--jobs', type=int, default=2)
     a = ap.parse_args()

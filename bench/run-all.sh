@@ -34,6 +34,7 @@ trap 'rm -rf "$out"' EXIT INT TERM
 sh "$here/install-peers.sh"
 
 start=$(date +%s)
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 i=0 failed=
 for b in $BENCHES; do
 	i=$((i + 1))
@@ -46,5 +47,6 @@ for b in $BENCHES; do
 	fi
 done
 elapsed=$(( $(date +%s) - start ))
-python3 "$here/benchlib.py" report --rp "$rp" --out "$results" --elapsed "$elapsed" "$out"
+python3 "$here/benchlib.py" report --rp "$rp" --out "$results" --elapsed "$elapsed" \
+	--load-start "$load_start" "$out"
 [ -z "$failed" ] || { echo "run-all: failed:$failed" >&2; exit 1; }

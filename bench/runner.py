@@ -38,7 +38,7 @@ SCEN_TEXT = {
 CAPPED = ('snakemake', 'doit')
 
 
-def run_pipeline(p, d, names, R, cap, skip, res, notes, size, shape):
+def run_pipeline(p, d, names, R, cap, skip, res, notes, size, shape, max_size=0):
     p.write_all(d)
     leaf_in = os.path.join(d, p.leaf_in)
     leaf_out = os.path.join(d, p.leaf_out)
@@ -68,13 +68,16 @@ def run_pipeline(p, d, names, R, cap, skip, res, notes, size, shape):
                              % (name, p.name, p.leaf_out, p.leaf_in))
         except Failed as e:
             log(str(e))
-            notes.append('%s failed on %s: %s' % (name, p.name, str(e).splitlines()[0]))
+            notes.append('%s failed on %s: %s; larger sizes of this shape skipped'
+                         % (name, p.name, e.reason))
+            skip.add(key)
+            clean(d, state, p)
             continue
         # Cap the slow peers: skip the next size if this one predicts > cap s.
-        if name in CAPPED and size and full['median'] * 5 > cap:
+        if name in CAPPED and size and size < max_size and full['median'] * 5 > cap:
             skip.add(key)
             notes.append('%s: sizes above %d skipped for the %s shape (first run at %d '
-                         'took %s; at 5x the size it would exceed %d s)'
+                         'took %s; 5x that would exceed %d s)'
                          % (name, size, shape, size, fmt_time(full['median']), cap))
         # rp leaves .rp behind: no reason to keep it for the next runner.
         clean(d, state, p)
@@ -103,7 +106,8 @@ def main():
         for shape, gen in (('chain', chain), ('fanout', fanout)):
             for n in sizes:
                 p = gen(n)
-                run_pipeline(p, os.path.join(work, p.name), names, R, a.cap, skip, res, notes, n, shape)
+                run_pipeline(p, os.path.join(work, p.name), names, R, a.cap, skip, res, notes, n, shape,
+                             max(sizes))
                 shutil.rmtree(os.path.join(work, p.name))
         if not a.no_files:
             p = many_inputs(100, 100)
