@@ -397,10 +397,9 @@ static void start(struct repro *r, size_t i)
 	}
 	eval_deps(r->pr.ws.store, st, ev);
 	if (ev->nmissing) {
-		for (size_t k = 0; k < st->ndeps; k++)
-			if (!ev->dep_ok[k])
-				rp_error("stage '%s': dependency '%s' does not exist", st->name,
-					 st->deps[k].path);
+		/* the first failure says what is wrong; the others are likely the same */
+		rp_error("stage '%s': %s%s", st->name, ev->err.msg,
+			 ev->nmissing > 1 ? " (and more of its dependencies)" : "");
 		r->n_failed++;
 		finish(r, i, 0);
 		return;

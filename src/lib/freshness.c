@@ -24,7 +24,8 @@ void eval_deps(struct store *s, const struct stage *st, struct eval *ev)
 		struct rp_err err = { 0 };
 
 		if (store_hash_path(s, st->deps[i].path, &ev->deps[i], &err) < 0) {
-			ev->nmissing++;
+			if (!ev->nmissing++)
+				ev->err = err;
 			continue;
 		}
 		ev->dep_ok[i] = 1;

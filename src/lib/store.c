@@ -484,6 +484,25 @@ static int walk(const char *top, const char *rel, struct tree *t, struct rp_err 
 				free(full);
 				break;
 			}
+			/* a workspace path must not read outside the workspace through a link */
+			if (full[0] != '/') {
+				char *root = realpath(".", NULL), *target = NULL, *bad = NULL;
+
+				if (root)
+					bad = fs_link_outside(root, full, 0, 1, &target);
+				if (bad)
+					ret = rp_err_set(err, RP_ERR_INPUT,
+							 "cannot hash '%s': the symlink '%s' leads outside the "
+							 "workspace (to '%s'); copy the file in instead", full,
+							 bad, target ? target : "?");
+				free(bad);
+				free(target);
+				free(root);
+				if (ret < 0) {
+					free(full);
+					break;
+				}
+			}
 		}
 		sub = *rel ? xasprintf("%s/%s", rel, name) : xstrdup(name);
 		if (S_ISDIR(sb.st_mode)) {

@@ -387,3 +387,24 @@ edited_lock() {
 	run rp cache verify
 	assert_success
 }
+
+@test "a symlink inside a dep directory that leads outside the workspace is refused" {
+	mkdir corpus
+	echo hi > corpus/a.txt
+	ln -s a.txt corpus/inside.txt
+	ln -s /etc/hostname corpus/host
+	cat > rp.yaml <<'YAML'
+stages:
+  s:
+    cmd: cat corpus/* > out.txt
+    deps: [corpus]
+    outs: [out.txt]
+YAML
+	run rp repro
+	assert_failure 1
+	assert_output --partial "the symlink 'corpus/host' leads outside the workspace (to '/etc/hostname')"
+	[ ! -e out.txt ]
+	rm corpus/host
+	run rp repro
+	assert_success
+}
