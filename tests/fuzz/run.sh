@@ -15,6 +15,7 @@
 # names, default all: "pipeline lock interp doc jsonl vectors"), FUZZ_JOBS
 # (targets run at the same time, default 1), CC (default clang).
 #
+# Prints "fuzz: ok TARGET: stats" or "fuzz: FAIL TARGET ..." per target.
 # Exits 0 when no target found anything, 1 on any crash, leak, timeout or
 # out-of-memory (the target is named and its input printed as hex and base64
 # so that CI logs keep it), 2 when the toolchain is missing. It installs
@@ -158,10 +159,10 @@ fuzz_one() {
 	stats=$(grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' "$log" |
 		sed 's/^stat:://' | tr -s ' \n' ' ')
 	if [ "$rc" -eq 0 ] && [ -z "$(ls "$art")" ]; then
-		echo "fuzz: $t: ok: $stats"
+		echo "fuzz: ok $t: $stats"
 		return 0
 	fi
-	echo "fuzz: $t: FAILED (exit $rc): $stats"
+	echo "fuzz: FAIL $t (exit $rc): $stats"
 	echo "==== fuzz-$t log (last 80 lines)"
 	tail -n 80 "$log"
 	for f in "$art"/*; do
@@ -218,7 +219,14 @@ else
 	done
 fi
 if [ -n "$failed" ]; then
-	echo "fuzz: FAILED:$failed"
+	# again at the very end, where a CI log's tail shows it
+	for t in $failed; do
+		for f in "$work/artifacts/$t"/*; do
+			[ -f "$f" ] || continue
+			echo "fuzz: FAIL $t: $(basename "$f"), base64: $(base64 -w0 "$f" | head -c 8192)"
+		done
+	done
+	echo "fuzz: FAILED:$failed (reproduce: base64 -d > crash, then fuzz-TARGET crash)"
 	exit 1
 fi
 echo "fuzz: all targets ran ${FUZZ_SECONDS}s without a finding"
