@@ -25,6 +25,7 @@ import glob
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -181,9 +182,10 @@ class Failed(Exception):
 
 def failure_reason(stderr_tail, rc):
     lines = [x.strip() for x in stderr_tail.splitlines() if x.strip()]
-    for x in lines:
-        if 'Error' in x or 'error:' in x:
-            return '%s (exit %d)' % (x[:200], rc)
+    for pat in (r'\w+Error: \S', r'error: \S', r'Error'):
+        for x in lines:
+            if re.search(pat, x):
+                return '%s (exit %d)' % (x[:200], rc)
     return '%s (exit %d)' % (lines[-1][:200] if lines else 'no message', rc)
 
 

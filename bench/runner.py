@@ -122,7 +122,10 @@ def main():
             'rp runs `rp repro -j 1`, make `make -s -j1`, ninja `ninja -j 1`, snakemake '
             '`snakemake --cores 1` (one wildcard rule over the stage table), doit `doit run` '
             '(one task generator, file_dep/targets). Times are medians of up to 7 runs '
-            '(first runs: up to 3); ratios are rp / peer. This benchmark took %s.'
+            '(first runs: up to 3); ratios are rp / peer. First runs are bound by process '
+            'creation and, for rp, by the files it creates and fsyncs in .rp/; on a shared VM '
+            'they vary by up to 2x from one run of this script to the next, so compare ratios '
+            'within one table. This benchmark took %s.'
             % fmt_time(time.time() - t0))
     peers = [n for n in names if n != 'rp']
 

@@ -51,6 +51,7 @@
 #include "hash.h"
 #include "jsonl.h"
 #include "progress.h"
+#include "sqlitex.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -232,6 +233,7 @@ static int load_docs(struct llm *l, const char *path)
 
 static int open_cache(struct llm *l, const char *path)
 {
+	struct rp_err err = { 0 };
 	static const char schema[] =
 		"PRAGMA journal_mode=WAL;"
 		"PRAGMA synchronous=NORMAL;"
@@ -241,11 +243,10 @@ static int open_cache(struct llm *l, const char *path)
 
 	if (fs_mkdir_parent(path) < 0)
 		return -1;
-	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
-		return rp_error("cannot open context cache '%s': %s", path, sqlite3_errmsg(l->db));
-	sqlite3_busy_timeout(l->db, 10000);
-	if (sqlite3_exec(l->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(l->db, "SELECT context, prompt_sha256 FROM context WHERE key = ?1", -1,
+	l->db = sqlitex_open(path, "context cache", schema, 10000, &err);
+	if (!l->db)
+		return rp_err_report(&err);
+	if (sqlite3_prepare_v2(l->db, "SELECT context, prompt_sha256 FROM context WHERE key = ?1", -1,
 			       &l->get, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(l->db, "INSERT OR REPLACE INTO context VALUES (?1, ?2, ?3, ?4, ?5)", -1,
 			       &l->put, NULL) != SQLITE_OK)

@@ -23,6 +23,7 @@
  * the request its key describes, by the provider and model it names.
  */
 #include "embcache.h"
+#include "sqlitex.h"
 #include "fs.h"
 #include "hash.h"
 
@@ -118,15 +119,9 @@ struct embcache *embcache_open(const char *path, struct rp_err *err)
 	c->path = xstrdup(path);
 	if (fs_mkdir_parent_err(path, err) < 0)
 		goto fail;
-	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		db_fail(c, err, "open");
+	c->db = sqlitex_open(path, "embedding cache", pragmas, BUSY_TIMEOUT_MS, err);
+	if (!c->db)
 		goto fail;
-	}
-	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
-	if (sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
-		db_fail(c, err, "open");
-		goto fail;
-	}
 	if (sqlite3_exec(c->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
 		db_fail(c, err, "create its tables");
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);

@@ -33,6 +33,7 @@
 #define _GNU_SOURCE
 #endif
 #include "state.h"
+#include "sqlitex.h"
 #include "fs.h"
 
 #include <errno.h>
@@ -190,16 +191,9 @@ struct state *state_open(const char *dbpath, struct rp_err *err)
 	s->dbpath = xstrdup(dbpath);
 	if (fs_mkdir_parent_err(dbpath, err) < 0)
 		goto fail;
-	if (sqlite3_open_v2(dbpath, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-			    NULL) != SQLITE_OK) {
-		db_fail(s, err, "open");
+	s->db = sqlitex_open(dbpath, "state database", schema, BUSY_TIMEOUT_MS, err);
+	if (!s->db)
 		goto fail;
-	}
-	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-	if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-		db_fail(s, err, "open");
-		goto fail;
-	}
 	grow(s);
 	if (load(s, err) < 0)
 		goto fail;

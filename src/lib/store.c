@@ -1229,7 +1229,8 @@ int store_walk(const char *dir, int (*fn)(const char *path, const char *hex, voi
 
 			if (strlen(f->d_name) != 62)
 				continue;
-			snprintf(hex, sizeof(hex), "%s%s", e->d_name, f->d_name);
+			memcpy(hex, e->d_name, 2);
+			memcpy(hex + 2, f->d_name, 63);   /* 62 characters and the NUL */
 			if (!is_hex64(hex))
 				continue;
 			path = xasprintf("%s/%s", sub, f->d_name);
