@@ -496,6 +496,15 @@ int cmd_checkout(int argc, char **argv)
 		if (rp_opts.verbose)
 			printf("restored %s\n", c.items[i].path);
 	}
+	{
+		struct rp_err serr = { 0 };
+
+		if (nchanged && store_sync(c.pr.ws.store, &serr) < 0) {
+			rp_err_report(&serr);
+			ret = RP_EXIT_FAIL;
+			goto out;
+		}
+	}
 	if (!rp_opts.quiet)
 		printf("%zu paths restored, %zu already matched\n", nchanged, c.n - nchanged);
 out:

@@ -137,6 +137,11 @@ static size_t ready_pop(struct repro *r)
 
 static int write_lock(struct repro *r)
 {
+	struct rp_err err = { 0 };
+
+	/* the objects the lock names reach the disk before the lock does */
+	if (store_sync(r->pr.ws.store, &err) < 0)
+		return rp_err_report(&err);
 	if (lock_write(r->pr.lock, WS_LOCK_FILE) < 0)
 		return -1;
 	if (lock_journal_start(r->pr.lock, WS_JOURNAL) < 0)
@@ -653,7 +658,12 @@ int cmd_repro(int argc, char **argv)
 		}
 		/* rp.lock now holds everything the journal had */
 		if (r.lock_dirty || !r.pr.lock->base[0]) {
-			if (lock_write(r.pr.lock, WS_LOCK_FILE) < 0)
+			struct rp_err serr = { 0 };
+
+			if (store_sync(r.pr.ws.store, &serr) < 0) {
+				rp_err_report(&serr);
+				ret = RP_EXIT_FAIL;
+			} else if (lock_write(r.pr.lock, WS_LOCK_FILE) < 0)
 				ret = RP_EXIT_FAIL;
 			else if (r.journal_started && unlink(WS_JOURNAL) < 0 && errno != ENOENT)
 				rp_error_errno("cannot remove '%s'", WS_JOURNAL);

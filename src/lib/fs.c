@@ -256,38 +256,47 @@ char *fs_link_outside(const char *root, const char *path, size_t skip, int last,
 
 int fs_mkdir_p_err(const char *path, mode_t mode, struct rp_err *err)
 {
-	char *p = xstrdup(path);
-	char *s = p;
 	struct stat st;
+	char *p, *slash;
 	int ret = 0;
 
-	if (!*p)
-		goto out;
-	for (;;) {
-		while (*s == '/')
-			s++;
-		while (*s && *s != '/')
-			s++;
-		char c = *s;
-		*s = '\0';
-		if (mkdir(p, mode) < 0 && errno != EEXIST) {
-			ret = rp_err_set(err, RP_ERR_IO, "cannot create directory '%s': %s",
-					 p, strerror(errno));
-			goto out;
-		}
-		if (!c)
-			break;
-		*s = c;
+	if (!*path)
+		return 0;
+	/* the common case costs one call: the directory is there already */
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return 0;
+		return rp_err_set(err, RP_ERR_IO, "cannot create directory '%s': %s",
+				  path, strerror(ENOTDIR));
 	}
-	if (stat(path, &st) < 0)
-		ret = rp_err_set(err, RP_ERR_IO, "cannot create directory '%s': %s",
-				 path, strerror(errno));
-	else if (!S_ISDIR(st.st_mode))
-		ret = rp_err_set(err, RP_ERR_IO, "cannot create directory '%s': %s",
-				 path, strerror(ENOTDIR));
-out:
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		goto check;
+	if (errno != ENOENT)
+		return rp_err_set(err, RP_ERR_IO, "cannot create directory '%s': %s",
+				  path, strerror(errno));
+	/* a parent is missing: make it, then this one */
+	p = xstrdup(path);
+	while ((slash = strrchr(p, '/')) && slash[1] == '\0')
+		*slash = '\0';
+	slash = strrchr(p, '/');
+	if (slash && slash != p) {
+		*slash = '\0';
+		ret = fs_mkdir_p_err(p, mode, err);
+	}
 	free(p);
-	return ret;
+	if (ret < 0)
+		return ret;
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return rp_err_set(err, RP_ERR_IO, "cannot create directory '%s': %s",
+				  path, strerror(errno));
+check:
+	if (stat(path, &st) < 0)
+		return rp_err_set(err, RP_ERR_IO, "cannot create directory '%s': %s",
+				  path, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return rp_err_set(err, RP_ERR_IO, "cannot create directory '%s': %s",
+				  path, strerror(ENOTDIR));
+	return 0;
 }
 
 int fs_mkdir_p(const char *path, mode_t mode)
@@ -401,7 +410,8 @@ mode_t fs_umask(void)
 	return current_umask();
 }
 
-int fs_write_atomic_err(const char *path, const void *data, size_t len, struct rp_err *err)
+static int write_replace(const char *path, const void *data, size_t len, int durable,
+			 struct rp_err *err)
 {
 	int fd;
 	char *tmp = fs_temp_beside_err(path, &fd, err);
@@ -431,7 +441,7 @@ int fs_write_atomic_err(const char *path, const void *data, size_t len, struct r
 		fclose(fp);
 		goto fail;
 	}
-	if (fsync(fileno(fp)) < 0) {
+	if (durable && fsync(fileno(fp)) < 0) {
 		rp_err_set(err, RP_ERR_IO, "cannot fsync '%s': %s", tmp, strerror(errno));
 		fclose(fp);
 		goto fail;
@@ -446,7 +456,8 @@ int fs_write_atomic_err(const char *path, const void *data, size_t len, struct r
 		goto fail;
 	}
 	fs_temp_forget(tmp);
-	fsync_parent_quiet(path);
+	if (durable)
+		fsync_parent_quiet(path);
 	ret = 0;
 	goto out;
 fail:
@@ -454,6 +465,16 @@ fail:
 out:
 	free(tmp);
 	return ret;
+}
+
+int fs_write_atomic_err(const char *path, const void *data, size_t len, struct rp_err *err)
+{
+	return write_replace(path, data, len, 1, err);
+}
+
+int fs_write_replace_err(const char *path, const void *data, size_t len, struct rp_err *err)
+{
+	return write_replace(path, data, len, 0, err);
 }
 
 int fs_write_atomic(const char *path, const void *data, size_t len)

@@ -47,6 +47,12 @@ void fs_temp_forget(const char *path);
  * report through struct rp_err (store, state). Same behaviour otherwise.
  */
 int fs_write_atomic_err(const char *path, const void *data, size_t len, struct rp_err *err);
+/*
+ * As fs_write_atomic_err() (temp file and rename: readers never see half a
+ * file, a killed process leaves the old or the new) but without the fsyncs:
+ * durable against a power cut only after a later syncfs (store_sync()).
+ */
+int fs_write_replace_err(const char *path, const void *data, size_t len, struct rp_err *err);
 int fs_mkdir_p_err(const char *path, mode_t mode, struct rp_err *err);
 int fs_mkdir_parent_err(const char *path, struct rp_err *err);
 int fs_remove_tree_err(const char *path, struct rp_err *err);

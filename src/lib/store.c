@@ -650,10 +650,7 @@ static int finish_object(int fd, char *tmp, const char *obj, struct rp_err *err)
 		rp_err_set(err, RP_ERR_IO, "cannot chmod '%s': %s", tmp, strerror(errno));
 		goto fail;
 	}
-	if (fsync(fd) < 0) {
-		rp_err_set(err, RP_ERR_IO, "cannot fsync '%s': %s", tmp, strerror(errno));
-		goto fail;
-	}
+	/* no fsync here: store_sync() flushes every new object at once */
 	if (close(fd) < 0) {
 		fd = -1;
 		rp_err_set(err, RP_ERR_IO, "cannot close '%s': %s", tmp, strerror(errno));
@@ -665,7 +662,6 @@ static int finish_object(int fd, char *tmp, const char *obj, struct rp_err *err)
 		goto fail;
 	}
 	fs_temp_forget(tmp);
-	fsync_dir_of(obj);
 	return 0;
 fail:
 	if (fd >= 0)
@@ -1004,7 +1000,7 @@ static int stage_file(struct store *st, struct store_staged *s, struct rp_err *e
 	s->tmp = temp_name_beside(s->path, err);
 	if (!s->tmp)
 		goto out;
-	if (materialize(st, obj, s->tmp, s->path, 0644, 1, err) < 0)
+	if (materialize(st, obj, s->tmp, s->path, 0644, 0, err) < 0)
 		goto out;
 	if (hash_file(s->tmp, actual, err) < 0)
 		goto out;
@@ -1255,8 +1251,22 @@ int store_run_put(struct store *st, const char *key, const char *text, struct rp
 	path = run_path(st, key);
 	ret = fs_mkdir_parent_err(path, err);
 	if (!ret)
-		ret = fs_write_atomic_err(path, text, strlen(text), err);
+		ret = fs_write_replace_err(path, text, strlen(text), err);
 	free(path);
+	return ret;
+}
+
+int store_sync(const struct store *st, struct rp_err *err)
+{
+	int fd = open(st->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return rp_err_set(err, RP_ERR_IO, "cannot open '%s': %s", st->root, strerror(errno));
+	if (syncfs(fd) < 0)
+		ret = rp_err_set(err, RP_ERR_IO, "cannot sync the file system of '%s': %s",
+				 st->root, strerror(errno));
+	close(fd);
 	return ret;
 }
 

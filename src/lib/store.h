@@ -101,6 +101,15 @@ int store_manifest_each(const struct store *st, const char *dirhash,
 int store_walk(const char *dir, int (*fn)(const char *path, const char *hex, void *ctx),
 	       void *ctx, struct rp_err *err);
 
+/*
+ * Makes everything written so far durable against a power cut, with one
+ * syncfs(2) of the store's file system (which, for rp's usual layout, also
+ * holds the workspace). Objects, run-cache entries and checkouts are written
+ * by rename but not fsynced one by one; rp calls this before every rp.lock
+ * write, so a lock on disk never names bytes that are not. 0 or -1 + err.
+ */
+int store_sync(const struct store *st, struct rp_err *err);
+
 /* Writes the run-cache entry for `key` (atomically). 0 or -1 + err. */
 int store_run_put(struct store *st, const char *key, const char *text, struct rp_err *err);
 /* The run-cache entry for `key` (caller frees), or NULL if there is none. */
