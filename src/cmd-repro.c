@@ -659,14 +659,19 @@ int cmd_repro(int argc, char **argv)
 		/* rp.lock now holds everything the journal had */
 		if (r.lock_dirty || !r.pr.lock->base[0]) {
 			struct rp_err serr = { 0 };
+			int ok = 0;
 
-			if (store_sync(r.pr.ws.store, &serr) < 0) {
+			if (store_sync(r.pr.ws.store, &serr) < 0)
 				rp_err_report(&serr);
+			else if (lock_write(r.pr.lock, WS_LOCK_FILE) == 0)
+				ok = 1;
+			if (!ok) {
 				ret = RP_EXIT_FAIL;
-			} else if (lock_write(r.pr.lock, WS_LOCK_FILE) < 0)
-				ret = RP_EXIT_FAIL;
-			else if (r.journal_started && unlink(WS_JOURNAL) < 0 && errno != ENOENT)
-				rp_error_errno("cannot remove '%s'", WS_JOURNAL);
+			} else {
+				/* rp.lock now holds all the journal had */
+				if (r.journal_started && unlink(WS_JOURNAL) < 0 && errno != ENOENT)
+					rp_error_errno("cannot remove '%s'", WS_JOURNAL);
+			}
 		}
 	}
 	if (r.n_failed || r.n_blocked || interrupted)
