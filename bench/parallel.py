@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True  # no bench/__pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import (Section, common_args, resolve_rp, ensure_peers, have, measure,  # noqa: E402
                       runners, clean, fanout, table, fmt_time, fmt_ratio, log, Failed)

@@ -47,6 +47,6 @@ for b in $BENCHES; do
 	fi
 done
 elapsed=$(( $(date +%s) - start ))
-python3 "$here/benchlib.py" report --rp "$rp" --out "$results" --elapsed "$elapsed" \
+PYTHONDONTWRITEBYTECODE=1 python3 "$here/benchlib.py" report --rp "$rp" --out "$results" --elapsed "$elapsed" \
 	--load-start "$load_start" "$out"
 [ -z "$failed" ] || { echo "run-all: failed:$failed" >&2; exit 1; }

@@ -125,9 +125,17 @@ int hash_file(const char *path, char hex[HASH_HEX], struct rp_err *err)
 
 int hash_ncores(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	/* sysconf reads /sys each time: ask once per process */
+	static atomic_int cached;
+	int c = atomic_load(&cached);
 
-	return n < 1 ? 1 : (int)n;
+	if (!c) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		c = n < 1 ? 1 : (int)n;
+		atomic_store(&cached, c);
+	}
+	return c;
 }
 
 struct pool {
