@@ -188,8 +188,7 @@ int fs_fsync_parent(const char *path)
 	return ret;
 }
 
-/* As fs_fsync_parent(), silently. */
-static void fsync_parent_quiet(const char *path)
+void fs_fsync_parent_quiet(const char *path)
 {
 	const char *base;
 	char *dir = split_dir(path, &base);
@@ -457,7 +456,7 @@ static int write_replace(const char *path, const void *data, size_t len, int dur
 	}
 	fs_temp_forget(tmp);
 	if (durable)
-		fsync_parent_quiet(path);
+		fs_fsync_parent_quiet(path);
 	ret = 0;
 	goto out;
 fail:
@@ -590,7 +589,7 @@ int fs_clone_file(const char *src, const char *dst, mode_t mode, int reflink_onl
 		goto fail;
 	}
 	fs_temp_forget(tmp);
-	fsync_parent_quiet(dst);
+	fs_fsync_parent_quiet(dst);
 	ret = 0;
 	goto out;
 fail:

@@ -26,6 +26,8 @@ int fs_remove_tree(const char *path);
 int fs_exists(const char *path);
 /* fsync of the directory containing `path` (best effort, 0 or -1 reported). */
 int fs_fsync_parent(const char *path);
+/* As fs_fsync_parent(), best effort and silent. */
+void fs_fsync_parent_quiet(const char *path);
 
 /*
  * Makes `dst` a copy of `src`, sharing blocks when the file system supports

@@ -123,6 +123,16 @@ int hash_file(const char *path, char hex[HASH_HEX], struct rp_err *err)
 	return 0;
 }
 
+int hash_is_hex(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return i == 64;
+}
+
 int hash_ncores(void)
 {
 	/* sysconf reads /sys each time: ask once per process */

@@ -30,6 +30,8 @@ int hash_file(const char *path, char hex[HASH_HEX], struct rp_err *err);
  */
 int hash_files(const char *const *paths, size_t n, char (*hex)[HASH_HEX],
 	       int nthreads, struct rp_err *err);
+/* 1 if `s` is exactly 64 lowercase hex digits (a digest hash_* writes), else 0. */
+int hash_is_hex(const char *s);
 /* Number of online cores, at least 1. */
 int hash_ncores(void);
 

@@ -67,6 +67,11 @@ static double now_s(void)
 
 char *http_redact(const char *s, const char *secret)
 {
+	return http_redact_as(s, secret, "[REDACTED]");
+}
+
+char *http_redact_as(const char *s, const char *secret, const char *mark)
+{
 	struct buf b = BUF_INIT;
 	size_t sl;
 	const char *p;
@@ -77,7 +82,7 @@ char *http_redact(const char *s, const char *secret)
 		return xstrdup(s);
 	while ((p = strstr(s, secret))) {
 		buf_add(&b, s, (size_t)(p - s));
-		buf_adds(&b, "[REDACTED]");
+		buf_adds(&b, mark);
 		s = p + sl;
 	}
 	buf_adds(&b, s);

@@ -81,6 +81,8 @@ int http_post_all(const char *url, const struct http_opts *o, size_t n, http_bod
  * frees it.
  */
 char *http_redact(const char *s, const char *secret);
+/* As http_redact(), with `mark` in place of "[REDACTED]". */
+char *http_redact_as(const char *s, const char *secret, const char *mark);
 
 /*
  * The delay before retry number `retry` (1-based) of a request: the

@@ -209,16 +209,6 @@ static int parse_u64(const struct node *n, uint64_t *v, struct rp_err *err)
 	return 0;
 }
 
-static int is_hex64(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i]; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return i == 64;
-}
-
 /*
  * Whether `path`, as a lock, journal or run-cache entry names it, stays inside
  * the workspace and out of rp's own .rp/. rp checkout writes to these paths,
@@ -261,7 +251,7 @@ static int parse_items(const struct node *seq, struct lock_item **arr, size_t *n
 			return -1;
 		}
 		v = node_get(m, "hash");
-		if (!v || v->kind != NODE_SCALAR || !is_hex64(v->str))
+		if (!v || v->kind != NODE_SCALAR || !hash_is_hex(v->str))
 			return bad(err, v ? v : m, "'hash' must be 64 lowercase hex digits");
 		memcpy(oi.hash, v->str, HASH_HEX);
 		v = node_get(m, "size");
@@ -292,7 +282,7 @@ static int parse_stage(const struct node *name, const struct node *m,
 		return bad(err, m, "a stage entry must be a mapping");
 	s = lock_stage_new(name->str);
 	v = node_get(m, "key");
-	if (!v || v->kind != NODE_SCALAR || !is_hex64(v->str)) {
+	if (!v || v->kind != NODE_SCALAR || !hash_is_hex(v->str)) {
 		bad(err, v ? v : m, "'key' must be 64 lowercase hex digits");
 		goto fail;
 	}
@@ -445,7 +435,7 @@ static int items_from_json(json_t *a, struct lock_item **arr, size_t *n)
 		const char *hash = json_string_value(json_object_get(o, "hash"));
 		json_t *nf = json_object_get(o, "nfiles");
 
-		if (!path || !hash || !is_hex64(hash) || !path_is_safe(path, 1))
+		if (!path || !hash || !hash_is_hex(hash) || !path_is_safe(path, 1))
 			return -1;
 		memset(&oi, 0, sizeof(oi));
 		memcpy(oi.hash, hash, HASH_HEX);
@@ -490,7 +480,7 @@ static struct lock_stage *stage_from_json(json_t *o)
 	json_t *a, *v;
 	size_t i;
 
-	if (!name || !key || !is_hex64(key) || !wdir)
+	if (!name || !key || !hash_is_hex(key) || !wdir)
 		return NULL;
 	s = lock_stage_new(name);
 	memcpy(s->key, key, HASH_HEX);

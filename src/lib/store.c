@@ -97,16 +97,6 @@ static void manifest_release(struct manifest *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static int is_hex64(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < HASH_HEX - 1; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return s[i] == '\0';
-}
-
 static unsigned norm_mode(mode_t m)
 {
 	return (m & S_IXUSR) ? 0755 : 0644;
@@ -136,22 +126,6 @@ static int corrupt_err(struct rp_err *err, const char *hex, const char *path, co
 	return rp_err_set(err, RP_ERR_IO,
 			  "object %s for '%s' is corrupt (bytes hash to %s); run 'rp cache verify --repair', then 'rp repro' or 'rp checkout --rebuild' to make it again",
 			  hex, path, actual);
-}
-
-static void fsync_dir_of(const char *path)
-{
-	char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	int fd;
-
-	if (slash)
-		*slash = '\0';
-	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	free(dir);
 }
 
 /* A fresh unused name beside `path` (registered as a temp); the caller frees. */
@@ -316,7 +290,7 @@ static int manifest_parse(const char *text, size_t len, const char *hex,
 			goto bad;
 		memcpy(e.hex, p, HASH_HEX - 1);
 		e.hex[HASH_HEX - 1] = '\0';
-		if (!is_hex64(e.hex))
+		if (!hash_is_hex(e.hex))
 			goto bad;
 		q = (char *)p + HASH_HEX;
 		if (*q < '0' || *q > '9')
@@ -389,7 +363,7 @@ int store_manifest_each(const struct store *st, const char *dirhash,
 	size_t i;
 	int ret = 0;
 
-	if (!is_hex64(dirhash))
+	if (!hash_is_hex(dirhash))
 		return rp_err_set(err, RP_ERR_IO, "'%s' is not a sha256 hex digest", dirhash);
 	if (read_manifest(st, dirhash, NULL, 1, &m, err) < 0)
 		return -1;
@@ -414,7 +388,7 @@ int store_has(const struct store *st, const struct objinfo *oi)
 	size_t i;
 	int ret = 1;
 
-	if (!is_hex64(oi->hash) || !object_exists(st, oi->hash))
+	if (!hash_is_hex(oi->hash) || !object_exists(st, oi->hash))
 		return 0;
 	if (!oi->isdir)
 		return 1;
@@ -962,13 +936,13 @@ static int replace_path(const char *tmp, const char *path, struct rp_err *err)
 		if (!fs_remove_tree_err(trash, NULL))
 			fs_temp_forget(trash);
 		free(trash);
-		fsync_dir_of(path);
+		fs_fsync_parent_quiet(path);
 		return 0;
 	}
 	if (rename(tmp, path) < 0)
 		return rp_err_set(err, RP_ERR_IO, "cannot rename '%s' to '%s': %s",
 				  tmp, path, strerror(errno));
-	fsync_dir_of(path);
+	fs_fsync_parent_quiet(path);
 	return 0;
 }
 
@@ -1119,7 +1093,7 @@ struct store_staged *store_checkout_prepare(struct store *st, const struct objin
 {
 	struct store_staged *s;
 
-	if (!is_hex64(oi->hash)) {
+	if (!hash_is_hex(oi->hash)) {
 		rp_err_set(err, RP_ERR_IO, "cannot check out '%s': '%s' is not a sha256 digest",
 			   path, oi->hash);
 		return NULL;
@@ -1182,7 +1156,7 @@ int store_verify_object(const struct store *st, const char *hex, char actual[HAS
 
 	if (actual)
 		actual[0] = '\0';
-	if (!is_hex64(hex))
+	if (!hash_is_hex(hex))
 		return rp_err_set(err, RP_ERR_IO, "'%s' is not a sha256 hex digest", hex);
 	obj = store_object_path(st, hex);
 	if (!object_exists(st, hex))
@@ -1227,7 +1201,7 @@ int store_walk(const char *dir, int (*fn)(const char *path, const char *hex, voi
 				continue;
 			memcpy(hex, e->d_name, 2);
 			memcpy(hex + 2, f->d_name, 63);   /* 62 characters and the NUL */
-			if (!is_hex64(hex))
+			if (!hash_is_hex(hex))
 				continue;
 			path = xasprintf("%s/%s", sub, f->d_name);
 			ret = fn(path, hex, ctx);
@@ -1246,7 +1220,7 @@ int store_run_put(struct store *st, const char *key, const char *text, struct rp
 	char *path;
 	int ret;
 
-	if (!is_hex64(key))
+	if (!hash_is_hex(key))
 		return rp_err_set(err, RP_ERR_IO, "run-cache key '%s' is not a sha256 hex digest", key);
 	path = run_path(st, key);
 	ret = fs_mkdir_parent_err(path, err);
@@ -1275,7 +1249,7 @@ char *store_run_get(const struct store *st, const char *key)
 	struct buf b = BUF_INIT;
 	char *path;
 
-	if (!is_hex64(key))
+	if (!hash_is_hex(key))
 		return NULL;
 	path = run_path(st, key);
 	if (buf_read_file(&b, path) < 0) {
