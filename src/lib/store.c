@@ -631,9 +631,28 @@ static int finish_object(int fd, char *tmp, const char *obj, struct rp_err *err)
 		goto fail;
 	}
 	fd = -1;
-	if (rename(tmp, obj) < 0) {
-		rp_err_set(err, RP_ERR_IO, "cannot rename '%s' to '%s': %s", tmp, obj, strerror(errno));
-		goto fail;
+	/*
+	 * Never replace an object that another process put there meanwhile: its
+	 * inode may be getting hardlinked into a workspace right now, and link(2)
+	 * of an inode that a rename just unlinked fails with ENOENT. An object
+	 * of that name already there is success (same name, same bytes).
+	 */
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, obj, RENAME_NOREPLACE) < 0) {
+		if (errno == EINVAL || errno == ENOSYS) {
+			/* a file system without RENAME_NOREPLACE: link(2) does not replace either */
+			if (link(tmp, obj) < 0 && errno != EEXIST) {
+				rp_err_set(err, RP_ERR_IO, "cannot link '%s' to '%s': %s", tmp, obj,
+					   strerror(errno));
+				goto fail;
+			}
+			unlink(tmp);
+		} else if (errno == EEXIST) {
+			unlink(tmp);
+		} else {
+			rp_err_set(err, RP_ERR_IO, "cannot rename '%s' to '%s': %s", tmp, obj,
+				   strerror(errno));
+			goto fail;
+		}
 	}
 	fs_temp_forget(tmp);
 	return 0;
