@@ -13,9 +13,11 @@
 #   BENCH_TMP=/path               scratch space (default /tmp; hashing needs ~2.5 GiB)
 #   BENCH_RESULTS=/path/file.md   where to write (default: RESULTS.md next to this script)
 #
-# To add a benchmark (the embedding cache, the index, the feature store), write
-# bench/NAME.py on the model of parallel.py: it takes RP, --md and --targets,
-# prints its section and writes its targets; then add NAME to BENCHES below.
+# embedding (rp-embed: cache lookups, HTTP throughput against a local stub)
+# finds rp-embed next to RP. To add a benchmark (the index, the feature store),
+# write bench/NAME.py on the model of parallel.py: it takes RP, --md and
+# --targets, prints its section and writes its targets; then add NAME to
+# BENCHES below.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,7 +28,7 @@ if [ -z "$rp" ] || [ ! -x "$rp" ]; then
 fi
 case $rp in /*) ;; *) rp=$(pwd)/$rp ;; esac
 
-BENCHES=${BENCH_ONLY:-"runner parallel hashing"}
+BENCHES=${BENCH_ONLY:-"runner parallel hashing embedding"}
 results=${BENCH_RESULTS:-$here/RESULTS.md}
 out=$(mktemp -d "${TMPDIR:-/tmp}/rp-bench-results.XXXXXX")
 trap 'rm -rf "$out"' EXIT INT TERM

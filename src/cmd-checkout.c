@@ -310,7 +310,7 @@ static struct lock *load_target(const char *file, const char *rev)
 	}
 	/* the workspace's own lock includes what a killed run left in the journal */
 	if (!strcmp(file, WS_LOCK_FILE)) {
-		l = lock_load(file, WS_JOURNAL, &err);
+		l = lock_load(file, WS_JOURNAL, WS_LOCK_SNAP, &err);
 		if (!l) {
 			rp_err_report(&err);
 		} else if (!l->base[0] && !l->replayed) {
@@ -324,7 +324,7 @@ static struct lock *load_target(const char *file, const char *rev)
 		rp_error_input("no lock file '%s'", file);
 		return NULL;
 	}
-	l = lock_load(file, NULL, &err);
+	l = lock_load(file, NULL, NULL, &err);
 	if (!l)
 		rp_err_report(&err);
 	return l;

@@ -88,7 +88,7 @@ int cmd_gc(int argc, char **argv)
 		goto out;
 	}
 	for (size_t i = 0; i < nkeep; i++) {
-		struct lock *l = lock_load(keep[i], NULL, &err);
+		struct lock *l = lock_load(keep[i], NULL, NULL, &err);
 
 		if (!l || !l->base[0]) {
 			if (l)

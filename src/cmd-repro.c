@@ -142,7 +142,7 @@ static int write_lock(struct repro *r)
 	/* the objects the lock names reach the disk before the lock does */
 	if (store_sync(r->pr.ws.store, &err) < 0)
 		return rp_err_report(&err);
-	if (lock_write(r->pr.lock, WS_LOCK_FILE) < 0)
+	if (lock_write(r->pr.lock, WS_LOCK_FILE, WS_LOCK_SNAP) < 0)
 		return -1;
 	if (lock_journal_start(r->pr.lock, WS_JOURNAL) < 0)
 		return -1;
@@ -403,7 +403,7 @@ static void start(struct repro *r, size_t i)
 	eval_deps(r->pr.ws.store, st, ev);
 	if (ev->nmissing) {
 		/* the first failure says what is wrong; the others are likely the same */
-		rp_error("stage '%s': %s%s", st->name, ev->err.msg,
+		rp_error("stage '%s': %s%s", st->name, ev->errmsg,
 			 ev->nmissing > 1 ? " (and more of its dependencies)" : "");
 		r->n_failed++;
 		finish(r, i, 0);
@@ -462,6 +462,7 @@ static void start(struct repro *r, size_t i)
 	}
 	say_reasons("Running", "", st, &v);
 	verdict_release(&v);
+	store_memo_clear(r->pr.ws.store);
 	if (prepare_outs(st) < 0 ||
 	    exec_start(&r->ex, (long)i, st->name, st->cmds, st->ncmds, st->wdir) < 0) {
 		r->n_failed++;
@@ -543,6 +544,7 @@ static int run(struct repro *r)
 			break;
 		if (exec_wait(&r->ex, &id, &code) < 0)
 			break;
+		store_memo_clear(r->pr.ws.store);
 		const struct stage *st = &r->pr.p->stages[id];
 		if (code == 0 && !interrupted) {
 			if (commit_run(r, (size_t)id) < 0) {
@@ -613,6 +615,7 @@ int cmd_repro(int argc, char **argv)
 		return rp_error_exit_code();
 	if (rehash)
 		state_clear(r.pr.ws.state);
+	store_memo_enable(r.pr.ws.store);   /* cleared whenever a stage starts or ends */
 	if (!r.jobs)
 		r.jobs = r.pr.ws.cfg.jobs ? r.pr.ws.cfg.jobs : hash_ncores();
 	size_t n = r.pr.p->nstages;
@@ -625,7 +628,7 @@ int cmd_repro(int argc, char **argv)
 	r.would_run = xcalloc(n + 1, 1);
 	if (dag_select(r.pr.dag, (const char **)argv + optind, (size_t)(argc - optind),
 		       selflags, r.sel, &err) < 0 ||
-	    dag_check_sources(r.pr.dag, &err) < 0) {
+	    dag_check_sources_seen(r.pr.dag, store_memo_stat, r.pr.ws.store, &err) < 0) {
 		rp_err_report(&err);
 		ret = RP_EXIT_USAGE;
 		goto out;
@@ -663,7 +666,7 @@ int cmd_repro(int argc, char **argv)
 
 			if (store_sync(r.pr.ws.store, &serr) < 0)
 				rp_err_report(&serr);
-			else if (lock_write(r.pr.lock, WS_LOCK_FILE) == 0)
+			else if (lock_write(r.pr.lock, WS_LOCK_FILE, WS_LOCK_SNAP) == 0)
 				ok = 1;
 			if (!ok) {
 				ret = RP_EXIT_FAIL;

@@ -72,10 +72,11 @@ int cmd_status(int argc, char **argv)
 		return rp_error_exit_code();
 	if (rehash)
 		state_clear(pr.ws.state);
+	store_memo_enable(pr.ws.store);     /* status changes no file */
 	sel = xcalloc(pr.dag->n + 1, 1);
 	dirty = xcalloc(pr.dag->n + 1, 1);
 	if (dag_select(pr.dag, (const char **)argv + optind, (size_t)(argc - optind), 0, sel, &err) < 0 ||
-	    dag_check_sources(pr.dag, &err) < 0) {
+	    dag_check_sources_seen(pr.dag, store_memo_stat, pr.ws.store, &err) < 0) {
 		rp_err_report(&err);
 		ret = RP_EXIT_USAGE;
 		goto out;

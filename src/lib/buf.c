@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 
 char buf_empty[1];
@@ -134,21 +135,40 @@ int buf_read_file(struct buf *b, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	char tmp[65536];
+	struct stat sb;
 	ssize_t n;
+	int e;
 
 	if (fd < 0)
 		return -1;
+	/* a regular file is read straight into the buffer, sized once */
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
+		size_t want = (size_t)sb.st_size;
+
+		buf_grow(b, want);
+		while (want && (n = read(fd, b->s + b->len, want)) != 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				goto fail;
+			b->len += (size_t)n;
+			want -= (size_t)n;
+		}
+		b->s[b->len] = '\0';
+	}
 	while ((n = read(fd, tmp, sizeof(tmp))) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			int e = errno;
-			close(fd);
-			errno = e;
-			return -1;
+			goto fail;
 		}
 		buf_add(b, tmp, (size_t)n);
 	}
 	close(fd);
 	return 0;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
 }

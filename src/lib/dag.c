@@ -579,6 +579,13 @@ static int check_link(const struct dag *d, const char *root, const char *stage,
 
 int dag_check_sources(const struct dag *d, struct rp_err *err)
 {
+	return dag_check_sources_seen(d, NULL, NULL, err);
+}
+
+int dag_check_sources_seen(const struct dag *d,
+			   void (*seen)(void *ctx, const char *path, const struct stat *sb),
+			   void *ctx, struct rp_err *err)
+{
 	const struct pipeline *p = d->p;
 	char root[PATH_MAX];
 	struct dirset ok = { 0 };
@@ -608,6 +615,8 @@ int dag_check_sources(const struct dag *d, struct rp_err *err)
 			    outs_inside(d, dep->path, &first) > first)
 				continue;
 			islink = lstat(dep->path, &sb) == 0 ? S_ISLNK(sb.st_mode) : -1;
+			if (islink == 0 && seen && S_ISREG(sb.st_mode))
+				seen(ctx, dep->path, &sb);
 			if (islink == 0 || (islink == 1 && stat(dep->path, &sb) == 0)) {
 				/* a source read through a link: the link must stay inside */
 				if (check_link(d, root, st->name, dep->path, dep->where, 1,

@@ -50,6 +50,14 @@ struct doc {
 struct doc *doc_load_file(const char *path, struct rp_err *err);
 /* As doc_load_file() for `len` bytes at `data`, named `name` in messages. */
 struct doc *doc_load_buf(const char *name, const char *data, size_t len, struct rp_err *err);
+/* Appends the binary form of `d` (bin.h encoding; for doccache.h). */
+void doc_encode(const struct doc *d, struct buf *b);
+struct bin_reader;
+/*
+ * A doc read back from doc_encode()'s bytes at `r`, named `name`, or NULL
+ * (with r->bad set) when they are malformed; limits as for parsing.
+ */
+struct doc *doc_decode(const char *name, struct bin_reader *r);
 /* Frees the doc and every node in it. doc_free(NULL) does nothing. */
 void doc_free(struct doc *d);
 

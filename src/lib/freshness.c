@@ -25,7 +25,7 @@ void eval_deps(struct store *s, const struct stage *st, struct eval *ev)
 
 		if (store_hash_path(s, st->deps[i].path, &ev->deps[i], &err) < 0) {
 			if (!ev->nmissing++)
-				ev->err = err;
+				ev->errmsg = xstrdup(err.msg);
 			continue;
 		}
 		ev->dep_ok[i] = 1;
@@ -42,6 +42,7 @@ void eval_release(struct eval *ev)
 	free(ev->dep_ok);
 	free(ev->outs);
 	free(ev->out_ok);
+	free(ev->errmsg);
 	memset(ev, 0, sizeof(*ev));
 }
 

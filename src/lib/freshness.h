@@ -17,7 +17,7 @@ struct eval {
 	struct objinfo *deps;     /* one per stage dep */
 	unsigned char *dep_ok;    /* dep i exists and was hashed */
 	size_t nmissing;          /* deps that do not exist or cannot be hashed */
-	struct rp_err err;        /* why the first of them could not be hashed */
+	char *errmsg;             /* why the first of them could not be hashed (owned) */
 	char key[HASH_HEX];       /* valid when nmissing == 0 */
 	struct objinfo *outs;     /* filled by eval_compare: one per stage out */
 	unsigned char *out_ok;    /* out i exists and was hashed */

@@ -1,13 +1,23 @@
 /*
  * hash.c - SHA-256 of buffers and files through OpenSSL's EVP interface.
  *
- * Digests are lowercase hex, 64 characters and a NUL. Files are read in
- * 1 MiB blocks (small files in one 64 KiB stack block) with sequential
- * read-ahead advice. hash_files() spreads a list of files over a small
- * pthread pool: each worker takes the next index from one atomic counter, so
- * big and small files balance themselves; no worker touches another's slot
- * of the output array. After a failure the workers stop taking new files
- * and the failure with the lowest index is reported.
+ * Digests are lowercase hex, 64 characters and a NUL. Files are read with
+ * sequential read-ahead advice. Small files are read in one 64 KiB stack
+ * block, mid-sized ones in 1 MiB blocks, by the calling thread. Files above
+ * BIG_FILE are read by a helper thread into a ring of RING_SLOTS blocks of
+ * RING_BLOCK bytes while the caller hashes the block before, so the copy out
+ * of the page cache overlaps the hashing (small blocks stay in cache; 1 MiB
+ * ones were slower). The ring's counters live under its mutex: the reader
+ * owns slot head % RING_SLOTS while head - tail < RING_SLOTS, the hasher owns
+ * slot tail % RING_SLOTS while tail < head; a block is never touched by both.
+ * The reader stops at end of file or at the first read error, which the
+ * caller reports after joining it.
+ *
+ * hash_files() spreads a list of files over a small pthread pool: each worker
+ * takes the next index from one atomic counter, so big and small files
+ * balance themselves; no worker touches another's slot of the output array.
+ * After a failure the workers stop taking new files and the failure with the
+ * lowest index is reported.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -26,6 +36,10 @@
 
 #define READ_BLOCK (1 << 20)
 #define SMALL_BLOCK (1 << 16)
+#define BIG_FILE (8 << 20)      /* larger files are read by a helper thread */
+#define RING_BLOCK (256 << 10)
+#define RING_SLOTS 4
+#define RING_LOW 1              /* the reader wakes with this many blocks left */
 
 struct hash_ctx {
 	EVP_MD_CTX *md;
@@ -81,45 +95,152 @@ void hash_buf(const void *data, size_t len, char hex[HASH_HEX])
 	to_hex(md, mdlen, hex);
 }
 
+/* Hashes the rest of `fd` read in blocks of `size` at `block`; 0 or an errno. */
+static int hash_fd(int fd, struct hash_ctx *c, char *block, size_t size)
+{
+	ssize_t n;
+
+	while ((n = read(fd, block, size)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		hash_update(c, block, (size_t)n);
+	}
+	return 0;
+}
+
+struct ring {
+	int fd;
+	char *buf;                      /* RING_SLOTS blocks of RING_BLOCK */
+	size_t len[RING_SLOTS];         /* bytes in each filled block */
+	pthread_mutex_t lock;
+	pthread_cond_t filled, drained;
+	unsigned long head, tail;       /* blocks read, blocks hashed */
+	int done;                       /* the reader has stopped */
+	int error;                      /* errno of the failed read, or 0 */
+};
+
+static void *ring_reader(void *arg)
+{
+	struct ring *r = arg;
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->done) {
+		size_t slot, got = 0;
+		char *p;
+		int e = 0;
+
+		/* when full, sleep until the hasher is nearly out of blocks */
+		if (r->head - r->tail == RING_SLOTS)
+			while (r->head - r->tail > RING_LOW)
+				pthread_cond_wait(&r->drained, &r->lock);
+		slot = r->head % RING_SLOTS;
+		pthread_mutex_unlock(&r->lock);
+
+		/* fill the block whole: short blocks only at end of file */
+		p = r->buf + slot * RING_BLOCK;
+		while (got < RING_BLOCK) {
+			ssize_t n = read(r->fd, p + got, RING_BLOCK - got);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				e = errno;
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+
+		pthread_mutex_lock(&r->lock);
+		if (!e && got) {
+			r->len[slot] = got;
+			r->head++;
+		}
+		r->error = e;
+		r->done = e || got < RING_BLOCK;
+		pthread_cond_signal(&r->filled);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+/* As hash_fd(), reading on a helper thread; falls back to hash_fd() without one. */
+static int hash_fd_ring(int fd, struct hash_ctx *c)
+{
+	struct ring r = { .fd = fd };
+	pthread_t tid;
+	int e;
+
+	r.buf = xmalloc((size_t)RING_SLOTS * RING_BLOCK);
+	pthread_mutex_init(&r.lock, NULL);
+	pthread_cond_init(&r.filled, NULL);
+	pthread_cond_init(&r.drained, NULL);
+	if (pthread_create(&tid, NULL, ring_reader, &r) != 0) {
+		e = hash_fd(fd, c, r.buf, (size_t)RING_SLOTS * RING_BLOCK);
+		goto out;
+	}
+
+	pthread_mutex_lock(&r.lock);
+	for (;;) {
+		size_t slot;
+
+		while (r.tail == r.head && !r.done)
+			pthread_cond_wait(&r.filled, &r.lock);
+		if (r.error || r.tail == r.head)
+			break;
+		slot = r.tail % RING_SLOTS;
+		pthread_mutex_unlock(&r.lock);
+		hash_update(c, r.buf + slot * RING_BLOCK, r.len[slot]);
+		pthread_mutex_lock(&r.lock);
+		r.tail++;
+		if (r.head - r.tail <= RING_LOW)
+			pthread_cond_signal(&r.drained);
+	}
+	e = r.error;
+	pthread_mutex_unlock(&r.lock);
+	pthread_join(tid, NULL);
+out:
+	pthread_cond_destroy(&r.drained);
+	pthread_cond_destroy(&r.filled);
+	pthread_mutex_destroy(&r.lock);
+	free(r.buf);
+	return e;
+}
+
 int hash_file(const char *path, char hex[HASH_HEX], struct rp_err *err)
 {
 	char small[SMALL_BLOCK];
-	char *block = small;
-	size_t blocksize = sizeof(small);
 	struct hash_ctx *c;
 	struct stat st;
-	ssize_t n;
-	int fd;
+	int fd, e;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return rp_err_set(err, RP_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
-	if (fstat(fd, &st) == 0 && st.st_size >= SMALL_BLOCK) {
-		block = xmalloc(READ_BLOCK);
-		blocksize = READ_BLOCK;
-		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	}
 	c = hash_begin();
-	while ((n = read(fd, block, blocksize)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			char dummy[HASH_HEX];
-			hash_final(c, dummy);
-			if (block != small)
-				free(block);
-			close(fd);
-			errno = e;
-			return rp_err_set(err, RP_ERR_IO, "cannot read '%s': %s",
-					  path, strerror(e));
-		}
-		hash_update(c, block, (size_t)n);
+	if (fstat(fd, &st) < 0 || st.st_size < SMALL_BLOCK) {
+		e = hash_fd(fd, c, small, sizeof(small));
+	} else if (st.st_size <= BIG_FILE) {
+		char *block = xmalloc(READ_BLOCK);
+
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+		e = hash_fd(fd, c, block, READ_BLOCK);
+		free(block);
+	} else {
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+		e = hash_fd_ring(fd, c);
+	}
+	close(fd);
+	if (e) {
+		char dummy[HASH_HEX];
+
+		hash_final(c, dummy);
+		errno = e;
+		return rp_err_set(err, RP_ERR_IO, "cannot read '%s': %s", path, strerror(e));
 	}
 	hash_final(c, hex);
-	if (block != small)
-		free(block);
-	close(fd);
 	return 0;
 }
 
@@ -133,19 +254,21 @@ int hash_is_hex(const char *s)
 	return i == 64;
 }
 
+/* sysconf reads /sys each time: ask once per process */
+static int ncores;
+static pthread_once_t ncores_once = PTHREAD_ONCE_INIT;
+
+static void count_cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	ncores = n < 1 ? 1 : (int)n;
+}
+
 int hash_ncores(void)
 {
-	/* sysconf reads /sys each time: ask once per process */
-	static atomic_int cached;
-	int c = atomic_load(&cached);
-
-	if (!c) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-		c = n < 1 ? 1 : (int)n;
-		atomic_store(&cached, c);
-	}
-	return c;
+	pthread_once(&ncores_once, count_cores);
+	return ncores;
 }
 
 struct pool {

@@ -8,6 +8,7 @@
  */
 #include "lock.h"
 #include "doc.h"
+#include "locksnap.h"
 #include "pipeline.h"
 #include "fs.h"
 
@@ -357,7 +358,9 @@ fail:
 	return -1;
 }
 
-struct lock *lock_parse(const char *name, const char *data, size_t len, struct rp_err *err)
+/* lock_parse() of bytes whose sha256 is `base`. */
+static struct lock *parse_hashed(const char *name, const char *data, size_t len,
+				 const char base[HASH_HEX], struct rp_err *err)
 {
 	struct doc *d = doc_load_buf(name, data, len, err);
 	struct lock *l;
@@ -366,7 +369,7 @@ struct lock *lock_parse(const char *name, const char *data, size_t len, struct r
 	if (!d)
 		return NULL;
 	l = lock_new();
-	hash_buf(data, len, l->base);
+	memcpy(l->base, base, HASH_HEX);
 	root = d->root;
 	if (!root)
 		goto ok;
@@ -399,6 +402,14 @@ fail:
 	doc_free(d);
 	lock_free(l);
 	return NULL;
+}
+
+struct lock *lock_parse(const char *name, const char *data, size_t len, struct rp_err *err)
+{
+	char base[HASH_HEX];
+
+	hash_buf(data, len, base);
+	return parse_hashed(name, data, len, base, err);
 }
 
 /* ---- JSON (journal, run-cache) ------------------------------------------ */
@@ -643,10 +654,12 @@ out:
 	buf_release(&b);
 }
 
-struct lock *lock_load(const char *path, const char *journal, struct rp_err *err)
+struct lock *lock_load(const char *path, const char *journal, const char *snap,
+		       struct rp_err *err)
 {
 	struct buf b = BUF_INIT;
 	struct lock *l;
+	char base[HASH_HEX];
 
 	if (buf_read_file(&b, path) < 0) {
 		if (errno != ENOENT) {
@@ -656,7 +669,13 @@ struct lock *lock_load(const char *path, const char *journal, struct rp_err *err
 		}
 		l = lock_new();
 	} else {
-		l = lock_parse(path, b.s, b.len, err);
+		hash_buf(b.s, b.len, base);
+		l = snap ? locksnap_read(snap, base) : NULL;
+		if (!l) {
+			l = parse_hashed(path, b.s, b.len, base, err);
+			if (l && snap)
+				locksnap_write(l, snap);
+		}
 	}
 	buf_release(&b);
 	if (l && journal)
@@ -908,15 +927,18 @@ void lock_format(const struct lock *l, struct buf *out)
 	yaml_emitter_delete(&e);
 }
 
-int lock_write(struct lock *l, const char *path)
+int lock_write(struct lock *l, const char *path, const char *snap)
 {
 	struct buf b = BUF_INIT;
 	int ret;
 
 	lock_format(l, &b);
 	ret = fs_write_atomic(path, b.s, b.len);
-	if (!ret)
+	if (!ret) {
 		hash_buf(b.s, b.len, l->base);
+		if (snap)
+			locksnap_write(l, snap);
+	}
 	buf_release(&b);
 	return ret;
 }

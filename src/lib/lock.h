@@ -70,10 +70,13 @@ struct lock {
 
 /*
  * Loads `path` (a missing file is an empty lock) and, when `journal` is not
- * NULL and its header names the loaded bytes, replays it. NULL + err on a
- * malformed lock ("rp.lock:L:C: ...", RP_ERR_INPUT). Free with lock_free().
+ * NULL and its header names the loaded bytes, replays it. With `snap` (may be
+ * NULL) the parse is skipped when that binary image (locksnap.h) was made
+ * from the same bytes, and the image is rewritten after a parse. NULL + err
+ * on a malformed lock ("rp.lock:L:C: ...", RP_ERR_INPUT). Free with lock_free().
  */
-struct lock *lock_load(const char *path, const char *journal, struct rp_err *err);
+struct lock *lock_load(const char *path, const char *journal, const char *snap,
+		       struct rp_err *err);
 /* Parses a lock from memory; `name` is used in messages. NULL + err. */
 struct lock *lock_parse(const char *name, const char *data, size_t len, struct rp_err *err);
 /* An empty lock; free with lock_free(). */
@@ -89,8 +92,11 @@ void lock_remove(struct lock *l, const char *name);
 
 /* Appends the YAML text of the whole lock to `out` (deterministic). */
 void lock_format(const struct lock *l, struct buf *out);
-/* Writes the lock atomically to `path` and records its hash in l->base. 0 or -1 (reported). */
-int lock_write(struct lock *l, const char *path);
+/*
+ * Writes the lock atomically to `path` and records its hash in l->base; with
+ * `snap` (may be NULL) also its binary image there. 0 or -1 (reported).
+ */
+int lock_write(struct lock *l, const char *path, const char *snap);
 
 /* Starts (truncates) `journal` with a header naming l->base. 0 or -1 (reported). */
 int lock_journal_start(const struct lock *l, const char *journal);

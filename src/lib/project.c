@@ -26,7 +26,7 @@ int project_open(struct project *pr, const char *pipeline_file, unsigned flags)
 		if (!pr->dag)
 			goto fail;
 	}
-	pr->lock = lock_load(WS_LOCK_FILE, WS_JOURNAL, &err);
+	pr->lock = lock_load(WS_LOCK_FILE, WS_JOURNAL, WS_LOCK_SNAP, &err);
 	if (!pr->lock)
 		goto fail;
 	return 0;

@@ -9,6 +9,7 @@
 #ifndef RP_STATE_H
 #define RP_STATE_H
 
+#include <stdint.h>
 #include <sys/stat.h>
 #include "hash.h"
 
@@ -20,6 +21,17 @@ struct state *state_open(const char *dbpath, struct rp_err *err);
 const char *state_get(struct state *s, const char *path, const struct stat *st);
 /* Records `hex` for `path` with `st`'s identity (kept in memory until state_save). */
 void state_put(struct state *s, const char *path, const struct stat *st, const char *hex);
+/*
+ * Confirmation within a run. After state_track(), every state_get() match and
+ * state_put() marks the path as confirmed in the current generation, and
+ * state_get_seen() returns its hash (and size) with no stat at all, until
+ * state_next_generation(), which the caller calls whenever files may have
+ * changed. A NULL `s` is ignored.
+ */
+void state_track(struct state *s);
+void state_next_generation(struct state *s);
+/* The hash of `path` if confirmed in the current generation (borrowed), else NULL. */
+const char *state_get_seen(struct state *s, const char *path, int64_t *size);
 /* Forgets everything: the next lookups all miss (`--rehash`). */
 void state_clear(struct state *s);
 /* Writes changed rows in one transaction. 0 or -1 (reported). */

@@ -599,13 +599,43 @@ static void tree_info(const struct tree *t, int isdir, struct objinfo *oi, struc
 	oi->nfiles = t->n;
 }
 
+void store_memo_enable(struct store *st)
+{
+	st->memo = 1;
+	state_track(st->state);
+}
+
+void store_memo_clear(struct store *st)
+{
+	if (st->memo)
+		state_next_generation(st->state);
+}
+
+void store_memo_stat(void *store, const char *path, const struct stat *sb)
+{
+	struct store *st = store;
+
+	if (st->memo)
+		(void)state_get(st->state, path, sb);   /* a match marks it confirmed */
+}
+
 int store_hash_path(struct store *st, const char *path, struct objinfo *oi, struct rp_err *err)
 {
 	char *p = clean_path(path);
 	struct tree t = { 0 };
 	struct buf manifest = BUF_INIT;
+	const char *seen;
+	int64_t size;
 	int isdir = 0, ret;
 
+	/* a file confirmed by a stat since the workspace last changed */
+	if (st->memo && (seen = state_get_seen(st->state, p, &size))) {
+		memset(oi, 0, sizeof(*oi));
+		memcpy(oi->hash, seen, HASH_HEX);
+		oi->size = (uint64_t)size;
+		free(p);
+		return 0;
+	}
 	ret = collect(st, p, &isdir, &t, err);
 	if (!ret)
 		tree_info(&t, isdir, oi, &manifest);
@@ -882,8 +912,19 @@ static int relink_file(struct store *st, const struct tfile *f, struct rp_err *e
 	return ret;
 }
 
+static int save(struct store *st, const char *path, const struct objinfo *oi,
+		int relink, struct rp_err *err);
+
 int store_save(struct store *st, const char *path, const struct objinfo *oi,
 	       int relink, struct rp_err *err)
+{
+	if (relink)
+		store_memo_clear(st);   /* the workspace copy is about to be replaced */
+	return save(st, path, oi, relink, err);
+}
+
+static int save(struct store *st, const char *path, const struct objinfo *oi,
+		int relink, struct rp_err *err)
 {
 	char *p = clean_path(path);
 	struct tree t = { 0 };
@@ -1132,6 +1173,7 @@ int store_checkout_commit(struct store *st, struct store_staged *s, struct rp_er
 	struct stat sb;
 	int ret = -1;
 
+	store_memo_clear(st);
 	if (replace_path(s->tmp, s->path, err) < 0)
 		goto out;
 	fs_temp_forget(s->tmp);

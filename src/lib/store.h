@@ -17,6 +17,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include "hash.h"
 
 struct state;
@@ -38,6 +39,7 @@ struct store {
 	size_t nlinks;
 	struct state *state;       /* borrowed; may be NULL (then always hash) */
 	int nthreads;              /* for hashing many files; 0 = cores */
+	int memo;                  /* store_memo_enable() was called */
 };
 
 /* Opens the store rooted at `root` (created if missing). NULL + err. */
@@ -57,6 +59,23 @@ int store_has(const struct store *st, const struct objinfo *oi);
  * Fills `oi`. Does not store anything. -1 + err (RP_ERR_IO) if missing/unreadable.
  */
 int store_hash_path(struct store *st, const char *path, struct objinfo *oi, struct rp_err *err);
+
+/*
+ * Turns on remembering which files a stat has confirmed (state_track()), so
+ * a file that is one stage's out and the next stage's dep is stat'ed (and,
+ * when just written, hashed) once per run, not twice. The caller promises to
+ * call store_memo_clear() whenever workspace files may have changed (a stage
+ * starts or ends); store_save(relink) and checkouts clear it themselves.
+ */
+void store_memo_enable(struct store *st);
+/* Forgets every remembered result (no-op when the memo is off). */
+void store_memo_clear(struct store *st);
+/*
+ * Tells the memo that `path` was just stat'ed (or lstat'ed: it is no link)
+ * and is the regular file `sb`, so store_hash_path() need not stat it again.
+ * `st` is a struct store (void * so it can be a dag_check_sources_seen() callback).
+ */
+void store_memo_stat(void *st, const char *path, const struct stat *sb);
 
 /*
  * Saves the bytes of `path` (already hashed into `oi`) into the store. When

@@ -6,6 +6,7 @@
  * run never leaves the workspace locked.
  */
 #include "workspace.h"
+#include "doccache.h"
 #include "fs.h"
 
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 /*
@@ -30,18 +32,46 @@ static void on_xfsz(int sig)
 	(void)sig;
 }
 
+/* The pid written in the lock file ("" if none), into pid[size]. */
+static void lock_holder(int fd, char *pid, size_t size)
+{
+	ssize_t n = pread(fd, pid, size - 1, 0);
+
+	pid[n > 0 ? n : 0] = '\0';
+	pid[strcspn(pid, "\n")] = '\0';
+}
+
+/*
+ * 1 when the rp that wrote `pid` has exited. Its lock can outlive it for a
+ * moment: a stage child forked just before rp was killed holds a copy of the
+ * lock's descriptor until it execs the shell (where O_CLOEXEC closes it) or
+ * dies of PR_SET_PDEATHSIG.
+ */
+static int holder_is_gone(const char *pid)
+{
+	char *end;
+	long v = strtol(pid, &end, 10);
+
+	return *pid && !*end && v > 0 && kill((pid_t)v, 0) < 0 && errno == ESRCH;
+}
+
 static int take_lock(struct workspace *ws, struct rp_err *err)
 {
 	char pid[32];
 	int fd = open(WS_DIR "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int tries = 0;
 
 	if (fd < 0)
 		return rp_err_set(err, RP_ERR_IO, "cannot open '%s/lock': %s", WS_DIR, strerror(errno));
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		ssize_t n = read(fd, pid, sizeof(pid) - 1);
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		lock_holder(fd, pid, sizeof(pid));
+		/* a dead holder's children let go within moments: wait up to 2 s */
+		if (holder_is_gone(pid) && tries++ < 200) {
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
 
-		pid[n > 0 ? n : 0] = '\0';
-		pid[strcspn(pid, "\n")] = '\0';
+			nanosleep(&ts, NULL);
+			continue;
+		}
 		close(fd);
 		return rp_err_set(err, RP_ERR_IO,
 			"another rp process%s%s%s is running in this workspace ('%s' is locked); "
@@ -114,6 +144,12 @@ int workspace_open(struct workspace *ws, const char *pipeline_path, unsigned fla
 	}
 	if ((flags & WS_LOCK) && take_lock(ws, err) < 0)
 		goto fail;
+	{
+		char *parsed = xasprintf("%s/%s", ws->root, WS_PARSED);
+
+		doccache_set_dir(parsed);
+		free(parsed);
+	}
 	if (config_load(&ws->cfg, WS_CONFIG, err) < 0)
 		goto fail;
 	ws->state = state_open(WS_STATE, err);
@@ -132,6 +168,7 @@ fail:
 
 void workspace_close(struct workspace *ws)
 {
+	doccache_set_dir(NULL);
 	if (ws->state)
 		state_save(ws->state);
 	store_free(ws->store);

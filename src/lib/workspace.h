@@ -17,6 +17,8 @@
 #define WS_DIR ".rp"
 #define WS_LOCK_FILE "rp.lock"
 #define WS_JOURNAL ".rp/lock.journal"
+#define WS_LOCK_SNAP ".rp/lock.snap"  /* binary image of rp.lock (locksnap.h) */
+#define WS_PARSED ".rp/parsed"       /* parsed YAML files (doccache.h) */
 #define WS_CONFIG ".rp/config"
 #define WS_STATE ".rp/state.db"
 

@@ -171,3 +171,49 @@ slow_pipeline() {
 	assert_output --partial "1 ran, 0 restored, 0 from run-cache, 1 up to date"
 	[ "$(runs_of runs-first.log)" -eq 1 ]
 }
+
+@test "a hand-edited rp.lock is read as edited, not from rp's binary image of it" {
+	cat > rp.yaml <<-'YAML'
+	stages:
+	  a:
+	    cmd: echo hi > a.txt
+	    outs: [a.txt]
+	YAML
+	run rp repro
+	assert_success
+	[ -f .rp/lock.snap ]
+	run rp status
+	assert_success
+	sed -i 's/cmd: echo hi > a.txt/cmd: echo edited > a.txt/' rp.lock
+	run rp status
+	[ "$status" -eq 1 ]
+	assert_output --partial "cmd changed"
+	# a corrupt image is ignored, and replaced by a good one
+	printf 'garbage' > .rp/lock.snap
+	run rp status
+	[ "$status" -eq 1 ]
+	assert_output --partial "cmd changed"
+	[ "$(head -c 8 .rp/lock.snap)" = "rplsnap1" ]
+}
+
+@test "an edited rp.yaml is read as edited, not from the parse cache" {
+	cat > rp.yaml <<-'YAML'
+	stages:
+	  a:
+	    cmd: echo one > a.txt
+	    outs: [a.txt]
+	YAML
+	run rp repro
+	assert_success
+	[ -n "$(ls .rp/parsed)" ]
+	# same size, same second: only the bytes differ
+	sed -i 's/echo one/echo two/' rp.yaml
+	run rp repro
+	assert_success
+	[ "$(cat a.txt)" = "two" ]
+	# a bad edit is reported at its line, as without a cache
+	printf 'stages:\n  a:\n    cmd: [unclosed\n' > rp.yaml
+	run rp repro
+	[ "$status" -eq 2 ]
+	assert_output --partial "rp.yaml:"
+}

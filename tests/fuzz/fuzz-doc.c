@@ -5,19 +5,65 @@
  * Input: the first line is a lookup path for node_lookup() ("a.b[0]"), the
  * rest is the YAML text. The document is loaded with doc_load_buf(), encoded
  * with node_canonical() and node_to_display(), deep-copied (node_dup) and the
- * copy must encode identically; the path and a few fixed ones are looked up
- * and the nodes found are encoded too.
+ * copy must encode identically, as must the doc read back from its binary
+ * form (doc_encode/doc_decode, the parsed-YAML cache), with every node's line
+ * and column; the path and a few fixed ones are looked up and the nodes found
+ * are encoded too.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bin.h"
 #include "doc.h"
 
 static const char *const fixed_paths[] = {
 	"a", "a.b", "a[0]", "a.b[1].c", "[0]", "", ".", "a..b", "a[", "a[]", "a[-1]",
 	"a[99999999999999999999]",
 };
+
+/* Same kinds, text, quoting and positions everywhere. */
+static int same_tree(const struct node *x, const struct node *y)
+{
+	if (x->kind != y->kind || x->quoted != y->quoted || x->line != y->line ||
+	    x->col != y->col || x->n != y->n || !x->keys != !y->keys)
+		return 0;
+	if (x->kind == NODE_SCALAR)
+		return !strcmp(x->str, y->str);
+	for (size_t i = 0; i < x->n; i++)
+		if ((x->keys && !same_tree(x->keys[i], y->keys[i])) ||
+		    !same_tree(x->items[i], y->items[i]))
+			return 0;
+	return 1;
+}
+
+static void check_binary_form(const struct doc *d)
+{
+	struct buf b = BUF_INIT;
+	struct bin_reader r;
+	struct doc *back;
+
+	doc_encode(d, &b);
+	r.p = (const unsigned char *)b.s;
+	r.end = r.p + b.len;
+	r.bad = 0;
+	back = doc_decode(d->file, &r);
+	if (!back || r.p != r.end || !!back->root != !!d->root ||
+	    (d->root && !same_tree(d->root, back->root)))
+		BUG("doc_decode(doc_encode(d)) differs from d");
+	doc_free(back);
+	/* every truncation is refused cleanly */
+	for (size_t cut = 0; cut < b.len; cut += 1 + b.len / 16) {
+		r.p = (const unsigned char *)b.s;
+		r.end = r.p + cut;
+		r.bad = 0;
+		back = doc_decode(d->file, &r);
+		if (back && r.p == r.end && cut < b.len && d->root)
+			BUG("a truncated binary doc was read back whole");
+		doc_free(back);
+	}
+	buf_release(&b);
+}
 
 static void visit(const struct node *n)
 {
@@ -50,6 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			BUG("doc_load_buf failed without a message");
 		return 0;
 	}
+	check_binary_form(d);
 	if (!d->root) {
 		doc_free(d);
 		return 0;

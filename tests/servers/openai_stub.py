@@ -17,6 +17,13 @@ the same JSON rewritten after every request:
     auth_ok        POSTs whose Authorization was "Bearer <--expect-key>"
     auth_bad       POSTs whose Authorization was missing or different
     last_body_has_key  whether any request body contained the expected key
+    inflight, max_inflight   POSTs open at once (now, at most): how
+                   concurrent the client is
+    serving, max_serving     POSTs being served at once (at most --slots)
+    first_post, last_reply   wall-clock times (time.time()) of the first
+                   POST's arrival and of the end of the last reply
+    busy_seconds   time spent serving POSTs, summed over POSTs, without
+                   the --delay-ms sleeps: the stub's own cost
 
 Failure modes (counted over POSTs, first ones first):
     --delay-ms N          sleep N ms before answering
@@ -35,6 +42,9 @@ Failure modes (counted over POSTs, first ones first):
     --shuffle             data[] in reverse order (clients must use "index")
     --dims N              the model's own dimension (default 16)
     --expect-key KEY      the API key that counts as auth_ok
+    --slots N             serve at most N POSTs at once (the others wait for
+                          a slot, as behind a server with N workers);
+                          default: no bound
 
 Python 3 standard library only. Stop it with SIGTERM.
 """
@@ -54,6 +64,7 @@ LOCK = threading.Lock()
 STATS = {"requests": 0, "inputs": 0, "ok_requests": 0, "ok_inputs": 0,
          "auth_ok": 0, "auth_bad": 0, "last_body_has_key": False}
 ARGS = None
+SLOTS = None  # a semaphore of --slots, or None
 
 
 def write_atomic(path, text):
@@ -82,6 +93,10 @@ def vector(model, dim, text):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY, as real servers set it: the headers and the body of a
+    # reply go out in two writes, and with Nagle's algorithm the second waits
+    # for the client's delayed ACK of the first (about 40 ms on Linux)
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         pass
@@ -108,9 +123,25 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             STATS["inflight"] = STATS.get("inflight", 0) + 1
             STATS["max_inflight"] = max(STATS.get("max_inflight", 0), STATS["inflight"])
+            if "first_post" not in STATS:
+                STATS["first_post"] = time.time()
+        if SLOTS:
+            SLOTS.acquire()
+        t0 = time.perf_counter()
+        self.slept = 0.0  # one handler serves every request of a connection
+        with LOCK:
+            STATS["serving"] = STATS.get("serving", 0) + 1
+            STATS["max_serving"] = max(STATS.get("max_serving", 0), STATS["serving"])
         try:
             self.post()
         finally:
+            busy = time.perf_counter() - t0 - getattr(self, "slept", 0.0)
+            with LOCK:
+                STATS["serving"] -= 1
+                STATS["busy_seconds"] = STATS.get("busy_seconds", 0.0) + max(busy, 0.0)
+                STATS["last_reply"] = time.time()
+            if SLOTS:
+                SLOTS.release()
             with LOCK:
                 STATS["inflight"] -= 1
                 self.save()
@@ -145,6 +176,7 @@ class Handler(BaseHTTPRequestHandler):
             self.save()
         if ARGS.delay_ms:
             time.sleep(ARGS.delay_ms / 1000.0)
+            self.slept = ARGS.delay_ms / 1000.0
         if n <= ARGS.fail_429:
             headers = {"Retry-After": ARGS.retry_after}
             if ARGS.retry_after_ms is not None:
@@ -192,7 +224,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    global ARGS
+    global ARGS, SLOTS
     p = argparse.ArgumentParser(description="OpenAI embeddings API stub for tests")
     p.add_argument("--port-file", required=True)
     p.add_argument("--stats-file")
@@ -210,8 +242,14 @@ def main():
     p.add_argument("--shuffle", action="store_true")
     p.add_argument("--dims", type=int, default=16)
     p.add_argument("--expect-key")
+    p.add_argument("--slots", type=int, default=0)
     ARGS = p.parse_args()
+    if ARGS.slots > 0:
+        SLOTS = threading.BoundedSemaphore(ARGS.slots)
 
+    # a listen backlog of 5 (the default) drops the SYNs of a client that opens
+    # more connections at once, which then wait 1 s to retry
+    ThreadingHTTPServer.request_queue_size = 128
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))

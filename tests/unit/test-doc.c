@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,9 @@
 
 #include "buf.h"
 #include "doc.h"
+#include "doccache.h"
 #include "error.h"
+#include "fs.h"
 
 /* Loads `text` as "t.yaml"; the test fails if it does not load. */
 static struct doc *load_ok(const char *text)
@@ -165,6 +168,123 @@ static void load_file_names_the_path_in_nodes(void **state)
 	assert_string_equal(node_lookup(d->root, "a.b")->str, "c");
 	doc_free(d);
 	unlink(path);
+}
+
+/* "line:col=value" of every scalar, in order: what positions a cached doc must keep. */
+static void positions(const struct node *n, struct buf *out)
+{
+	if (n->kind == NODE_SCALAR) {
+		buf_addf(out, "%d:%d=%s%s;", n->line, n->col, n->quoted ? "'" : "", n->str);
+		return;
+	}
+	buf_addf(out, "%d:%d%c%zu;", n->line, n->col, n->kind == NODE_MAP ? '{' : '[', n->n);
+	for (size_t i = 0; i < n->n; i++) {
+		if (n->keys)
+			positions(n->keys[i], out);
+		positions(n->items[i], out);
+	}
+}
+
+static char *describe(const struct doc *d)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addf(&b, "%s|", d->root ? d->root->file : "-");
+	if (d->root) {
+		node_canonical(d->root, &b);
+		buf_addch(&b, '|');
+		positions(d->root, &b);
+	}
+	return buf_detach(&b);
+}
+
+static void write_text(const char *path, const char *text)
+{
+	assert_int_equal(fs_write_atomic(path, text, strlen(text)), 0);
+}
+
+static void the_parse_cache_gives_the_same_doc_and_never_a_stale_one(void **state)
+{
+	char dir[] = "/tmp/rp-test-doccache.XXXXXX";
+	char path[128], cache[128], *first, *again;
+	struct rp_err err = { 0 };
+	struct buf b = BUF_INIT;
+	struct doc *d;
+	int nentries = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/rp.yaml", dir);
+	snprintf(cache, sizeof(cache), "%s/parsed", dir);
+	write_text(path, "stages:\n  a:\n    cmd: \"echo 'x'\"\n    deps: [in.txt, 2]\n"
+		   "    params:\n      - lr\n  b: {cmd: true, n: ~}\nlist:\n- |\n  block\n");
+	doccache_set_dir(cache);
+
+	d = doc_load_file(path, &err);           /* parsed, and written to the cache */
+	assert_non_null(d);
+	first = describe(d);
+	doc_free(d);
+	assert_int_equal(access(cache, F_OK), 0);
+	d = doc_load_file(path, &err);           /* from the cache */
+	assert_non_null(d);
+	again = describe(d);
+	assert_string_equal(again, first);
+	free(again);
+	doc_free(d);
+
+	/* an edited file is parsed again, never served from the old entry */
+	write_text(path, "stages:\n  a:\n    cmd: changed\n");
+	d = doc_load_file(path, &err);
+	assert_non_null(d);
+	assert_string_equal(node_lookup(d->root, "stages.a.cmd")->str, "changed");
+	assert_int_equal(node_lookup(d->root, "stages.a.cmd")->line, 3);
+	doc_free(d);
+
+	/* bad YAML still fails with its position, whatever the cache holds */
+	write_text(path, "stages:\n  a: [unclosed\n");
+	assert_null(doc_load_file(path, &err));
+	assert_int_equal(err.kind, RP_ERR_INPUT);
+	assert_non_null(strstr(err.msg, "rp.yaml:"));
+
+	/* a corrupt entry is a miss: flip bytes in the one entry there is */
+	write_text(path, "k: v\n");
+	d = doc_load_file(path, &err);
+	assert_non_null(d);
+	free(first);
+	first = describe(d);
+	doc_free(d);
+	{
+		char *entry = NULL;
+		DIR *dp = opendir(cache);
+		struct dirent *de;
+
+		assert_non_null(dp);
+		while ((de = readdir(dp)))
+			if (de->d_name[0] != '.') {
+				nentries++;
+				free(entry);
+				entry = xasprintf("%s/%s", cache, de->d_name);
+			}
+		closedir(dp);
+		assert_int_equal(nentries, 1);   /* one entry per path, not per version */
+		assert_int_equal(buf_read_file(&b, entry), 0);
+		for (size_t i = 0; i < b.len; i++) {
+			b.s[i] ^= 0x01;
+			assert_int_equal(fs_write_atomic(entry, b.s, b.len), 0);
+			d = doc_load_file(path, &err);
+			assert_non_null(d);
+			again = describe(d);
+			assert_string_equal(again, first);   /* value and positions */
+			free(again);
+			doc_free(d);
+			b.s[i] ^= 0x01;
+		}
+		free(entry);
+	}
+	buf_release(&b);
+	doccache_set_dir(NULL);
+	free(first);
+	assert_int_equal(fs_remove_tree(dir), 0);
 }
 
 static void duplicate_keys_are_an_error(void **state)
@@ -517,6 +637,7 @@ int main(void)
 		cmocka_unit_test(invalid_utf8_reports_its_line),
 		cmocka_unit_test(unreadable_file_is_an_io_error),
 		cmocka_unit_test(load_file_names_the_path_in_nodes),
+		cmocka_unit_test(the_parse_cache_gives_the_same_doc_and_never_a_stale_one),
 		cmocka_unit_test(duplicate_keys_are_an_error),
 		cmocka_unit_test(mapping_keys_must_be_scalars),
 		cmocka_unit_test(several_documents_are_an_error),

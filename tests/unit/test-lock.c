@@ -14,11 +14,13 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "buf.h"
 #include "fs.h"
 #include "lock.h"
+#include "locksnap.h"
 
 static char dir[64];
-static char lockpath[128], journal[128];
+static char lockpath[128], journal[128], snap[128];
 
 static int setup(void **state)
 {
@@ -26,6 +28,7 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(lockpath, sizeof(lockpath), "%s/rp.lock", dir);
 	snprintf(journal, sizeof(journal), "%s/lock.journal", dir);
+	snprintf(snap, sizeof(snap), "%s/lock.snap", dir);
 	(void)state;
 	return 0;
 }
@@ -74,8 +77,8 @@ static void a_written_lock_reads_back_the_same(void **state)
 	struct lock_stage *s;
 
 	lock_set(l, sample("train", '1'));
-	assert_int_equal(lock_write(l, lockpath), 0);
-	r = lock_load(lockpath, NULL, &err);
+	assert_int_equal(lock_write(l, lockpath, NULL), 0);
+	r = lock_load(lockpath, NULL, NULL, &err);
 	assert_non_null(r);
 	assert_int_equal(r->n, 1);
 	s = lock_find(r, "train");
@@ -149,7 +152,7 @@ static void formatting_a_parsed_lock_gives_the_same_bytes(void **state)
 static void a_missing_lock_is_empty(void **state)
 {
 	struct rp_err err = { 0 };
-	struct lock *l = lock_load(lockpath, journal, &err);
+	struct lock *l = lock_load(lockpath, journal, NULL, &err);
 
 	assert_non_null(l);
 	assert_int_equal(l->n, 0);
@@ -163,7 +166,7 @@ static void the_journal_replays_finished_stages(void **state)
 	struct lock_stage *s;
 
 	lock_set(l, sample("prep", '1'));
-	assert_int_equal(lock_write(l, lockpath), 0);
+	assert_int_equal(lock_write(l, lockpath, NULL), 0);
 	assert_int_equal(lock_journal_start(l, journal), 0);
 	s = sample("train", '2');
 	assert_int_equal(lock_journal_append(journal, s), 0);
@@ -172,7 +175,7 @@ static void the_journal_replays_finished_stages(void **state)
 	assert_int_equal(lock_journal_append(journal, s), 0);
 	lock_stage_free(s);
 
-	r = lock_load(lockpath, journal, &err);
+	r = lock_load(lockpath, journal, NULL, &err);
 	assert_non_null(r);
 	assert_int_equal(r->n, 2);
 	assert_non_null(lock_find(r, "train"));
@@ -190,8 +193,8 @@ static void a_journal_for_another_lock_is_ignored(void **state)
 	assert_int_equal(lock_journal_start(l, journal), 0);   /* base: no lock */
 	assert_int_equal(lock_journal_append(journal, s), 0);
 	lock_set(l, sample("prep", '1'));
-	assert_int_equal(lock_write(l, lockpath), 0);          /* the lock moved on */
-	r = lock_load(lockpath, journal, &err);
+	assert_int_equal(lock_write(l, lockpath, NULL), 0);          /* the lock moved on */
+	r = lock_load(lockpath, journal, NULL, &err);
 	assert_non_null(r);
 	assert_int_equal(r->n, 1);
 	assert_null(lock_find(r, "train"));
@@ -212,7 +215,7 @@ static void a_torn_last_journal_line_is_ignored(void **state)
 	f = fopen(journal, "a");
 	fputs("{\"name\":\"half", f);       /* killed in the middle of a write */
 	fclose(f);
-	r = lock_load(lockpath, journal, &err);
+	r = lock_load(lockpath, journal, NULL, &err);
 	assert_non_null(r);
 	assert_int_equal(r->n, 1);
 	assert_non_null(lock_find(r, "train"));
@@ -275,6 +278,103 @@ static void removing_a_stage_keeps_the_others_sorted(void **state)
 	lock_free(l);
 }
 
+static char *formatted(const struct lock *l)
+{
+	struct buf b = BUF_INIT;
+
+	lock_format(l, &b);
+	return buf_detach(&b);
+}
+
+static void the_binary_image_gives_the_same_lock_as_the_yaml(void **state)
+{
+	struct lock *l = lock_new(), *r, *img;
+	struct rp_err err = { 0 };
+	char *want, *got;
+
+	(void)state;
+	lock_set(l, sample("train", '1'));
+	lock_set(l, sample("chunk", '2'));
+	lock_set(l, lock_stage_new("empty"));
+	assert_int_equal(lock_write(l, lockpath, snap), 0);
+	assert_int_equal(access(snap, F_OK), 0);
+	img = locksnap_read(snap, l->base);
+	assert_non_null(img);
+	want = formatted(l);
+	got = formatted(img);
+	assert_string_equal(got, want);
+	assert_string_equal(img->base, l->base);
+	free(got);
+	/* lock_load takes the image, and reads the same lock */
+	r = lock_load(lockpath, NULL, snap, &err);
+	assert_non_null(r);
+	got = formatted(r);
+	assert_string_equal(got, want);
+	assert_string_equal(r->base, l->base);
+	free(got);
+	free(want);
+	lock_free(r);
+	lock_free(img);
+	lock_free(l);
+}
+
+static void a_stale_or_corrupt_image_is_never_used(void **state)
+{
+	struct lock *l = lock_new(), *r, *edited;
+	struct rp_err err = { 0 };
+	struct buf b = BUF_INIT;
+	char base[HASH_HEX];
+	char *text, *got;
+
+	(void)state;
+	lock_set(l, sample("train", '1'));
+	assert_int_equal(lock_write(l, lockpath, snap), 0);
+	memcpy(base, l->base, HASH_HEX);
+
+	/* rp.lock edited by hand (or checked out by git): the YAML wins */
+	text = formatted(l);
+	*strstr(text, "model.bin") = 'M';
+	assert_int_equal(fs_write_atomic(lockpath, text, strlen(text)), 0);
+	r = lock_load(lockpath, NULL, snap, &err);
+	assert_non_null(r);
+	assert_string_equal(r->stages[0]->outs[0].path, "Model.bin");
+	assert_string_not_equal(r->base, base);
+	/* ... and the image now describes the edited lock */
+	edited = locksnap_read(snap, r->base);
+	assert_non_null(edited);
+	assert_string_equal(edited->stages[0]->outs[0].path, "Model.bin");
+	lock_free(edited);
+	lock_free(r);
+	free(text);
+
+	/* every single flipped byte of the image makes it a miss, never a different lock */
+	assert_int_equal(lock_write(l, lockpath, snap), 0);
+	assert_int_equal(buf_read_file(&b, snap), 0);
+	for (size_t i = 0; i < b.len; i += 7) {
+		b.s[i] ^= 0x20;
+		assert_int_equal(fs_write_atomic(snap, b.s, b.len), 0);
+		assert_null(locksnap_read(snap, l->base));
+		r = lock_load(lockpath, NULL, snap, &err);
+		assert_non_null(r);
+		got = formatted(r);
+		text = formatted(l);
+		assert_string_equal(got, text);
+		free(got);
+		free(text);
+		lock_free(r);
+		/* the load rewrote a good image */
+		r = locksnap_read(snap, l->base);
+		assert_non_null(r);
+		lock_free(r);
+		b.s[i] ^= 0x20;
+	}
+	/* a truncated image is a miss */
+	assert_int_equal(fs_write_atomic(snap, b.s, b.len / 2), 0);
+	assert_null(locksnap_read(snap, l->base));
+	buf_release(&b);
+	lock_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +389,8 @@ int main(void)
 		T(a_malformed_lock_names_file_line_and_column),
 		T(run_cache_outs_round_trip),
 		T(removing_a_stage_keeps_the_others_sorted),
+		T(the_binary_image_gives_the_same_lock_as_the_yaml),
+		T(a_stale_or_corrupt_image_is_never_used),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

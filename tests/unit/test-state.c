@@ -92,6 +92,39 @@ static void a_recorded_hash_survives_close_and_reopen(void **state)
 	state_close(s);
 }
 
+static void a_confirmed_file_is_known_without_a_stat_until_the_next_generation(void **state)
+{
+	struct fixture *f = *state;
+	struct rp_err err;
+	struct stat st;
+	struct state *s = state_open(f->db, &err);
+	int64_t size = -1;
+
+	assert_non_null(s);
+	write_aged(f->file, "abc", 10, &st);
+	state_put(s, f->file, &st, ABC_SHA256);
+	/* not tracking: nothing is confirmed */
+	assert_null(state_get_seen(s, f->file, &size));
+	state_track(s);
+	assert_null(state_get_seen(s, f->file, &size));   /* the put was before tracking */
+	assert_string_equal(state_get(s, f->file, &st), ABC_SHA256);
+	assert_string_equal(state_get_seen(s, f->file, &size), ABC_SHA256);
+	assert_int_equal(size, 3);
+	/* files may have changed: the confirmation is gone */
+	state_next_generation(s);
+	assert_null(state_get_seen(s, f->file, &size));
+	/* a put confirms too */
+	state_put(s, f->file, &st, ABC_SHA256);
+	assert_string_equal(state_get_seen(s, f->file, &size), ABC_SHA256);
+	/* a stat that does not match confirms nothing */
+	state_next_generation(s);
+	st.st_size++;
+	assert_null(state_get(s, f->file, &st));
+	assert_null(state_get_seen(s, f->file, &size));
+	assert_null(state_get_seen(s, "never-seen", &size));
+	state_close(s);
+}
+
 static void a_changed_mtime_or_size_misses(void **state)
 {
 	struct fixture *f = *state;
@@ -247,6 +280,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(a_recorded_hash_survives_close_and_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_changed_mtime_or_size_misses, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_confirmed_file_is_known_without_a_stat_until_the_next_generation, setup, teardown),
 		cmocka_unit_test_setup_teardown(state_clear_makes_lookups_miss_and_save_rewrites, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_file_put_right_after_its_modification_is_not_trusted, setup, teardown),
 		cmocka_unit_test_setup_teardown(many_entries_round_trip, setup, teardown),

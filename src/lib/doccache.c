@@ -1,0 +1,95 @@
+/*
+ * doccache.c - the parsed-YAML cache (format in doccache.h).
+ */
+#include "doccache.h"
+#include "bin.h"
+#include "fs.h"
+#include "hash.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAGIC "rpydoc1\n"
+#define MAGIC_LEN 8
+#define HEX_LEN (HASH_HEX - 1)
+
+static char *cache_dir;
+
+void doccache_set_dir(const char *dir)
+{
+	free(cache_dir);
+	cache_dir = dir ? xstrdup(dir) : NULL;
+}
+
+/* The entry's file for `path`; the caller frees. */
+static char *entry_path(const char *path)
+{
+	char hex[HASH_HEX];
+
+	hash_buf(path, strlen(path), hex);
+	return xasprintf("%s/%s", cache_dir, hex);
+}
+
+struct doc *doccache_get(const char *path, const char *data, size_t len)
+{
+	struct buf b = BUF_INIT;
+	struct bin_reader r;
+	struct doc *d = NULL;
+	char src[HASH_HEX], check[HASH_HEX];
+	char *file, *name;
+
+	if (!cache_dir)
+		return NULL;
+	file = entry_path(path);
+	if (buf_read_file(&b, file) < 0 || b.len < MAGIC_LEN + 4 + 2 * HEX_LEN ||
+	    memcmp(b.s, MAGIC, MAGIC_LEN))
+		goto out;
+	hash_buf(b.s, b.len - HEX_LEN, check);
+	if (memcmp(b.s + b.len - HEX_LEN, check, HEX_LEN))
+		goto out;
+	r.p = (const unsigned char *)b.s + MAGIC_LEN;
+	r.end = (const unsigned char *)b.s + b.len - HEX_LEN;
+	r.bad = 0;
+	name = bin_get_str(&r);
+	if (r.bad || strcmp(name, path) || r.end - r.p < HEX_LEN) {
+		free(name);
+		goto out;
+	}
+	free(name);
+	hash_buf(data, len, src);
+	if (memcmp(r.p, src, HEX_LEN))
+		goto out;
+	r.p += HEX_LEN;
+	d = doc_decode(path, &r);
+	if (d && r.p != r.end) {
+		doc_free(d);
+		d = NULL;
+	}
+out:
+	buf_release(&b);
+	free(file);
+	return d;
+}
+
+void doccache_put(const char *path, const char *data, size_t len, const struct doc *d)
+{
+	struct buf b = BUF_INIT;
+	struct rp_err err = { 0 };
+	char hex[HASH_HEX];
+	char *file;
+
+	if (!cache_dir)
+		return;
+	file = entry_path(path);
+	buf_add(&b, MAGIC, MAGIC_LEN);
+	bin_put_str(&b, path);
+	hash_buf(data, len, hex);
+	buf_add(&b, hex, HEX_LEN);
+	doc_encode(d, &b);
+	hash_buf(b.s, b.len, hex);
+	buf_add(&b, hex, HEX_LEN);
+	if (fs_mkdir_p_err(cache_dir, 0777, &err) == 0)
+		(void)fs_write_replace_err(file, b.s, b.len, &err);
+	buf_release(&b);
+	free(file);
+}
