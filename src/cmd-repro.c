@@ -695,6 +695,6 @@ out:
 		eval_release(&r.evals[k]);
 	free(r.evals);
 	free(r.would_run);
-	project_close(&r.pr);
+	project_close_for_exit(&r.pr);
 	return ret;
 }

@@ -136,6 +136,6 @@ int cmd_status(int argc, char **argv)
 out:
 	free(sel);
 	free(dirty);
-	project_close(&pr);
+	project_close_for_exit(&pr);
 	return ret;
 }

@@ -661,6 +661,8 @@ struct lock *lock_load(const char *path, const char *journal, const char *snap,
 	struct lock *l;
 	char base[HASH_HEX];
 
+	if (snap && (l = locksnap_read_unchanged(snap, path)))
+		goto replay;
 	if (buf_read_file(&b, path) < 0) {
 		if (errno != ENOENT) {
 			rp_err_set(err, RP_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
@@ -671,13 +673,14 @@ struct lock *lock_load(const char *path, const char *journal, const char *snap,
 	} else {
 		hash_buf(b.s, b.len, base);
 		l = snap ? locksnap_read(snap, base) : NULL;
-		if (!l) {
+		if (!l)
 			l = parse_hashed(path, b.s, b.len, base, err);
-			if (l && snap)
-				locksnap_write(l, snap);
-		}
+		/* verified now: the next load need not read rp.lock */
+		if (l && snap)
+			locksnap_write(l, snap, path);
 	}
 	buf_release(&b);
+replay:
 	if (l && journal)
 		replay_journal(l, journal);
 	return l;
@@ -937,7 +940,7 @@ int lock_write(struct lock *l, const char *path, const char *snap)
 	if (!ret) {
 		hash_buf(b.s, b.len, l->base);
 		if (snap)
-			locksnap_write(l, snap);
+			locksnap_write(l, snap, path);
 	}
 	buf_release(&b);
 	return ret;

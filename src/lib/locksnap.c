@@ -9,8 +9,43 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
-#define SNAP_MAGIC "rplsnap1"
+/* How far file times may lag the clock (the kernel's coarse clock; see state.c). */
+#define RACY_NS 10000000LL
+#define IDENTITY_BYTES (6 * 8)
+
+/* What identifies one version of rp.lock without reading it. */
+struct identity {
+	uint64_t dev, ino, size, mtime_ns, ctime_ns;
+	uint64_t verified_ns;   /* when its bytes were known to hash to base */
+};
+
+static uint64_t ns_of(const struct timespec *ts)
+{
+	return (uint64_t)ts->tv_sec * 1000000000ULL + (uint64_t)ts->tv_nsec;
+}
+
+/* Fills `id` from a stat of `path` (verified_ns: now); -1 if it cannot be stat'ed. */
+static int identity_of(const char *path, struct identity *id)
+{
+	struct stat sb;
+	struct timespec now;
+
+	if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode))
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &now);
+	id->dev = (uint64_t)sb.st_dev;
+	id->ino = (uint64_t)sb.st_ino;
+	id->size = (uint64_t)sb.st_size;
+	id->mtime_ns = ns_of(&sb.st_mtim);
+	id->ctime_ns = ns_of(&sb.st_ctim);
+	id->verified_ns = ns_of(&now);
+	return 0;
+}
+
+#define SNAP_MAGIC "rplsnap2"
 #define SNAP_MAGIC_LEN 8
 #define HEX_LEN (HASH_HEX - 1)
 
@@ -49,16 +84,25 @@ static void put_stage(struct buf *b, const struct lock_stage *s)
 	put_items(b, s->outs, s->nouts);
 }
 
-void locksnap_write(const struct lock *l, const char *snap)
+void locksnap_write(const struct lock *l, const char *snap, const char *lockpath)
 {
 	struct buf b = BUF_INIT;
 	struct rp_err err = { 0 };
+	struct identity id = { 0 };
 	char check[HASH_HEX];
 
 	if (!hash_is_hex(l->base))
 		return;         /* not made from rp.lock bytes */
+	if (identity_of(lockpath, &id) < 0)
+		memset(&id, 0, sizeof(id));     /* never matches: only the hash path */
 	buf_add(&b, SNAP_MAGIC, SNAP_MAGIC_LEN);
 	buf_add(&b, l->base, HEX_LEN);
+	bin_put_u64(&b, id.dev);
+	bin_put_u64(&b, id.ino);
+	bin_put_u64(&b, id.size);
+	bin_put_u64(&b, id.mtime_ns);
+	bin_put_u64(&b, id.ctime_ns);
+	bin_put_u64(&b, id.verified_ns);
 	bin_put_u32(&b, (uint32_t)l->n);
 	for (size_t i = 0; i < l->n; i++)
 		put_stage(&b, l->stages[i]);
@@ -119,29 +163,54 @@ static struct lock_stage *get_stage(struct bin_reader *r)
 	return s;
 }
 
-struct lock *locksnap_read(const char *snap, const char base[HASH_HEX])
+/*
+ * The image at `snap` if it is intact and either made from bytes hashing to
+ * `base` or, with base NULL, recorded for the rp.lock `lockpath` that is
+ * there now, untouched since its bytes were verified.
+ */
+static struct lock *read_image(const char *snap, const char *base, const char *lockpath)
 {
 	struct buf b = BUF_INIT;
 	struct bin_reader r;
+	struct identity was, now;
 	struct lock *l = NULL;
 	char check[HASH_HEX];
 	size_t n;
 
+	if (!base && identity_of(lockpath, &now) < 0)
+		return NULL;
 	if (buf_read_file(&b, snap) < 0)
 		goto out;
-	if (b.len < SNAP_MAGIC_LEN + 2 * HEX_LEN + 4 ||
+	if (b.len < SNAP_MAGIC_LEN + 2 * HEX_LEN + IDENTITY_BYTES + 4 ||
 	    memcmp(b.s, SNAP_MAGIC, SNAP_MAGIC_LEN) ||
-	    memcmp(b.s + SNAP_MAGIC_LEN, base, HEX_LEN))
+	    (base && memcmp(b.s + SNAP_MAGIC_LEN, base, HEX_LEN)))
+		goto out;
+	r.p = (const unsigned char *)b.s + SNAP_MAGIC_LEN + HEX_LEN;
+	r.end = (const unsigned char *)b.s + b.len - HEX_LEN;
+	r.bad = 0;
+	was.dev = bin_get_u64(&r);
+	was.ino = bin_get_u64(&r);
+	was.size = bin_get_u64(&r);
+	was.mtime_ns = bin_get_u64(&r);
+	was.ctime_ns = bin_get_u64(&r);
+	was.verified_ns = bin_get_u64(&r);
+	/*
+	 * Trust the stat only when the file was last changed well before its
+	 * bytes were verified: a later change within the same timestamp tick
+	 * could otherwise keep every field (the racy-git rule).
+	 */
+	if (!base && (was.dev != now.dev || was.ino != now.ino || was.size != now.size ||
+		      was.mtime_ns != now.mtime_ns || was.ctime_ns != now.ctime_ns ||
+		      was.mtime_ns + RACY_NS >= was.verified_ns ||
+		      was.ctime_ns + RACY_NS >= was.verified_ns))
 		goto out;
 	hash_buf(b.s, b.len - HEX_LEN, check);
 	if (memcmp(b.s + b.len - HEX_LEN, check, HEX_LEN))
 		goto out;
 
-	r.p = (const unsigned char *)b.s + SNAP_MAGIC_LEN + HEX_LEN;
-	r.end = (const unsigned char *)b.s + b.len - HEX_LEN;
-	r.bad = 0;
 	l = lock_new();
-	memcpy(l->base, base, HASH_HEX);
+	memcpy(l->base, b.s + SNAP_MAGIC_LEN, HEX_LEN);
+	l->base[HEX_LEN] = '\0';
 	n = bin_get_count(&r, 8);
 	for (size_t i = 0; i < n && !r.bad; i++) {
 		struct lock_stage *s = get_stage(&r);
@@ -161,4 +230,14 @@ struct lock *locksnap_read(const char *snap, const char base[HASH_HEX])
 out:
 	buf_release(&b);
 	return l;
+}
+
+struct lock *locksnap_read(const char *snap, const char base[HASH_HEX])
+{
+	return read_image(snap, base, NULL);
+}
+
+struct lock *locksnap_read_unchanged(const char *snap, const char *lockpath)
+{
+	return read_image(snap, NULL, lockpath);
 }

@@ -5,22 +5,27 @@
  * Parsing rp.lock with libyaml costs about 300 instructions a byte: at 1,000
  * stages (0.5 MB) it was 58% of a no-op `rp repro`. Whenever rp writes or
  * parses rp.lock it also writes .rp/lock.snap, which holds the SHA-256 of the
- * rp.lock bytes it was made from, the lock in a length-prefixed binary form,
- * and the SHA-256 of that body. A reader hashes the rp.lock bytes it read
- * (about 0.3 ms a MB with SHA-NI) and uses the image only when both hashes
- * match, so a hand-edited, checked-out or merged rp.lock is always parsed
- * from its YAML, and a torn or corrupt image is ignored. The image is a
- * cache: deleting it is always safe.
+ * rp.lock bytes it was made from, rp.lock's stat identity when they were
+ * verified, the lock in a length-prefixed binary form, and the SHA-256 of
+ * that body. A reader uses the image
+ *   - without reading rp.lock, when rp.lock's device, inode, size, mtime and
+ *     ctime are those recorded and it had not changed for 10 ms when its
+ *     bytes were verified (the racy-git rule of state.c); or else
+ *   - when the bytes of rp.lock it read hash to the recorded SHA-256;
+ * and only when the body's own hash matches. So a hand-edited, checked-out or
+ * merged rp.lock is parsed from its YAML, and a torn or corrupt image is
+ * ignored. The image is a cache: deleting it is always safe.
  *
- * Layout (integers little-endian):
- *     "rplsnap1"  8 bytes of magic
+ * Layout (integers little-endian, strings as in bin.h):
+ *     "rplsnap2"  8 bytes of magic
  *     base        64 hex digits: sha256 of the rp.lock bytes
+ *     identity    u64 dev, ino, size, mtime_ns, ctime_ns of rp.lock, and
+ *                 u64 verified_ns, when its bytes were known to hash to base
  *     stages      u32, then that many stages
  *     check       64 hex digits: sha256 of everything before it
- * A string is a u32 length and that many bytes (no NUL; NUL bytes are
- * refused). A stage is: name, key, u32 ncmds and the cmds, wdir, u32 ndeps
- * and the deps, u32 nparams and (file, key, value) each, u32 nouts and the
- * outs. A dep or out is: path, hash, u64 size, u64 nfiles, u8 isdir, u8 cache.
+ * A stage is: name, key, u32 ncmds and the cmds, wdir, u32 ndeps and the
+ * deps, u32 nparams and (file, key, value) each, u32 nouts and the outs. A
+ * dep or out is: path, hash, u64 size, u64 nfiles, u8 isdir, u8 cache.
  */
 #ifndef RP_LOCKSNAP_H
 #define RP_LOCKSNAP_H
@@ -34,12 +39,19 @@
  * parses the YAML). The result's base is `base`; free with lock_free().
  */
 struct lock *locksnap_read(const char *snap, const char base[HASH_HEX]);
+/*
+ * The lock whose image `snap` holds, if it was recorded for the rp.lock now
+ * at `lockpath` (same stat identity, not racy) and is intact; else NULL.
+ * Reads no byte of rp.lock. Free with lock_free().
+ */
+struct lock *locksnap_read_unchanged(const char *snap, const char *lockpath);
 
 /*
- * Writes the image of `l` (made from rp.lock bytes whose hash is l->base)
- * to `snap` atomically, without fsync. Failures are ignored: the image is a
- * cache, and a missing one only costs a parse.
+ * Writes the image of `l` (made from the bytes of the rp.lock at `lockpath`,
+ * whose hash is l->base, verified just now) to `snap` atomically, without
+ * fsync. Failures are ignored: the image is a cache, and a missing one only
+ * costs a parse.
  */
-void locksnap_write(const struct lock *l, const char *snap);
+void locksnap_write(const struct lock *l, const char *snap, const char *lockpath);
 
 #endif

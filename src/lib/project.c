@@ -36,6 +36,20 @@ fail:
 	return -1;
 }
 
+/* What project_close_for_exit() leaves to exit(): external, so the stores stay. */
+struct project project_left_for_exit;
+
+void project_close_for_exit(struct project *pr)
+{
+	project_left_for_exit.p = pr->p;
+	project_left_for_exit.dag = pr->dag;
+	project_left_for_exit.lock = pr->lock;
+	pr->p = NULL;
+	pr->dag = NULL;
+	pr->lock = NULL;
+	project_close(pr);
+}
+
 void project_close(struct project *pr)
 {
 	lock_free(pr->lock);

@@ -27,5 +27,13 @@ enum project_flags {
 int project_open(struct project *pr, const char *pipeline_file, unsigned flags);
 /* Saves the state cache and frees everything. */
 void project_close(struct project *pr);
+/*
+ * For a command about to return from main: saves the state cache and closes
+ * the databases and the workspace lock, but leaves the memory of the
+ * pipeline, graph and lock to the process's exit. Freeing 1,000 stages' worth
+ * of small blocks was 6% of a no-op `rp repro`. The blocks stay reachable
+ * from a static, so leak checkers do not report them.
+ */
+void project_close_for_exit(struct project *pr);
 
 #endif

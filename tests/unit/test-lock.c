@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -375,6 +376,45 @@ static void a_stale_or_corrupt_image_is_never_used(void **state)
 	lock_free(l);
 }
 
+static void an_untouched_lock_is_known_by_its_stat_and_an_edit_in_place_is_not_missed(void **state)
+{
+	struct lock *l = lock_new(), *r;
+	struct rp_err err = { 0 };
+	struct timespec settle = { 0, 30 * 1000 * 1000 };
+	char *text;
+	FILE *f;
+
+	(void)state;
+	lock_set(l, sample("train", '1'));
+	assert_int_equal(lock_write(l, lockpath, snap), 0);
+	/* just written: its mtime is too recent to trust a stat */
+	assert_null(locksnap_read_unchanged(snap, lockpath));
+	nanosleep(&settle, NULL);
+	r = lock_load(lockpath, NULL, snap, &err);      /* hashes it, records the stat */
+	assert_non_null(r);
+	lock_free(r);
+	r = locksnap_read_unchanged(snap, lockpath);
+	assert_non_null(r);
+	assert_string_equal(r->base, l->base);
+	lock_free(r);
+
+	/* an edit in place, same size, same inode: the stat differs, the YAML wins */
+	nanosleep(&settle, NULL);
+	text = formatted(l);
+	*strstr(text, "model.bin") = 'M';
+	f = fopen(lockpath, "r+");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+	assert_int_equal(fclose(f), 0);
+	assert_null(locksnap_read_unchanged(snap, lockpath));
+	r = lock_load(lockpath, NULL, snap, &err);
+	assert_non_null(r);
+	assert_string_equal(r->stages[0]->outs[0].path, "Model.bin");
+	lock_free(r);
+	free(text);
+	lock_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +431,7 @@ int main(void)
 		T(removing_a_stage_keeps_the_others_sorted),
 		T(the_binary_image_gives_the_same_lock_as_the_yaml),
 		T(a_stale_or_corrupt_image_is_never_used),
+		T(an_untouched_lock_is_known_by_its_stat_and_an_edit_in_place_is_not_missed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
