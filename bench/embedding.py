@@ -118,6 +118,14 @@ def cache_key(provider, model, dims, input_type, text):
 GDB_SCRIPT = r'''
 import gdb, json, time
 marks = []
+
+def cpu():
+    """Time the inferior's main thread has spent on a CPU, in seconds."""
+    try:
+        with open('/proc/%d/schedstat' % gdb.selected_inferior().pid) as f:
+            return int(f.read().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
 gdb.execute('set pagination off')
 gdb.execute('set confirm off')
 for f in ('jsonl_open', 'embcache_open', 'embcache_lookup', 'rpv_init', 'rpv_write'):
@@ -125,12 +133,12 @@ for f in ('jsonl_open', 'embcache_open', 'embcache_lookup', 'rpv_init', 'rpv_wri
 gdb.execute('run', to_string=True)
 while gdb.selected_inferior().pid:
     name = gdb.selected_frame().name()
-    marks.append([name, time.perf_counter()])
+    marks.append([name, time.perf_counter(), cpu()])
     if name == 'embcache_lookup':
         gdb.execute('finish', to_string=True)
-        marks.append(['embcache_lookup:end', time.perf_counter()])
+        marks.append(['embcache_lookup:end', time.perf_counter(), cpu()])
     gdb.execute('continue', to_string=True)
-marks.append(['exit', time.perf_counter()])
+marks.append(['exit', time.perf_counter(), None])
 code = gdb.convenience_variable('_exitcode')
 with open(OUT, 'w') as f:
     json.dump({'marks': marks, 'exit': None if code is None else int(code)}, f)
@@ -147,12 +155,14 @@ PHASES = [  # (label, from mark, to mark)
 
 
 def gdb_phases(cmd, cwd, runs=3):
-    """Median duration of each phase of PHASES over `runs` runs under gdb; None if it fails."""
+    """Median duration of each phase of PHASES over `runs` runs under gdb, and the
+    median CPU time of the lookup (main thread, schedstat); None if it fails."""
     script = os.path.join(cwd, 'phases.gdb.py')
     out = os.path.join(cwd, 'phases.json')
     with open(script, 'w') as f:
         f.write('OUT = %r\n' % out + GDB_SCRIPT)
     per = {p[0]: [] for p in PHASES}
+    cpu = []
     for _ in range(runs):
         if os.path.exists(out):
             os.unlink(out)
@@ -162,12 +172,15 @@ def gdb_phases(cmd, cwd, runs=3):
             res = json.load(open(out))
         except (OSError, ValueError):
             return None
-        t = dict((m, v) for m, v in res['marks'])
+        t = dict((m[0], m[1]) for m in res['marks'])
+        c = dict((m[0], m[2]) for m in res['marks'])
         if res.get('exit') not in (0, None) or any(a not in t or b not in t for _, a, b in PHASES):
             return None
         for label, a, b in PHASES:
             per[label].append(t[b] - t[a])
-    return {k: statistics.median(v) for k, v in per.items()}
+        if c.get('embcache_lookup') is not None and c.get('embcache_lookup:end') is not None:
+            cpu.append(c['embcache_lookup:end'] - c['embcache_lookup'])
+    return {k: statistics.median(v) for k, v in per.items()}, statistics.median(cpu) if cpu else None
 
 
 def strace_phases(cmd, cwd, cache, runs=3):
@@ -202,8 +215,9 @@ def py_lookups(db, keys, runs=3):
     con = sqlite3.connect(db, isolation_level=None)
     for p in ('PRAGMA cache_size=-65536', 'PRAGMA mmap_size=1073741824', 'PRAGMA temp_store=MEMORY'):
         con.execute(p)
-    point, bulk, found = [], [], 0
+    point, bulk, found, cpoint, cbulk = [], [], 0, [], []
     for _ in range(runs):
+        c0 = time.thread_time()
         t0 = time.perf_counter()
         con.execute('BEGIN')
         cur = con.cursor()
@@ -215,7 +229,9 @@ def py_lookups(db, keys, runs=3):
                 n += 1
         con.execute('COMMIT')
         point.append(time.perf_counter() - t0)
+        cpoint.append(time.thread_time() - c0)
         found = n
+        c0 = time.thread_time()
         t0 = time.perf_counter()
         con.execute('CREATE TEMP TABLE IF NOT EXISTS want(key BLOB PRIMARY KEY, i INTEGER) WITHOUT ROWID')
         con.execute('BEGIN')
@@ -228,8 +244,10 @@ def py_lookups(db, keys, runs=3):
         con.execute('COMMIT')
         con.execute('DELETE FROM temp.want')
         bulk.append(time.perf_counter() - t0)
+        cbulk.append(time.thread_time() - c0)
     con.close()
-    return statistics.median(point), statistics.median(bulk), found
+    return (statistics.median(point), statistics.median(bulk), found,
+            statistics.median(cpoint), statistics.median(cbulk))
 
 
 def part_cache(a, embed, work, sec, notes):
@@ -259,11 +277,13 @@ def part_cache(a, embed, work, sec, notes):
     all_hits = bool(hits) and all(h == n for h in hits)
     if not all_hits:
         notes.append('the cached runs had %s cache hits of %d chunks' % (hits, n))
-    phases, how = None, None
+    phases, how, c_lookup = None, None, None
     if have('gdb'):
         log('embedding: phases of a cached run (gdb)')
-        phases, how = gdb_phases(cmd, work), 'gdb'
-        if phases is None:
+        res, how = gdb_phases(cmd, work), 'gdb'
+        if res:
+            phases, c_lookup = res
+        else:
             notes.append('gdb could not time the phases (ptrace not allowed?); strace used instead')
     if phases is None and have('strace'):
         log('embedding: phases of a cached run (strace)')
@@ -271,7 +291,7 @@ def part_cache(a, embed, work, sec, notes):
     # the reference: python3's sqlite3 on rp's own cache file
     keys = [cache_key('local', MODEL, a.cache_dims, '', t) for t in texts]
     log('embedding: python3 sqlite3 reference')
-    t_point, t_bulk, found = py_lookups(cache, keys)
+    t_point, t_bulk, found, c_point, c_bulk = py_lookups(cache, keys)
     if found != n:
         notes.append('only %d of the %d keys computed with the formula of rp-embed(1) are in the cache; '
                      'the reference then looked up the stored keys in random order' % (found, n))
@@ -279,7 +299,7 @@ def part_cache(a, embed, work, sec, notes):
         keys = [r[0] for r in con.execute('SELECT key FROM embeddings')]
         con.close()
         random.Random(1).shuffle(keys)
-        t_point, t_bulk, found = py_lookups(cache, keys)
+        t_point, t_bulk, found, c_point, c_bulk = py_lookups(cache, keys)
 
     t_lookup = None
     if phases:
@@ -298,17 +318,22 @@ def part_cache(a, embed, work, sec, notes):
                {'gdb': 'under gdb, with breakpoints at the functions named',
                 'strace': 'from strace\'s openat() timestamps (gdb not installed)'}.get(how, '(not measured)'),
                sqlite3.sqlite_version))
-    rows = [['rp-embed, whole cached run', fmt_time(whole), fmt_rate_n(n / whole),
-             fmt_ratio(whole, t_point), fmt_ratio(whole, t_bulk)]]
+    def cpu_cells(c):
+        return [fmt_time(c), fmt_rate_n(n / c)] if c else ['', '']
+    rows = [['rp-embed, whole cached run', fmt_time(whole), fmt_rate_n(n / whole)] + cpu_cells(None) +
+            [fmt_ratio(whole, t_point), fmt_ratio(whole, t_bulk)]]
     if t_lookup:
-        rows.append(['rp-embed, embcache_lookup() alone', fmt_time(t_lookup), fmt_rate_n(n / t_lookup),
-                     fmt_ratio(t_lookup, t_point), fmt_ratio(t_lookup, t_bulk)])
+        rows.append(['rp-embed, embcache_lookup() alone', fmt_time(t_lookup), fmt_rate_n(n / t_lookup)] +
+                    cpu_cells(c_lookup) + [fmt_ratio(t_lookup, t_point), fmt_ratio(t_lookup, t_bulk)])
     rows.append(['python3 sqlite3: one SELECT by key per chunk (reference)', fmt_time(t_point),
-                 fmt_rate_n(n / t_point), '', ''])
+                 fmt_rate_n(n / t_point)] + cpu_cells(c_point) + ['', ''])
     rows.append(['python3 sqlite3: rp\'s temp-table join (reference)', fmt_time(t_bulk),
-                 fmt_rate_n(n / t_bulk), '', ''])
-    sec.add(table(['%s lookups' % format(n, ','), 'time', 'lookups/s', 'rp / point SELECTs',
-                   'rp / join'], rows))
+                 fmt_rate_n(n / t_bulk)] + cpu_cells(c_bulk) + ['', ''])
+    sec.add(table(['%s lookups' % format(n, ','), 'time', 'lookups/s', 'CPU time', 'lookups/CPU-s',
+                   'rp / point SELECTs', 'rp / join'], rows))
+    sec.add('CPU time is the time the looking-up thread spent on a CPU (schedstat for rp-embed\'s main '
+            'thread, thread_time() for Python): unlike the wall time, it does not grow when other '
+            'processes take the cores. Ratios are of wall times.')
     if phases:
         prow = [[k, fmt_time(v), '%.0f%%' % (100 * v / whole)] for k, v in phases.items()]
         sec.add(table(['phase of the cached run (%s)' % how, 'time', 'of the whole run (%s)' % fmt_time(whole)],
@@ -317,8 +342,10 @@ def part_cache(a, embed, work, sec, notes):
             'output being assembled).' % fmt_kib(m['maxrss_kib']))
     if t_lookup and how == 'gdb':
         sec.target('embedding cache lookups (%s cached chunks)' % format(n, ','),
-                   '%s (embcache_lookup; whole run %s chunks/s)' % (fmt_rate_n(n / t_lookup),
-                                                                   fmt_rate_n(n / whole, '')),
+                   '%s (embcache_lookup%s; whole run %s chunks/s)'
+                   % (fmt_rate_n(n / t_lookup),
+                      ', %s per CPU-second' % fmt_rate_n(n / c_lookup, '') if c_lookup else '',
+                      fmt_rate_n(n / whole, '')),
                    '≥ 200k/s', n / t_lookup >= 200e3 if all_hits else None)
     else:
         # without the exact lookup time only the whole run (a lower bound) is known
