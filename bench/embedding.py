@@ -338,8 +338,8 @@ def part_cache(a, embed, work, sec, notes):
         prow = [[k, fmt_time(v), '%.0f%%' % (100 * v / whole)] for k, v in phases.items()]
         sec.add(table(['phase of the cached run (%s)' % how, 'time', 'of the whole run (%s)' % fmt_time(whole)],
                       prow))
-    sec.add('Peak RSS of the cached run: %s (the vectors are held twice: once as looked up, once in the '
-            'output being assembled).' % fmt_kib(m['maxrss_kib']))
+    sec.add('Peak RSS of the cached run: %s (the vectors are held three times: as looked up, as the '
+            'records of the output, and encoded for writing).' % fmt_kib(m['maxrss_kib']))
     if t_lookup and how == 'gdb':
         sec.target('embedding cache lookups (%s cached chunks)' % format(n, ','),
                    '%s (embcache_lookup%s; whole run %s chunks/s)'

@@ -32,7 +32,7 @@ static char *entry_path(const char *path)
 
 struct doc *doccache_get(const char *path, const char *data, size_t len)
 {
-	struct buf b = BUF_INIT;
+	struct { const char *s; size_t len; } b = { NULL, 0 };
 	struct bin_reader r;
 	struct doc *d = NULL;
 	char src[HASH_HEX], check[HASH_HEX];
@@ -41,7 +41,7 @@ struct doc *doccache_get(const char *path, const char *data, size_t len)
 	if (!cache_dir)
 		return NULL;
 	file = entry_path(path);
-	if (buf_read_file(&b, file) < 0 || b.len < MAGIC_LEN + 4 + 2 * HEX_LEN ||
+	if (!(b.s = fs_map(file, &b.len)) || b.len < MAGIC_LEN + 4 + 2 * HEX_LEN ||
 	    memcmp(b.s, MAGIC, MAGIC_LEN))
 		goto out;
 	hash_buf(b.s, b.len - HEX_LEN, check);
@@ -66,7 +66,7 @@ struct doc *doccache_get(const char *path, const char *data, size_t len)
 		d = NULL;
 	}
 out:
-	buf_release(&b);
+	fs_unmap(b.s, b.len);
 	free(file);
 	return d;
 }

@@ -24,6 +24,15 @@ int fs_mkdir_parent(const char *path);
 int fs_remove_tree(const char *path);
 /* Whether `path` exists (lstat). */
 int fs_exists(const char *path);
+/*
+ * Maps the regular file `path` read-only, its pages populated at once: for
+ * reading big caches without copying them out of the page cache. Returns the
+ * bytes and their count in *len, or NULL (errno set; an empty file is NULL
+ * with errno 0). Release with fs_unmap(). A file truncated while mapped
+ * raises SIGBUS: only for rp's own files, which are replaced by rename.
+ */
+const char *fs_map(const char *path, size_t *len);
+void fs_unmap(const char *data, size_t len);
 /* fsync of the directory containing `path` (best effort, 0 or -1 reported). */
 int fs_fsync_parent(const char *path);
 /* As fs_fsync_parent(), best effort and silent. */

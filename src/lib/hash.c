@@ -4,7 +4,7 @@
  * Digests are lowercase hex, 64 characters and a NUL. Files are read with
  * sequential read-ahead advice. Small files are read in one 64 KiB stack
  * block, mid-sized ones in 1 MiB blocks, by the calling thread. Files above
- * BIG_FILE are read by a helper thread into a ring of RING_SLOTS blocks of
+ * HASH_BIG_FILE are read by a helper thread into a ring of RING_SLOTS blocks of
  * RING_BLOCK bytes while the caller hashes the block before, so the copy out
  * of the page cache overlaps the hashing (small blocks stay in cache; 1 MiB
  * ones were slower). The ring's counters live under its mutex: the reader
@@ -36,7 +36,6 @@
 
 #define READ_BLOCK (1 << 20)
 #define SMALL_BLOCK (1 << 16)
-#define BIG_FILE (8 << 20)      /* larger files are read by a helper thread */
 #define RING_BLOCK (256 << 10)
 #define RING_SLOTS 4
 #define RING_LOW 1              /* the reader wakes with this many blocks left */
@@ -222,7 +221,7 @@ int hash_file(const char *path, char hex[HASH_HEX], struct rp_err *err)
 	c = hash_begin();
 	if (fstat(fd, &st) < 0 || st.st_size < SMALL_BLOCK) {
 		e = hash_fd(fd, c, small, sizeof(small));
-	} else if (st.st_size <= BIG_FILE) {
+	} else if (st.st_size <= HASH_BIG_FILE) {
 		char *block = xmalloc(READ_BLOCK);
 
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);

@@ -170,7 +170,7 @@ static struct lock_stage *get_stage(struct bin_reader *r)
  */
 static struct lock *read_image(const char *snap, const char *base, const char *lockpath)
 {
-	struct buf b = BUF_INIT;
+	struct { const char *s; size_t len; } b = { NULL, 0 };
 	struct bin_reader r;
 	struct identity was, now;
 	struct lock *l = NULL;
@@ -179,7 +179,7 @@ static struct lock *read_image(const char *snap, const char *base, const char *l
 
 	if (!base && identity_of(lockpath, &now) < 0)
 		return NULL;
-	if (buf_read_file(&b, snap) < 0)
+	if (!(b.s = fs_map(snap, &b.len)))
 		goto out;
 	if (b.len < SNAP_MAGIC_LEN + 2 * HEX_LEN + IDENTITY_BYTES + 4 ||
 	    memcmp(b.s, SNAP_MAGIC, SNAP_MAGIC_LEN) ||
@@ -228,7 +228,7 @@ static struct lock *read_image(const char *snap, const char *base, const char *l
 		l = NULL;
 	}
 out:
-	buf_release(&b);
+	fs_unmap(b.s, b.len);
 	return l;
 }
 

@@ -125,6 +125,55 @@ static void hash_file_of_a_missing_file_names_it(void **state)
 	free(path);
 }
 
+static void hash_file_of_files_around_the_threaded_size_equals_hash_buf(void **state)
+{
+	/* at, just above and well above HASH_BIG_FILE; a whole number of blocks and not */
+	const size_t sizes[] = {
+		HASH_BIG_FILE, HASH_BIG_FILE + 1, 20 << 20, (20 << 20) + 12345,
+	};
+	enum { N = sizeof(sizes) / sizeof(sizes[0]) };
+	unsigned char *data = make_bytes(sizes[N - 1], 11);
+	char *paths[N];
+	char hex[N][HASH_HEX];
+	struct rp_err err;
+	size_t i;
+
+	for (i = 0; i < N; i++) {
+		char name[32], a[HASH_HEX], b[HASH_HEX];
+
+		snprintf(name, sizeof(name), "big%zu", i);
+		paths[i] = write_file(*state, name, data, sizes[i]);
+		assert_int_equal(hash_file(paths[i], a, &err), 0);
+		hash_buf(data, sizes[i], b);
+		assert_string_equal(a, b);
+		strcpy(hex[i], a);
+	}
+	/* two big files at once: a reader thread under each pool thread */
+	{
+		char par[2][HASH_HEX];
+
+		assert_int_equal(hash_files((const char *const *)paths + N - 2, 2, par, 2, &err), 0);
+		assert_string_equal(par[0], hex[N - 2]);
+		assert_string_equal(par[1], hex[N - 1]);
+	}
+	for (i = 0; i < N; i++) {
+		assert_int_equal(unlink(paths[i]), 0);
+		free(paths[i]);
+	}
+	free(data);
+}
+
+static void hash_file_of_a_directory_names_it(void **state)
+{
+	char hex[HASH_HEX];
+	struct rp_err err = { 0 };
+
+	assert_int_equal(hash_file(*state, hex, &err), -1);
+	assert_int_equal(err.kind, RP_ERR_IO);
+	assert_non_null(strstr(err.msg, (char *)*state));
+	assert_non_null(strstr(err.msg, "Is a directory"));
+}
+
 static void hash_files_in_parallel_equals_serial(void **state)
 {
 	enum { N = 37 };
@@ -188,6 +237,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(hash_file_of_a_multi_megabyte_file_equals_hash_buf, setup, teardown),
 		cmocka_unit_test_setup_teardown(hash_file_of_a_small_file_equals_hash_buf, setup, teardown),
 		cmocka_unit_test_setup_teardown(hash_file_of_a_missing_file_names_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(hash_file_of_files_around_the_threaded_size_equals_hash_buf, setup, teardown),
+		cmocka_unit_test_setup_teardown(hash_file_of_a_directory_names_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(hash_files_in_parallel_equals_serial, setup, teardown),
 		cmocka_unit_test_setup_teardown(hash_files_reports_the_first_failing_path, setup, teardown),
 		cmocka_unit_test(hash_ncores_is_at_least_one),
