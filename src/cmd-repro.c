@@ -140,7 +140,7 @@ static int write_lock(struct repro *r)
 	struct rp_err err = { 0 };
 
 	/* the objects the lock names reach the disk before the lock does */
-	if (store_sync(r->pr.ws.store, &err) < 0)
+	if (store_sync_written(r->pr.ws.store, &err) < 0)
 		return rp_err_report(&err);
 	if (lock_write(r->pr.lock, WS_LOCK_FILE, WS_LOCK_SNAP) < 0)
 		return -1;
@@ -664,7 +664,7 @@ int cmd_repro(int argc, char **argv)
 			struct rp_err serr = { 0 };
 			int ok = 0;
 
-			if (store_sync(r.pr.ws.store, &serr) < 0)
+			if (store_sync_written(r.pr.ws.store, &serr) < 0)
 				rp_err_report(&serr);
 			else if (lock_write(r.pr.lock, WS_LOCK_FILE, WS_LOCK_SNAP) == 0)
 				ok = 1;

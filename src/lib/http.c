@@ -347,7 +347,7 @@ int http_post_all(const char *url, const struct http_opts *o, size_t n, http_bod
 	curl_multi_setopt(r.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)conc);
 	while (r.done < n) {
 		double now = now_s(), when;
-		int still, timeout_ms = 1000;
+		int still, timeout_ms = 1000, freed = 0;
 		CURLMsg *m;
 		CURLMcode mc;
 
@@ -377,9 +377,12 @@ int http_post_all(const char *url, const struct http_opts *o, size_t n, http_bod
 				continue;
 			if (finish(&r, m->easy_handle, m->data.result, on_done, st, err) < 0)
 				goto out;
+			freed = 1;
 		}
 		if (r.done >= n)
 			break;
+		if (freed)
+			continue;  /* start the next requests before sleeping */
 		/* sleep until a transfer moves or the next retry / the gate is due */
 		now = now_s();
 		if (next_due(&r, &when) < n || (r.next_new < n && r.gate > now)) {

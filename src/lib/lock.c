@@ -672,12 +672,14 @@ struct lock *lock_load(const char *path, const char *journal, const char *snap,
 		l = lock_new();
 	} else {
 		hash_buf(b.s, b.len, base);
-		l = snap ? locksnap_read(snap, base) : NULL;
-		if (!l)
-			l = parse_hashed(path, b.s, b.len, base, err);
 		/* verified now: the next load need not read rp.lock */
-		if (l && snap)
-			locksnap_write(l, snap, path);
+		if (snap && (l = locksnap_read(snap, base))) {
+			locksnap_touch(snap, path);
+		} else {
+			l = parse_hashed(path, b.s, b.len, base, err);
+			if (l && snap)
+				locksnap_write(l, snap, path);
+		}
 	}
 	buf_release(&b);
 replay:
@@ -875,73 +877,161 @@ static void emit_params(yaml_emitter_t *e, const struct lock_stage *s)
 	free(p);
 }
 
-void lock_format(const struct lock *l, struct buf *out)
+/* Starts a document whose top-level mapping is open, emitting into `out`. */
+static void doc_begin(yaml_emitter_t *e, struct buf *out)
 {
-	yaml_emitter_t e;
 	yaml_event_t ev;
 
-	if (!yaml_emitter_initialize(&e))
+	if (!yaml_emitter_initialize(e))
 		BUG("yaml_emitter_initialize failed");
-	yaml_emitter_set_output(&e, emit_handler, out);
-	yaml_emitter_set_width(&e, -1);
-	yaml_emitter_set_unicode(&e, 1);
-	yaml_emitter_set_indent(&e, 2);
+	yaml_emitter_set_output(e, emit_handler, out);
+	yaml_emitter_set_width(e, -1);
+	yaml_emitter_set_unicode(e, 1);
+	yaml_emitter_set_indent(e, 2);
 	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
-	emit(&e, &ev);
+	emit(e, &ev);
 	yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
-	emit(&e, &ev);
-	map_start(&e, 0);
-	emit_str(&e, "schema");
-	emit_str(&e, LOCK_SCHEMA);
+	emit(e, &ev);
+	map_start(e, 0);
+}
+
+/* Closes the top-level mapping and the document, and frees the emitter. */
+static void doc_end(yaml_emitter_t *e)
+{
+	yaml_event_t ev;
+
+	map_end(e);
+	yaml_document_end_event_initialize(&ev, 1);
+	emit(e, &ev);
+	yaml_stream_end_event_initialize(&ev);
+	emit(e, &ev);
+	yaml_emitter_flush(e);
+	yaml_emitter_delete(e);
+}
+
+static void emit_stage(yaml_emitter_t *e, const struct lock_stage *s)
+{
+	emit_str(e, s->name);
+	map_start(e, 0);
+	emit_str(e, "key");
+	emit_scalar(e, s->key, YAML_PLAIN_SCALAR_STYLE);
+	emit_str(e, "cmd");
+	if (s->ncmds == 1) {
+		emit_str(e, s->cmds[0]);
+	} else {
+		seq_start(e, 0);
+		for (size_t j = 0; j < s->ncmds; j++)
+			emit_str(e, s->cmds[j]);
+		seq_end(e);
+	}
+	if (strcmp(s->wdir, ".")) {
+		emit_str(e, "wdir");
+		emit_str(e, s->wdir);
+	}
+	emit_items(e, "deps", s->deps, s->ndeps, 0);
+	emit_params(e, s);
+	emit_items(e, "outs", s->outs, s->nouts, 1);
+	map_end(e);
+}
+
+#define LOCK_HEAD "schema: " LOCK_SCHEMA "\nstages:\n"
+
+/*
+ * Appends one stage's lines as they stand under "stages:". Each stage is
+ * emitted as a document of its own ("stages:" and the stage, then the first
+ * line dropped), so its text does not depend on its neighbours and can be
+ * copied from the previous rp.lock when the stage did not change.
+ */
+static void format_stage(const struct lock_stage *s, struct buf *out)
+{
+	struct buf one = BUF_INIT;
+	yaml_emitter_t e;
+
+	doc_begin(&e, &one);
 	emit_str(&e, "stages");
 	map_start(&e, 0);
+	emit_stage(&e, s);
+	map_end(&e);
+	doc_end(&e);
+	if (one.len < 8 || memcmp(one.s, "stages:\n", 8))
+		BUG("yaml emitter: unexpected output for stage '%s'", s->name);
+	buf_add(out, one.s + 8, one.len - 8);
+	buf_release(&one);
+}
+
+/*
+ * The text of the lock. A stage whose text range (text_off, text_len) is
+ * known is copied from `old` (the rp.lock those ranges are in; NULL: none);
+ * the others are emitted. With `ranges`, records where each stage went.
+ */
+static void format(const struct lock *l, const char *old, size_t oldlen, struct buf *out,
+		   uint64_t (*ranges)[2])
+{
+	yaml_emitter_t e;
+
+	if (!l->n) {
+		doc_begin(&e, out);
+		emit_str(&e, "schema");
+		emit_str(&e, LOCK_SCHEMA);
+		emit_str(&e, "stages");
+		map_start(&e, 0);
+		map_end(&e);
+		doc_end(&e);
+		return;
+	}
+	buf_adds(out, LOCK_HEAD);
 	for (size_t i = 0; i < l->n; i++) {
 		const struct lock_stage *s = l->stages[i];
+		size_t start = out->len;
 
-		emit_str(&e, s->name);
-		map_start(&e, 0);
-		emit_str(&e, "key");
-		emit_scalar(&e, s->key, YAML_PLAIN_SCALAR_STYLE);
-		emit_str(&e, "cmd");
-		if (s->ncmds == 1) {
-			emit_str(&e, s->cmds[0]);
-		} else {
-			seq_start(&e, 0);
-			for (size_t j = 0; j < s->ncmds; j++)
-				emit_str(&e, s->cmds[j]);
-			seq_end(&e);
+		if (old && s->text_len && s->text_off <= oldlen && s->text_len <= oldlen - s->text_off)
+			buf_add(out, old + s->text_off, s->text_len);
+		else
+			format_stage(s, out);
+		if (ranges) {
+			ranges[i][0] = start;
+			ranges[i][1] = out->len - start;
 		}
-		if (strcmp(s->wdir, ".")) {
-			emit_str(&e, "wdir");
-			emit_str(&e, s->wdir);
-		}
-		emit_items(&e, "deps", s->deps, s->ndeps, 0);
-		emit_params(&e, s);
-		emit_items(&e, "outs", s->outs, s->nouts, 1);
-		map_end(&e);
 	}
-	map_end(&e);
-	map_end(&e);
-	yaml_document_end_event_initialize(&ev, 1);
-	emit(&e, &ev);
-	yaml_stream_end_event_initialize(&ev);
-	emit(&e, &ev);
-	yaml_emitter_flush(&e);
-	yaml_emitter_delete(&e);
+}
+
+void lock_format(const struct lock *l, struct buf *out)
+{
+	format(l, NULL, 0, out, NULL);
 }
 
 int lock_write(struct lock *l, const char *path, const char *snap)
 {
 	struct buf b = BUF_INIT;
+	uint64_t (*ranges)[2] = xcalloc(l->n ? l->n : 1, sizeof(*ranges));
+	const char *old = NULL;
+	size_t oldlen = 0;
 	int ret;
 
-	lock_format(l, &b);
+	/* the stages' text ranges point into the rp.lock whose hash is l->base */
+	if (hash_is_hex(l->base) && (old = fs_map(path, &oldlen))) {
+		char now[HASH_HEX];
+
+		hash_buf(old, oldlen, now);
+		if (strcmp(now, l->base)) {
+			fs_unmap(old, oldlen);
+			old = NULL;
+		}
+	}
+	format(l, old, oldlen, &b, ranges);
+	fs_unmap(old, oldlen);
 	ret = fs_write_atomic(path, b.s, b.len);
 	if (!ret) {
 		hash_buf(b.s, b.len, l->base);
+		for (size_t i = 0; i < l->n; i++) {
+			l->stages[i]->text_off = ranges[i][0];
+			l->stages[i]->text_len = ranges[i][1];
+		}
 		if (snap)
 			locksnap_write(l, snap, path);
 	}
+	free(ranges);
 	buf_release(&b);
 	return ret;
 }
+

@@ -59,6 +59,13 @@ struct lock_stage {
 	size_t nparams;
 	struct lock_item *outs;
 	size_t nouts;
+	/*
+	 * Where this entry's YAML is in the rp.lock whose hash is the lock's
+	 * base (text_len 0: not known), so lock_write() can copy it instead of
+	 * emitting it again. Set by lock_write() and kept in the lock image;
+	 * an entry is never changed in place (lock_set() replaces it).
+	 */
+	uint64_t text_off, text_len;
 };
 
 struct lock {

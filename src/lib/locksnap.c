@@ -6,15 +6,19 @@
 #include "fs.h"
 #include "hash.h"
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* How far file times may lag the clock (the kernel's coarse clock; see state.c). */
 #define RACY_NS 10000000LL
 #define IDENTITY_BYTES (6 * 8)
+/* The identity is outside the check, so locksnap_touch() can rewrite it in place. */
+#define CHECKED_FROM (SNAP_MAGIC_LEN + IDENTITY_BYTES)
 
 /* What identifies one version of rp.lock without reading it. */
 struct identity {
@@ -45,7 +49,7 @@ static int identity_of(const char *path, struct identity *id)
 	return 0;
 }
 
-#define SNAP_MAGIC "rplsnap2"
+#define SNAP_MAGIC "rplsnap4"
 #define SNAP_MAGIC_LEN 8
 #define HEX_LEN (HASH_HEX - 1)
 
@@ -82,6 +86,38 @@ static void put_stage(struct buf *b, const struct lock_stage *s)
 		bin_put_str(b, s->params[i].value);
 	}
 	put_items(b, s->outs, s->nouts);
+	bin_put_u64(b, s->text_off);
+	bin_put_u64(b, s->text_len);
+}
+
+static void put_identity(struct buf *b, const struct identity *id)
+{
+	bin_put_u64(b, id->dev);
+	bin_put_u64(b, id->ino);
+	bin_put_u64(b, id->size);
+	bin_put_u64(b, id->mtime_ns);
+	bin_put_u64(b, id->ctime_ns);
+	bin_put_u64(b, id->verified_ns);
+}
+
+void locksnap_touch(const char *snap, const char *lockpath)
+{
+	struct buf b = BUF_INIT;
+	struct identity id;
+	int fd;
+
+	if (identity_of(lockpath, &id) < 0)
+		return;
+	put_identity(&b, &id);
+	fd = open(snap, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		/* a torn write only makes the identity not match: a miss */
+		if (pwrite(fd, b.s, b.len, SNAP_MAGIC_LEN) < 0) {
+			/* a cache: the next load verifies by hash again */
+		}
+		close(fd);
+	}
+	buf_release(&b);
 }
 
 void locksnap_write(const struct lock *l, const char *snap, const char *lockpath)
@@ -95,18 +131,14 @@ void locksnap_write(const struct lock *l, const char *snap, const char *lockpath
 		return;         /* not made from rp.lock bytes */
 	if (identity_of(lockpath, &id) < 0)
 		memset(&id, 0, sizeof(id));     /* never matches: only the hash path */
+	buf_grow(&b, l->n * 512);       /* about what a stage takes: one allocation */
 	buf_add(&b, SNAP_MAGIC, SNAP_MAGIC_LEN);
+	put_identity(&b, &id);
 	buf_add(&b, l->base, HEX_LEN);
-	bin_put_u64(&b, id.dev);
-	bin_put_u64(&b, id.ino);
-	bin_put_u64(&b, id.size);
-	bin_put_u64(&b, id.mtime_ns);
-	bin_put_u64(&b, id.ctime_ns);
-	bin_put_u64(&b, id.verified_ns);
 	bin_put_u32(&b, (uint32_t)l->n);
 	for (size_t i = 0; i < l->n; i++)
 		put_stage(&b, l->stages[i]);
-	hash_buf(b.s, b.len, check);
+	hash_buf(b.s + CHECKED_FROM, b.len - CHECKED_FROM, check);
 	buf_add(&b, check, HEX_LEN);
 	(void)fs_write_replace_err(snap, b.s, b.len, &err);
 	buf_release(&b);
@@ -160,6 +192,8 @@ static struct lock_stage *get_stage(struct bin_reader *r)
 		}
 	}
 	get_items(r, &s->outs, &s->nouts);
+	s->text_off = bin_get_u64(r);
+	s->text_len = bin_get_u64(r);
 	return s;
 }
 
@@ -181,11 +215,11 @@ static struct lock *read_image(const char *snap, const char *base, const char *l
 		return NULL;
 	if (!(b.s = fs_map(snap, &b.len)))
 		goto out;
-	if (b.len < SNAP_MAGIC_LEN + 2 * HEX_LEN + IDENTITY_BYTES + 4 ||
+	if (b.len < CHECKED_FROM + 2 * HEX_LEN + 4 ||
 	    memcmp(b.s, SNAP_MAGIC, SNAP_MAGIC_LEN) ||
-	    (base && memcmp(b.s + SNAP_MAGIC_LEN, base, HEX_LEN)))
+	    (base && memcmp(b.s + CHECKED_FROM, base, HEX_LEN)))
 		goto out;
-	r.p = (const unsigned char *)b.s + SNAP_MAGIC_LEN + HEX_LEN;
+	r.p = (const unsigned char *)b.s + SNAP_MAGIC_LEN;
 	r.end = (const unsigned char *)b.s + b.len - HEX_LEN;
 	r.bad = 0;
 	was.dev = bin_get_u64(&r);
@@ -204,12 +238,13 @@ static struct lock *read_image(const char *snap, const char *base, const char *l
 		      was.mtime_ns + RACY_NS >= was.verified_ns ||
 		      was.ctime_ns + RACY_NS >= was.verified_ns))
 		goto out;
-	hash_buf(b.s, b.len - HEX_LEN, check);
+	hash_buf(b.s + CHECKED_FROM, b.len - HEX_LEN - CHECKED_FROM, check);
 	if (memcmp(b.s + b.len - HEX_LEN, check, HEX_LEN))
 		goto out;
+	r.p = (const unsigned char *)b.s + CHECKED_FROM + HEX_LEN;
 
 	l = lock_new();
-	memcpy(l->base, b.s + SNAP_MAGIC_LEN, HEX_LEN);
+	memcpy(l->base, b.s + CHECKED_FROM, HEX_LEN);
 	l->base[HEX_LEN] = '\0';
 	n = bin_get_count(&r, 8);
 	for (size_t i = 0; i < n && !r.bad; i++) {

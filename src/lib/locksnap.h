@@ -17,12 +17,14 @@
  * ignored. The image is a cache: deleting it is always safe.
  *
  * Layout (integers little-endian, strings as in bin.h):
- *     "rplsnap2"  8 bytes of magic
- *     base        64 hex digits: sha256 of the rp.lock bytes
+ *     "rplsnap4"  8 bytes of magic
  *     identity    u64 dev, ino, size, mtime_ns, ctime_ns of rp.lock, and
  *                 u64 verified_ns, when its bytes were known to hash to base
+ *     base        64 hex digits: sha256 of the rp.lock bytes
  *     stages      u32, then that many stages
- *     check       64 hex digits: sha256 of everything before it
+ *     check       64 hex digits: sha256 of base and stages
+ * The identity is outside the check so that locksnap_touch() can rewrite it
+ * in place; a damaged identity can only fail to match (a miss).
  * A stage is: name, key, u32 ncmds and the cmds, wdir, u32 ndeps and the
  * deps, u32 nparams and (file, key, value) each, u32 nouts and the outs. A
  * dep or out is: path, hash, u64 size, u64 nfiles, u8 isdir, u8 cache.
@@ -53,5 +55,11 @@ struct lock *locksnap_read_unchanged(const char *snap, const char *lockpath);
  * costs a parse.
  */
 void locksnap_write(const struct lock *l, const char *snap, const char *lockpath);
+/*
+ * Records, in the image at `snap` (whose base was just verified against the
+ * bytes of `lockpath`), rp.lock's stat identity as of now, so the next load
+ * can skip reading it. Failures are ignored.
+ */
+void locksnap_touch(const char *snap, const char *lockpath);
 
 #endif

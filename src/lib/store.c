@@ -141,6 +141,58 @@ static char *temp_name_beside(const char *path, struct rp_err *err)
 	return tmp;
 }
 
+/* ---- what the next sync must flush ------------------------------------ */
+
+#define PENDING_MAX 64
+
+static void pending_clear(struct store *st)
+{
+	for (size_t i = 0; i < st->npending; i++)
+		free(st->pending[i]);
+	free(st->pending);
+	st->pending = NULL;
+	st->npending = 0;
+	st->pending_overflow = 0;
+}
+
+/* Adds `path` to what the next sync must flush, unless it is there already. */
+static void pending_add(struct store *st, char *path)
+{
+	for (size_t i = 0; i < st->npending; i++)
+		if (!strcmp(st->pending[i], path)) {
+			free(path);
+			return;
+		}
+	if (st->pending_overflow || st->npending >= PENDING_MAX) {
+		st->pending_overflow = 1;
+		free(path);
+		return;
+	}
+	st->pending = xrealloc(st->pending, (st->npending + 1) * sizeof(*st->pending));
+	st->pending[st->npending++] = path;
+}
+
+/*
+ * Notes a file written into the store ("<dir>/<2 hex>/<62 hex>"): the file,
+ * its fan-out directory and that directory's parent, which may have just
+ * gained the fan-out directory.
+ */
+static void note_written(struct store *st, const char *file)
+{
+	char *dir = xstrdup(file), *slash;
+
+	pending_add(st, xstrdup(file));
+	if ((slash = strrchr(dir, '/'))) {
+		*slash = '\0';
+		pending_add(st, xstrdup(dir));
+		if ((slash = strrchr(dir, '/'))) {
+			*slash = '\0';
+			pending_add(st, xstrdup(dir));
+		}
+	}
+	free(dir);
+}
+
 /* ---- opening ---------------------------------------------------------- */
 
 struct store *store_open(const char *root, struct state *state, struct rp_err *err)
@@ -172,6 +224,7 @@ void store_free(struct store *st)
 {
 	if (!st)
 		return;
+	pending_clear(st);
 	free(st->root);
 	free(st);
 }
@@ -648,7 +701,8 @@ int store_hash_path(struct store *st, const char *path, struct objinfo *oi, stru
 /* ---- writing objects ---------------------------------------------------------- */
 
 /* Renames the finished temp `tmp` (fd still open) into place as object `obj`. */
-static int finish_object(int fd, char *tmp, const char *obj, struct rp_err *err)
+static int finish_object(struct store *st, int fd, char *tmp, const char *obj,
+			 struct rp_err *err)
 {
 	if (fchmod(fd, 0444) < 0) {
 		rp_err_set(err, RP_ERR_IO, "cannot chmod '%s': %s", tmp, strerror(errno));
@@ -685,6 +739,7 @@ static int finish_object(int fd, char *tmp, const char *obj, struct rp_err *err)
 		}
 	}
 	fs_temp_forget(tmp);
+	note_written(st, obj);
 	return 0;
 fail:
 	if (fd >= 0)
@@ -727,7 +782,7 @@ int store_put_buf(struct store *st, const void *data, size_t len, char hex[HASH_
 		p += n;
 		len -= (size_t)n;
 	}
-	ret = finish_object(fd, tmp, obj, err);
+	ret = finish_object(st, fd, tmp, obj, err);
 out:
 	free(tmp);
 	free(obj);
@@ -768,7 +823,7 @@ static int save_file(struct store *st, const struct tfile *f, struct rp_err *err
 		fs_temp_forget(tmp);
 		goto out;
 	}
-	ret = finish_object(fd, tmp, obj, err);
+	ret = finish_object(st, fd, tmp, obj, err);
 out:
 	if (srcfd >= 0)
 		close(srcfd);
@@ -1287,11 +1342,13 @@ int store_run_put(struct store *st, const char *key, const char *text, struct rp
 	ret = fs_mkdir_parent_err(path, err);
 	if (!ret)
 		ret = fs_write_replace_err(path, text, strlen(text), err);
+	if (!ret)
+		note_written(st, path);
 	free(path);
 	return ret;
 }
 
-int store_sync(const struct store *st, struct rp_err *err)
+int store_sync(struct store *st, struct rp_err *err)
 {
 	int fd = open(st->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int ret = 0;
@@ -1302,7 +1359,31 @@ int store_sync(const struct store *st, struct rp_err *err)
 		ret = rp_err_set(err, RP_ERR_IO, "cannot sync the file system of '%s': %s",
 				 st->root, strerror(errno));
 	close(fd);
+	if (!ret)
+		pending_clear(st);
 	return ret;
+}
+
+int store_sync_written(struct store *st, struct rp_err *err)
+{
+	if (st->pending_overflow)
+		return store_sync(st, err);
+	for (size_t i = 0; i < st->npending; i++) {
+		int fd = open(st->pending[i], O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 && errno == ENOENT)
+			continue;       /* removed since (gc): nothing to flush */
+		if (fd < 0 || fsync(fd) < 0) {
+			rp_err_set(err, RP_ERR_IO, "cannot flush '%s' to disk: %s", st->pending[i],
+				   strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	pending_clear(st);
+	return 0;
 }
 
 char *store_run_get(const struct store *st, const char *key)

@@ -40,6 +40,10 @@ struct store {
 	struct state *state;       /* borrowed; may be NULL (then always hash) */
 	int nthreads;              /* for hashing many files; 0 = cores */
 	int memo;                  /* store_memo_enable() was called */
+	/* files and directories written since the last sync (see store_sync()) */
+	char **pending;
+	size_t npending;
+	int pending_overflow;      /* more than fit: the next sync is a syncfs() */
 };
 
 /* Opens the store rooted at `root` (created if missing). NULL + err. */
@@ -127,7 +131,14 @@ int store_walk(const char *dir, int (*fn)(const char *path, const char *hex, voi
  * by rename but not fsynced one by one; rp calls this before every rp.lock
  * write, so a lock on disk never names bytes that are not. 0 or -1 + err.
  */
-int store_sync(const struct store *st, struct rp_err *err);
+int store_sync(struct store *st, struct rp_err *err);
+/*
+ * As store_sync(), but when this store has written only a few files since
+ * the last sync (at most 64: an incremental run), fsyncs just those and their
+ * directories, so a one-stage change does not wait for everything else dirty
+ * on the file system. Falls back to syncfs() otherwise.
+ */
+int store_sync_written(struct store *st, struct rp_err *err);
 
 /* Writes the run-cache entry for `key` (atomically). 0 or -1 + err. */
 int store_run_put(struct store *st, const char *key, const char *text, struct rp_err *err);
