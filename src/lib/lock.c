@@ -1009,7 +1009,8 @@ int lock_write(struct lock *l, const char *path, const char *snap)
 	int ret;
 
 	/* the stages' text ranges point into the rp.lock whose hash is l->base */
-	if (hash_is_hex(l->base) && (old = fs_map(path, &oldlen))) {
+	if (hash_is_hex(l->base) && (old = fs_map(path, &oldlen)) &&
+	    !(snap && locksnap_base_holds(snap, path, l->base))) {
 		char now[HASH_HEX];
 
 		hash_buf(old, oldlen, now);

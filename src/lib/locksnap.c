@@ -197,6 +197,51 @@ static struct lock_stage *get_stage(struct bin_reader *r)
 	return s;
 }
 
+/* Reads an identity from 48 bytes at `p`. */
+static void get_identity(const unsigned char *p, struct identity *id)
+{
+	struct bin_reader r = { p, p + IDENTITY_BYTES, 0 };
+
+	id->dev = bin_get_u64(&r);
+	id->ino = bin_get_u64(&r);
+	id->size = bin_get_u64(&r);
+	id->mtime_ns = bin_get_u64(&r);
+	id->ctime_ns = bin_get_u64(&r);
+	id->verified_ns = bin_get_u64(&r);
+}
+
+/*
+ * 1 when `now` (a fresh stat) is the version `was` recorded, and that
+ * version had not changed for RACY_NS when its bytes were verified: a later
+ * change within the same timestamp tick could otherwise keep every field
+ * (the racy-git rule).
+ */
+static int identity_holds(const struct identity *was, const struct identity *now)
+{
+	return was->dev == now->dev && was->ino == now->ino && was->size == now->size &&
+	       was->mtime_ns == now->mtime_ns && was->ctime_ns == now->ctime_ns &&
+	       was->mtime_ns + RACY_NS < was->verified_ns &&
+	       was->ctime_ns + RACY_NS < was->verified_ns;
+}
+
+int locksnap_base_holds(const char *snap, const char *lockpath, const char base[HASH_HEX])
+{
+	unsigned char head[CHECKED_FROM + HEX_LEN];
+	struct identity was, now;
+	int fd, ok = 0;
+
+	if (identity_of(lockpath, &now) < 0 || (fd = open(snap, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	if (pread(fd, head, sizeof(head), 0) == (ssize_t)sizeof(head) &&
+	    !memcmp(head, SNAP_MAGIC, SNAP_MAGIC_LEN) &&
+	    !memcmp(head + CHECKED_FROM, base, HEX_LEN)) {
+		get_identity(head + SNAP_MAGIC_LEN, &was);
+		ok = identity_holds(&was, &now);
+	}
+	close(fd);
+	return ok;
+}
+
 /*
  * The image at `snap` if it is intact and either made from bytes hashing to
  * `base` or, with base NULL, recorded for the rp.lock `lockpath` that is
@@ -219,24 +264,10 @@ static struct lock *read_image(const char *snap, const char *base, const char *l
 	    memcmp(b.s, SNAP_MAGIC, SNAP_MAGIC_LEN) ||
 	    (base && memcmp(b.s + CHECKED_FROM, base, HEX_LEN)))
 		goto out;
-	r.p = (const unsigned char *)b.s + SNAP_MAGIC_LEN;
 	r.end = (const unsigned char *)b.s + b.len - HEX_LEN;
 	r.bad = 0;
-	was.dev = bin_get_u64(&r);
-	was.ino = bin_get_u64(&r);
-	was.size = bin_get_u64(&r);
-	was.mtime_ns = bin_get_u64(&r);
-	was.ctime_ns = bin_get_u64(&r);
-	was.verified_ns = bin_get_u64(&r);
-	/*
-	 * Trust the stat only when the file was last changed well before its
-	 * bytes were verified: a later change within the same timestamp tick
-	 * could otherwise keep every field (the racy-git rule).
-	 */
-	if (!base && (was.dev != now.dev || was.ino != now.ino || was.size != now.size ||
-		      was.mtime_ns != now.mtime_ns || was.ctime_ns != now.ctime_ns ||
-		      was.mtime_ns + RACY_NS >= was.verified_ns ||
-		      was.ctime_ns + RACY_NS >= was.verified_ns))
+	get_identity((const unsigned char *)b.s + SNAP_MAGIC_LEN, &was);
+	if (!base && !identity_holds(&was, &now))
 		goto out;
 	hash_buf(b.s + CHECKED_FROM, b.len - HEX_LEN - CHECKED_FROM, check);
 	if (memcmp(b.s + b.len - HEX_LEN, check, HEX_LEN))

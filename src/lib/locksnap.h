@@ -61,5 +61,11 @@ void locksnap_write(const struct lock *l, const char *snap, const char *lockpath
  * can skip reading it. Failures are ignored.
  */
 void locksnap_touch(const char *snap, const char *lockpath);
+/*
+ * 1 when the image at `snap` was made from bytes hashing to `base` and
+ * records the rp.lock now at `lockpath` as unchanged since they were
+ * verified (so that file holds those bytes); reads only the image's header.
+ */
+int locksnap_base_holds(const char *snap, const char *lockpath, const char base[HASH_HEX]);
 
 #endif
