@@ -238,6 +238,21 @@ const char *state_get(struct state *s, const char *path, const struct stat *st)
 	return e->hex;
 }
 
+const char *state_get_current(struct state *s, const char *path, const struct stat *st)
+{
+	const char *h = state_get(s, path, st);
+	struct entry *e;
+
+	if (h || !s || !s->gen || !s->cap)
+		return h;
+	e = find_slot(s->tab, s->cap, path, fnv1a(path));
+	if (!e->path || e->seen != s->gen || !e->hex[0] ||
+	    e->dev != (int64_t)st->st_dev || e->ino != (int64_t)st->st_ino ||
+	    e->mtime_ns != mtime_ns(st) || e->size != (int64_t)st->st_size)
+		return NULL;
+	return e->hex;
+}
+
 void state_track(struct state *s)
 {
 	if (s && !s->gen)

@@ -32,6 +32,12 @@ void state_track(struct state *s);
 void state_next_generation(struct state *s);
 /* The hash of `path` if confirmed in the current generation (borrowed), else NULL. */
 const char *state_get_seen(struct state *s, const char *path, int64_t *size);
+/*
+ * As state_get(), and also returns a racy entry (a file hashed right after
+ * it was written) when it was confirmed in the current generation: within a
+ * generation nothing rewrites files, so its hash still holds.
+ */
+const char *state_get_current(struct state *s, const char *path, const struct stat *st);
 /* Forgets everything: the next lookups all miss (`--rehash`). */
 void state_clear(struct state *s);
 /* Writes changed rows in one transaction. 0 or -1 (reported). */

@@ -594,7 +594,8 @@ static int collect(struct store *st, const char *path, int *isdir, struct tree *
 	miss = xcalloc(t->n, sizeof(*miss));
 	idx = xcalloc(t->n, sizeof(*idx));
 	for (i = 0; i < t->n; i++) {
-		const char *h = state_get(st->state, t->v[i].full, &t->v[i].st);
+		/* an out hashed a moment ago is racy, but not to be read twice in a run */
+		const char *h = state_get_current(st->state, t->v[i].full, &t->v[i].st);
 
 		if (h) {
 			memcpy(t->v[i].hex, h, HASH_HEX);

@@ -125,6 +125,30 @@ static void a_confirmed_file_is_known_without_a_stat_until_the_next_generation(v
 	state_close(s);
 }
 
+static void a_racy_hash_holds_within_its_generation_only(void **state)
+{
+	struct fixture *f = *state;
+	struct rp_err err;
+	struct stat st, other;
+	struct state *s = state_open(f->db, &err);
+
+	assert_non_null(s);
+	write_aged(f->file, "abc", 0, &st);     /* just written: racy */
+	state_put(s, f->file, &st, ABC_SHA256);
+	assert_null(state_get(s, f->file, &st));
+	assert_null(state_get_current(s, f->file, &st));        /* not tracking */
+	state_track(s);
+	state_put(s, f->file, &st, ABC_SHA256);
+	assert_null(state_get(s, f->file, &st));
+	assert_string_equal(state_get_current(s, f->file, &st), ABC_SHA256);
+	other = st;
+	other.st_size++;
+	assert_null(state_get_current(s, f->file, &other));     /* another stat: no */
+	state_next_generation(s);
+	assert_null(state_get_current(s, f->file, &st));        /* a stage may have run */
+	state_close(s);
+}
+
 static void a_changed_mtime_or_size_misses(void **state)
 {
 	struct fixture *f = *state;
@@ -281,6 +305,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_recorded_hash_survives_close_and_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_changed_mtime_or_size_misses, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_confirmed_file_is_known_without_a_stat_until_the_next_generation, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_racy_hash_holds_within_its_generation_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(state_clear_makes_lookups_miss_and_save_rewrites, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_file_put_right_after_its_modification_is_not_trusted, setup, teardown),
 		cmocka_unit_test_setup_teardown(many_entries_round_trip, setup, teardown),
