@@ -150,6 +150,10 @@ int gc_sweep(struct gc *g, int dry_run, struct gc_stats *st,
 	ret = sweep_dir(objects, g->keep, g->nkeep, dry_run, &st->objects, &st->object_bytes,
 			&st->kept, report, ctx, err);
 	if (!ret)
+		ret = store_run_sweep(g->store, g->runs, g->nruns, dry_run, &st->runs,
+				      &st->run_bytes, report, ctx, err);
+	/* entries in the layout of earlier rp versions, one file each */
+	if (!ret)
 		ret = sweep_dir(runs, g->runs, g->nruns, dry_run, &st->runs, &st->run_bytes,
 				&kept_runs, report, ctx, err);
 	free(objects);

@@ -3,7 +3,8 @@
  *
  * Layout under the root (".rp/cache"):
  *     objects/<2 hex>/<62 hex>   file bytes, or a directory manifest, mode 0444
- *     runs/<2 hex>/<62 hex>      run-cache entry of a stage key (caller's text)
+ *     runs.db                    the run-cache (runcache.c)
+ *     runs/<2 hex>/<62 hex>      run-cache entries of earlier rp versions (still read)
  *
  * A directory's manifest has one line per regular file below it, sorted
  * bytewise (strcmp) by relative path:
@@ -199,7 +200,6 @@ struct store *store_open(const char *root, struct state *state, struct rp_err *e
 {
 	struct store *st = xcalloc(1, sizeof(*st));
 	char *objects = xasprintf("%s/objects", root);
-	char *runs = xasprintf("%s/runs", root);
 	int ret;
 
 	st->root = xstrdup(root);
@@ -209,10 +209,7 @@ struct store *store_open(const char *root, struct state *state, struct rp_err *e
 	st->state = state;
 	st->nthreads = 0;
 	ret = fs_mkdir_p_err(objects, 0777, err);
-	if (!ret)
-		ret = fs_mkdir_p_err(runs, 0777, err);
 	free(objects);
-	free(runs);
 	if (ret < 0) {
 		store_free(st);
 		return NULL;
@@ -225,6 +222,7 @@ void store_free(struct store *st)
 	if (!st)
 		return;
 	pending_clear(st);
+	store_run_close(st);
 	free(st->root);
 	free(st);
 }
@@ -275,10 +273,6 @@ char *store_object_path(const struct store *st, const char *hex)
 	return xasprintf("%s/objects/%.2s/%s", st->root, hex, hex + 2);
 }
 
-static char *run_path(const struct store *st, const char *key)
-{
-	return xasprintf("%s/runs/%.2s/%s", st->root, key, key + 2);
-}
 
 static int object_exists(const struct store *st, const char *hex)
 {
@@ -1332,23 +1326,6 @@ int store_walk(const char *dir, int (*fn)(const char *path, const char *hex, voi
 	return ret;
 }
 
-int store_run_put(struct store *st, const char *key, const char *text, struct rp_err *err)
-{
-	char *path;
-	int ret;
-
-	if (!hash_is_hex(key))
-		return rp_err_set(err, RP_ERR_IO, "run-cache key '%s' is not a sha256 hex digest", key);
-	path = run_path(st, key);
-	ret = fs_mkdir_parent_err(path, err);
-	if (!ret)
-		ret = fs_write_replace_err(path, text, strlen(text), err);
-	if (!ret)
-		note_written(st, path);
-	free(path);
-	return ret;
-}
-
 int store_sync(struct store *st, struct rp_err *err)
 {
 	int fd = open(st->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -1385,21 +1362,4 @@ int store_sync_written(struct store *st, struct rp_err *err)
 	}
 	pending_clear(st);
 	return 0;
-}
-
-char *store_run_get(const struct store *st, const char *key)
-{
-	struct buf b = BUF_INIT;
-	char *path;
-
-	if (!hash_is_hex(key))
-		return NULL;
-	path = run_path(st, key);
-	if (buf_read_file(&b, path) < 0) {
-		buf_release(&b);
-		free(path);
-		return NULL;
-	}
-	free(path);
-	return buf_detach(&b);
 }

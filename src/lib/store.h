@@ -44,6 +44,7 @@ struct store {
 	char **pending;
 	size_t npending;
 	int pending_overflow;      /* more than fit: the next sync is a syncfs() */
+	struct sqlite3 *runs_db;   /* the run-cache, opened on first use (runcache.c) */
 };
 
 /* Opens the store rooted at `root` (created if missing). NULL + err. */
@@ -140,10 +141,22 @@ int store_sync(struct store *st, struct rp_err *err);
  */
 int store_sync_written(struct store *st, struct rp_err *err);
 
-/* Writes the run-cache entry for `key` (atomically). 0 or -1 + err. */
+/* Records the run-cache entry for `key` (runcache.c). 0 or -1 + err. */
 int store_run_put(struct store *st, const char *key, const char *text, struct rp_err *err);
 /* The run-cache entry for `key` (caller frees), or NULL if there is none. */
-char *store_run_get(const struct store *st, const char *key);
+char *store_run_get(struct store *st, const char *key);
+/*
+ * Deletes the run-cache entries whose key is not in keep[0..nkeep) (sorted
+ * by strcmp), or only counts them with dry_run; adds to *count and *bytes
+ * and calls `report` (may be NULL) with "run-cache entry KEY" and its size.
+ * 0 or -1 + err.
+ */
+int store_run_sweep(struct store *st, char **keep, size_t nkeep, int dry_run,
+		    uint64_t *count, uint64_t *bytes,
+		    void (*report)(const char *what, uint64_t size, void *ctx), void *ctx,
+		    struct rp_err *err);
+/* Closes the run-cache database, if open (store_free() does). */
+void store_run_close(struct store *st);
 
 /*
  * Stores `len` bytes at `data` as an object (if absent) and writes its hash

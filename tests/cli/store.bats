@@ -173,6 +173,36 @@ lock_hash() {
 	assert_output --partial "up to date"
 }
 
+@test "run-cache entries are rows of one database, and entries of the old one-file layout are still read" {
+	use_chunk
+	rp repro >/dev/null
+	set_size 20
+	rp repro >/dev/null
+	[ -f .rp/cache/runs.db ]
+	[ ! -e .rp/cache/runs ]
+	# move every row into the layout of earlier versions: runs/<2 hex>/<62 hex>
+	python3 - <<'PY'
+import os, sqlite3
+db = sqlite3.connect('.rp/cache/runs.db')
+for key, outs in db.execute('SELECT key, outs FROM runs'):
+    d = os.path.join('.rp/cache/runs', key[:2])
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, key[2:]), 'w') as f:
+        f.write(outs)
+db.execute('DELETE FROM runs')
+db.commit()
+PY
+	set_size 10
+	run rp repro
+	assert_success
+	assert_output --partial "Restored stage 'chunk' from the run-cache"
+	assert_equal "$(runs_of runs-chunk.log)" 2
+	# gc sweeps both layouts
+	run rp gc
+	assert_success
+	assert_output --partial "2 run-cache entries"
+}
+
 @test "a run-cache entry whose objects are gone makes the stage run" {
 	use_chunk
 	rp repro >/dev/null

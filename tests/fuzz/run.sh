@@ -36,7 +36,7 @@ if [ "${1:-}" = --build-only ]; then
 fi
 
 # the librp sources each target needs (link errors say when this grows)
-LIB_SRCS="bin buf error doc doccache hash fs interp jsonl lock locksnap pipeline state sqlitex store vectors"
+LIB_SRCS="bin buf error doc doccache hash fs interp jsonl lock locksnap pipeline runcache state sqlitex store vectors"
 LIBS="-lyaml -lcrypto -lsqlite3 -lcurl -larchive -ljansson -lpthread -lm"
 SAN_CFLAGS="-D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all -std=gnu11 -Wall -Wno-unused-parameter -I$srcdir/src/lib"
 
