@@ -6,7 +6,7 @@
 #
 #   bench/install-peers.sh [PROGRAM...]   (default: all of them)
 #
-# PROGRAM is one of: make ninja doit snakemake openssl sha256sum strace, and
+# PROGRAM is one of: make ninja doit snakemake openssl sha256sum strace gdb, and
 # hyperfine (not installed by default: the scripts time runs themselves)
 
 pkg_of() {
@@ -19,11 +19,12 @@ pkg_of() {
 	openssl) echo openssl ;;
 	sha256sum) echo coreutils ;;
 	strace) echo strace ;;
+	gdb) echo gdb ;;
 	*) echo "install-peers: unknown program '$1'" >&2; return 1 ;;
 	esac
 }
 
-[ $# -gt 0 ] || set -- make ninja doit snakemake openssl sha256sum strace
+[ $# -gt 0 ] || set -- make ninja doit snakemake openssl sha256sum strace gdb
 
 missing=
 for prog; do

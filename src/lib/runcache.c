@@ -21,6 +21,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -69,10 +70,21 @@ int store_run_put(struct store *st, const char *key, const char *text, struct rp
 }
 
 /* An entry in the old layout, a file runs/<2>/<62>; NULL if none. */
-static char *legacy_get(const struct store *st, const char *key)
+static char *legacy_get(struct store *st, const char *key)
 {
 	struct buf b = BUF_INIT;
-	char *path = xasprintf("%s/runs/%.2s/%s", st->root, key, key + 2);
+	char *path;
+
+	/* asked once per store: most stores never had the old layout */
+	if (!st->runs_legacy) {
+		char *dir = xasprintf("%s/runs", st->root);
+
+		st->runs_legacy = access(dir, F_OK) == 0 ? 1 : -1;
+		free(dir);
+	}
+	if (st->runs_legacy < 0)
+		return NULL;
+	path = xasprintf("%s/runs/%.2s/%s", st->root, key, key + 2);
 
 	if (buf_read_file(&b, path) < 0) {
 		buf_release(&b);

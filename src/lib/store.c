@@ -962,19 +962,9 @@ static int relink_file(struct store *st, const struct tfile *f, struct rp_err *e
 	return ret;
 }
 
-static int save(struct store *st, const char *path, const struct objinfo *oi,
-		int relink, struct rp_err *err);
-
+/* A relinked file's new stat is recorded by relink_file(), so the memo stays true. */
 int store_save(struct store *st, const char *path, const struct objinfo *oi,
 	       int relink, struct rp_err *err)
-{
-	if (relink)
-		store_memo_clear(st);   /* the workspace copy is about to be replaced */
-	return save(st, path, oi, relink, err);
-}
-
-static int save(struct store *st, const char *path, const struct objinfo *oi,
-		int relink, struct rp_err *err)
 {
 	char *p = clean_path(path);
 	struct tree t = { 0 };

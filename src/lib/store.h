@@ -45,6 +45,7 @@ struct store {
 	size_t npending;
 	int pending_overflow;      /* more than fit: the next sync is a syncfs() */
 	struct sqlite3 *runs_db;   /* the run-cache, opened on first use (runcache.c) */
+	int runs_legacy;           /* runs/ of earlier versions: 0 unknown, 1 there, -1 not */
 };
 
 /* Opens the store rooted at `root` (created if missing). NULL + err. */
@@ -70,7 +71,8 @@ int store_hash_path(struct store *st, const char *path, struct objinfo *oi, stru
  * a file that is one stage's out and the next stage's dep is stat'ed (and,
  * when just written, hashed) once per run, not twice. The caller promises to
  * call store_memo_clear() whenever workspace files may have changed (a stage
- * starts or ends); store_save(relink) and checkouts clear it themselves.
+ * starts or ends); checkouts clear it themselves, and store_save(relink)
+ * records the new stat of each file it relinks.
  */
 void store_memo_enable(struct store *st);
 /* Forgets every remembered result (no-op when the memo is off). */
