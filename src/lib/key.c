@@ -10,10 +10,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* "<length>:<bytes>" (decimal length; no printf: this runs for every stage on every run). */
 static void add_field(struct buf *out, const char *s)
 {
-	buf_addf(out, "%zu:", strlen(s));
-	buf_adds(out, s);
+	size_t len = strlen(s), n = len;
+	char digits[24];
+	int i = sizeof(digits);
+
+	do {
+		digits[--i] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	buf_add(out, digits + i, sizeof(digits) - (size_t)i);
+	buf_addch(out, ':');
+	buf_add(out, s, len);
 }
 
 struct sorted_dep {
@@ -68,7 +78,9 @@ void key_encode(const struct stage *st, const char *const *dep_hashes, struct bu
 	for (i = 0; i < st->ndeps; i++) {
 		buf_adds(out, "dep ");
 		add_field(out, deps[i].path);
-		buf_addf(out, " %s\n", deps[i].hash);
+		buf_addch(out, ' ');
+		buf_adds(out, deps[i].hash);
+		buf_addch(out, '\n');
 	}
 
 	for (i = 0; i < st->nparams; i++)
