@@ -80,12 +80,54 @@ static int same_cmds(const struct stage *st, const struct lock_stage *ls)
 	return 1;
 }
 
-static const struct lock_item *find_item(const struct lock_item *it, size_t n, const char *path)
+static int cmp_item_path(const void *a, const void *b)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(it[i].path, path))
-			return &it[i];
-	return NULL;
+	return strcmp((*(const struct lock_item *const *)a)->path,
+		      (*(const struct lock_item *const *)b)->path);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * found[i] = the item of it[0..n) whose path is want[i], or NULL; *all_same
+ * is set when both list the same paths in the same order (as rp writes them).
+ * O(n log n), not O(n^2): a gather stage may have thousands of deps. Caller
+ * frees.
+ */
+static const struct lock_item **match_items(const struct lock_item *it, size_t n,
+					    const char *const *want, size_t nwant, int *all_same)
+{
+	const struct lock_item **found = xcalloc(nwant ? nwant : 1, sizeof(*found));
+	const struct lock_item **sorted;
+	size_t i;
+
+	for (i = 0; i < nwant && i < n && !strcmp(it[i].path, want[i]); i++)
+		found[i] = &it[i];
+	*all_same = i == nwant && n == nwant;
+	if (i == nwant)
+		return found;
+	sorted = xcalloc(n ? n : 1, sizeof(*sorted));
+	for (size_t k = 0; k < n; k++)
+		sorted[k] = &it[k];
+	qsort(sorted, n, sizeof(*sorted), cmp_item_path);
+	for (; i < nwant; i++) {
+		struct lock_item key = { .path = (char *)want[i] };
+		const struct lock_item *kp = &key, **hit;
+
+		hit = bsearch(&kp, sorted, n, sizeof(*sorted), cmp_item_path);
+		found[i] = hit ? *hit : NULL;
+	}
+	free(sorted);
+	return found;
+}
+
+/* 1 if `path` is one of want[0..n) (sorted by strcmp). */
+static int listed(const char *const *sorted_want, size_t n, const char *path)
+{
+	return bsearch(&path, sorted_want, n, sizeof(*sorted_want), cmp_str) != NULL;
 }
 
 char *param_display_name(const char *file, const char *key)
@@ -161,8 +203,11 @@ static void compare_params(const struct stage *st, const struct lock_stage *ls, 
 void eval_compare(struct store *s, const struct stage *st, struct eval *ev,
 		  const struct lock_stage *ls, struct verdict *v)
 {
+	const struct lock_item **items;
+	const char **paths;
 	size_t i;
 	size_t before = v->n;
+	int same;
 
 	ev->outs = xcalloc(st->nouts ? st->nouts : 1, sizeof(*ev->outs));
 	ev->out_ok = xcalloc(st->nouts ? st->nouts : 1, 1);
@@ -186,8 +231,12 @@ void eval_compare(struct store *s, const struct stage *st, struct eval *ev,
 		verdict_add(v, R_CMD, NULL, NULL, NULL);
 	if (strcmp(st->wdir ? st->wdir : ".", ls->wdir))
 		verdict_add(v, R_WDIR, NULL, ls->wdir, st->wdir);
+	paths = xcalloc(st->ndeps + st->nouts + 1, sizeof(*paths));
+	for (i = 0; i < st->ndeps; i++)
+		paths[i] = st->deps[i].path;
+	items = match_items(ls->deps, ls->ndeps, paths, st->ndeps, &same);
 	for (i = 0; i < st->ndeps; i++) {
-		const struct lock_item *li = find_item(ls->deps, ls->ndeps, st->deps[i].path);
+		const struct lock_item *li = items[i];
 
 		if (!ev->dep_ok[i])
 			verdict_add(v, R_DEP_MISSING, st->deps[i].path, NULL, NULL);
@@ -196,17 +245,20 @@ void eval_compare(struct store *s, const struct stage *st, struct eval *ev,
 		else if (strcmp(li->oi.hash, ev->deps[i].hash))
 			verdict_add(v, R_DEP_CHANGED, st->deps[i].path, NULL, NULL);
 	}
-	for (i = 0; i < ls->ndeps; i++) {
-		int found = 0;
-
-		for (size_t j = 0; j < st->ndeps && !found; j++)
-			found = !strcmp(ls->deps[i].path, st->deps[j].path);
-		if (!found)
-			verdict_add(v, R_DEP_GONE, ls->deps[i].path, NULL, NULL);
+	free(items);
+	if (!same) {
+		qsort(paths, st->ndeps, sizeof(*paths), cmp_str);
+		for (i = 0; i < ls->ndeps; i++)
+			if (!listed(paths, st->ndeps, ls->deps[i].path))
+				verdict_add(v, R_DEP_GONE, ls->deps[i].path, NULL, NULL);
 	}
 	compare_params(st, ls, v);
+	for (i = 0; i < st->nouts; i++)
+		paths[i] = st->outs[i].path;
+	items = match_items(ls->outs, ls->nouts, paths, st->nouts, &same);
+	free(paths);
 	for (i = 0; i < st->nouts; i++) {
-		const struct lock_item *li = find_item(ls->outs, ls->nouts, st->outs[i].path);
+		const struct lock_item *li = items[i];
 
 		if (!li) {
 			verdict_add(v, R_OUTS_DECLARED, st->outs[i].path, NULL, NULL);
@@ -219,6 +271,7 @@ void eval_compare(struct store *s, const struct stage *st, struct eval *ev,
 			v->outs_differ = 1;
 		}
 	}
+	free(items);
 	if (ls->nouts != st->nouts && !v->outs_differ) {
 		verdict_add(v, R_OUTS_DECLARED, NULL, NULL, NULL);
 		v->outs_differ = 1;

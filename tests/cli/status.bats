@@ -195,3 +195,25 @@ YAML
 	assert_output --partial "rp.yaml:4:12:"
 	assert_output --partial "'nothere.txt' does not exist and no stage produces it"
 }
+
+@test "reordered deps change nothing; an added and a removed dep are named" {
+	echo x > x.txt; echo y > y.txt; echo z > z.txt; echo w > w.txt
+	printf 'stages:\n  g:\n    cmd: cat x.txt y.txt z.txt > g.txt\n    deps: [x.txt, y.txt, z.txt]\n    outs: [g.txt]\n' > rp.yaml
+	run rp repro
+	assert_success
+	printf 'stages:\n  g:\n    cmd: cat x.txt y.txt z.txt > g.txt\n    deps: [z.txt, y.txt, x.txt]\n    outs: [g.txt]\n' > rp.yaml
+	run rp status
+	assert_success
+	assert_output "Everything is up to date."
+	printf 'stages:\n  g:\n    cmd: cat x.txt y.txt z.txt > g.txt\n    deps: [w.txt, z.txt, x.txt]\n    outs: [g.txt]\n' > rp.yaml
+	run rp status
+	assert_failure 1
+	assert_line "	dep 'w.txt' added"
+	assert_line "	dep 'y.txt' removed"
+	refute_output --partial "x.txt"
+	refute_output --partial "z.txt"
+	run rp status --json
+	assert_failure 1
+	assert_output --partial '"dep-added"'
+	assert_output --partial '"dep-removed"'
+}
