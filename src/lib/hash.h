@@ -37,7 +37,7 @@ int hash_files(const char *const *paths, size_t n, char (*hex)[HASH_HEX],
 	       int nthreads, struct rp_err *err);
 /* 1 if `s` is exactly 64 lowercase hex digits (a digest hash_* writes), else 0. */
 int hash_is_hex(const char *s);
-/* Number of online cores, at least 1. */
+/* Number of online cores, at least 1; asked of the system once per process. */
 int hash_ncores(void);
 
 #endif
