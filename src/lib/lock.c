@@ -73,6 +73,7 @@ void lock_free(struct lock *l)
 	for (size_t i = 0; i < l->n; i++)
 		lock_stage_free(l->stages[i]);
 	free(l->stages);
+	fs_unmap(l->img, l->img_len);
 	free(l);
 }
 

@@ -66,6 +66,8 @@ struct lock_stage {
 	 * an entry is never changed in place (lock_set() replaces it).
 	 */
 	uint64_t text_off, text_len;
+	/* Where this entry's encoding is in the lock's image (lock->img; len 0: not there). */
+	uint64_t img_off, img_len;
 };
 
 struct lock {
@@ -73,6 +75,8 @@ struct lock {
 	size_t n, alloc;
 	char base[HASH_HEX];         /* sha256 of the rp.lock bytes loaded ("" if none) */
 	size_t replayed;             /* journal entries applied by lock_load() */
+	const char *img;             /* the mapped image the entries came from (locksnap.h), or NULL */
+	size_t img_len;
 };
 
 /*

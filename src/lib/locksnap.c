@@ -49,7 +49,7 @@ static int identity_of(const char *path, struct identity *id)
 	return 0;
 }
 
-#define SNAP_MAGIC "rplsnap4"
+#define SNAP_MAGIC "rplsnap5"
 #define SNAP_MAGIC_LEN 8
 #define HEX_LEN (HASH_HEX - 1)
 
@@ -86,8 +86,6 @@ static void put_stage(struct buf *b, const struct lock_stage *s)
 		bin_put_str(b, s->params[i].value);
 	}
 	put_items(b, s->outs, s->nouts);
-	bin_put_u64(b, s->text_off);
-	bin_put_u64(b, s->text_len);
 }
 
 static void put_identity(struct buf *b, const struct identity *id)
@@ -136,8 +134,21 @@ void locksnap_write(const struct lock *l, const char *snap, const char *lockpath
 	put_identity(&b, &id);
 	buf_add(&b, l->base, HEX_LEN);
 	bin_put_u32(&b, (uint32_t)l->n);
-	for (size_t i = 0; i < l->n; i++)
-		put_stage(&b, l->stages[i]);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct lock_stage *s = l->stages[i];
+
+		/* an entry that came from an image is copied from it: it never changes */
+		if (l->img && s->img_len && s->img_off <= l->img_len &&
+		    s->img_len <= l->img_len - s->img_off)
+			buf_add(&b, l->img + s->img_off, s->img_len);
+		else
+			put_stage(&b, s);
+	}
+	/* the text ranges move whenever an earlier stage changes: kept apart */
+	for (size_t i = 0; i < l->n; i++) {
+		bin_put_u64(&b, l->stages[i]->text_off);
+		bin_put_u64(&b, l->stages[i]->text_len);
+	}
 	hash_buf(b.s + CHECKED_FROM, b.len - CHECKED_FROM, check);
 	buf_add(&b, check, HEX_LEN);
 	(void)fs_write_replace_err(snap, b.s, b.len, &err);
@@ -192,8 +203,7 @@ static struct lock_stage *get_stage(struct bin_reader *r)
 		}
 	}
 	get_items(r, &s->outs, &s->nouts);
-	s->text_off = bin_get_u64(r);
-	s->text_len = bin_get_u64(r);
+
 	return s;
 }
 
@@ -277,8 +287,9 @@ static struct lock *read_image(const char *snap, const char *base, const char *l
 	l = lock_new();
 	memcpy(l->base, b.s + CHECKED_FROM, HEX_LEN);
 	l->base[HEX_LEN] = '\0';
-	n = bin_get_count(&r, 8);
+	n = bin_get_count(&r, 8 + 16);
 	for (size_t i = 0; i < n && !r.bad; i++) {
+		const unsigned char *start = r.p;
 		struct lock_stage *s = get_stage(&r);
 
 		/* stages were written sorted and unique: keep it that way */
@@ -287,11 +298,22 @@ static struct lock *read_image(const char *snap, const char *base, const char *l
 			lock_stage_free(s);
 			break;
 		}
+		s->img_off = (uint64_t)(start - (const unsigned char *)b.s);
+		s->img_len = (uint64_t)(r.p - start);
 		lock_set(l, s);
 	}
-	if (r.bad || r.p != r.end) {
+	for (size_t i = 0; i < l->n && !r.bad; i++) {
+		l->stages[i]->text_off = bin_get_u64(&r);
+		l->stages[i]->text_len = bin_get_u64(&r);
+	}
+	if (r.bad || r.p != r.end || l->n != n) {
 		lock_free(l);
 		l = NULL;
+	} else {
+		/* kept mapped: the next image copies unchanged entries from it */
+		l->img = b.s;
+		l->img_len = b.len;
+		b.s = NULL;
 	}
 out:
 	fs_unmap(b.s, b.len);

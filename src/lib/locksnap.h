@@ -17,12 +17,13 @@
  * ignored. The image is a cache: deleting it is always safe.
  *
  * Layout (integers little-endian, strings as in bin.h):
- *     "rplsnap4"  8 bytes of magic
+ *     "rplsnap5"  8 bytes of magic
  *     identity    u64 dev, ino, size, mtime_ns, ctime_ns of rp.lock, and
  *                 u64 verified_ns, when its bytes were known to hash to base
  *     base        64 hex digits: sha256 of the rp.lock bytes
  *     stages      u32, then that many stages
- *     check       64 hex digits: sha256 of base and stages
+ *     text        for each stage, u64 text_off and text_len (lock.h)
+ *     check       64 hex digits: sha256 of base, stages and text
  * The identity is outside the check so that locksnap_touch() can rewrite it
  * in place; a damaged identity can only fail to match (a miss).
  * A stage is: name, key, u32 ncmds and the cmds, wdir, u32 ndeps and the

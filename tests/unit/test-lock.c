@@ -319,6 +319,55 @@ static void the_binary_image_gives_the_same_lock_as_the_yaml(void **state)
 	lock_free(l);
 }
 
+static void rewriting_a_lock_read_from_its_image_copies_only_what_did_not_change(void **state)
+{
+	struct lock *l = lock_new(), *r, *back;
+	struct rp_err err = { 0 };
+	struct buf yaml = BUF_INIT;
+	char *want, *got;
+
+	(void)state;
+	for (char c = 'a'; c <= 'f'; c++) {
+		char name[] = { 's', c, '\0' };
+
+		lock_set(l, sample(name, c));
+	}
+	assert_int_equal(lock_write(l, lockpath, snap), 0);
+	r = lock_load(lockpath, NULL, snap, &err);      /* from the image */
+	assert_non_null(r);
+	assert_non_null(r->img);
+	/* one stage changes, one goes, one comes */
+	lock_set(r, sample("sc", '9'));
+	lock_remove(r, "se");
+	lock_set(r, sample("sz", '8'));
+	assert_int_equal(lock_write(r, lockpath, snap), 0);
+	want = formatted(r);
+	/* the YAML is what a fresh format gives, and so is the new image */
+	assert_int_equal(buf_read_file(&yaml, lockpath), 0);
+	assert_string_equal(yaml.s, want);
+	back = locksnap_read(snap, r->base);
+	assert_non_null(back);
+	got = formatted(back);
+	assert_string_equal(got, want);
+	free(got);
+	/* and once more, from the new image */
+	lock_set(back, sample("sa", '7'));
+	assert_int_equal(lock_write(back, lockpath, snap), 0);
+	lock_free(r);
+	r = lock_load(lockpath, NULL, NULL, &err);       /* from the YAML */
+	assert_non_null(r);
+	free(want);
+	want = formatted(back);
+	got = formatted(r);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	buf_release(&yaml);
+	lock_free(back);
+	lock_free(r);
+	lock_free(l);
+}
+
 static void a_stale_or_corrupt_image_is_never_used(void **state)
 {
 	struct lock *l = lock_new(), *r, *edited;
@@ -436,6 +485,7 @@ int main(void)
 		T(removing_a_stage_keeps_the_others_sorted),
 		T(the_binary_image_gives_the_same_lock_as_the_yaml),
 		T(a_stale_or_corrupt_image_is_never_used),
+		T(rewriting_a_lock_read_from_its_image_copies_only_what_did_not_change),
 		T(an_untouched_lock_is_known_by_its_stat_and_an_edit_in_place_is_not_missed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
