@@ -55,6 +55,25 @@ static int holder_is_gone(const char *pid)
 	return *pid && !*end && v > 0 && kill((pid_t)v, 0) < 0 && errno == ESRCH;
 }
 
+/*
+ * Brings a .rp/.gitignore that an older rp wrote up to date, so the files
+ * this version adds to .rp/ (lock.snap, parsed/) stay out of git. Only a file
+ * that starts like rp's own is replaced; asked when .rp/lock.snap is missing,
+ * which is the first run of this version in a workspace. Best effort.
+ */
+static void refresh_gitignore(void)
+{
+	const char *want = config_gitignore_text();
+	const char *mark = "# written by rp";
+	struct buf b = BUF_INIT;
+	struct rp_err err = { 0 };
+
+	if (buf_read_file(&b, WS_DIR "/.gitignore") == 0 && b.len >= strlen(mark) &&
+	    !strncmp(b.s, mark, strlen(mark)) && strcmp(b.s, want))
+		(void)fs_write_atomic_err(WS_DIR "/.gitignore", want, strlen(want), &err);
+	buf_release(&b);
+}
+
 static int take_lock(struct workspace *ws, struct rp_err *err)
 {
 	char pid[32];
@@ -146,6 +165,8 @@ int workspace_open(struct workspace *ws, const char *pipeline_path, unsigned fla
 			rp_err_set(err, RP_ERR_IO, "cannot write '%s/.gitignore'", WS_DIR);
 			goto fail;
 		}
+	} else if (access(WS_LOCK_SNAP, F_OK) < 0) {
+		refresh_gitignore();
 	}
 	if ((flags & WS_LOCK) && take_lock(ws, err) < 0)
 		goto fail;

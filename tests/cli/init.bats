@@ -40,6 +40,25 @@ load fixtures/c-lib
 EOF2
 }
 
+@test "a .gitignore an older rp wrote is brought up to date, and one the user wrote is kept" {
+	git_init
+	mkdir .rp
+	printf '# written by rp: what in .rp/ is local, not for git\n/cache\n/state.db\n/state.db-*\n/lock\n/lock.journal\n/tmp\n' > .rp/.gitignore
+	use_chunk
+	rp repro >/dev/null
+	run git check-ignore -q .rp/lock.snap
+	assert_success
+	run git check-ignore -q .rp/parsed
+	assert_success
+	run git status --porcelain --untracked-files=all .rp
+	assert_output "?? .rp/.gitignore"
+	# a file of the user's own is left alone
+	printf '/cache\n' > .rp/.gitignore
+	rm .rp/lock.snap
+	rp repro >/dev/null
+	assert_equal "$(cat .rp/.gitignore)" "/cache"
+}
+
 @test "a second init is a usage error and keeps the config" {
 	rp init >/dev/null
 	printf 'cache:\n  type: copy\n' > .rp/config
