@@ -4,17 +4,23 @@
  * Embedding is treated as a pure function of (provider, model, dimensions,
  * input type, text): each chunk's cache key is the SHA-256 of those
  * (embcache_key), never of its id or position. The run:
- *   1. reads the chunks, checks content_hash == sha256(text) and that ids
- *      are unique;
- *   2. computes the keys and folds equal keys together (a text embedded
- *      once however often it occurs);
+ *   1. reads the chunks (jansson, a line at a time from the input read
+ *      whole), checks content_hash == sha256(text), computes the keys, and
+ *      checks that ids are unique;
+ *   2. folds equal keys together (a text embedded once however often it
+ *      occurs);
  *   3. looks every key up in the cache in one bulk read;
  *   4. embeds only the misses: the local model in-process on all cores, or the OpenAI
  *      protocol in batches bounded by --batch inputs and --max-batch-tokens
  *      (estimated as ceil(bytes / 4) per text), --concurrency requests in
- *      flight, retried per http.h. Each batch of vectors is committed to
- *      the cache as it arrives;
- *   5. writes vectors.rpv (vectors.h) atomically, in input order.
+ *      flight, retried per http.h. Received vectors are committed to the
+ *      cache at least every COMMIT_SECONDS (one transaction for the answers
+ *      of that time: keys are random, so every commit rewrites pages all
+ *      over the B-tree, and one per answer wrote most of it again each
+ *      time), once the last requests are all in flight, and when the run
+ *      ends or fails;
+ *   5. writes vectors.rpv (vectors.h) atomically, in input order, while
+ *      another thread closes the cache.
  * Any failure in 4 stops the run with exit 1 and writes no output file;
  * what was committed stays, so a re-run pays only for the rest.
  *
@@ -43,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char usage_text[] =
 	"usage: rp-embed CHUNKS.jsonl -o VECTORS.rpv --model ID [--provider local|openai]\n"
@@ -77,6 +84,7 @@ struct chunk {
 	char hash[HASH_HEX];
 	size_t line;
 	size_t u;                 /* index of its unique text */
+	unsigned char key[EMBCACHE_KEY];
 };
 
 struct uniq {
@@ -95,6 +103,7 @@ struct run {
 	unsigned dims_opt;        /* --dimensions, 0 unset */
 	long batch, max_tokens, concurrency, max_retries;
 	/* data */
+	struct buf in;            /* the input, read whole */
 	struct chunk *chunks;
 	size_t nchunks, calloc_;
 	struct uniq *uniq;
@@ -107,6 +116,9 @@ struct run {
 	size_t *bstart, nbatch;
 	char *url;
 	const char *secret;
+	/* received vectors not yet committed: unique texts pend[0..npend) */
+	size_t *pend, npend;
+	double last_commit;
 	/* counters */
 	size_t hits, done, embedded, stored;
 	long long tokens;
@@ -155,52 +167,102 @@ static size_t table_size(size_t n)
 	return cap;
 }
 
+/* Reads the line (line number `line`) of `len` bytes at `p` with jansson; 0, or -1 + err. */
+static int read_chunk_json(struct run *r, const char *name, const char *p, size_t len, size_t line,
+			   struct rp_err *err)
+{
+	struct jsonl_reader rd;
+	json_t *obj = NULL;
+	const char *id, *text, *hash;
+	struct chunk *c;
+	int rc, ret = -1;
+
+	if (jsonl_open_mem(&rd, name, p, len, err) < 0)
+		return -1;
+	rd.line = line - 1;
+	rc = jsonl_next(&rd, &obj, err);
+	if (!rc)
+		BUG("a line that is not blank has no JSON value");
+	if (rc < 0)
+		goto out;
+	id = jsonl_get_str(&rd, obj, "chunk_id", err);
+	text = id ? jsonl_get_str(&rd, obj, "text", err) : NULL;
+	hash = text ? jsonl_get_str(&rd, obj, "content_hash", err) : NULL;
+	if (!hash)
+		goto out;
+	if (!*id) {
+		rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: field 'chunk_id' is empty", rd.path, rd.line);
+		goto out;
+	}
+	ALLOC_GROW(r->chunks, r->nchunks + 1, r->calloc_);
+	c = &r->chunks[r->nchunks];
+	c->len = json_string_length(json_object_get(obj, "text"));
+	hash_buf(text, c->len, c->hash);
+	if (strcmp(c->hash, hash)) {
+		rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk '%s': content_hash %.12s... is not the "
+			   "SHA-256 of its text (%.12s...); the chunk file was edited or is corrupt, "
+			   "re-run the stage that made it", rd.path, rd.line, id, hash, c->hash);
+		goto out;
+	}
+	c->id = xstrdup(id);
+	c->text = xstrndup(text, c->len);
+	c->line = rd.line;
+	r->nchunks++;
+	ret = 0;
+out:
+	json_decref(obj);
+	jsonl_close(&rd);
+	return ret;
+}
+
+/*
+ * Reads and checks the chunks into r->chunks, with their cache keys: the
+ * input whole, then each line with jansson (jsonl_next()). Stops at the
+ * first bad line.
+ */
 static int read_chunks(struct run *r)
 {
 	struct jsonl_reader rd;
 	struct rp_err err = { 0 };
-	json_t *obj;
-	int rc;
+	struct buf *in = &r->in;
+	unsigned kdim = !strcmp(r->provider, "local") ? r->dim : r->dims_opt;
+	size_t line = 0, got;
+	struct stat st;
+	int ret = 0;
 
 	if (jsonl_open(&rd, r->input, &err) < 0)
 		return rp_err_report(&err);
-	while ((rc = jsonl_next(&rd, &obj, &err)) > 0) {
-		const char *id = jsonl_get_str(&rd, obj, "chunk_id", &err);
-		const char *text = id ? jsonl_get_str(&rd, obj, "text", &err) : NULL;
-		const char *hash = text ? jsonl_get_str(&rd, obj, "content_hash", &err) : NULL;
-		json_t *tv = json_object_get(obj, "text");
-		struct chunk *c;
-
-		if (!hash) {
-			json_decref(obj);
-			rc = -1;
-			break;
-		}
-		if (!*id) {
-			rp_err_set(&err, RP_ERR_INPUT, "%s:%zu:1: field 'chunk_id' is empty", rd.path, rd.line);
-			json_decref(obj);
-			rc = -1;
-			break;
-		}
-		ALLOC_GROW(r->chunks, r->nchunks + 1, r->calloc_);
-		c = &r->chunks[r->nchunks];
-		c->len = json_string_length(tv);
-		hash_buf(text, c->len, c->hash);
-		if (strcmp(c->hash, hash)) {
-			rp_err_set(&err, RP_ERR_INPUT, "%s:%zu:1: chunk '%s': content_hash %.12s... is not the "
-				   "SHA-256 of its text (%.12s...); the chunk file was edited or is corrupt, "
-				   "re-run the stage that made it", rd.path, rd.line, id, hash, c->hash);
-			json_decref(obj);
-			rc = -1;
-			break;
-		}
-		c->id = xstrdup(id);
-		c->text = xstrndup(text, c->len);
-		c->line = rd.line;
-		r->nchunks++;
-		json_decref(obj);
+	if (!fstat(fileno(rd.f), &st) && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (uintmax_t)st.st_size < SIZE_MAX / 2)
+		buf_grow(in, (size_t)st.st_size + 1);
+	do {
+		buf_grow(in, 1 << 16);
+		got = fread(in->s + in->len, 1, in->alloc - in->len - 1, rd.f);
+		in->len += got;
+		in->s[in->len] = '\0';
+	} while (got);
+	if (ferror(rd.f)) {
+		rp_err_set(&err, RP_ERR_IO, "cannot read '%s': %s", rd.path, strerror(errno));
+		jsonl_close(&rd);
+		return rp_err_report(&err);
 	}
-	if (rc < 0) {
+	for (char *p = in->s, *end = in->s + in->len; p < end && !ret; line++) {
+		char *nl = memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end;
+		const char *q;
+		size_t n = r->nchunks;
+
+		for (q = p; q < le && (*q == ' ' || *q == '\t' || *q == '\r'); q++)
+			;
+		if (q < le)
+			ret = read_chunk_json(r, rd.path, p, (size_t)(le - p), line + 1, &err);
+		if (r->nchunks > n) {
+			struct chunk *c = &r->chunks[n];
+
+			embcache_key(r->provider, r->model, kdim, r->input_type, c->text, c->len, c->key);
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (ret < 0) {
 		jsonl_close(&rd);
 		return rp_err_report(&err);
 	}
@@ -230,28 +292,25 @@ static int read_chunks(struct run *r)
 	return 0;
 }
 
-/* Computes each chunk's key and folds equal keys into r->uniq. */
+/* Folds equal keys of the chunks into r->uniq. */
 static void fold_keys(struct run *r)
 {
 	size_t cap = table_size(r->nchunks), mask = cap - 1, *tab = xmalloc(cap * sizeof(size_t));
-	unsigned kdim = !strcmp(r->provider, "local") ? r->dim : r->dims_opt;
 
 	memset(tab, 0xff, cap * sizeof(size_t));
 	r->uniq = xcalloc(r->nchunks ? r->nchunks : 1, sizeof(*r->uniq));
 	for (size_t i = 0; i < r->nchunks; i++) {
 		struct chunk *c = &r->chunks[i];
-		unsigned char key[EMBCACHE_KEY];
 		uint64_t h;
 		size_t j;
 
-		embcache_key(r->provider, r->model, kdim, r->input_type, c->text, c->len, key);
-		memcpy(&h, key, sizeof(h));
+		memcpy(&h, c->key, sizeof(h));
 		for (j = h & mask; tab[j] != (size_t)-1; j = (j + 1) & mask)
-			if (!memcmp(r->uniq[tab[j]].key, key, EMBCACHE_KEY))
+			if (!memcmp(r->uniq[tab[j]].key, c->key, EMBCACHE_KEY))
 				break;
 		if (tab[j] == (size_t)-1) {
 			tab[j] = r->nuniq;
-			memcpy(r->uniq[r->nuniq].key, key, EMBCACHE_KEY);
+			memcpy(r->uniq[r->nuniq].key, c->key, EMBCACHE_KEY);
 			r->uniq[r->nuniq].first = i;
 			r->nuniq++;
 		}
@@ -344,6 +403,28 @@ static int store(struct run *r, const size_t *us, size_t n, const float *vecs, s
 	return ret;
 }
 
+/*
+ * Commits the received vectors not yet in the cache, in one transaction.
+ * 0, or -1 + err (they stay pending).
+ */
+static int flush(struct run *r, struct rp_err *err)
+{
+	float *vecs;
+	int ret;
+
+	r->last_commit = progress_now();
+	if (!r->npend)
+		return 0;
+	vecs = xmalloc(r->npend * (size_t)r->dim * sizeof(float));
+	for (size_t k = 0; k < r->npend; k++)
+		memcpy(vecs + k * r->dim, r->vecs + r->pend[k] * r->dim, r->dim * sizeof(float));
+	ret = store(r, r->pend, r->npend, vecs, err);
+	free(vecs);
+	if (!ret)
+		r->npend = 0;
+	return ret;
+}
+
 /* ---- the local provider ----------------------------------------------------- */
 
 struct local_job {
@@ -408,6 +489,9 @@ static int embed_local_misses(struct run *r)
 }
 
 /* ---- the openai provider ---------------------------------------------------- */
+
+/* Received vectors are committed to the cache at least this often. */
+#define COMMIT_SECONDS 0.5
 
 static void plan_batches(struct run *r)
 {
@@ -483,15 +567,17 @@ static int on_response(void *ctx, size_t b, const struct http_result *res, struc
 		return -1;
 	}
 	r->dim = dim;
-	if (store(r, r->miss + s, n, vecs, err) < 0) {
-		free(vecs);
-		return -1;
-	}
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = 0; k < n; k++) {
 		set_vec(r, r->miss[s + k], vecs + k * (size_t)dim);
+		r->pend[r->npend++] = r->miss[s + k];
+	}
 	r->embedded += n;
 	free(vecs);
 	show(r);
+	/* the last batches are all in flight: the loop has time to spare */
+	if (progress_now() - r->last_commit >= COMMIT_SECONDS ||
+	    r->nbatch - r->hs.requests < (size_t)r->concurrency)
+		return flush(r, err);
 	return 0;
 }
 
@@ -510,18 +596,33 @@ static int embed_remote_misses(struct run *r)
 		o.backoff_base_ms = atol(env);
 	o.bearer = r->secret;
 	plan_batches(r);
+	r->pend = xmalloc(r->nmiss * sizeof(*r->pend));
+	r->last_commit = progress_now();
 	ret = http_post_all(r->url, &o, r->nbatch, make_body, on_response, r, &r->hs, &err);
 	if (ret < 0) {
 		char *clean = http_redact(err.msg, r->secret);
+		struct rp_err ferr = { 0 };
 
 		snprintf(err.msg, sizeof(err.msg), "%s", clean);
 		free(clean);
-		return rp_err_report(&err);
+		rp_err_report(&err);
+		/* keep what was received */
+		if (flush(r, &ferr) < 0)
+			rp_err_report(&ferr);
+		return -1;
 	}
+	if (flush(r, &err) < 0)
+		return rp_err_report(&err);
 	return 0;
 }
 
 /* ---- output ----------------------------------------------------------------- */
+
+static void *close_cache(void *cache)
+{
+	embcache_close(cache);
+	return NULL;
+}
 
 static int write_output(struct run *r)
 {
@@ -602,11 +703,13 @@ static void free_run(struct run *r)
 		free(r->chunks[i].id);
 		free(r->chunks[i].text);
 	}
+	buf_release(&r->in);
 	free(r->vecs);
 	free(r->chunks);
 	free(r->uniq);
 	free(r->miss);
 	free(r->bstart);
+	free(r->pend);
 	free(r->url);
 	free(r->cache_path);
 	free(r->base_url);
@@ -645,6 +748,7 @@ int main(int argc, char **argv)
 	int c, ret = RP_EXIT_FAIL, have_cfg = 0;
 
 	rp_progname = "rp-embed";
+	buf_init(&r.in);
 	r.batch = 100;
 	r.max_tokens = 100000;
 	r.concurrency = 4;
@@ -782,8 +886,20 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	progress_end(&r.prog);
-	if (write_output(&r) < 0)
-		goto out;
+	{
+		/* the cache is done with; its closing (a WAL checkpoint) overlaps the output */
+		pthread_t closer;
+		int closing = !pthread_create(&closer, NULL, close_cache, r.cache);
+		int wrote;
+
+		if (closing)
+			r.cache = NULL;
+		wrote = write_output(&r);
+		if (closing)
+			pthread_join(closer, NULL);
+		if (wrote < 0)
+			goto out;
+	}
 	{
 		double secs = progress_now() - r.t0;
 

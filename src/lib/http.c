@@ -9,10 +9,20 @@
  * or the next retry is due. A server-given delay (429 or 503 with
  * Retry-After) also sets a gate before which nothing new starts.
  *
+ * The place of a finished request is filled before anything else is done
+ * for it: the bodies of the next `concurrency` new requests are built while
+ * the loop would otherwise sleep, a finished transfer is only collected
+ * (S_READY), the next requests are started and sent, and only then does
+ * on_done() see the answers. The caller's work on an answer thus overlaps
+ * the requests in flight instead of delaying the next one. A final answer
+ * that is not 2xx is handed over before anything new starts, as it usually
+ * stops the run.
+ *
  * One easy handle is made per attempt; connections are reused through the
- * multi handle's pool. The Authorization header lives only in the curl
- * header list: no message built here contains it, CURLOPT_VERBOSE is never
- * set, and redirects are refused, so the key is never sent to another host.
+ * multi handle's pool (keep-alive; curl sets TCP_NODELAY). The
+ * Authorization header lives only in the curl header list: no message built
+ * here contains it, CURLOPT_VERBOSE is never set, and redirects are
+ * refused, so the key is never sent to another host.
  */
 #include "http.h"
 
@@ -29,11 +39,14 @@
 #define MAX_RESPONSE (1L << 30)
 #define MAX_SERVER_DELAY_MS 60000
 
-enum slot_state { S_NEW, S_WAIT, S_RUN, S_DONE };
+enum slot_state { S_NEW, S_WAIT, S_RUN, S_READY, S_DONE };
 
 struct slot {
 	enum slot_state state;
+	int built;                /* body holds the request body */
 	int attempts;
+	long status;              /* S_READY: the final status, 0 none */
+	CURLcode rc;              /* S_READY: the transfer's result */
 	double not_before;        /* S_WAIT: seconds (monotonic) */
 	struct buf body;
 	struct buf resp;
@@ -53,6 +66,7 @@ struct run {
 	void *ctx;
 	size_t next_new;          /* first request never started */
 	size_t running, waiting, done;
+	size_t *ready, nready;    /* final answers (S_READY) not yet given to on_done */
 	double gate;              /* nothing new starts before this */
 	unsigned short rng[3];
 };
@@ -160,6 +174,18 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *data)
 	return n;
 }
 
+/* Builds the body of request i unless it is built. */
+static void build(struct run *r, size_t i)
+{
+	struct slot *s = &r->slots[i];
+
+	if (s->built)
+		return;
+	buf_init(&s->body);
+	r->make_body(r->ctx, i, &s->body);
+	s->built = 1;
+}
+
 static int start(struct run *r, size_t i, struct rp_err *err)
 {
 	struct slot *s = &r->slots[i];
@@ -167,12 +193,10 @@ static int start(struct run *r, size_t i, struct rp_err *err)
 
 	if (!e)
 		return rp_err_set(err, RP_ERR_IO, "cannot start an HTTP request (curl_easy_init failed)");
-	if (s->state == S_NEW) {
-		buf_init(&s->body);
-		r->make_body(r->ctx, i, &s->body);
-	} else {
+	if (s->state == S_NEW)
+		build(r, i);
+	else
 		r->waiting--;
-	}
 	buf_init(&s->resp);
 	s->retry_after_ms = -1;
 	s->errbuf[0] = '\0';
@@ -233,15 +257,15 @@ static int retryable_curl(CURLcode rc)
 	}
 }
 
-/* Handles the end of an attempt; 0, or -1 + err to stop everything. */
-static int finish(struct run *r, CURL *e, CURLcode rc, http_done_fn on_done, struct http_stats *st,
-		  struct rp_err *err)
+/*
+ * Collects the end of an attempt: a retry is scheduled, a final answer is
+ * queued for on_done (S_READY).
+ */
+static void finish(struct run *r, CURL *e, CURLcode rc, struct http_stats *st)
 {
 	uintptr_t pi = 0;
 	struct slot *s;
 	long status = 0;
-	struct http_result res;
-	int ret;
 
 	curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&pi);
 	s = &r->slots[pi];
@@ -264,22 +288,53 @@ static int finish(struct run *r, CURL *e, CURLcode rc, http_done_fn on_done, str
 		r->waiting++;
 		st->retries++;
 		buf_release(&s->resp);
-		return 0;
+		return;
 	}
-	res.status = rc == CURLE_OK ? status : 0;
-	res.body = s->resp.s;
-	res.body_len = s->resp.len;
-	res.error = NULL;
-	res.attempts = s->attempts;
-	if (rc != CURLE_OK)
-		res.error = s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc);
-	s->state = S_DONE;
+	s->state = S_READY;
+	s->rc = rc;
+	s->status = rc == CURLE_OK ? status : 0;
+	r->ready[r->nready++] = pi;
 	r->done++;
 	st->requests++;
-	ret = on_done(r->ctx, pi, &res, err);
-	buf_release(&s->resp);
-	buf_release(&s->body);
-	return ret;
+}
+
+/* Gives the queued final answers to on_done; 0, or -1 + err to stop everything. */
+static int deliver(struct run *r, http_done_fn on_done, struct rp_err *err)
+{
+	for (size_t k = 0; k < r->nready; k++) {
+		size_t i = r->ready[k];
+		struct slot *s = &r->slots[i];
+		struct http_result res;
+		int ret;
+
+		res.status = s->status;
+		res.body = s->resp.s;
+		res.body_len = s->resp.len;
+		res.error = NULL;
+		res.attempts = s->attempts;
+		if (s->rc != CURLE_OK)
+			res.error = s->errbuf[0] ? s->errbuf : curl_easy_strerror(s->rc);
+		s->state = S_DONE;
+		ret = on_done(r->ctx, i, &res, err);
+		buf_release(&s->resp);
+		buf_release(&s->body);
+		if (ret < 0)
+			return -1;  /* the answers after it are released with the run */
+	}
+	r->nready = 0;
+	return 0;
+}
+
+/* Whether every queued answer is a 2xx (so that more requests are welcome). */
+static int ready_all_ok(const struct run *r)
+{
+	for (size_t k = 0; k < r->nready; k++) {
+		long status = r->slots[r->ready[k]].status;
+
+		if (status < 200 || status > 299)
+			return 0;
+	}
+	return 1;
 }
 
 /* The waiting request that is due first, or n. */
@@ -299,6 +354,45 @@ static size_t next_due(struct run *r, double *when)
 		}
 	}
 	return best;
+}
+
+/* Starts requests in the free places: due retries first, then new ones after the gate. */
+static int fill(struct run *r, size_t conc, struct rp_err *err)
+{
+	double now = now_s(), when;
+
+	while (r->running < conc) {
+		size_t i = next_due(r, &when);
+
+		if (i < r->n && when <= now) {
+			if (start(r, i, err) < 0)
+				return -1;
+			continue;
+		}
+		if (r->next_new < r->n && now >= r->gate) {
+			if (start(r, r->next_new++, err) < 0)
+				return -1;
+			continue;
+		}
+		break;
+	}
+	return 0;
+}
+
+/* Moves the transfers on and collects the finished ones; 0, or -1 + err. */
+static int perform(struct run *r, struct http_stats *st, struct rp_err *err)
+{
+	CURLMsg *m;
+	CURLMcode mc;
+	int still;
+
+	mc = curl_multi_perform(r->multi, &still);
+	if (mc != CURLM_OK)
+		return rp_err_set(err, RP_ERR_IO, "HTTP transfer failed: %s", curl_multi_strerror(mc));
+	while ((m = curl_multi_info_read(r->multi, &still)))
+		if (m->msg == CURLMSG_DONE)
+			finish(r, m->easy_handle, m->data.result, st);
+	return 0;
 }
 
 int http_post_all(const char *url, const struct http_opts *o, size_t n, http_body_fn make_body,
@@ -345,44 +439,25 @@ int http_post_all(const char *url, const struct http_opts *o, size_t n, http_bod
 		goto out;
 	}
 	curl_multi_setopt(r.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)conc);
+	r.ready = xmalloc(n * sizeof(*r.ready));
 	while (r.done < n) {
-		double now = now_s(), when;
-		int still, timeout_ms = 1000, freed = 0;
-		CURLMsg *m;
+		double now, when;
+		int timeout_ms = 1000;
 		CURLMcode mc;
 
-		/* fill the free places: due retries first, then new requests after the gate */
-		while ((size_t)r.running < (size_t)conc) {
-			size_t i = next_due(&r, &when);
-
-			if (i < n && when <= now) {
-				if (start(&r, i, err) < 0)
-					goto out;
-				continue;
-			}
-			if (r.next_new < n && now >= r.gate) {
-				if (start(&r, r.next_new++, err) < 0)
-					goto out;
-				continue;
-			}
-			break;
-		}
-		mc = curl_multi_perform(r.multi, &still);
-		if (mc != CURLM_OK) {
-			rp_err_set(err, RP_ERR_IO, "HTTP transfer failed: %s", curl_multi_strerror(mc));
+		if (fill(&r, (size_t)conc, err) < 0 || perform(&r, st, err) < 0)
 			goto out;
-		}
-		while ((m = curl_multi_info_read(r.multi, &still))) {
-			if (m->msg != CURLMSG_DONE)
-				continue;
-			if (finish(&r, m->easy_handle, m->data.result, on_done, st, err) < 0)
+		if (r.nready) {
+			/* refill the freed places and send, then hand the answers over */
+			if (ready_all_ok(&r) && (fill(&r, (size_t)conc, err) < 0 || perform(&r, st, err) < 0))
 				goto out;
-			freed = 1;
+			if (deliver(&r, on_done, err) < 0)
+				goto out;
+			continue;
 		}
-		if (r.done >= n)
-			break;
-		if (freed)
-			continue;  /* start the next requests before sleeping */
+		/* idle: build the next bodies now rather than when a place frees */
+		for (size_t i = r.next_new; i < n && i < r.next_new + (size_t)conc; i++)
+			build(&r, i);
 		/* sleep until a transfer moves or the next retry / the gate is due */
 		now = now_s();
 		if (next_due(&r, &when) < n || (r.next_new < n && r.gate > now)) {
@@ -410,11 +485,12 @@ out:
 			curl_multi_remove_handle(r.multi, s->easy);
 			curl_easy_cleanup(s->easy);
 		}
-		if (s->state != S_NEW && s->state != S_DONE) {
+		if (s->state != S_DONE && s->built) {
 			buf_release(&s->body);
 			buf_release(&s->resp);
 		}
 	}
+	free(r.ready);
 	free(r.slots);
 	if (r.multi)
 		curl_multi_cleanup(r.multi);

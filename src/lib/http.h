@@ -6,8 +6,9 @@
  *     o.concurrency = 4; o.bearer = key;
  *     http_post_all(url, &o, n, make_body, on_done, ctx, &stats, &err);
  *
- * Request i's body is built by make_body(ctx, i, buf) when it is first sent
- * (so n may be large) and kept for its retries. Each request is attempted
+ * Request i's body is built by make_body(ctx, i, buf) shortly before it is
+ * first sent (at most o.concurrency requests ahead, while the loop would
+ * wait anyway; so n may be large) and kept for its retries. Each request is attempted
  * until it gets a final answer: a 429, 408 or 5xx status, or a transport
  * error (connection refused or reset, timeout), is retried up to
  * o.max_retries times, after the delay the server asks for (retry-after-ms,
@@ -17,7 +18,9 @@
  * A server-given delay also holds back every request not yet started, so a
  * rate limit slows the whole run instead of being hit n times. Any other
  * answer (2xx, other 4xx, or a retryable one after the last retry) goes to
- * on_done(ctx, i, result, err), in completion order, on the calling thread.
+ * on_done(ctx, i, result, err), in completion order, on the calling thread;
+ * a 2xx answer only after the requests that take its place were sent, so
+ * that the work of on_done overlaps them.
  *
  * Secrets: o.bearer is sent only as "Authorization: Bearer ..." and is never
  * copied into a message, a result or a log; curl's verbose mode stays off

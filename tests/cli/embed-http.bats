@@ -333,3 +333,55 @@ EOF
 	assert_output --partial "cannot reach"
 	[ ! -e v.rpv ]
 }
+
+@test "texts with escapes and non-ASCII reach the server intact, however the lines spell them" {
+	start_stub s
+	# the same chunks three times: compact UTF-8; flat with \u escapes (surrogate
+	# pairs too) and escaped slashes; and nested extra fields, spaces, CRLF and a
+	# blank line
+	python3 - <<'EOF2'
+import hashlib, json
+texts = ['plain', 'a "quoted" \\ back/slash', 'line\nbreak\ttab\r\x01\x1f\x7f', 'caf\u00e9 \u20ac \U0001F600 \u2028',
+         '\u65e5\u672c\u8a9e', '', ' ', '{"not": "an object"}']
+with open('a.jsonl', 'w') as a, open('b.jsonl', 'w', newline='') as b, open('c.jsonl', 'w') as c:
+    for i, t in enumerate(texts):
+        h = hashlib.sha256(t.encode()).hexdigest()
+        a.write(json.dumps({'chunk_id': 'c%d\u00e9' % i, 'content_hash': h, 'text': t},
+                           ensure_ascii=False, separators=(',', ':')) + '\n')
+        c.write(json.dumps({'text': t, 'doc_id': 'd', 'ordinal': -i, 'content_hash': h,
+                            'chunk_id': 'c%d\u00e9' % i}).replace('/', '\\/') + '\n')
+        b.write(' { "meta" : {"n": [1, 2.5]}, "text" : %s , "ordinal": 1234567890123456789,'
+                ' "x": -0.5e3, "content_hash": "%s", "chunk_id": %s, "ok": true, "no": null }\r\n'
+                % (json.dumps(t), h, json.dumps('c%d\u00e9' % i)))
+        if i == 3:
+            b.write('\t\r\n')
+EOF2
+	run emb a.jsonl -o a.rpv
+	assert_success
+	assert_output --partial "8 chunks, 0 cache hits, 8 embedded in 1 request"
+	run emb b.jsonl -o b.rpv
+	assert_success
+	assert_output --partial "8 chunks, 8 cache hits, 0 embedded"
+	cmp a.rpv b.rpv
+	run emb c.jsonl -o c.rpv
+	assert_success
+	assert_output --partial "8 chunks, 8 cache hits, 0 embedded"
+	cmp a.rpv c.rpv
+	[ "$(stub inputs)" = 8 ]
+	# the vectors are those of the exact texts (the stub's formula)
+	python3 - <<'EOF2'
+import json, os, struct, sys
+sys.path.insert(0, os.environ["RP_SRCDIR"] + "/tests/servers")
+from openai_stub import vector
+b = open("a.rpv", "rb").read(); o = 20
+for _ in range(2):
+    (l,) = struct.unpack_from("<H", b, o); o += 2 + l
+for line in open("a.jsonl", encoding="utf-8"):
+    c = json.loads(line)
+    (l,) = struct.unpack_from("<I", b, o)
+    assert b[o + 4:o + 4 + l].decode() == c["chunk_id"]
+    o += 4 + l + 32
+    got = struct.unpack_from("<16f", b, o); o += 64
+    assert list(got) == vector("m1", 16, c["text"]), c["text"]
+EOF2
+}
