@@ -628,7 +628,7 @@ int cmd_repro(int argc, char **argv)
 	r.would_run = xcalloc(n + 1, 1);
 	if (dag_select(r.pr.dag, (const char **)argv + optind, (size_t)(argc - optind),
 		       selflags, r.sel, &err) < 0 ||
-	    dag_check_sources_seen(r.pr.dag, store_memo_stat, r.pr.ws.store, &err) < 0) {
+	    dag_check_sources(r.pr.dag, store_memo_stat, r.pr.ws.store, &err) < 0) {
 		rp_err_report(&err);
 		ret = RP_EXIT_USAGE;
 		goto out;

@@ -76,7 +76,7 @@ int cmd_status(int argc, char **argv)
 	sel = xcalloc(pr.dag->n + 1, 1);
 	dirty = xcalloc(pr.dag->n + 1, 1);
 	if (dag_select(pr.dag, (const char **)argv + optind, (size_t)(argc - optind), 0, sel, &err) < 0 ||
-	    dag_check_sources_seen(pr.dag, store_memo_stat, pr.ws.store, &err) < 0) {
+	    dag_check_sources(pr.dag, store_memo_stat, pr.ws.store, &err) < 0) {
 		rp_err_report(&err);
 		ret = RP_EXIT_USAGE;
 		goto out;

@@ -134,7 +134,6 @@ void buf_add_json_str(struct buf *b, const char *s)
 int buf_read_file(struct buf *b, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char tmp[65536];
 	struct stat sb;
 	ssize_t n;
 	int e;
@@ -142,33 +141,25 @@ int buf_read_file(struct buf *b, const char *path)
 	if (fd < 0)
 		return -1;
 	/* a regular file is read straight into the buffer, sized once */
-	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
-		size_t want = (size_t)sb.st_size;
-
-		buf_grow(b, want);
-		while (want && (n = read(fd, b->s + b->len, want)) != 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				goto fail;
-			b->len += (size_t)n;
-			want -= (size_t)n;
-		}
-		b->s[b->len] = '\0';
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0)
+		buf_grow(b, (size_t)sb.st_size);
+	for (;;) {
+		if (b->alloc <= b->len + 1)
+			buf_grow(b, 65536);
+		n = read(fd, b->s + b->len, b->alloc - b->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		b->len += (size_t)n;
 	}
-	while ((n = read(fd, tmp, sizeof(tmp))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		buf_add(b, tmp, (size_t)n);
+	b->s[b->len] = '\0';
+	if (n < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
 	}
 	close(fd);
 	return 0;
-fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
 }

@@ -577,14 +577,9 @@ static int check_link(const struct dag *d, const char *root, const char *stage,
 	return -1;
 }
 
-int dag_check_sources(const struct dag *d, struct rp_err *err)
-{
-	return dag_check_sources_seen(d, NULL, NULL, err);
-}
-
-int dag_check_sources_seen(const struct dag *d,
-			   void (*seen)(void *ctx, const char *path, const struct stat *sb),
-			   void *ctx, struct rp_err *err)
+int dag_check_sources(const struct dag *d,
+		      void (*seen)(void *ctx, const char *path, const struct stat *sb),
+		      void *ctx, struct rp_err *err)
 {
 	const struct pipeline *p = d->p;
 	char root[PATH_MAX];

@@ -50,15 +50,12 @@ long dag_producer(const struct dag *d, const char *path);
  * produces it" (RP_ERR_INPUT), or names a dangling symlink as such. Also
  * fails (RP_ERR_INPUT) when such a dep, or the directory of any out, goes
  * through a symlink that points outside the workspace or into its .rp/.
+ * `seen` (may be NULL) is told the lstat of each source dep that is a
+ * regular file, so the caller need not stat it again.
  */
-int dag_check_sources(const struct dag *d, struct rp_err *err);
-/*
- * As dag_check_sources(), and tells `seen` (when not NULL) the lstat of each
- * source dep that is a regular file, so the caller need not stat it again.
- */
-int dag_check_sources_seen(const struct dag *d,
-			   void (*seen)(void *ctx, const char *path, const struct stat *sb),
-			   void *ctx, struct rp_err *err);
+int dag_check_sources(const struct dag *d,
+		      void (*seen)(void *ctx, const char *path, const struct stat *sb),
+		      void *ctx, struct rp_err *err);
 
 enum dag_select_flags {
 	DAG_SELECT_DOWNSTREAM = 1 << 0, /* targets and everything that depends on them */

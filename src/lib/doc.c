@@ -736,12 +736,7 @@ struct doc *doc_load_file(const char *path, struct rp_err *err)
 		return NULL;
 	}
 	close(fd);
-	d = doccache_get(path, b.s, b.len);
-	if (!d) {
-		d = doc_load_buf(path, b.s, b.len, err);
-		if (d)
-			doccache_put(path, b.s, b.len, d);
-	}
+	d = doccache_load(path, b.s, b.len, err);
 	buf_release(&b);
 	return d;
 }

@@ -30,17 +30,15 @@ static char *entry_path(const char *path)
 	return xasprintf("%s/%s", cache_dir, hex);
 }
 
-struct doc *doccache_get(const char *path, const char *data, size_t len)
+/* The cached doc in `file` for `path` parsed from bytes whose sha256 is `src`, or NULL. */
+static struct doc *get(const char *file, const char *path, const char src[HASH_HEX])
 {
 	struct { const char *s; size_t len; } b = { NULL, 0 };
 	struct bin_reader r;
 	struct doc *d = NULL;
-	char src[HASH_HEX], check[HASH_HEX];
-	char *file, *name;
+	char check[HASH_HEX];
+	char *name;
 
-	if (!cache_dir)
-		return NULL;
-	file = entry_path(path);
 	if (!(b.s = fs_map(file, &b.len)) || b.len < MAGIC_LEN + 4 + 2 * HEX_LEN ||
 	    memcmp(b.s, MAGIC, MAGIC_LEN))
 		goto out;
@@ -56,7 +54,6 @@ struct doc *doccache_get(const char *path, const char *data, size_t len)
 		goto out;
 	}
 	free(name);
-	hash_buf(data, len, src);
 	if (memcmp(r.p, src, HEX_LEN))
 		goto out;
 	r.p += HEX_LEN;
@@ -67,29 +64,43 @@ struct doc *doccache_get(const char *path, const char *data, size_t len)
 	}
 out:
 	fs_unmap(b.s, b.len);
-	free(file);
 	return d;
 }
 
-void doccache_put(const char *path, const char *data, size_t len, const struct doc *d)
+/* Records `d`, parsed from bytes whose sha256 is `src`, in `file`. Failures are ignored. */
+static void put(const char *file, const char *path, const char src[HASH_HEX], const struct doc *d)
 {
 	struct buf b = BUF_INIT;
 	struct rp_err err = { 0 };
-	char hex[HASH_HEX];
-	char *file;
+	char check[HASH_HEX];
 
-	if (!cache_dir)
-		return;
-	file = entry_path(path);
 	buf_add(&b, MAGIC, MAGIC_LEN);
 	bin_put_str(&b, path);
-	hash_buf(data, len, hex);
-	buf_add(&b, hex, HEX_LEN);
+	buf_add(&b, src, HEX_LEN);
 	doc_encode(d, &b);
-	hash_buf(b.s, b.len, hex);
-	buf_add(&b, hex, HEX_LEN);
+	hash_buf(b.s, b.len, check);
+	buf_add(&b, check, HEX_LEN);
 	if (fs_mkdir_p_err(cache_dir, 0777, &err) == 0)
 		(void)fs_write_replace_err(file, b.s, b.len, &err);
 	buf_release(&b);
+}
+
+struct doc *doccache_load(const char *path, const char *data, size_t len, struct rp_err *err)
+{
+	char src[HASH_HEX];
+	struct doc *d;
+	char *file;
+
+	if (!cache_dir)
+		return doc_load_buf(path, data, len, err);
+	file = entry_path(path);
+	hash_buf(data, len, src);
+	d = get(file, path, src);
+	if (!d) {
+		d = doc_load_buf(path, data, len, err);
+		if (d)
+			put(file, path, src, d);
+	}
 	free(file);
+	return d;
 }

@@ -23,9 +23,12 @@
 
 /* Sets the cache directory (copied; created when first written); NULL turns caching off. */
 void doccache_set_dir(const char *dir);
-/* The cached doc for `path` whose bytes are data[0..len), or NULL (quietly). Free with doc_free(). */
-struct doc *doccache_get(const char *path, const char *data, size_t len);
-/* Records `d`, parsed from data[0..len) of `path`. Failures are ignored: it is a cache. */
-void doccache_put(const char *path, const char *data, size_t len, const struct doc *d);
+/*
+ * doc_load_buf() of the bytes data[0..len) of `path`, through the cache when
+ * one is set: a valid entry is decoded instead of parsed, and a parse is
+ * recorded (failures to record are ignored: it is a cache). Same result and
+ * errors as doc_load_buf(); free with doc_free().
+ */
+struct doc *doccache_load(const char *path, const char *data, size_t len, struct rp_err *err);
 
 #endif

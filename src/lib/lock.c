@@ -661,9 +661,11 @@ struct lock *lock_load(const char *path, const char *journal, const char *snap,
 	struct buf b = BUF_INIT;
 	struct lock *l;
 	char base[HASH_HEX];
+	uint64_t verified;
 
 	if (snap && (l = locksnap_read_unchanged(snap, path)))
 		goto replay;
+	verified = locksnap_clock();
 	if (buf_read_file(&b, path) < 0) {
 		if (errno != ENOENT) {
 			rp_err_set(err, RP_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
@@ -675,11 +677,11 @@ struct lock *lock_load(const char *path, const char *journal, const char *snap,
 		hash_buf(b.s, b.len, base);
 		/* verified now: the next load need not read rp.lock */
 		if (snap && (l = locksnap_read(snap, base))) {
-			locksnap_touch(snap, path);
+			locksnap_touch(snap, path, verified);
 		} else {
 			l = parse_hashed(path, b.s, b.len, base, err);
 			if (l && snap)
-				locksnap_write(l, snap, path);
+				locksnap_write(l, snap, path, verified);
 		}
 	}
 	buf_release(&b);
@@ -1007,6 +1009,7 @@ int lock_write(struct lock *l, const char *path, const char *snap)
 	uint64_t (*ranges)[2] = xcalloc(l->n ? l->n : 1, sizeof(*ranges));
 	const char *old = NULL;
 	size_t oldlen = 0;
+	uint64_t written;
 	int ret;
 
 	/* the stages' text ranges point into the rp.lock whose hash is l->base */
@@ -1022,6 +1025,7 @@ int lock_write(struct lock *l, const char *path, const char *snap)
 	}
 	format(l, old, oldlen, &b, ranges);
 	fs_unmap(old, oldlen);
+	written = locksnap_clock();
 	ret = fs_write_atomic(path, b.s, b.len);
 	if (!ret) {
 		hash_buf(b.s, b.len, l->base);
@@ -1030,7 +1034,7 @@ int lock_write(struct lock *l, const char *path, const char *snap)
 			l->stages[i]->text_len = ranges[i][1];
 		}
 		if (snap)
-			locksnap_write(l, snap, path);
+			locksnap_write(l, snap, path, written);
 	}
 	free(ranges);
 	buf_release(&b);

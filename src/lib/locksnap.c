@@ -31,21 +31,27 @@ static uint64_t ns_of(const struct timespec *ts)
 	return (uint64_t)ts->tv_sec * 1000000000ULL + (uint64_t)ts->tv_nsec;
 }
 
-/* Fills `id` from a stat of `path` (verified_ns: now); -1 if it cannot be stat'ed. */
-static int identity_of(const char *path, struct identity *id)
+uint64_t locksnap_clock(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return ns_of(&now);
+}
+
+/* Fills `id` from a stat of `path`, verified at `verified_ns`; -1 if it cannot be stat'ed. */
+static int identity_of(const char *path, uint64_t verified_ns, struct identity *id)
 {
 	struct stat sb;
-	struct timespec now;
 
 	if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode))
 		return -1;
-	clock_gettime(CLOCK_REALTIME, &now);
 	id->dev = (uint64_t)sb.st_dev;
 	id->ino = (uint64_t)sb.st_ino;
 	id->size = (uint64_t)sb.st_size;
 	id->mtime_ns = ns_of(&sb.st_mtim);
 	id->ctime_ns = ns_of(&sb.st_ctim);
-	id->verified_ns = ns_of(&now);
+	id->verified_ns = verified_ns;
 	return 0;
 }
 
@@ -98,13 +104,13 @@ static void put_identity(struct buf *b, const struct identity *id)
 	bin_put_u64(b, id->verified_ns);
 }
 
-void locksnap_touch(const char *snap, const char *lockpath)
+void locksnap_touch(const char *snap, const char *lockpath, uint64_t verified_ns)
 {
 	struct buf b = BUF_INIT;
 	struct identity id;
 	int fd;
 
-	if (identity_of(lockpath, &id) < 0)
+	if (identity_of(lockpath, verified_ns, &id) < 0)
 		return;
 	put_identity(&b, &id);
 	fd = open(snap, O_WRONLY | O_CLOEXEC);
@@ -118,7 +124,8 @@ void locksnap_touch(const char *snap, const char *lockpath)
 	buf_release(&b);
 }
 
-void locksnap_write(const struct lock *l, const char *snap, const char *lockpath)
+void locksnap_write(const struct lock *l, const char *snap, const char *lockpath,
+		    uint64_t verified_ns)
 {
 	struct buf b = BUF_INIT;
 	struct rp_err err = { 0 };
@@ -127,7 +134,7 @@ void locksnap_write(const struct lock *l, const char *snap, const char *lockpath
 
 	if (!hash_is_hex(l->base))
 		return;         /* not made from rp.lock bytes */
-	if (identity_of(lockpath, &id) < 0)
+	if (identity_of(lockpath, verified_ns, &id) < 0)
 		memset(&id, 0, sizeof(id));     /* never matches: only the hash path */
 	buf_grow(&b, l->n * 512);       /* about what a stage takes: one allocation */
 	buf_add(&b, SNAP_MAGIC, SNAP_MAGIC_LEN);
@@ -240,7 +247,7 @@ int locksnap_base_holds(const char *snap, const char *lockpath, const char base[
 	struct identity was, now;
 	int fd, ok = 0;
 
-	if (identity_of(lockpath, &now) < 0 || (fd = open(snap, O_RDONLY | O_CLOEXEC)) < 0)
+	if (identity_of(lockpath, 0, &now) < 0 || (fd = open(snap, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
 	if (pread(fd, head, sizeof(head), 0) == (ssize_t)sizeof(head) &&
 	    !memcmp(head, SNAP_MAGIC, SNAP_MAGIC_LEN) &&
@@ -266,7 +273,7 @@ static struct lock *read_image(const char *snap, const char *base, const char *l
 	char check[HASH_HEX];
 	size_t n;
 
-	if (!base && identity_of(lockpath, &now) < 0)
+	if (!base && identity_of(lockpath, 0, &now) < 0)
 		return NULL;
 	if (!(b.s = fs_map(snap, &b.len)))
 		goto out;

@@ -34,6 +34,7 @@
 #define RP_LOCKSNAP_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "lock.h"
 
 /*
@@ -50,18 +51,25 @@ struct lock *locksnap_read(const char *snap, const char base[HASH_HEX]);
 struct lock *locksnap_read_unchanged(const char *snap, const char *lockpath);
 
 /*
- * Writes the image of `l` (made from the bytes of the rp.lock at `lockpath`,
- * whose hash is l->base, verified just now) to `snap` atomically, without
- * fsync. Failures are ignored: the image is a cache, and a missing one only
- * costs a parse.
+ * The time to pass as `verified_ns` below: taken before rp.lock's bytes are
+ * read or written, so that a change made while they were being read is
+ * within the racy window and never trusted by its stat.
  */
-void locksnap_write(const struct lock *l, const char *snap, const char *lockpath);
+uint64_t locksnap_clock(void);
 /*
- * Records, in the image at `snap` (whose base was just verified against the
- * bytes of `lockpath`), rp.lock's stat identity as of now, so the next load
- * can skip reading it. Failures are ignored.
+ * Writes the image of `l` (made from the bytes of the rp.lock at `lockpath`,
+ * whose hash is l->base, read or written since `verified_ns`) to `snap`
+ * atomically, without fsync, with rp.lock's stat identity. Failures are
+ * ignored: the image is a cache, and a missing one only costs a parse.
  */
-void locksnap_touch(const char *snap, const char *lockpath);
+void locksnap_write(const struct lock *l, const char *snap, const char *lockpath,
+		    uint64_t verified_ns);
+/*
+ * Records, in the image at `snap` (whose base matched the bytes of
+ * `lockpath` read since `verified_ns`), rp.lock's stat identity, so the next
+ * load can skip reading it. Failures are ignored.
+ */
+void locksnap_touch(const char *snap, const char *lockpath, uint64_t verified_ns);
 /*
  * 1 when the image at `snap` was made from bytes hashing to `base` and
  * records the rp.lock now at `lockpath` as unchanged since they were

@@ -222,14 +222,19 @@ fail:
 	return NULL;
 }
 
-const char *state_get(struct state *s, const char *path, const struct stat *st)
+/*
+ * The hash recorded for `path` if `st` is the identity it was recorded with;
+ * a racy entry counts only with `racy_ok` and a confirmation in the current
+ * generation. A match confirms the path.
+ */
+static const char *lookup(struct state *s, const char *path, const struct stat *st, int racy_ok)
 {
 	struct entry *e;
 
 	if (!s || !s->cap)
 		return NULL;
 	e = find_slot(s->tab, s->cap, path, fnv1a(path));
-	if (!e->path || e->racy || !e->hex[0])
+	if (!e->path || !e->hex[0] || (e->racy && !(racy_ok && s->gen && e->seen == s->gen)))
 		return NULL;
 	if (e->dev != (int64_t)st->st_dev || e->ino != (int64_t)st->st_ino ||
 	    e->mtime_ns != mtime_ns(st) || e->size != (int64_t)st->st_size)
@@ -238,19 +243,14 @@ const char *state_get(struct state *s, const char *path, const struct stat *st)
 	return e->hex;
 }
 
+const char *state_get(struct state *s, const char *path, const struct stat *st)
+{
+	return lookup(s, path, st, 0);
+}
+
 const char *state_get_current(struct state *s, const char *path, const struct stat *st)
 {
-	const char *h = state_get(s, path, st);
-	struct entry *e;
-
-	if (h || !s || !s->gen || !s->cap)
-		return h;
-	e = find_slot(s->tab, s->cap, path, fnv1a(path));
-	if (!e->path || e->seen != s->gen || !e->hex[0] ||
-	    e->dev != (int64_t)st->st_dev || e->ino != (int64_t)st->st_ino ||
-	    e->mtime_ns != mtime_ns(st) || e->size != (int64_t)st->st_size)
-		return NULL;
-	return e->hex;
+	return lookup(s, path, st, 1);
 }
 
 void state_track(struct state *s)

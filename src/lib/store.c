@@ -273,7 +273,6 @@ char *store_object_path(const struct store *st, const char *hex)
 	return xasprintf("%s/objects/%.2s/%s", st->root, hex, hex + 2);
 }
 
-
 static int object_exists(const struct store *st, const char *hex)
 {
 	char *obj = store_object_path(st, hex);
@@ -647,24 +646,22 @@ static void tree_info(const struct tree *t, int isdir, struct objinfo *oi, struc
 	oi->nfiles = t->n;
 }
 
+/* The memo is the state's confirmations (state.h); these only name them for callers. */
 void store_memo_enable(struct store *st)
 {
-	st->memo = 1;
 	state_track(st->state);
 }
 
 void store_memo_clear(struct store *st)
 {
-	if (st->memo)
-		state_next_generation(st->state);
+	state_next_generation(st->state);
 }
 
 void store_memo_stat(void *store, const char *path, const struct stat *sb)
 {
 	struct store *st = store;
 
-	if (st->memo)
-		(void)state_get(st->state, path, sb);   /* a match marks it confirmed */
+	(void)state_get(st->state, path, sb);   /* a match confirms it, when tracking */
 }
 
 int store_hash_path(struct store *st, const char *path, struct objinfo *oi, struct rp_err *err)
@@ -677,7 +674,7 @@ int store_hash_path(struct store *st, const char *path, struct objinfo *oi, stru
 	int isdir = 0, ret;
 
 	/* a file confirmed by a stat since the workspace last changed */
-	if (st->memo && (seen = state_get_seen(st->state, p, &size))) {
+	if ((seen = state_get_seen(st->state, p, &size))) {
 		memset(oi, 0, sizeof(*oi));
 		memcpy(oi->hash, seen, HASH_HEX);
 		oi->size = (uint64_t)size;

@@ -39,7 +39,6 @@ struct store {
 	size_t nlinks;
 	struct state *state;       /* borrowed; may be NULL (then always hash) */
 	int nthreads;              /* for hashing many files; 0 = cores */
-	int memo;                  /* store_memo_enable() was called */
 	/* files and directories written since the last sync (see store_sync()) */
 	char **pending;
 	size_t npending;
@@ -80,7 +79,7 @@ void store_memo_clear(struct store *st);
 /*
  * Tells the memo that `path` was just stat'ed (or lstat'ed: it is no link)
  * and is the regular file `sb`, so store_hash_path() need not stat it again.
- * `st` is a struct store (void * so it can be a dag_check_sources_seen() callback).
+ * `st` is a struct store (void * so it can be a dag_check_sources() callback).
  */
 void store_memo_stat(void *st, const char *path, const struct stat *sb);
 

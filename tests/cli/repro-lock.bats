@@ -217,3 +217,29 @@ slow_pipeline() {
 	[ "$status" -eq 2 ]
 	assert_output --partial "rp.yaml:"
 }
+
+@test "a lock held only by what a dead rp left behind is waited for, a live holder is not" {
+	printf 'stages:\n  a:\n    cmd: echo hi > a.txt\n    outs: [a.txt]\n' > rp.yaml
+	run rp repro
+	assert_success
+	dead=$(sh -c 'echo $$')
+	# the lock names a process that is gone, but something still holds it for a moment
+	printf '%-20s\n' "$dead" > .rp/lock
+	flock .rp/lock sh -c 'touch held; sleep 1.2' &
+	BG_PID=$!
+	wait_for held
+	start=$(date +%s%N)
+	run rp repro
+	assert_success
+	[ $(( ($(date +%s%N) - start) / 1000000 )) -ge 300 ]
+	wait "$BG_PID"
+	BG_PID=
+	# a holder that is alive: refused at once, naming it
+	printf '%-20s\n' "$$" > .rp/lock
+	flock .rp/lock sh -c 'touch held2; sleep 1' &
+	BG_PID=$!
+	wait_for held2
+	run rp repro
+	assert_failure
+	assert_output --partial "another rp process (pid $$) is running"
+}

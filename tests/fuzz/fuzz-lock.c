@@ -27,7 +27,7 @@ static void check_image(const struct lock *l, const struct buf *want)
 
 	snprintf(snap, sizeof(snap), "/tmp/fuzz-lock-%ld.snap", (long)getpid());
 	snprintf(lockpath, sizeof(lockpath), "/tmp/fuzz-lock-%ld.none", (long)getpid());
-	locksnap_write(l, snap, lockpath);
+	locksnap_write(l, snap, lockpath, locksnap_clock());
 	back = locksnap_read(snap, l->base);
 	unlink(snap);
 	if (!back)

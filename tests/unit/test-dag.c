@@ -336,9 +336,19 @@ static void select_of_an_unknown_stage_lists_the_stages(void **state)
 
 /* ---- sources ---------------------------------------------------------- */
 
+/* Records the paths dag_check_sources() reports as regular files. */
+static void note_seen(void *ctx, const char *path, const struct stat *sb)
+{
+	struct buf *b = ctx;
+
+	assert_true(S_ISREG(sb->st_mode));
+	buf_addf(b, "%s;", path);
+}
+
 static void check_sources_accepts_existing_and_produced_deps(void **state)
 {
 	struct ws *w = *state;
+	struct buf seen = BUF_INIT;
 
 	write_file(w, "in/raw.txt", "x\n");
 	assert_non_null(build(w,
@@ -346,7 +356,10 @@ static void check_sources_accepts_existing_and_produced_deps(void **state)
 		"  a:\n    cmd: x\n    deps: [in/raw.txt, in]\n    outs: [mid/a.txt]\n"
 		"  b:\n    cmd: x\n    deps: [mid/a.txt, mid]\n"));
 	assert_int_equal(chdir(w->dir), 0);
-	assert_int_equal(dag_check_sources(w->d, &w->err), 0);
+	assert_int_equal(dag_check_sources(w->d, note_seen, &seen, &w->err), 0);
+	/* the source file, not the source directory nor what a stage makes */
+	assert_string_equal(seen.s, "in/raw.txt;");
+	buf_release(&seen);
 }
 
 static void check_sources_rejects_missing_and_dangling_deps(void **state)
@@ -358,12 +371,12 @@ static void check_sources_rejects_missing_and_dangling_deps(void **state)
 	free(link);
 	assert_non_null(build(w, "stages:\n  a:\n    cmd: x\n    deps: [missing.txt]\n"));
 	assert_int_equal(chdir(w->dir), 0);
-	assert_int_equal(dag_check_sources(w->d, &w->err), -1);
+	assert_int_equal(dag_check_sources(w->d, NULL, NULL, &w->err), -1);
 	assert_int_equal(w->err.kind, RP_ERR_INPUT);
 	assert_non_null(strstr(w->err.msg, "rp.yaml:4:12: stage 'a': dependency 'missing.txt' "
 			       "does not exist and no stage produces it"));
 	assert_non_null(build(w, "stages:\n  a:\n    cmd: x\n    deps: [dangling]\n"));
-	assert_int_equal(dag_check_sources(w->d, &w->err), -1);
+	assert_int_equal(dag_check_sources(w->d, NULL, NULL, &w->err), -1);
 	assert_non_null(strstr(w->err.msg, "dependency 'dangling' does not exist"));
 }
 
