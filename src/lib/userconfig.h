@@ -9,8 +9,9 @@
  *
  *     safe:
  *       directories:              # workspaces owned by another user whose
- *         - /srv/team/project     # .rp/config rp may read ("*": any), as
- *                                 # git's safe.directory
+ *         - /srv/team/project     # .rp/config rp may read, as git's
+ *                                 # safe.directory; "*" is any directory,
+ *                                 # and "DIR/" followed by "*" any below DIR
  *     credentials:                # which variable's value may go to which host
  *       OPENAI_API_KEY: [api.openai.com]
  *       MY_GATEWAY_TOKEN: ["llm.internal:8443", 127.0.0.1]
@@ -18,19 +19,23 @@
  *       gc:                       # stores outside a workspace that 'rp gc'
  *         - /mnt/shared/rp-store  # may delete from
  *
- * A host entry is "host" (any port) or "host:port"; hosts compare without
- * case. With no file (or no credentials section), OPENAI_API_KEY may go to
- * api.openai.com and nothing else may go anywhere.
+ * A host entry is "host" (any port), "host:port", "[v6]" or "[v6]:port";
+ * hosts compare without case. With no file (or no credentials section),
+ * OPENAI_API_KEY may go to api.openai.com over https and nothing else may go
+ * anywhere; a credentials section replaces that default (it is the whole
+ * list). An entry the user writes allows http and https alike.
  *
  * The file is refused (RP_ERR_INPUT, nothing of it used) when it is not a
- * regular file owned by the user or by root, or when it is writable by group
- * or others. A missing file is an empty configuration. Unknown keys are
- * errors with file:line:col, as in every other rp file.
+ * regular file owned by the user (user_config_is_own_uid) or by root, or
+ * when it is writable by group or others; the checks are made with fstat on
+ * the descriptor that is read. A missing file is an empty configuration.
+ * Unknown keys are errors with file:line:col, as in every other rp file.
  */
 #ifndef RP_USERCONFIG_H
 #define RP_USERCONFIG_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include "error.h"
 
 struct user_credential {
@@ -59,6 +64,16 @@ int user_config_load(struct user_config *uc, struct rp_err *err);
 /* Frees what `uc` holds and empties it. */
 void user_config_release(struct user_config *uc);
 
+/* The path of the user's file (see above), newly allocated; NULL without a home. */
+char *user_config_path(void);
+
+/*
+ * 1 when files owned by `owner` are the user's own: owner is the effective
+ * uid, or rp runs as root and owner is SUDO_UID (as git trusts the invoking
+ * user's repositories under sudo). Root's own files count for root only.
+ */
+int user_config_is_own_uid(uid_t owner);
+
 /*
  * 1 when the workspace directory `abs_dir` (absolute, no trailing slash),
  * owned by another user, is listed in safe.directories (or "*" is), else 0.
@@ -66,11 +81,30 @@ void user_config_release(struct user_config *uc);
 int user_config_dir_is_safe(const struct user_config *uc, const char *abs_dir);
 
 /*
+ * 1 when safe.directories lets rp look through `abs_dir` for a workspace
+ * above it: an entry "*", or `abs_dir` lies strictly below an entry (the
+ * subdirectories of a safe workspace belong to it).
+ */
+int user_config_dir_is_below_safe(const struct user_config *uc, const char *abs_dir);
+
+/*
  * 1 when the value of the environment variable named `env` may be sent to
  * `host` on `port` (the credentials section, or the built-in default), else 0.
+ * The scheme is not looked at here; see user_config_check_send().
  */
 int user_config_may_send(const struct user_config *uc, const char *env, const char *host,
 			 int port);
+
+/*
+ * The check an HTTP stage makes before it reads the key: 0 when the value
+ * of `env` may go with requests to `url` (host and port as libcurl reads
+ * them; the built-in default only over https). Otherwise -1 + err
+ * (RP_ERR_INPUT) naming the variable (never its value), `origin` (what named
+ * it, e.g. "--api-key-env" or "embed.api_key_env in '.rp/config'"), the
+ * host and port, and the exact lines to add to the user's file.
+ */
+int user_config_check_send(const struct user_config *uc, const char *env, const char *origin,
+			   const char *url, struct rp_err *err);
 
 /*
  * 1 when `abs_store` (an absolute, normalised path) is listed in stores.gc,
