@@ -672,7 +672,7 @@ static int write_stats(struct run *r, double seconds)
 		buf_release(&b);
 		return -1;
 	}
-	ret = fs_write_atomic(r->stats_path, b.s, b.len);
+	ret = fs_write_output(r->stats_path, b.s, b.len);
 	buf_release(&b);
 	return ret;
 }

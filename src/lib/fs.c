@@ -7,6 +7,12 @@
  * finally the directory is fsynced so the rename itself survives a crash. A
  * reader sees either the old file or the new one, never a mix.
  *
+ * A stage program's output (fs_write_output) goes the same way when it is a
+ * regular file or absent; a FIFO, a character device or a /proc descriptor
+ * link the user named (-o /dev/null, -o /dev/stdout) is written in place, as
+ * a shell redirection would, because renaming over it would replace the
+ * device node or the link with a regular file.
+ *
  * Temp paths are kept in a registry (a plain array, not thread-safe) from
  * creation until they are renamed (fs_temp_forget) or unlinked; an atexit
  * hook removes whatever is still registered, so an error path or an exit()
@@ -232,14 +238,68 @@ void fs_fsync_parent_quiet(const char *path)
 
 /* ---- symlinks that leave the workspace ------------------------------------ */
 
-/* Whether real path `real` lies in the first `rootlen` bytes of `root`, outside root/.rp. */
+/* Whether the UTF-8 sequence at `p` (`n` bytes left) is a code point HFS+ ignores; its length or 0. */
+static size_t hfs_ignorable(const unsigned char *p, size_t n)
+{
+	if (n >= 3 && p[0] == 0xe2 && p[1] == 0x80 &&
+	    ((p[2] >= 0x8c && p[2] <= 0x8f) || (p[2] >= 0xaa && p[2] <= 0xae)))
+		return 3;       /* U+200C..U+200F, U+202A..U+202E */
+	if (n >= 3 && p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xaa && p[2] <= 0xaf)
+		return 3;       /* U+206A..U+206F */
+	if (n >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+		return 3;       /* U+FEFF */
+	return 0;
+}
+
+int fs_name_reserved(const char *name, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)name;
+	char fold[8];
+	size_t n = 0, i = 0;
+
+	while (i < len) {
+		size_t skip = hfs_ignorable(p + i, len - i);
+
+		if (skip) {
+			i += skip;
+			continue;
+		}
+		if (n == sizeof(fold))
+			return 0;       /* longer than any reserved name */
+		fold[n++] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] - 'A' + 'a' : p[i]);
+		i++;
+	}
+	while (n && (fold[n - 1] == '.' || fold[n - 1] == ' '))
+		n--;
+	return (n == 4 && !memcmp(fold, ".git", 4)) || (n == 5 && !memcmp(fold, "git~1", 5)) ||
+	       (n == 3 && !memcmp(fold, ".rp", 3));
+}
+
+int fs_path_reserved(const char *path)
+{
+	while (*path) {
+		size_t len = strcspn(path, "/");
+
+		if (fs_name_reserved(path, len))
+			return 1;
+		path += len;
+		if (*path)
+			path++;
+	}
+	return 0;
+}
+
+/*
+ * Whether real path `real` lies in the first `rootlen` bytes of `root` and
+ * below it in no .git or .rp (fs_name_reserved()).
+ */
 static int inside_root(const char *real, const char *root, size_t rootlen)
 {
 	const char *rest = real + rootlen;
 
 	if (strncmp(real, root, rootlen) || (*rest && *rest != '/'))
 		return 0;
-	return strncmp(rest, "/.rp", 4) || (rest[4] && rest[4] != '/');
+	return !fs_path_reserved(*rest ? rest + 1 : rest);
 }
 
 char *fs_link_outside(const char *root, const char *path, size_t skip, int last,
@@ -510,6 +570,95 @@ int fs_write_atomic(const char *path, const void *data, size_t len)
 	struct rp_err err;
 
 	if (fs_write_atomic_err(path, data, len, &err) < 0)
+		return rp_err_report(&err);
+	return 0;
+}
+
+/* ---- stage outputs: replace a file, never a device -------------------------- */
+
+/* Writes all `len` bytes to `fd`; 0, or -1 with errno set. */
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Whether the link `path` leads through /proc (/dev/stdout -> /proc/self/fd/1,
+ * /dev/fd/N): a file descriptor of the caller, to be written, not replaced.
+ */
+static int through_proc(const char *path)
+{
+	char *cur = xstrdup(path);
+	int ret = 0;
+
+	for (int hop = 0; hop < 16 && !ret; hop++) {
+		const char *base;
+		char *dir = split_dir(cur, &base), *real = realpath(dir, NULL), *next;
+		char target[PATH_MAX];
+		ssize_t n;
+
+		ret = real && !strncmp(real, "/proc/", 6);
+		n = ret ? -1 : readlink(cur, target, sizeof(target) - 1);
+		if (n < 0) {
+			free(real);
+			free(dir);
+			break;
+		}
+		target[n] = '\0';
+		next = target[0] == '/' ? xstrdup(target) : xasprintf("%s/%s", real ? real : dir, target);
+		free(real);
+		free(dir);
+		free(cur);
+		cur = next;
+	}
+	free(cur);
+	return ret;
+}
+
+int fs_write_output_err(const char *path, const void *data, size_t len, struct rp_err *err)
+{
+	struct stat lst, st;
+	int fd;
+
+	if (lstat(path, &lst) < 0 || stat(path, &st) < 0 ||
+	    (S_ISREG(st.st_mode) && !(S_ISLNK(lst.st_mode) && through_proc(path))))
+		return write_replace(path, data, len, 1, err);
+	if (S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode))
+		return rp_err_set(err, RP_ERR_IO, "cannot write '%s': it is %s, not a file; name a "
+				  "file, or a pipe or character device to write in place", path,
+				  S_ISDIR(st.st_mode) ? "a directory" : S_ISBLK(st.st_mode) ?
+				  "a block device" : "a socket");
+	/* a FIFO, a character device (/dev/null, a terminal) or a descriptor link */
+	fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | (S_ISREG(st.st_mode) ? O_TRUNC : 0));
+	if (fd < 0)
+		return rp_err_set(err, RP_ERR_IO, "cannot open '%s' for writing: %s", path, strerror(errno));
+	if (write_all(fd, data, len) < 0) {
+		rp_err_set(err, RP_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (close(fd) < 0)
+		return rp_err_set(err, RP_ERR_IO, "cannot close '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+int fs_write_output(const char *path, const void *data, size_t len)
+{
+	struct rp_err err;
+
+	if (fs_write_output_err(path, data, len, &err) < 0)
 		return rp_err_report(&err);
 	return 0;
 }

@@ -16,6 +16,17 @@
 
 /* Atomically replaces `path` with `len` bytes of `data`, mode 0644 & ~umask. 0 or -1 (reported). */
 int fs_write_atomic(const char *path, const void *data, size_t len);
+/*
+ * Writes what a stage program was asked to write (-o, --stats) at `path`.
+ * A regular file, or a path that does not exist, is replaced atomically as by
+ * fs_write_atomic() (a symlink to a file is replaced, never written through:
+ * it may be a link into the store). Anything else is never replaced: a FIFO,
+ * a character device (/dev/null, a terminal) or a link through /proc
+ * (/dev/stdout, /dev/fd/N) is opened and written in place; a directory, a
+ * socket or a block device is refused. 0 or -1 (reported / err filled).
+ */
+int fs_write_output(const char *path, const void *data, size_t len);
+int fs_write_output_err(const char *path, const void *data, size_t len, struct rp_err *err);
 /* mkdir -p; 0 or -1 (reported). */
 int fs_mkdir_p(const char *path, mode_t mode);
 /* mkdir -p of the directory part of `path`; 0 or -1 (reported). */
@@ -88,13 +99,26 @@ int fs_copy_fd(int srcfd, int dstfd, int reflink_only);
  * through a symlink. The current directory is the workspace root, whose real
  * path is `root`. Each existing component but the last (and the last too with
  * `last`: a dep is read through it, while an out is replaced, never followed)
- * that is a symlink must resolve inside `root` and outside its .rp/; the
+ * that is a symlink must resolve inside `root` and into no .git or .rp
+ * there (fs_name_reserved(): the workspace's own, a nested repository's); the
  * directory prefix of `skip` bytes (0: none) is known to pass and not looked
  * at. Returns NULL when it stays inside, else the offending symlink's path (a
  * prefix of `path`) with its resolved target in *target; the caller frees both.
  */
 char *fs_link_outside(const char *root, const char *path, size_t skip, int last,
 		      char **target);
+
+/*
+ * Whether the file name of `len` bytes at `name` is one rp never writes,
+ * stores or restores: git's ".git" or rp's ".rp", compared as any file system
+ * would: case-insensitively (".GIT", ".Git"), without the trailing dots and
+ * spaces Windows file systems drop (".git."), as the 8.3 short name "GIT~1",
+ * and without the code points HFS+ ignores (U+200C..U+200F, U+202A..U+202E,
+ * U+206A..U+206F, U+FEFF), as git's own verify_path() does.
+ */
+int fs_name_reserved(const char *name, size_t len);
+/* Whether any '/'-separated component of `path` is reserved (fs_name_reserved()). */
+int fs_path_reserved(const char *path);
 
 /* The process umask (read once and cached; not thread-safe on first call). */
 mode_t fs_umask(void);

@@ -118,5 +118,5 @@ int jsonl_write_file(const char *path, const struct buf *text)
 	}
 	if (fs_mkdir_parent(path) < 0)
 		return -1;
-	return fs_write_atomic(path, text->s, text->len);
+	return fs_write_output(path, text->s, text->len);
 }

@@ -49,7 +49,10 @@ const char *jsonl_get_str(const struct jsonl_reader *r, json_t *obj, const char 
 
 /* Appends the canonical one-line text of `obj` (sorted keys, compact, UTF-8) and '\n'. */
 void jsonl_dump(json_t *obj, struct buf *out);
-/* Writes `text` to `path` ("-": stdout) atomically. 0 or -1 (reported). */
+/*
+ * Writes `text` to `path` ("-": stdout) as fs_write_output() does: a file
+ * atomically, a FIFO or device in place. 0 or -1 (reported).
+ */
 int jsonl_write_file(const char *path, const struct buf *text);
 
 #endif

@@ -224,7 +224,7 @@ int rpv_write(const struct rpv *v, const char *path, struct rp_err *err)
 		goto out;
 	if (fs_mkdir_parent_err(path, err) < 0)
 		goto out;
-	ret = fs_write_atomic_err(path, b.s, b.len, err);
+	ret = fs_write_output_err(path, b.s, b.len, err);
 out:
 	buf_release(&b);
 	return ret;

@@ -22,7 +22,8 @@
  * and model named in the header.
  *
  * Writing: fill a struct rpv (rpv_init, rpv_add for each chunk) and call
- * rpv_write(), which writes through a temp file and rename. Reading:
+ * rpv_write(), which writes through a temp file and rename (a FIFO or a
+ * device in place: fs_write_output). Reading:
  * rpv_read() validates everything (magic, version, sizes, count, trailer,
  * finite numbers, unique ids) and fails with a message naming the file.
  */
