@@ -16,7 +16,9 @@
  *
  * Methods:
  *   headings  offline: "Document: TITLE. Section: H1 > H2." from the chunk's
- *             title (its doc_id when the title is empty) and heading path.
+ *             title (its doc_id when the title is empty) and heading path;
+ *             the title and each heading clipped to UTF8_TITLE_MAX code
+ *             points (utf8.h), the path to its innermost HEADINGS_MAX.
  *   llm       an OpenAI-compatible chat completion per chunk (chat.c), with
  *             a prompt in which {{document}}, {{chunk}} and {{title}} are
  *             replaced; the document text comes from --docs docs.jsonl.
@@ -52,6 +54,7 @@
 #include "jsonl.h"
 #include "progress.h"
 #include "sqlitex.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -62,6 +65,8 @@
 
 #define HEADINGS_VERSION 1
 #define LLM_VERSION 1
+/* headings of a chunk that its "Section:" context names (the innermost) */
+#define HEADINGS_MAX 6
 
 static const char usage_text[] =
 	"usage: rp-context CHUNKS.jsonl -o CONTEXTUAL.jsonl [--method headings|llm] [--docs DOCS.jsonl]\n"
@@ -141,19 +146,27 @@ static const struct srcdoc *find_doc(const struct llm *l, const char *id)
 	return bsearch(&key, l->docs, l->ndocs, sizeof(*l->docs), cmp_doc);
 }
 
-/* The chunk's heading path as "A > B"; empty when it has none. Caller frees. */
+/*
+ * The chunk's heading path as "A > B"; empty when it has none. Each heading
+ * is clipped to UTF8_TITLE_MAX code points, and the path keeps the last
+ * HEADINGS_MAX of them (the nearest to the chunk). Caller frees.
+ */
 static char *heading_path(json_t *chunk)
 {
 	json_t *h = json_object_get(chunk, "headings"), *v;
 	struct buf b = BUF_INIT;
-	size_t i;
+	size_t i, n = json_array_size(h);
 
 	json_array_foreach(h, i, v) {
-		if (!json_is_string(v) || !*json_string_value(v))
+		char *clipped;
+
+		if (!json_is_string(v) || !*json_string_value(v) || (n > HEADINGS_MAX && i < n - HEADINGS_MAX))
 			continue;
 		if (b.len)
 			buf_adds(&b, " > ");
-		buf_adds(&b, json_string_value(v));
+		clipped = utf8_clip(json_string_value(v), UTF8_TITLE_MAX);
+		buf_adds(&b, clipped);
+		free(clipped);
 	}
 	return buf_detach(&b);
 }
@@ -171,13 +184,16 @@ static void add_sentence(struct buf *b, const char *s)
 static char *headings_context(json_t *chunk, const char *doc_id)
 {
 	const char *title = json_string_value(json_object_get(chunk, "title"));
-	char *path = heading_path(chunk);
+	char *path = heading_path(chunk), *clipped;
 	struct buf b = BUF_INIT;
 
 	if (!title || !*title)
 		title = doc_id;
+	/* a title is someone else's first line: bounded, or it drowns every chunk */
+	clipped = utf8_clip(title, UTF8_TITLE_MAX);
 	buf_adds(&b, "Document: ");
-	add_sentence(&b, title);
+	add_sentence(&b, clipped);
+	free(clipped);
 	if (*path) {
 		buf_adds(&b, " Section: ");
 		add_sentence(&b, path);
@@ -307,7 +323,10 @@ static char *fill_prompt(const char *prompt, const struct srcdoc *d, const char 
 			buf_adds(&b, chunk);
 			p = q + 9;
 		} else if (!strncmp(q, "{{title}}", 9)) {
-			buf_adds(&b, d->title);
+			char *title = utf8_clip(d->title, UTF8_TITLE_MAX);
+
+			buf_adds(&b, title);
+			free(title);
 			p = q + 9;
 		} else {
 			buf_add(&b, q, 2);

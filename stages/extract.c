@@ -24,13 +24,27 @@
  * record, the value of its id field. Two documents with the same doc_id are
  * an error that names both sources.
  *
- * Text is repaired before use: invalid UTF-8 bytes become U+FFFD, a leading
- * byte-order mark is dropped and CRLF becomes LF. sha256 is the SHA-256 of
- * the text. A document whose text is only white space is skipped as empty.
+ * Text is repaired before use: a file that starts with a UTF-16 byte-order
+ * mark is decoded from UTF-16 (iconv), invalid UTF-8 bytes become U+FFFD, a
+ * leading byte-order mark is dropped and CRLF becomes LF. A text file that
+ * still holds a NUL byte is binary and skipped (it would put "\u0000" in
+ * docs.jsonl, which no reader of rp accepts). sha256 is the SHA-256 of the
+ * text. A document whose text is only white space is skipped as empty.
+ * Titles (and JSONL titles) are clipped to UTF8_TITLE_MAX code points at a
+ * word boundary (utf8.h): a title is copied into every chunk's context.
  *
- * Nothing is dropped silently: unsupported, unreadable and empty files are
- * counted in the summary line and listed with --verbose; --strict makes any
- * of them an error. Output: {"doc_id","sha256","text","title"} per line,
+ * Bounds: the input is someone else's, and a 257 KB .tar.zst may expand to
+ * 8 GiB. A file or member is read block by block (libarchive's read loop)
+ * and never beyond --max-file-size (default 64 MiB): a bigger one is
+ * skipped as "too large" as soon as its declared size or its bytes pass the
+ * bound, the rest of it left unread. The kept bytes of all files together
+ * stay under --max-total-size (default 1 GiB); files past that bound are
+ * skipped as "too large" too. Memory thus stays near 2-3 times the total
+ * bound (the documents, then their JSON), whatever the archive claims.
+ *
+ * Nothing is dropped silently: unsupported, unreadable, empty, too large
+ * and binary files are counted in the summary line and listed with
+ * --verbose; --strict makes any of them an error. Output: {"doc_id","sha256","text","title"} per line,
  * sorted by doc_id (bytewise), written atomically, so equal inputs give equal
  * bytes and a failed run leaves no file. Exit: 0 ok, 1 a corrupt archive, an
  * IO error or --strict, 2 bad usage, a missing CORPUS or invalid input
@@ -45,21 +59,31 @@
 #include "hash.h"
 #include "html-text.h"
 #include "jsonl.h"
+#include "numopt.h"
 #include "progress.h"
+#include "utf8.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <iconv.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_MAX_FILE (64ULL << 20)
+#define DEFAULT_MAX_TOTAL (1ULL << 30)
 
 static const char extract_usage[] =
 	"usage: rp-extract CORPUS... -o FILE [--text-field F] [--id-field F] [--title-field F]\n"
+	"                  [--max-file-size SIZE] [--max-total-size SIZE]\n"
 	"                  [--strict] [-v|--verbose] [-q|--quiet]\n"
 	"\n"
 	"Extracts documents from folders, files and archives (tar, tar.gz, tar.zst, zip, ...)\n"
@@ -70,6 +94,9 @@ static const char extract_usage[] =
 	"  --text-field F       JSONL input: field with the text (default: text)\n"
 	"  --id-field F         JSONL input: field with the doc_id (default: doc_id)\n"
 	"  --title-field F      JSONL input: field with the title, if present (default: title)\n"
+	"  --max-file-size SIZE skip (as too large) a file or archive member bigger than\n"
+	"                       SIZE bytes; suffixes K, M, G (default 64M)\n"
+	"  --max-total-size SIZE  skip the files past SIZE bytes in all (default 1G)\n"
 	"  --strict             fail (exit 1) if any file is skipped\n"
 	"  -v, --verbose        list every skipped file\n"
 	"  -q, --quiet          no summary line\n"
@@ -78,8 +105,9 @@ static const char extract_usage[] =
 enum kind { K_UNKNOWN, K_TXT, K_MD, K_HTML, K_JSONL, K_ARCHIVE };
 
 /* Why a file gave no document; SKIP_NWHY: ignored by design (hidden, the output), not counted. */
-enum skip_why { SKIP_UNSUPPORTED, SKIP_UNREADABLE, SKIP_EMPTY, SKIP_NWHY };
-static const char *const why_name[SKIP_NWHY] = { "unsupported", "unreadable", "empty" };
+enum skip_why { SKIP_UNSUPPORTED, SKIP_UNREADABLE, SKIP_EMPTY, SKIP_TOOBIG, SKIP_BINARY, SKIP_NWHY };
+static const char *const why_name[SKIP_NWHY] = { "unsupported", "unreadable", "empty", "too large",
+						 "binary" };
 
 struct doc {
 	char *id;
@@ -102,6 +130,9 @@ struct extract {
 	struct skip *skips;
 	size_t nskips, askips;
 	size_t count[SKIP_NWHY];
+	uint64_t max_file;      /* --max-file-size */
+	uint64_t max_total;     /* --max-total-size */
+	uint64_t total;         /* bytes of the files kept so far */
 	struct stat out_st;     /* the output file, never read as input */
 	int have_out_st;
 	struct progress prog;
@@ -319,7 +350,8 @@ static void add_doc(struct extract *ex, const char *id, const char *source, char
 	d->source = xstrdup(source);
 	d->text = text;
 	d->text_len = text_len;
-	d->title = title;
+	d->title = utf8_clip(title, UTF8_TITLE_MAX);
+	free(title);
 }
 
 /* One record per line of JSONL data; -1 (reported, input error) on bad input. */
@@ -367,18 +399,68 @@ static int add_jsonl(struct extract *ex, const char *source, const char *data, s
 }
 
 /*
+ * Appends UTF-16 text `s` (with its byte-order mark, which says the byte
+ * order) to `out` as UTF-8; a unit that is not valid UTF-16 (a lone
+ * surrogate, an odd last byte) becomes U+FFFD. -1 when iconv cannot start.
+ */
+static int utf16_decode(const char *s, size_t len, struct buf *out)
+{
+	iconv_t cd = iconv_open("UTF-8", "UTF-16");
+	char *in = (char *)s;
+	size_t left = len;
+
+	if (cd == (iconv_t)-1)
+		return -1;
+	buf_grow(out, len / 2 * 3 + 8);
+	while (left) {
+		char *o = out->s + out->len;
+		size_t room = out->alloc - out->len - 1, before = room;
+		size_t rc = iconv(cd, &in, &left, &o, &room);
+
+		out->len += before - room;
+		out->s[out->len] = '\0';
+		if (rc != (size_t)-1)
+			break;
+		if (errno == E2BIG) {
+			buf_grow(out, left * 2 + 8);
+		} else {
+			/* EILSEQ or EINVAL: one unit is bad (or cut short) */
+			buf_adds(out, "\xef\xbf\xbd");
+			in += left < 2 ? left : 2;
+			left -= left < 2 ? left : 2;
+		}
+	}
+	iconv_close(cd);
+	return 0;
+}
+
+/*
  * Turns the bytes of one file of a known text kind into a document.
  * `id` and `source` are borrowed. -1 (reported) on invalid JSONL.
  */
 static int add_content(struct extract *ex, enum kind kind, const char *id, const char *source,
 		       const char *data, size_t len)
 {
-	struct buf fixed = BUF_INIT;
+	struct buf fixed = BUF_INIT, wide = BUF_INIT;
 	char *title;
 
 	if (kind == K_JSONL)
 		return add_jsonl(ex, source, data, len);
+	if (len >= 2 && (!memcmp(data, "\xff\xfe", 2) || !memcmp(data, "\xfe\xff", 2))) {
+		if (utf16_decode(data, len, &wide) < 0) {
+			add_skip(ex, source, SKIP_UNREADABLE, "UTF-16 text, and iconv cannot decode it");
+			return 0;
+		}
+		data = wide.s;
+		len = wide.len;
+	}
+	if (memchr(data, '\0', len)) {
+		add_skip(ex, source, SKIP_BINARY, "it holds NUL bytes");
+		buf_release(&wide);
+		return 0;
+	}
 	utf8_repair(data, len, &fixed, 1);
+	buf_release(&wide);
 	if (kind == K_HTML) {
 		struct buf text = BUF_INIT, t = BUF_INIT;
 
@@ -448,9 +530,94 @@ static int has_hidden_part(const char *path)
 	return 0;
 }
 
+/* The most bytes the next file may have: the file bound, or what is left of the total. */
+static uint64_t room_for(const struct extract *ex)
+{
+	uint64_t left = ex->total < ex->max_total ? ex->max_total - ex->total : 0;
+
+	return left < ex->max_file ? left : ex->max_file;
+}
+
+/* Skips a file of `size` bytes (or more, with `at_least`) as too large, saying which bound it passed. */
+static void skip_too_large(struct extract *ex, const char *source, uint64_t size, int at_least)
+{
+	char detail[160];
+
+	if (at_least ? room_for(ex) == ex->max_file : size > ex->max_file)
+		snprintf(detail, sizeof(detail), "%s%" PRIu64 " bytes, over --max-file-size %" PRIu64,
+			 at_least ? "more than " : "", at_least ? ex->max_file : size, ex->max_file);
+	else
+		snprintf(detail, sizeof(detail), "%" PRIu64 " bytes%s would pass --max-total-size %" PRIu64,
+			 size, at_least ? " or more" : "", ex->max_total);
+	add_skip(ex, source, SKIP_TOOBIG, detail);
+}
+
+/*
+ * Reads the current archive member into `data` (reset first), at most
+ * `max` bytes: 0 when it all fit, 1 when it holds more (the rest is left
+ * for archive_read_next_header() to skip), -1 on a read error.
+ */
+static int read_member(struct archive *a, struct buf *data, uint64_t max)
+{
+	char block[65536];
+	la_ssize_t n;
+
+	buf_reset(data);
+	while ((n = archive_read_data(a, block, sizeof(block))) > 0) {
+		if ((uint64_t)data->len + (uint64_t)n > max)
+			return 1;
+		buf_add(data, block, (size_t)n);
+	}
+	return n < 0 ? -1 : 0;
+}
+
+/*
+ * Reads the file at `path` into `data`, at most `max` bytes: 0 when it all
+ * fit, 1 when it holds more, -1 with errno set when it cannot be read. A
+ * pipe or a device is read the same way, never further than the bound.
+ */
+static int read_file_bounded(const char *path, struct buf *data, uint64_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int ret = 0;
+
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		ssize_t n;
+
+		buf_grow(data, 65536);
+		n = read(fd, data->s + data->len, data->alloc - data->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -1;
+			break;
+		}
+		if (!n)
+			break;
+		data->len += (size_t)n;
+		data->s[data->len] = '\0';
+		if (data->len > max) {
+			ret = 1;
+			break;
+		}
+	}
+	if (ret < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	close(fd);
+	return ret;
+}
+
 /*
  * Reads the archive at `path`; doc_ids are `prefix`/member. A corrupt or
- * unreadable archive is an error (reported, -1).
+ * unreadable archive is an error (reported, -1). Members are read through
+ * read_member(), so none costs more memory than the bounds allow.
  */
 static int read_archive(struct extract *ex, const char *path, const char *prefix)
 {
@@ -508,18 +675,22 @@ static int read_archive(struct extract *ex, const char *path, const char *prefix
 			add_skip(ex, source, SKIP_UNSUPPORTED, "archive inside an archive");
 		} else if (archive_entry_is_encrypted(e)) {
 			add_skip(ex, source, SKIP_UNREADABLE, "encrypted");
+		} else if (archive_entry_size_is_set(e) && archive_entry_size(e) >= 0 &&
+			   (uint64_t)archive_entry_size(e) > room_for(ex)) {
+			/* its header says so: not a byte of it is read */
+			skip_too_large(ex, source, (uint64_t)archive_entry_size(e), 0);
 		} else {
-			char block[65536];
-			la_ssize_t n;
+			int rm = read_member(a, &data, room_for(ex));
 
-			buf_reset(&data);
-			while ((n = archive_read_data(a, block, sizeof(block))) > 0)
-				buf_add(&data, block, (size_t)n);
-			if (n < 0) {
+			if (rm < 0) {
 				ret = rp_error("corrupt archive '%s': cannot read '%s': %s", path, member,
 					       archive_error_string(a));
-			} else if (add_content(ex, kind, id, source, data.s, data.len) < 0) {
-				ret = -1;
+			} else if (rm > 0) {
+				skip_too_large(ex, source, room_for(ex), 1);
+			} else {
+				ex->total += data.len;
+				if (add_content(ex, kind, id, source, data.s, data.len) < 0)
+					ret = -1;
 			}
 		}
 		if (archive_entry_filetype(e) != AE_IFDIR && *member)
@@ -557,11 +728,22 @@ static int do_file(struct extract *ex, const char *path, const char *id, const s
 		tick(ex);
 		return 0;
 	}
-	if (buf_read_file(&data, path) < 0) {
-		add_skip(ex, path, SKIP_UNREADABLE, strerror(errno));
+	if (S_ISREG(st->st_mode) && (uint64_t)st->st_size > room_for(ex)) {
+		skip_too_large(ex, path, (uint64_t)st->st_size, 0);
 		tick(ex);
 		return 0;
 	}
+	ret = read_file_bounded(path, &data, room_for(ex));
+	if (ret != 0) {
+		if (ret < 0)
+			add_skip(ex, path, SKIP_UNREADABLE, strerror(errno));
+		else
+			skip_too_large(ex, path, room_for(ex), 1);
+		buf_release(&data);
+		tick(ex);
+		return 0;
+	}
+	ex->total += data.len;
 	ret = add_content(ex, kind, id, path, data.s, data.len);
 	buf_release(&data);
 	tick(ex);
@@ -661,9 +843,11 @@ static int render(struct extract *ex, struct buf *out)
 
 static void summary(struct extract *ex, int nargs, int verbose)
 {
-	size_t total = ex->count[SKIP_UNSUPPORTED] + ex->count[SKIP_UNREADABLE] + ex->count[SKIP_EMPTY];
+	size_t total = 0;
 	struct buf b = BUF_INIT;
 
+	for (int w = 0; w < SKIP_NWHY; w++)
+		total += ex->count[w];
 	buf_addf(&b, "%s: %zu doc%s from %d input%s", rp_progname, ex->ndocs,
 		 ex->ndocs == 1 ? "" : "s", nargs, nargs == 1 ? "" : "s");
 	if (total) {
@@ -726,6 +910,8 @@ int main(int argc, char **argv)
 		{ "id-field", required_argument, NULL, 'I' },
 		{ "title-field", required_argument, NULL, 'L' },
 		{ "strict", no_argument, NULL, 'S' },
+		{ "max-file-size", required_argument, NULL, 'F' },
+		{ "max-total-size", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -741,6 +927,8 @@ int main(int argc, char **argv)
 	ex.text_field = "text";
 	ex.id_field = "doc_id";
 	ex.title_field = "title";
+	ex.max_file = DEFAULT_MAX_FILE;
+	ex.max_total = DEFAULT_MAX_TOTAL;
 	while ((c = getopt_long(argc, argv, "o:vqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
@@ -748,6 +936,16 @@ int main(int argc, char **argv)
 		case 'I': ex.id_field = optarg; break;
 		case 'L': ex.title_field = optarg; break;
 		case 'S': strict = 1; break;
+		case 'F':
+		case 'M':
+			if (numopt_size(optarg, c == 'F' ? &ex.max_file : &ex.max_total) < 0) {
+				rp_error_input("option '--%s': '%s' is not a size (bytes, with an optional "
+					       "K, M or G suffix)", c == 'F' ? "max-file-size" : "max-total-size",
+					       optarg);
+				fputs(extract_usage, stderr);
+				return RP_EXIT_USAGE;
+			}
+			break;
 		case 'v': verbose = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h': fputs(extract_usage, stdout); return RP_EXIT_OK;
@@ -799,7 +997,9 @@ int main(int argc, char **argv)
 	progress_end(&ex.prog);
 	if (ret == RP_EXIT_OK && render(&ex, &text) < 0)
 		ret = rp_error_exit_code();
-	nskipped = ex.count[SKIP_UNSUPPORTED] + ex.count[SKIP_UNREADABLE] + ex.count[SKIP_EMPTY];
+	nskipped = 0;
+	for (int w = 0; w < SKIP_NWHY; w++)
+		nskipped += ex.count[w];
 	if (ret == RP_EXIT_OK && strict && nskipped) {
 		list_skips(&ex, 1);
 		rp_error("%zu file%s skipped and --strict is set; remove them from the corpus or "

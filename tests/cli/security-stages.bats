@@ -144,3 +144,128 @@ docs() {
 	assert_output --partial "'out.d': it is a directory, not a file"
 	[ -d out.d ]
 }
+
+# ---- 5.1: archive bombs are bounded -----------------------------------------------
+
+# bomb NAME SIZE: NAME.tar.zst holding big.txt, a file of SIZE zero bytes
+# (sparse on disk, some KB once compressed), and small.txt.
+bomb() {
+	mkdir -p "$BATS_TEST_TMPDIR/bomb"
+	truncate -s "$2" "$BATS_TEST_TMPDIR/bomb/big.txt"
+	echo 'A small file next to the bomb.' > "$BATS_TEST_TMPDIR/bomb/small.txt"
+	tar --zstd -C "$BATS_TEST_TMPDIR/bomb" -cf "$1.tar.zst" big.txt small.txt
+	rm -rf "$BATS_TEST_TMPDIR/bomb"
+}
+
+@test "a tar.zst that expands to 2 GiB is read in bounded memory, its big member skipped and counted" {
+	command -v zstd >/dev/null || skip "no zstd"
+	bomb corpus 2G
+	[ "$(stat -c %s corpus.tar.zst)" -lt 1000000 ]
+	# 1 GiB of address space is far too little to hold the member
+	run bash -c 'ulimit -v 1048576; exec /usr/bin/time -f "maxrss=%M" rp-extract corpus.tar.zst -o docs.jsonl'
+	assert_success
+	assert_output --partial "1 doc from 1 input (1 skipped: 1 too large"
+	rss=$(printf '%s\n' "$output" | sed -n 's/^maxrss=//p')
+	[ "$rss" -lt 200000 ]
+	run ids docs.jsonl
+	assert_output "corpus.tar.zst/small.txt"
+	run rp-extract corpus.tar.zst -o docs.jsonl --verbose
+	assert_output --partial "skipped 'corpus.tar.zst:big.txt': too large, 2147483648 bytes, over --max-file-size 67108864"
+}
+
+@test "--max-file-size and --max-total-size take suffixes; --strict makes a skipped big file an error" {
+	printf 'x%.0s' $(seq 3000) > a.txt
+	printf 'short\n' > b.txt
+	printf 'also short\n' > c.txt
+	run rp-extract a.txt b.txt -o docs.jsonl --max-file-size 2K
+	assert_success
+	assert_output --partial "1 doc from 2 inputs (1 skipped: 1 too large"
+	run rp-extract b.txt c.txt -o docs.jsonl --max-total-size 8 --verbose
+	assert_success
+	assert_output --partial "skipped 'c.txt': too large, 11 bytes would pass --max-total-size 8"
+	rm -f docs.jsonl
+	run rp-extract a.txt b.txt -o docs.jsonl --max-file-size 2k --strict
+	assert_failure 1
+	assert_output --partial "skipped 'a.txt': too large"
+	[ ! -e docs.jsonl ]
+	run rp-extract a.txt -o docs.jsonl --max-file-size 2X
+	assert_failure 2
+	assert_output --partial "'--max-file-size': '2X' is not a size"
+}
+
+@test "a .txt that is an endless device is read no further than --max-file-size" {
+	ln -s /dev/zero zero.txt
+	run timeout 60 rp-extract zero.txt -o docs.jsonl --max-file-size 1M --verbose
+	assert_success
+	assert_output --partial "skipped 'zero.txt': too large, more than 1048576 bytes"
+}
+
+# ---- 5.2: titles are bounded ---------------------------------------------------------
+
+# ids FILE: the doc_ids of a JSONL file.
+ids() {
+	python3 -c 'import json,sys; [print(json.loads(l)["doc_id"]) for l in open(sys.argv[1])]' "$1"
+}
+
+# title_of FILE: "<code points> <last 12 characters>" of the first line's title.
+title_of() {
+	python3 -c 'import json,sys; t = json.loads(open(sys.argv[1]).readline())["title"]; print(len(t), t[-12:])' "$1"
+}
+
+@test "a .txt title is clipped to 200 characters at a word boundary" {
+	python3 -c 'print(" ".join("word%d" % i for i in range(400))); print("body")' > para.txt
+	run rp-extract para.txt -o docs.jsonl
+	assert_success
+	run title_of docs.jsonl
+	assert_output "193 rd27 word28…"
+	# a 240 KB line without blanks is cut at a code point boundary
+	python3 -c 'print("é" * 240000)' > wide.txt
+	rp-extract wide.txt -o docs.jsonl
+	run title_of docs.jsonl
+	assert_output "200 ééééééééééé…"
+	# markdown headings and html titles too
+	python3 -c 'print("# " + "h" * 5000); print(); print("text")' > long.md
+	rp-extract long.md -o docs.jsonl
+	run title_of docs.jsonl
+	assert_output "200 hhhhhhhhhhh…"
+}
+
+@test "rp-context clips a chunk's title and headings in its context" {
+	python3 - <<'PY'
+import hashlib, json
+t = "Some text of the chunk."
+title = " ".join("t%d" % i for i in range(60000))
+rec = {"chunk_id": "d#0", "doc_id": "d", "ordinal": 0, "text": t, "title": title,
+       "headings": ["h" * 3000] + ["s%d" % i for i in range(10)],
+       "content_hash": hashlib.sha256(t.encode()).hexdigest()}
+open("chunks.jsonl", "w").write(json.dumps(rec) + "\n")
+PY
+	run rp-context chunks.jsonl -o ctx.jsonl
+	assert_success
+	run python3 -c 'import json; c = json.loads(open("ctx.jsonl").readline())["context"]; print(len(c)); print(c[-60:])'
+	assert_line --index 1 --partial "Section: s4 > s5 > s6 > s7 > s8 > s9."
+	[ "${lines[0]}" -lt 500 ]
+}
+
+# ---- 5.3: NUL bytes and UTF-16 ----------------------------------------------------
+
+@test "UTF-16 text is decoded and files with NUL bytes are skipped as binary, with a count" {
+	printf '\xff\xfeh\0i\0 \0\x3d\xd8\x00\xde\n\0' > le.txt
+	printf '\xfe\xff\0B\0E\0\n' > be.md
+	printf 'text\0with a NUL\n' > nul.txt
+	printf '<p>a\0b</p>' > nul.html
+	run rp-extract le.txt be.md nul.txt nul.html -o docs.jsonl --verbose
+	assert_success
+	assert_output --partial "skipped 'nul.txt': binary, it holds NUL bytes"
+	assert_output --partial "2 docs from 4 inputs (2 skipped: 2 binary)"
+	run grep -c 'u0000' docs.jsonl
+	assert_output 0
+	run python3 -c 'import json; [print(json.loads(l)["doc_id"], json.loads(l)["text"].strip()) for l in open("docs.jsonl")]'
+	assert_line --index 0 "be.md BE"
+	assert_line --index 1 "le.txt hi 😀"
+	# what was written is read back by rp's own next stage
+	run rp-chunk docs.jsonl -o chunks.jsonl
+	assert_success
+	run rp-extract nul.txt -o docs.jsonl --strict
+	assert_failure 1
+}
