@@ -17,6 +17,14 @@
  * the store (rebuilding upstream stages first when needed); its outputs must
  * hash to what the lock says, else the stage is named as nondeterministic.
  * The user's own sources are never overwritten by a rebuild.
+ *
+ * A lock is untrusted input (a cloned repository's, or any LOCK or --rev
+ * given): before anything is touched, every path it names must pass
+ * lock_check_paths() against the current pipeline file (a dep, out or params
+ * file the pipeline names; never .git, .rp, the workspace root or the store),
+ * and no symlink on the way may lead outside the workspace, into a .git or
+ * .rp, or into the store. A --rev lock is held to the current pipeline file
+ * too. The --rebuild scratch copy is written only at those same paths.
  */
 #include "cmd.h"
 #include "error.h"
@@ -287,6 +295,83 @@ out:
 	return ret;
 }
 
+/*
+ * Whether writing `path` (a workspace-relative path whose last component is
+ * replaced, not followed) would land in the store `store_real` (a real path)
+ * or replace a directory holding it: resolves the deepest existing directory
+ * on its way. Returns NULL when not, else where it lands (the caller frees).
+ */
+static char *lands_in_store(const char *store_real, const char *path)
+{
+	char *dir = xstrdup(path), *slash, *real = NULL, *where;
+	const char *rest = path;
+	size_t len = strlen(store_real), wlen;
+
+	for (;;) {
+		slash = strrchr(dir, '/');
+		if (!slash) {
+			real = realpath(".", NULL);
+			break;
+		}
+		*slash = '\0';
+		if ((real = realpath(dir, NULL))) {
+			rest = path + (slash - dir) + 1;
+			break;
+		}
+	}
+	free(dir);
+	if (!real)
+		return NULL;
+	where = xasprintf("%s/%s", real, rest);
+	free(real);
+	wlen = strlen(where);
+	if ((!strncmp(where, store_real, len) && (!where[len] || where[len] == '/')) ||
+	    (!strncmp(store_real, where, wlen) && store_real[wlen] == '/'))
+		return where;
+	free(where);
+	return NULL;
+}
+
+/*
+ * The symlink half of the rule (the lexical half is lock_check_paths()):
+ * every path the lock names is written (here or in a --rebuild scratch copy,
+ * which keeps the links), so none may go through a symlink that leads outside
+ * the workspace or into a .git or .rp, nor land in the store. 0, or -1 reported.
+ */
+static int check_links(struct checkout *c, const char *file)
+{
+	char *store_real = realpath(c->pr.ws.store->root, NULL);
+	int ret = 0;
+
+	for (size_t i = 0; i < c->lock->n && !ret; i++) {
+		const struct lock_stage *ls = c->lock->stages[i];
+		size_t n = ls->ndeps + ls->nouts;
+
+		for (size_t k = 0; k < n + ls->nparams && !ret; k++) {
+			const char *path = k < ls->ndeps ? ls->deps[k].path :
+					   k < n ? ls->outs[k - ls->ndeps].path : ls->params[k - n].file;
+			char *target, *link = fs_link_outside(c->pr.ws.root, path, 0, 0, &target);
+
+			if (link) {
+				ret = rp_error_input("%s: stage '%s': path '%s' goes through the "
+						     "symlink '%s', which leads outside the workspace "
+						     "(or into '.rp'), to '%s'; nothing was changed: "
+						     "remove the link or make it point inside",
+						     file, ls->name, path, link, target);
+				free(link);
+				free(target);
+			} else if (store_real && (target = lands_in_store(store_real, path))) {
+				ret = rp_error_input("%s: stage '%s': path '%s' leads into the store "
+						     "('%s'); rp never writes there, so nothing was changed",
+						     file, ls->name, path, target);
+				free(target);
+			}
+		}
+	}
+	free(store_real);
+	return ret;
+}
+
 static struct lock *load_target(const char *file, const char *rev)
 {
 	struct rp_err err = { 0 };
@@ -368,27 +453,22 @@ int cmd_checkout(int argc, char **argv)
 		goto out;
 	}
 	c.rebuilt = xcalloc(c.lock->n + 1, 1);
-	/*
-	 * The lock parser refuses paths that leave the workspace by name; a
-	 * symlink in the workspace can still lead outside. Every path is written
-	 * (here or in a --rebuild scratch copy, which keeps the links), so check
-	 * them all before anything changes.
-	 */
-	for (size_t i = 0; i < c.lock->n; i++) {
-		const struct lock_stage *ls = c.lock->stages[i];
+	/* a lock may only make rp write what the pipeline names: check it all first */
+	{
+		struct rp_err err = { 0 };
+		char *name = c.rev ? xasprintf("%s:%s", c.rev, file) : xstrdup(file);
+		int r;
 
-		for (size_t k = 0; k < ls->ndeps + ls->nouts; k++) {
-			const char *path = k < ls->ndeps ? ls->deps[k].path : ls->outs[k - ls->ndeps].path;
-			char *target, *link = fs_link_outside(c.pr.ws.root, path, 0, 0, &target);
-
-			if (!link)
-				continue;
-			rp_error_input("%s: stage '%s': path '%s' goes through the symlink '%s', which "
-				       "leads outside the workspace (or into '.rp'), to '%s'; nothing was "
-				       "changed: remove the link or make it point inside", file, ls->name,
-				       path, link, target);
-			free(link);
-			free(target);
+		if (!c.pr.p)
+			r = rp_error_input("%s: no pipeline file '%s' here; rp checks out only the "
+					   "paths a pipeline names, so nothing was changed", name,
+					   c.pr.ws.pipeline_file);
+		else if ((r = lock_check_paths(c.lock, name, c.pr.p, c.pr.ws.cfg.cache_dir, &err)) < 0)
+			rp_err_report(&err);
+		else
+			r = check_links(&c, name);
+		free(name);
+		if (r < 0) {
 			ret = RP_EXIT_USAGE;
 			goto out;
 		}

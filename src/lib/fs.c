@@ -271,17 +271,19 @@ int fs_name_reserved(const char *name, size_t len)
 	}
 	while (n && (fold[n - 1] == '.' || fold[n - 1] == ' '))
 		n--;
-	return (n == 4 && !memcmp(fold, ".git", 4)) || (n == 5 && !memcmp(fold, "git~1", 5)) ||
-	       (n == 3 && !memcmp(fold, ".rp", 3));
+	if ((n == 4 && !memcmp(fold, ".git", 4)) || (n == 5 && !memcmp(fold, "git~1", 5)))
+		return FS_RESERVED_GIT;
+	return n == 3 && !memcmp(fold, ".rp", 3) ? FS_RESERVED_RP : 0;
 }
 
 int fs_path_reserved(const char *path)
 {
 	while (*path) {
 		size_t len = strcspn(path, "/");
+		int r = fs_name_reserved(path, len);
 
-		if (fs_name_reserved(path, len))
-			return 1;
+		if (r)
+			return r;
 		path += len;
 		if (*path)
 			path++;

@@ -110,14 +110,16 @@ char *fs_link_outside(const char *root, const char *path, size_t skip, int last,
 
 /*
  * Whether the file name of `len` bytes at `name` is one rp never writes,
- * stores or restores: git's ".git" or rp's ".rp", compared as any file system
- * would: case-insensitively (".GIT", ".Git"), without the trailing dots and
- * spaces Windows file systems drop (".git."), as the 8.3 short name "GIT~1",
- * and without the code points HFS+ ignores (U+200C..U+200F, U+202A..U+202E,
- * U+206A..U+206F, U+FEFF), as git's own verify_path() does.
+ * stores or restores: git's ".git" (FS_RESERVED_GIT) or rp's ".rp"
+ * (FS_RESERVED_RP), compared as any file system would: case-insensitively
+ * (".GIT", ".Git"), without the trailing dots and spaces Windows file systems
+ * drop (".git."), as the 8.3 short name "GIT~1", and without the code points
+ * HFS+ ignores (U+200C..U+200F, U+202A..U+202E, U+206A..U+206F, U+FEFF), as
+ * git's own verify_path() does. 0 when it is neither.
  */
+enum { FS_RESERVED_GIT = 1, FS_RESERVED_RP = 2 };
 int fs_name_reserved(const char *name, size_t len);
-/* Whether any '/'-separated component of `path` is reserved (fs_name_reserved()). */
+/* The first reserved '/'-separated component of `path` (fs_name_reserved()), or 0. */
 int fs_path_reserved(const char *path);
 
 /* The process umask (read once and cached; not thread-safe on first call). */

@@ -25,6 +25,7 @@
  * RP_ERR_IO when a file exists but cannot be read).
  */
 #include "pipeline.h"
+#include "fs.h"
 #include "interp.h"
 
 #include <errno.h>
@@ -457,11 +458,20 @@ static char *stage_path(struct sctx *s, const struct node *n, const char *field)
 	if (!norm)
 		fail(s->ld->err, n, "stage '%s': path '%s' leaves the workspace; paths "
 		     "must stay inside the directory of %s", s->st->name, raw, s->ld->p->file);
-	/* .rp/ holds the store and the state: an out there would be removed before
-	 * its stage runs; the lock parser refuses such paths for the same reason */
-	else if (!strcmp(norm, ".rp") || !strncmp(norm, ".rp/", 4)) {
-		fail(s->ld->err, n, "stage '%s': path '%s' is in rp's own directory "
-		     "'.rp', which holds the store; use a path outside it", s->st->name, raw);
+	/*
+	 * .rp/ holds the store and the state: an out there would be removed
+	 * before its stage runs. A .git (the workspace's or a nested one) holds
+	 * hooks that git runs: rp never reads, writes or restores either, in any
+	 * letter case (fs_name_reserved()); the lock parser refuses them too.
+	 */
+	else if (fs_path_reserved(norm)) {
+		if (fs_path_reserved(norm) == FS_RESERVED_RP)
+			fail(s->ld->err, n, "stage '%s': path '%s' is in rp's own directory "
+			     "'.rp', which holds the store; use a path outside it", s->st->name, raw);
+		else
+			fail(s->ld->err, n, "stage '%s': path '%s' is in a '.git' (in any letter "
+			     "case), where git keeps its hooks and history; rp never reads or "
+			     "writes there", s->st->name, raw);
 		free(norm);
 		norm = NULL;
 	}
@@ -812,9 +822,10 @@ static int build_stage(struct loader *ld, char *name, const struct node *where,
 		if (!(raw = interp(&s, f.wdir)))
 			return -1;
 		st->wdir = path_normalize(".", raw);
-		if (!st->wdir) {
-			fail(ld->err, f.wdir, "stage '%s': path '%s' leaves the workspace; "
-			     "paths must stay inside the directory of %s", name, raw, p->file);
+		if (!st->wdir || fs_path_reserved(st->wdir)) {
+			fail(ld->err, f.wdir, "stage '%s': path '%s' leaves the workspace or is "
+			     "in '.git' or '.rp'; paths must stay inside the directory of %s",
+			     name, raw, p->file);
 			free(raw);
 			return -1;
 		}
