@@ -54,6 +54,7 @@
 #include "jsonl.h"
 #include "progress.h"
 #include "sqlitex.h"
+#include "userconfig.h"
 #include "utf8.h"
 
 #include <errno.h>
@@ -120,6 +121,7 @@ struct llm {
 	size_t ndocs;
 	char *prompt, *prompt_sha;
 	const char *version, *model, *base_url, *key_env;
+	char *key_origin;         /* what named key_env, for messages */
 	int key_env_explicit;
 	sqlite3 *db;
 	sqlite3_stmt *get, *put;
@@ -346,6 +348,17 @@ static int start_chat(struct llm *l)
 			       "is not set; export the API key in it", l->key_env);
 		return -1;
 	}
+	if (key && *key) {
+		/* which variable goes to which host is the user's decision, not the repository's */
+		struct user_config uc;
+		int r = user_config_load(&uc, &err);
+
+		if (r == 0)
+			r = user_config_check_send(&uc, l->key_env, l->key_origin, l->base_url, &err);
+		user_config_release(&uc);
+		if (r < 0)
+			return rp_err_report(&err);
+	}
 	if (chat_init(&l->chat, l->base_url, l->model, key, &err) < 0)
 		return rp_err_report(&err);
 	l->chat.max_retries = l->o->max_retries;
@@ -488,6 +501,12 @@ static int llm_setup(struct llm *l, struct opts *o, struct config *cfg, char **c
 		l->base_url = "https://api.openai.com/v1";
 	l->key_env = o->api_key_env ? o->api_key_env : cfg->llm_api_key_env;
 	l->key_env_explicit = l->key_env != NULL;
+	if (o->api_key_env)
+		l->key_origin = xstrdup("--api-key-env");
+	else if (l->key_env)
+		l->key_origin = xasprintf("llm.api_key_env in '%s/.rp/config'", root);
+	else
+		l->key_origin = xstrdup("the default");
 	if (!l->key_env)
 		l->key_env = "OPENAI_API_KEY";
 	if (!l->model || !*l->model) {
@@ -549,6 +568,7 @@ static void llm_release(struct llm *l)
 	free(l->docs);
 	free(l->prompt);
 	free(l->prompt_sha);
+	free(l->key_origin);
 	close_cache(l);
 	if (l->chat_ready)
 		chat_release(&l->chat);

@@ -39,6 +39,7 @@
 #include "http.h"
 #include "jsonl.h"
 #include "progress.h"
+#include "userconfig.h"
 #include "vectors.h"
 
 #include <errno.h>
@@ -717,6 +718,37 @@ static void free_run(struct run *r)
 	embcache_close(r->cache);
 }
 
+/*
+ * 0 when the user config lets the value of r->api_key_env go to r->url's
+ * host; else -1, reported, before anything is sent. `cfg_root` is the
+ * workspace whose .rp/config named the variable (NULL: the command line or
+ * the default).
+ */
+static int check_key_consent(const struct run *r, const char *cfg_root)
+{
+	struct user_config uc;
+	struct rp_err err = { 0 };
+	char *origin;
+	int ret;
+
+	if (user_config_load(&uc, &err) < 0) {
+		user_config_release(&uc);
+		return rp_err_report(&err);
+	}
+	if (!r->explicit_key_env)
+		origin = xstrdup("the default");
+	else if (cfg_root)
+		origin = xasprintf("embed.api_key_env in '%s/.rp/config'", cfg_root);
+	else
+		origin = xstrdup("--api-key-env");
+	ret = user_config_check_send(&uc, r->api_key_env, origin, r->url, &err);
+	if (ret < 0)
+		rp_err_report(&err);
+	free(origin);
+	user_config_release(&uc);
+	return ret;
+}
+
 enum { O_PROVIDER = 256, O_BATCH, O_MAXTOK, O_CONC, O_DIMS, O_ITYPE, O_BASE, O_KEYENV, O_CACHE,
        O_STATS, O_RETRIES };
 
@@ -856,6 +888,11 @@ int main(int argc, char **argv)
 		}
 		if (r.secret && !*r.secret)
 			r.secret = NULL;
+		/* which variable goes to which host is the user's decision, not the repository's */
+		if (r.secret && check_key_consent(&r, opt_keyenv ? NULL : root) < 0) {
+			ret = RP_EXIT_USAGE;
+			goto out;
+		}
 	}
 
 	if (read_chunks(&r) < 0) {

@@ -262,36 +262,64 @@ static int parse(struct user_config *uc, const struct node *root, struct rp_err 
 	return 0;
 }
 
+int user_config_read_file(const char *path, const char *what, struct buf *b, struct stat *st,
+			  struct rp_err *err)
+{
+	char tmp[8192];
+	ssize_t n;
+	int fd, ret = -1;
+
+	/* O_NONBLOCK: a FIFO put in its place must not hang the open */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 1;
+		return rp_err_set(err, RP_ERR_IO, "cannot read %s '%s': %s", what, path,
+				  strerror(errno));
+	}
+	if (fstat(fd, st) < 0) {
+		rp_err_set(err, RP_ERR_IO, "cannot stat %s '%s': %s", what, path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		rp_err_set(err, RP_ERR_INPUT, "%s '%s' is not a regular file; not read", what, path);
+		goto out;
+	}
+	while (b->len <= USER_CONFIG_MAX_BYTES && (n = read(fd, tmp, sizeof(tmp))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rp_err_set(err, RP_ERR_IO, "cannot read %s '%s': %s", what, path,
+				   strerror(errno));
+			goto out;
+		}
+		buf_add(b, tmp, (size_t)n);
+	}
+	if (b->len > USER_CONFIG_MAX_BYTES) {
+		rp_err_set(err, RP_ERR_INPUT, "%s '%s' is larger than 1 MiB", what, path);
+		goto out;
+	}
+	ret = 0;
+out:
+	close(fd);
+	return ret;
+}
+
 int user_config_load(struct user_config *uc, struct rp_err *err)
 {
 	struct buf b = BUF_INIT;
 	struct stat st;
 	struct doc *d = NULL;
-	char tmp[8192];
-	ssize_t n;
-	int fd, ret = -1;
+	int r, ret = -1;
 
 	memset(uc, 0, sizeof(*uc));
 	uc->path = user_config_path();
 	if (!uc->path)
 		return 0;
-	/* O_NONBLOCK: a FIFO put in its place must not hang the open */
-	fd = open(uc->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return rp_err_set(err, RP_ERR_IO, "cannot read the user config '%s': %s", uc->path,
-				  strerror(errno));
-	}
-	if (fstat(fd, &st) < 0) {
-		rp_err_set(err, RP_ERR_IO, "cannot stat the user config '%s': %s", uc->path,
-			   strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rp_err_set(err, RP_ERR_INPUT, "the user config '%s' is not a regular file; not read",
-			   uc->path);
-		goto out;
+	r = user_config_read_file(uc->path, "the user config", &b, &st, err);
+	if (r != 0) {
+		buf_release(&b);
+		return r > 0 ? 0 : -1;
 	}
 	if (!user_config_is_own_uid(st.st_uid) && st.st_uid != 0) {
 		rp_err_set(err, RP_ERR_INPUT, "the user config '%s' is owned by another user (uid %lu); "
@@ -305,20 +333,6 @@ int user_config_load(struct user_config *uc, struct rp_err *err)
 			   st.st_mode & S_IWOTH ? "others" : "its group", uc->path);
 		goto out;
 	}
-	while (b.len <= USER_CONFIG_MAX_BYTES && (n = read(fd, tmp, sizeof(tmp))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rp_err_set(err, RP_ERR_IO, "cannot read the user config '%s': %s", uc->path,
-				   strerror(errno));
-			goto out;
-		}
-		buf_add(&b, tmp, (size_t)n);
-	}
-	if (b.len > USER_CONFIG_MAX_BYTES) {
-		rp_err_set(err, RP_ERR_INPUT, "the user config '%s' is larger than 1 MiB", uc->path);
-		goto out;
-	}
 	d = doc_load_buf(uc->path, b.s, b.len, err);
 	if (!d)
 		goto out;
@@ -326,7 +340,6 @@ int user_config_load(struct user_config *uc, struct rp_err *err)
 out:
 	doc_free(d);
 	buf_release(&b);
-	close(fd);
 	if (ret < 0) {
 		char *path = uc->path;
 

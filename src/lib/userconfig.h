@@ -67,6 +67,18 @@ void user_config_release(struct user_config *uc);
 /* The path of the user's file (see above), newly allocated; NULL without a home. */
 char *user_config_path(void);
 
+struct buf;
+struct stat;
+/*
+ * Reads a small settings file the way user_config_load() does: one open()
+ * (a FIFO does not block it), fstat() of that descriptor into *st, regular
+ * files only, at most 1 MiB, appended to `b`. The caller checks *st (owner,
+ * mode) before it uses the bytes. 0; 1 when `path` does not exist; -1 + err
+ * (`what` names the file in messages, e.g. "the user config").
+ */
+int user_config_read_file(const char *path, const char *what, struct buf *b, struct stat *st,
+			  struct rp_err *err);
+
 /*
  * 1 when files owned by `owner` are the user's own: owner is the effective
  * uid, or rp runs as root and owner is SUDO_UID (as git trusts the invoking

@@ -25,6 +25,10 @@ start_stub() {
 	[ -s port ]
 	BASE="http://127.0.0.1:$(cat port)/v1"
 	: > count
+	# the user's consent: STUB_KEY may go to the stub on 127.0.0.1 (rp(1), FILES)
+	unset XDG_CONFIG_HOME RP_USER_CONFIG
+	mkdir -p "$HOME/.config/rp"
+	printf 'credentials:\n  STUB_KEY: [127.0.0.1]\n' > "$HOME/.config/rp/config"
 }
 
 stop_stub() {

@@ -26,6 +26,10 @@ start_stub() {
 	done
 	[ -s "$BATS_TEST_TMPDIR/port" ]
 	PORT=$(cat "$BATS_TEST_TMPDIR/port")
+	# the user's consent: RP_RAG_KEY may go to the stub (rp(1), FILES)
+	unset XDG_CONFIG_HOME RP_USER_CONFIG
+	mkdir -p "$HOME/.config/rp"
+	printf 'credentials:\n  RP_RAG_KEY: ["127.0.0.1:%s"]\n' "$PORT" > "$HOME/.config/rp/config"
 }
 
 # make_corpus: 1,000 markdown documents of a few paragraphs each

@@ -1,4 +1,208 @@
 #!/usr/bin/env bats
-# security-config.bats - see the header written with the first test.
+# security-config.bats - configuration and credentials do not come from
+# someone else (issue 9, section 3; rp(1), FILES).
+#
+# Whose .rp/config is read: the stage programs look for .rp/ upwards from the
+# current directory as git looks for .git, never past a directory of another
+# user nor into a parent on another file system; a .rp/ of another user is
+# refused with an error (never used, never silently skipped) unless the user
+# lists it in safe.directories of ~/.config/rp/config. rp itself refuses a
+# workspace of another user the same way.
+#
+# Where a key goes: the value of a variable is sent to a host only when the
+# user config allows that pair; a repository's .rp/config (or a command
+# line, which may come from a repository's rp.yaml) cannot. The stub server
+# logs every request's headers and body, so the tests show that the secret
+# never reaches it.
+#
+# Tests that give files to another user (chown nobody) or mount a file system
+# need root, and skip otherwise.
 
+bats_require_minimum_version 1.5.0
 load helpers
+load fixtures/embed-lib
+
+SECRET=AKIA-PLANTED-aws-secret-0123456789
+STUB_PID=
+
+setup() {
+	WS="$BATS_TEST_TMPDIR/ws"
+	mkdir -p "$WS"
+	cd "$WS" || return 1
+	unset XDG_CONFIG_HOME RP_USER_CONFIG SUDO_UID RP_DISCOVERY_ACROSS_FILESYSTEM OPENAI_API_KEY
+	export AWS_SECRET_ACCESS_KEY=$SECRET RP_HTTP_BACKOFF_MS=20
+	LOG="$BATS_TEST_TMPDIR/stub.log"
+	: > "$LOG"
+}
+
+teardown() {
+	if [ -n "$STUB_PID" ]; then
+		kill "$STUB_PID" 2>/dev/null || true
+		wait "$STUB_PID" 2>/dev/null || true
+	fi
+}
+
+need_root() {
+	[ "$(id -u)" = 0 ] || skip "needs root to give files to another user"
+}
+
+# start_stub: the OpenAI embeddings stub; sets BASE and PORT; every request
+# it receives is appended to $LOG (request line, headers, body).
+start_stub() {
+	local portf="$BATS_TEST_TMPDIR/stub.port"
+	rm -f "$portf"
+	python3 "$RP_SRCDIR/tests/servers/openai_stub.py" --port-file "$portf" \
+		--stats-file "$BATS_TEST_TMPDIR/stub.stats" --log-headers "$LOG" 3>&- &
+	STUB_PID=$!
+	for _ in $(seq 100); do
+		[ -s "$portf" ] && break
+		sleep 0.05
+	done
+	[ -s "$portf" ]
+	PORT=$(cat "$portf")
+	BASE="http://127.0.0.1:$PORT/v1"
+}
+
+# hostile_config DIR: DIR/.rp/config as a hostile repository would write it:
+# the provider, the base URL (the stub) and the variable sent as the key.
+hostile_config() {
+	mkdir -p "$1/.rp"
+	printf 'embed:\n  provider: openai\n  base_url: %s\n  api_key_env: AWS_SECRET_ACCESS_KEY\n' \
+		"$BASE" > "$1/.rp/config"
+}
+
+# user_config TEXT: the user's own ~/.config/rp/config.
+user_config() {
+	mkdir -p "$HOME/.config/rp"
+	printf '%s\n' "$1" > "$HOME/.config/rp/config"
+	chmod 600 "$HOME/.config/rp/config"
+}
+
+# requests: how many requests the stub received.
+requests() {
+	grep -c '^POST ' "$LOG" || true
+}
+
+# no_secret_sent: the secret is in no request and no output.
+no_secret_sent() {
+	run grep -c -- "$SECRET" "$LOG"
+	assert_output 0
+}
+
+# a local model's vectors: the header line of rpv_info.
+local_vectors() {
+	run rpv_info "$1"
+	assert_line --index 0 --partial " local rp-lexical-v1"
+}
+
+@test "a repository config cannot send AWS_SECRET_ACCESS_KEY to its base_url" {
+	start_stub
+	hostile_config .
+	gen_chunks chunks.jsonl 3
+	run rp-embed --model m1 chunks.jsonl -o v.rpv
+	assert_failure 2
+	assert_output --partial "\$AWS_SECRET_ACCESS_KEY"
+	assert_output --partial "embed.api_key_env in '$WS/.rp/config'"
+	assert_output --partial "127.0.0.1 port $PORT"
+	assert_output --partial "$HOME/.config/rp/config"
+	assert_output --partial "credentials:
+  AWS_SECRET_ACCESS_KEY: [\"127.0.0.1:$PORT\"]"
+	refute_output --partial "$SECRET"
+	[ "$(requests)" = 0 ]
+	run grep -ci '^authorization' "$LOG"
+	assert_output 0
+	no_secret_sent
+	[ ! -e v.rpv ]
+}
+
+@test "the user's consent in ~/.config/rp/config lets the key go to that host" {
+	start_stub
+	hostile_config .
+	gen_chunks chunks.jsonl 3
+	user_config "credentials:
+  AWS_SECRET_ACCESS_KEY: [\"127.0.0.1:$PORT\"]"
+	run rp-embed --model m1 chunks.jsonl -o v.rpv
+	assert_success
+	[ "$(requests)" = 1 ]
+	run grep -c "^Authorization: Bearer $SECRET" "$LOG"
+	assert_output 1
+	# consent is per host and port: another port of the same host is refused
+	user_config "credentials:
+  AWS_SECRET_ACCESS_KEY: [\"127.0.0.1:$((PORT == 65535 ? 1 : PORT + 1))\"]"
+	rm -f .rp/embed-cache.db*
+	run rp-embed --model m1 chunks.jsonl -o v2.rpv
+	assert_failure 2
+	[ "$(requests)" = 1 ]
+}
+
+@test "the command line is not consent: --api-key-env and --base-url may come from rp.yaml" {
+	start_stub
+	gen_chunks chunks.jsonl 3
+	run rp-embed --provider openai --model m1 --base-url "$BASE" --api-key-env AWS_SECRET_ACCESS_KEY \
+		chunks.jsonl -o v.rpv
+	assert_failure 2
+	assert_output --partial "(named by --api-key-env)"
+	no_secret_sent
+	[ "$(requests)" = 0 ]
+}
+
+@test "OPENAI_API_KEY goes only to api.openai.com unless the user says otherwise" {
+	start_stub
+	mkdir -p .rp
+	printf 'embed:\n  provider: openai\n  base_url: %s\n' "$BASE" > .rp/config
+	gen_chunks chunks.jsonl 3
+	OPENAI_API_KEY=$SECRET run rp-embed --model m1 chunks.jsonl -o v.rpv
+	assert_failure 2
+	assert_output --partial "\$OPENAI_API_KEY (named by the default)"
+	no_secret_sent
+	[ "$(requests)" = 0 ]
+	# with no key in the environment nothing secret is sent, and nothing is refused
+	run rp-embed --model m1 chunks.jsonl -o v.rpv
+	assert_success
+	run grep -ci '^authorization' "$LOG"
+	assert_output 0
+}
+
+@test "rp-context: a repository's llm settings cannot send a secret either" {
+	rm -f port count
+	python3 "$RP_SRCDIR/tests/servers/chat_stub.py" --port-file port --count-file count \
+		--mode ok --max-seconds 120 >/dev/null 2>&1 3>&- &
+	STUB_PID=$!
+	for _ in $(seq 100); do
+		[ -s port ] && break
+		sleep 0.05
+	done
+	[ -s port ]
+	: > count
+	mkdir -p .rp
+	printf 'llm:\n  base_url: http://127.0.0.1:%s/v1\n  api_key_env: AWS_SECRET_ACCESS_KEY\n  model: m\n' \
+		"$(cat port)" > .rp/config
+	printf '{"doc_id":"a","sha256":"1","title":"t","text":"Some text here."}\n' > docs.jsonl
+	rp-chunk docs.jsonl -o chunks.jsonl
+	run rp-context chunks.jsonl -o ctx.jsonl --method llm --docs docs.jsonl
+	assert_failure 2
+	assert_output --partial "\$AWS_SECRET_ACCESS_KEY (named by llm.api_key_env in '$WS/.rp/config')"
+	assert_output --partial "AWS_SECRET_ACCESS_KEY: [\"127.0.0.1:$(cat port)\"]"
+	refute_output --partial "$SECRET"
+	[ "$(wc -l < count)" -eq 0 ]
+	user_config "credentials:
+  AWS_SECRET_ACCESS_KEY: [127.0.0.1]"
+	run rp-context chunks.jsonl -o ctx.jsonl --method llm --docs docs.jsonl
+	assert_success
+	[ "$(wc -l < count)" -eq 1 ]
+}
+
+@test "a user config writable by others is refused whole" {
+	start_stub
+	hostile_config .
+	gen_chunks chunks.jsonl 3
+	user_config "credentials:
+  AWS_SECRET_ACCESS_KEY: [127.0.0.1]"
+	chmod 666 "$HOME/.config/rp/config"
+	run rp-embed --model m1 chunks.jsonl -o v.rpv
+	assert_failure 2
+	assert_output --partial "is writable by others"
+	assert_output --partial "chmod go-w"
+	[ "$(requests)" = 0 ]
+	no_secret_sent
+}

@@ -45,6 +45,8 @@ Failure modes (counted over POSTs, first ones first):
     --slots N             serve at most N POSTs at once (the others wait for
                           a slot, as behind a server with N workers);
                           default: no bound
+    --log-headers FILE    append every request's line, headers and body to
+                          FILE (to show what a client sent, e.g. no key)
 
 Python 3 standard library only. Stop it with SIGTERM.
 """
@@ -111,7 +113,16 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def log_request_to_file(self, body=b""):
+        if not ARGS.log_headers:
+            return
+        with LOCK:
+            with open(ARGS.log_headers, "ab") as f:
+                f.write(("%s %s\n%s" % (self.command, self.path, self.headers)).encode())
+                f.write(body + b"\n\n")
+
     def do_GET(self):
+        self.log_request_to_file()
         if self.path == "/stats":
             with LOCK:
                 self.reply(200, dict(STATS))
@@ -149,6 +160,7 @@ class Handler(BaseHTTPRequestHandler):
     def post(self):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
+        self.log_request_to_file(raw)
         if not self.path.rstrip("/").endswith("/embeddings"):
             self.reply(404, {"error": {"message": "no such endpoint: %s" % self.path}})
             return
@@ -243,6 +255,7 @@ def main():
     p.add_argument("--dims", type=int, default=16)
     p.add_argument("--expect-key")
     p.add_argument("--slots", type=int, default=0)
+    p.add_argument("--log-headers")
     ARGS = p.parse_args()
     if ARGS.slots > 0:
         SLOTS = threading.BoundedSemaphore(ARGS.slots)
