@@ -480,20 +480,17 @@ static char *read_prompt(const char *path, const char *key)
 /* Settles options, config, prompt, docs and cache for --method llm. 0 or -1 (reported). */
 static int llm_setup(struct llm *l, struct opts *o, struct config *cfg, char **cache_path)
 {
-	char *root = config_find_root();
+	char *root = NULL;
 	struct rp_err err = { 0 };
 	char hex[HASH_HEX];
 
 	l->o = o;
-	if (root) {
-		char *cp = xasprintf("%s/.rp/config", root);
-		int r = config_load(cfg, cp, &err);
-
-		free(cp);
-		if (r < 0) {
-			free(root);
-			return rp_err_report(&err);
-		}
+	/* .rp/config of a workspace of the user's only (config.h) */
+	if (config_find_root(NULL, &root, &err) < 0)
+		return rp_err_report(&err);
+	if (root && config_load_workspace(cfg, root, NULL, &err) < 0) {
+		free(root);
+		return rp_err_report(&err);
 	}
 	l->model = o->model ? o->model : cfg->llm_model;
 	l->base_url = o->base_url ? o->base_url : cfg->llm_base_url;

@@ -836,18 +836,18 @@ int main(int argc, char **argv)
 	r.input = argv[optind];
 	r.t0 = progress_now();
 
-	/* settings: command line, else .rp/config, else defaults */
-	root = config_find_root();
+	/* settings: command line, else .rp/config (of a workspace of the user's), else defaults */
+	if (config_find_root(NULL, &root, &err) < 0) {
+		rp_err_report(&err);
+		ret = RP_EXIT_USAGE;
+		goto out;
+	}
 	if (root) {
-		char *cpath = xasprintf("%s/.rp/config", root);
-
-		if (config_load(&cfg, cpath, &err) < 0) {
-			free(cpath);
+		if (config_load_workspace(&cfg, root, NULL, &err) < 0) {
 			rp_err_report(&err);
 			ret = RP_EXIT_USAGE;
 			goto out;
 		}
-		free(cpath);
 		have_cfg = 1;
 	} else {
 		memset(&cfg, 0, sizeof(cfg));

@@ -1,14 +1,34 @@
 /*
- * config.c - loading .rp/config (format in config.h) through doc.c.
+ * config.c - loading .rp/config (format in config.h) through doc.c, and
+ * deciding whose workspace may be read.
+ *
+ * Ownership: a directory or file is the user's when user_config_is_own_uid()
+ * says so. The user config is read only when an owner check fails (to look
+ * up safe.directories), so the common case costs two stat()s and no extra
+ * file. .rp/config itself is checked with fstat on the descriptor that is
+ * parsed, so a file replaced between the check and the read is still caught.
+ *
+ * Discovery (config_find_root) walks up from getcwd(), a physical path: at
+ * each directory D it looks for D/.rp; else it moves to D's parent, but
+ * not past a D that is not the user's (unless D lies below a safe
+ * directory) and not into a parent on another device (st_dev; git's
+ * GIT_DISCOVERY_ACROSS_FILESYSTEM is RP_DISCOVERY_ACROSS_FILESYSTEM here).
+ * A .rp/ found is then checked as a workspace: another user's is an error,
+ * never a silent skip, so nobody works with settings they did not expect.
  */
 #include "config.h"
+#include "buf.h"
 #include "doc.h"
+#include "doccache.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <sys/stat.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const char *config_gitignore_text(void)
@@ -51,27 +71,24 @@ static int get_str(const struct node *v, char **out, struct rp_err *err)
 	return 0;
 }
 
-int config_load(struct config *c, const char *path, struct rp_err *err)
+static void set_defaults(struct config *c)
 {
-	struct doc *d;
-	const struct node *root;
-	int ret = -1;
-
 	memset(c, 0, sizeof(*c));
 	c->cache_dir = xstrdup(".rp/cache");
 	c->cache_type = xstrdup("reflink,copy");
 	c->save_sources = 1;
 	c->jobs = 0;
-	if (access(path, F_OK) < 0 && errno == ENOENT)
-		return 0;
-	d = doc_load_file(path, err);
-	if (!d)
-		return -1;
+}
+
+/* Fills `c` (defaults set) from the parsed document `d`. 0 or -1 + err. */
+static int parse(struct config *c, struct doc *d, struct rp_err *err)
+{
+	const struct node *root;
+	int ret = -1;
+
 	root = d->root;
-	if (!root) {
-		ret = 0;
-		goto out;
-	}
+	if (!root)
+		return 0;
 	if (root->kind != NODE_MAP) {
 		bad(err, root, "expected a mapping with 'cache' and 'core' sections");
 		goto out;
@@ -136,6 +153,21 @@ int config_load(struct config *c, const char *path, struct rp_err *err)
 	}
 	ret = 0;
 out:
+	return ret;
+}
+
+int config_load(struct config *c, const char *path, struct rp_err *err)
+{
+	struct doc *d;
+	int ret;
+
+	set_defaults(c);
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	d = doc_load_file(path, err);
+	if (!d)
+		return -1;
+	ret = parse(c, d, err);
 	doc_free(d);
 	return ret;
 }
@@ -154,24 +186,175 @@ void config_release(struct config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-char *config_find_root(void)
+/* The user's name for uid `u`, into name[size] ("uid N" when unknown). */
+static void owner_name(uid_t u, char *name, size_t size)
 {
-	char dir[PATH_MAX];
+	struct passwd *pw = getpwuid(u);
 
-	if (!getcwd(dir, sizeof(dir)))
-		return NULL;
+	if (pw && pw->pw_name)
+		snprintf(name, size, "'%s', uid %lu", pw->pw_name, (unsigned long)u);
+	else
+		snprintf(name, size, "uid %lu", (unsigned long)u);
+}
+
+/*
+ * `uc`, or the user config read into `tmp` when `uc` is NULL. NULL + err
+ * when it cannot be read (the caller releases `tmp` either way).
+ */
+static const struct user_config *user_cfg(const struct user_config *uc, struct user_config *tmp,
+					  struct rp_err *err)
+{
+	if (uc)
+		return uc;
+	return user_config_load(tmp, err) < 0 ? NULL : tmp;
+}
+
+/*
+ * `path` of the workspace at `abs_root` is owned by `owner`, not the user:
+ * 0 when abs_root is in safe.directories, else -1 + err saying how to
+ * allow it.
+ */
+static int foreign(const char *path, uid_t owner, const char *abs_root,
+		   const struct user_config *uc, struct rp_err *err)
+{
+	struct user_config tmp = { 0 };
+	const struct user_config *u = user_cfg(uc, &tmp, err);
+	char who[128];
+	int ret = 0;
+
+	if (!u) {
+		user_config_release(&tmp);
+		return -1;
+	}
+	if (!user_config_dir_is_safe(u, abs_root)) {
+		owner_name(owner, who, sizeof(who));
+		ret = rp_err_set(err, RP_ERR_INPUT,
+				 "'%s' is owned by another user (%s): rp does not read a workspace "
+				 "of another user (its settings choose stores, servers and keys). "
+				 "If you trust it, add to '%s':\n"
+				 "safe:\n  directories:\n    - %s",
+				 path, who, u->path ? u->path : "~/.config/rp/config", abs_root);
+	}
+	user_config_release(&tmp);
+	return ret;
+}
+
+int config_check_owner(const char *abs_root, const struct user_config *uc, struct rp_err *err)
+{
+	static const char *const parts[] = { "", "/.rp", "/.rp/config" };
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(*parts); i++) {
+		char *p = xasprintf("%s%s", strcmp(abs_root, "/") || !*parts[i] ? abs_root : "",
+				    parts[i]);
+		int r = 0;
+
+		if (stat(p, &st) < 0) {
+			if (errno != ENOENT)
+				r = rp_err_set(err, RP_ERR_IO, "cannot stat '%s': %s", p, strerror(errno));
+		} else if (!user_config_is_own_uid(st.st_uid)) {
+			r = foreign(p, st.st_uid, abs_root, uc, err);
+			free(p);
+			/* one answer covers the workspace: safe, or refused */
+			return r;
+		}
+		free(p);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int config_load_workspace(struct config *c, const char *abs_root, const struct user_config *uc,
+			  struct rp_err *err)
+{
+	char *path = xasprintf("%s/.rp/config", strcmp(abs_root, "/") ? abs_root : "");
+	struct buf b = BUF_INIT;
+	struct stat st;
+	struct doc *d = NULL;
+	int r, ret = -1;
+
+	set_defaults(c);
+	r = user_config_read_file(path, "the config", &b, &st, err);
+	if (r != 0) {
+		ret = r > 0 ? 0 : -1;
+		goto out;
+	}
+	if (!user_config_is_own_uid(st.st_uid) && foreign(path, st.st_uid, abs_root, uc, err) < 0)
+		goto out;
+	d = doccache_load(path, b.s, b.len, err);
+	if (!d)
+		goto out;
+	ret = parse(c, d, err);
+out:
+	doc_free(d);
+	buf_release(&b);
+	free(path);
+	return ret;
+}
+
+static int across_filesystems(void)
+{
+	const char *v = getenv("RP_DISCOVERY_ACROSS_FILESYSTEM");
+
+	return v && (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"));
+}
+
+int config_find_root(const struct user_config *uc, char **root, struct rp_err *err)
+{
+	struct user_config tmp = { 0 };
+	char dir[PATH_MAX];
+	struct stat cur;
+	int ret = 0, loaded = 0;
+
+	*root = NULL;
+	if (!getcwd(dir, sizeof(dir)) || dir[0] != '/')
+		return 0;
+	if (stat(dir, &cur) < 0)
+		return 0;
 	for (;;) {
-		char *probe = xasprintf("%s/.rp", *dir ? dir : "/");
-		struct stat st;
-		int found = stat(probe, &st) == 0 && S_ISDIR(st.st_mode);
+		char *probe = xasprintf("%s/.rp", strcmp(dir, "/") ? dir : "");
+		struct stat st, up;
 		char *slash;
+		int found = stat(probe, &st) == 0 && S_ISDIR(st.st_mode);
 
 		free(probe);
-		if (found)
-			return xstrdup(*dir ? dir : "/");
+		if (found) {
+			if (config_check_owner(dir, uc, err) < 0) {
+				ret = -1;
+				break;
+			}
+			*root = xstrdup(dir);
+			ret = 1;
+			break;
+		}
+		if (!strcmp(dir, "/"))
+			break;
+		/* not past a directory of another user, unless it is in a safe workspace */
+		if (!user_config_is_own_uid(cur.st_uid)) {
+			if (!uc && !loaded) {
+				/* an unreadable user config only means: nothing is safe */
+				struct rp_err ignored = { 0 };
+
+				loaded = 1;
+				if (user_config_load(&tmp, &ignored) == 0)
+					uc = &tmp;
+			}
+			if (!uc || (!user_config_dir_is_safe(uc, dir) &&
+				    !user_config_dir_is_below_safe(uc, dir)))
+				break;
+		}
 		slash = strrchr(dir, '/');
-		if (!slash || !*dir)
-			return NULL;
-		*slash = '\0';
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (stat(dir, &up) < 0)
+			break;
+		if (up.st_dev != cur.st_dev && !across_filesystems())
+			break;
+		cur = up;
 	}
+	user_config_release(&tmp);
+	return ret;
 }

@@ -18,11 +18,27 @@
  *       model: ...
  *
  * A missing file means the defaults. Unknown keys are errors with file:line:col.
+ *
+ * Whose config is read (see rp(1), FILES): a workspace is trusted when its
+ * directory, its .rp/ and its .rp/config are owned by the user rp runs as
+ * (user_config_is_own_uid: the effective uid, or under sudo the invoking
+ * user), or when the user lists it in safe.directories of the user config
+ * (userconfig.h). Another user's workspace is refused with an error that
+ * names the path and the lines to add, never silently skipped. The stage
+ * programs find their workspace as git finds a repository: upwards from the
+ * current directory, never into a parent on another file system (unless
+ * RP_DISCOVERY_ACROSS_FILESYSTEM=1) nor past a directory that is not the
+ * user's (unless it lies below a safe directory).
+ *
+ * Where a key is sent is not a workspace setting: embed.api_key_env and
+ * llm.api_key_env only name a variable, and userconfig.h decides whether
+ * its value may go to the base URL's host.
  */
 #ifndef RP_CONFIG_H
 #define RP_CONFIG_H
 
 #include "error.h"
+#include "userconfig.h"
 
 struct config {
 	char *cache_dir;       /* workspace-relative or absolute */
@@ -34,16 +50,35 @@ struct config {
 	char *llm_base_url, *llm_api_key_env, *llm_model;
 };
 
-/* Fills `c` with defaults, then the settings in `path` if it exists. 0 or -1 + err. */
+/*
+ * Fills `c` with defaults, then the settings in `path` if it exists, with no
+ * check of whose file it is. 0 or -1 + err.
+ */
 int config_load(struct config *c, const char *path, struct rp_err *err);
+/*
+ * As config_load() for ABS_ROOT/.rp/config of a workspace that
+ * config_check_owner() accepted; the file's owner is checked again with
+ * fstat on the descriptor that is read. `uc` may be NULL (the user config
+ * is then read only if a safe.directories entry must be looked up).
+ */
+int config_load_workspace(struct config *c, const char *abs_root, const struct user_config *uc,
+			  struct rp_err *err);
 /* Frees the strings in `c`. */
 void config_release(struct config *c);
 /*
- * Finds the workspace a stage program runs in: the nearest directory at or
- * above the current one that holds .rp/. Returns its path (caller frees), or
- * NULL when there is none.
+ * 0 when the workspace at `abs_root` may be read: abs_root, abs_root/.rp and
+ * abs_root/.rp/config (those that exist) are the user's own, or abs_root is
+ * in safe.directories. Otherwise -1 + err (RP_ERR_INPUT) naming the path,
+ * its owner and the lines to add to the user config. `uc` as above.
  */
-char *config_find_root(void);
+int config_check_owner(const char *abs_root, const struct user_config *uc, struct rp_err *err);
+/*
+ * Finds the workspace a stage program runs in (see above): 1 with *root
+ * set to its absolute path (caller frees), 0 when there is none (*root
+ * NULL), -1 + err when the nearest .rp/ is another user's and not safe.
+ * `uc` as above.
+ */
+int config_find_root(const struct user_config *uc, char **root, struct rp_err *err);
 
 /* The .rp/.gitignore rp writes: what in .rp/ is local, not for git. Static storage. */
 const char *config_gitignore_text(void);

@@ -148,6 +148,9 @@ int workspace_open(struct workspace *ws, const char *pipeline_path, unsigned fla
 		goto fail;
 	}
 	ws->root = xstrdup(cwd);
+	/* another user's workspace is refused unless in safe.directories (config.h) */
+	if (config_check_owner(ws->root, NULL, err) < 0)
+		goto fail;
 	if (!(flags & WS_NO_PIPELINE) && access(ws->pipeline_file, F_OK) < 0) {
 		rp_err_set(err, RP_ERR_INPUT,
 			   "no pipeline file '%s' in '%s'; write one (see rp.yaml(5)) or name it with -f FILE",
@@ -176,7 +179,7 @@ int workspace_open(struct workspace *ws, const char *pipeline_path, unsigned fla
 		doccache_set_dir(parsed);
 		free(parsed);
 	}
-	if (config_load(&ws->cfg, WS_CONFIG, err) < 0)
+	if (config_load_workspace(&ws->cfg, ws->root, NULL, err) < 0)
 		goto fail;
 	ws->state = state_open(WS_STATE, err);
 	if (!ws->state)

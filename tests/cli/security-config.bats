@@ -192,6 +192,123 @@ local_vectors() {
 	[ "$(wc -l < count)" -eq 1 ]
 }
 
+@test "a parent directory's .rp/config owned by another user is refused, not used" {
+	need_root
+	start_stub
+	local parent="$BATS_TEST_TMPDIR/shared"
+	mkdir -p "$parent/mine"
+	hostile_config "$parent"
+	chown -R nobody "$parent"
+	chown root "$parent/mine"
+	cd "$parent/mine"
+	gen_chunks chunks.jsonl 3
+	run rp-embed --model m1 chunks.jsonl -o v.rpv
+	assert_failure 2
+	assert_output --partial "'$parent"
+	assert_output --partial "owned by another user ('nobody', uid $(id -u nobody))"
+	assert_output --partial "safe:
+  directories:
+    - $parent"
+	no_secret_sent
+	[ "$(requests)" = 0 ]
+	# a .rp/ of another user inside a directory of the user's: the same
+	chown root "$parent"
+	run rp-embed --model m1 chunks.jsonl -o v.rpv
+	assert_failure 2
+	assert_output --partial "'$parent/.rp' is owned by another user"
+	[ "$(requests)" = 0 ]
+}
+
+@test "safe.directories lets the user read another user's workspace" {
+	need_root
+	start_stub
+	local parent="$BATS_TEST_TMPDIR/shared"
+	mkdir -p "$parent/sub"
+	mkdir -p "$parent/.rp"
+	printf 'embed:\n  cache: %s/cache.db\n' "$BATS_TEST_TMPDIR" > "$parent/.rp/config"
+	chown -R nobody "$parent"
+	cd "$parent/sub"
+	gen_chunks "$BATS_TEST_TMPDIR/chunks.jsonl" 3
+	run rp-embed --model rp-lexical-v1 "$BATS_TEST_TMPDIR/chunks.jsonl" -o "$BATS_TEST_TMPDIR/v.rpv"
+	# sub is another user's directory too: rp does not look past it
+	assert_success
+	[ ! -e "$BATS_TEST_TMPDIR/cache.db" ]
+	user_config "safe:
+  directories:
+    - $parent"
+	run rp-embed --model rp-lexical-v1 "$BATS_TEST_TMPDIR/chunks.jsonl" -o "$BATS_TEST_TMPDIR/v.rpv"
+	assert_success
+	[ -e "$BATS_TEST_TMPDIR/cache.db" ]
+}
+
+@test "rp looks no further up than a directory of another user" {
+	need_root
+	start_stub
+	local top="$BATS_TEST_TMPDIR/top"
+	mkdir -p "$top/theirs/mine"
+	hostile_config "$top"
+	chown nobody "$top/theirs"
+	cd "$top/theirs/mine"
+	gen_chunks chunks.jsonl 3
+	run rp-embed --model rp-lexical-v1 chunks.jsonl -o v.rpv
+	assert_success
+	local_vectors v.rpv
+	[ "$(requests)" = 0 ]
+	no_secret_sent
+}
+
+@test "a .rp/config across a file-system boundary is not used" {
+	need_root
+	command -v unshare >/dev/null || skip "needs unshare(1) for a private mount"
+	unshare -m true 2>/dev/null || skip "cannot make a mount namespace here"
+	start_stub
+	local outer="$BATS_TEST_TMPDIR/outer"
+	mkdir -p "$outer/mnt"
+	hostile_config "$outer"
+	gen_chunks "$BATS_TEST_TMPDIR/chunks.jsonl" 3
+	# a private mount namespace: the tmpfs goes away with the command
+	run unshare -m sh -c '
+		mount -t tmpfs -o size=4m rp-test "$1/mnt" || exit 99
+		mkdir "$1/mnt/sub" && cd "$1/mnt/sub" || exit 98
+		rp-embed --model rp-lexical-v1 "$2/chunks.jsonl" -o "$2/v.rpv" || exit $?
+		RP_DISCOVERY_ACROSS_FILESYSTEM=1 rp-embed --model m1 "$2/chunks.jsonl" -o "$2/w.rpv"
+	' sh "$outer" "$BATS_TEST_TMPDIR"
+	[ "$status" != 99 ] || skip "cannot mount a tmpfs here"
+	# the first run did not see the outer .rp/config: local vectors, no request;
+	# the second, told to cross, found it and was refused the key
+	assert_failure 2
+	assert_output --partial "\$AWS_SECRET_ACCESS_KEY (named by embed.api_key_env in '$outer/.rp/config')"
+	local_vectors "$BATS_TEST_TMPDIR/v.rpv"
+	[ "$(requests)" = 0 ]
+	no_secret_sent
+}
+
+@test "rp refuses a workspace of another user unless it is in safe.directories" {
+	need_root
+	local other="$BATS_TEST_TMPDIR/other"
+	mkdir -p "$other"
+	printf 'stages:\n  hello:\n    cmd: echo hi > out.txt\n    outs: [out.txt]\n' > "$other/rp.yaml"
+	chown -R nobody "$other"
+	cd "$other"
+	run rp repro
+	assert_failure 2
+	assert_output --partial "'$other' is owned by another user"
+	assert_output --partial "safe:
+  directories:
+    - $other"
+	[ ! -e out.txt ]
+	[ ! -e .rp ]
+	user_config "safe:
+  directories: ['*']"
+	run rp repro
+	assert_success
+	[ -e out.txt ]
+	# under sudo, root works in the invoking user's workspace, as git does
+	user_config ""
+	SUDO_UID=$(id -u nobody) run rp status
+	assert_success
+}
+
 @test "a user config writable by others is refused whole" {
 	start_stub
 	hostile_config .
