@@ -42,6 +42,11 @@
  * needed, goes only into the Authorization header, and is never written to
  * the output, the cache or a message.
  *
+ * Bounds: each chat request is limited to --timeout seconds (1..86400,
+ * default 120; 0, which curl reads as "no limit", is refused), all of them
+ * to --deadline (default 1h), a Retry-After wait to 60 s and an answer to
+ * 64 MiB decompressed (chat.h, http.h).
+ *
  * Versions: bump HEADINGS_VERSION or LLM_VERSION whenever this file would
  * produce a different context or text for the same input.
  */
@@ -51,9 +56,12 @@
 #include "error.h"
 #include "fs.h"
 #include "hash.h"
+#include "http.h"
 #include "jsonl.h"
+#include "numopt.h"
 #include "progress.h"
 #include "sqlitex.h"
+#include "utf8.h"
 #include "userconfig.h"
 #include "utf8.h"
 
@@ -68,12 +76,14 @@
 #define LLM_VERSION 1
 /* headings of a chunk that its "Section:" context names (the innermost) */
 #define HEADINGS_MAX 6
+/* headings of a chunk that its "Section:" context names (the innermost) */
+#define HEADINGS_MAX 6
 
 static const char usage_text[] =
 	"usage: rp-context CHUNKS.jsonl -o CONTEXTUAL.jsonl [--method headings|llm] [--docs DOCS.jsonl]\n"
 	"                  [--prompt-file FILE [--prompt-key KEY] --prompt-version V] [--model M]\n"
 	"                  [--base-url URL] [--api-key-env NAME] [--cache PATH]\n"
-	"                  [--max-retries N] [--timeout SECONDS]\n"
+	"                  [--max-retries N] [--timeout SECONDS] [--deadline SECONDS]\n"
 	"\n"
 	"  -o, --output FILE     where to write the chunks with context (\"-\": standard output)\n"
 	"  -m, --method M        headings (offline, default) or llm\n"
@@ -88,7 +98,9 @@ static const char usage_text[] =
 	"                        (default: llm.api_key_env, else OPENAI_API_KEY if set)\n"
 	"      --cache PATH      context cache (default: .rp/context-cache.db of the workspace)\n"
 	"      --max-retries N   retries of a request on 429, 408, 5xx (default 5)\n"
-	"      --timeout SECONDS per request (default 120)\n"
+	"      --timeout SECONDS per request, 1..86400 (default 120)\n"
+	"      --deadline SECONDS  for all requests, retries included; suffixes s, m, h\n"
+	"                        (default 1h)\n"
 	"  -h, --help            show this help\n";
 
 static const char default_system[] =
@@ -112,7 +124,7 @@ struct opts {
 	const char *input, *output, *method, *docs, *prompt_file, *prompt_key, *prompt_version;
 	const char *model, *base_url, *api_key_env, *cache;
 	int max_retries;
-	long timeout;
+	long timeout, deadline;
 };
 
 struct llm {
@@ -363,6 +375,7 @@ static int start_chat(struct llm *l)
 		return rp_err_report(&err);
 	l->chat.max_retries = l->o->max_retries;
 	l->chat.timeout = l->o->timeout;
+	l->chat.deadline = l->o->deadline;
 	l->chat_ready = 1;
 	return 0;
 }
@@ -582,7 +595,8 @@ static int parse_num(const char *s, long *out)
 
 int main(int argc, char **argv)
 {
-	enum { O_DOCS = 256, O_PFILE, O_PKEY, O_PVER, O_MODEL, O_URL, O_KEYENV, O_CACHE, O_RETRIES, O_TIMEOUT };
+	enum { O_DOCS = 256, O_PFILE, O_PKEY, O_PVER, O_MODEL, O_URL, O_KEYENV, O_CACHE, O_RETRIES, O_TIMEOUT,
+	       O_DEADLINE };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "method", required_argument, NULL, 'm' },
@@ -596,10 +610,12 @@ int main(int argc, char **argv)
 		{ "cache", required_argument, NULL, O_CACHE },
 		{ "max-retries", required_argument, NULL, O_RETRIES },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "deadline", required_argument, NULL, O_DEADLINE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { .method = "headings", .max_retries = 5, .timeout = 120 };
+	struct opts o = { .method = "headings", .max_retries = 5, .timeout = 120,
+			  .deadline = HTTP_DEADLINE_MS / 1000 };
 	struct config cfg = { 0 };
 	struct llm l = { 0 };
 	struct jsonl_reader r;
@@ -633,11 +649,27 @@ int main(int argc, char **argv)
 					 optarg);
 				return RP_EXIT_USAGE;
 			}
+			if (c == O_TIMEOUT && (num < 1 || num > 86400)) {
+				/* 0 would be curl's "no limit": a stalled server would hold the run forever */
+				rp_error_input("--timeout '%s' is not a number of seconds in 1..86400", optarg);
+				return RP_EXIT_USAGE;
+			}
 			if (c == O_RETRIES)
 				o.max_retries = num;
 			else
 				o.timeout = num;
 			break;
+		case O_DEADLINE: {
+			uint64_t secs;
+
+			if (numopt_seconds(optarg, &secs) < 0 || !secs || secs > 7 * 86400) {
+				rp_error_input("--deadline '%s' is not a duration of 1 s to 7 days (seconds, or "
+					       "with a suffix s, m, h, d)", optarg);
+				return RP_EXIT_USAGE;
+			}
+			o.deadline = (long)secs;
+			break;
+		}
 		case 'h': return usage(0);
 		default: return usage(1);
 		}

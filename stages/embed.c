@@ -25,8 +25,16 @@
  * what was committed stays, so a re-run pays only for the rest.
  *
  * The API key is read from the environment variable that --api-key-env
- * names and handed to http.c only; every text from a server is passed
- * through http_redact() before it is shown.
+ * names and handed to http.c only, which registers it as a secret: every
+ * message (rp_error, rp_err_set) is redacted (error.h), so no part of the
+ * key, or of the base URL's credentials, is ever printed.
+ *
+ * Bounds: each request is limited to --timeout seconds (default 60), the
+ * whole HTTP phase to --deadline (default 1h), a Retry-After wait to 60 s,
+ * and a response body to 64 MiB after decompression (http.h). An answer
+ * whose dimension differs from --dimensions, or from the run's first
+ * answer (or cached vector) when none was asked, is refused whole: nothing
+ * of it reaches the cache.
  */
 #include "buf.h"
 #include "config.h"
@@ -38,6 +46,7 @@
 #include "hash.h"
 #include "http.h"
 #include "jsonl.h"
+#include "numopt.h"
 #include "progress.h"
 #include "userconfig.h"
 #include "vectors.h"
@@ -57,6 +66,7 @@ static const char usage_text[] =
 	"                [--batch N] [--max-batch-tokens N] [--concurrency N] [--max-retries N]\n"
 	"                [--dimensions N] [--input-type document|query] [--base-url URL]\n"
 	"                [--api-key-env NAME] [--cache PATH] [--stats FILE]\n"
+	"                [--timeout SECONDS] [--deadline SECONDS]\n"
 	"\n"
 	"Embeds the \"text\" of each chunk, sending only the texts that are not in the\n"
 	"embedding cache, and writes the vectors in chunk order.\n"
@@ -69,6 +79,9 @@ static const char usage_text[] =
 	"      --max-batch-tokens N at most N estimated tokens per request (default 100000)\n"
 	"      --concurrency N      requests in flight at once (default 4)\n"
 	"      --max-retries N      retries of a request after 429, 408, 5xx (default 6)\n"
+	"      --timeout SECONDS    limit of one request, 1..86400 (default 60)\n"
+	"      --deadline SECONDS   limit of all requests, retries included; suffixes\n"
+	"                           s, m, h (default 1h)\n"
 	"      --dimensions N       vector dimension (local default 384; openai: the model's)\n"
 	"      --input-type TYPE    document or query, sent as input_type (default: none)\n"
 	"      --base-url URL       openai server (default https://api.openai.com/v1)\n"
@@ -103,6 +116,7 @@ struct run {
 	int explicit_key_env;
 	unsigned dims_opt;        /* --dimensions, 0 unset */
 	long batch, max_tokens, concurrency, max_retries;
+	long timeout, deadline;   /* --timeout, --deadline (seconds) */
 	/* data */
 	struct buf in;            /* the input, read whole */
 	struct chunk *chunks;
@@ -549,15 +563,16 @@ static int on_response(void *ctx, size_t b, const struct http_result *res, struc
 			buf_addf(&msg, " (check the key in $%s)", r->api_key_env);
 		else if (res->status == 429 || res->status >= 500 || !res->status)
 			buf_adds(&msg, "; the vectors received so far are cached, re-run to go on");
-		clean = http_redact(msg.s, r->secret);
-		rp_err_set(err, RP_ERR_IO, "%s", clean);
-		free(clean);
+		/* rp_err_set redacts the key and the URL's credentials */
+		rp_err_set(err, RP_ERR_IO, "%s", msg.s);
 		buf_release(&msg);
 		return -1;
 	}
 	if (embed_openai_parse(res->body, res->body_len, n, &dim, &vecs, &r->tokens, err) < 0) {
-		clean = http_redact(err->msg, r->secret);
-		rp_err_set(err, RP_ERR_IO, "bad answer from '%s' to a batch of %zu texts: %s", r->url, n, clean);
+		clean = xstrdup(err->msg);
+		rp_err_set(err, RP_ERR_IO, "bad answer from '%s' to a batch of %zu texts: %s%s; nothing of "
+			   "this answer was cached", r->url, n, clean, r->dims_opt ? " (asked with --dimensions)"
+			   : r->dim ? " (the dimension of this run's first vectors)" : "");
 		free(clean);
 		return -1;
 	}
@@ -591,6 +606,8 @@ static int embed_remote_misses(struct run *r)
 
 	o.concurrency = (int)r->concurrency;
 	o.max_retries = (int)r->max_retries;
+	o.timeout_ms = r->timeout * 1000;
+	o.deadline_ms = r->deadline * 1000;
 	o.user_agent = "rp-embed";
 	env = getenv("RP_HTTP_BACKOFF_MS");
 	if (env && *env)
@@ -601,11 +618,8 @@ static int embed_remote_misses(struct run *r)
 	r->last_commit = progress_now();
 	ret = http_post_all(r->url, &o, r->nbatch, make_body, on_response, r, &r->hs, &err);
 	if (ret < 0) {
-		char *clean = http_redact(err.msg, r->secret);
 		struct rp_err ferr = { 0 };
 
-		snprintf(err.msg, sizeof(err.msg), "%s", clean);
-		free(clean);
 		rp_err_report(&err);
 		/* keep what was received */
 		if (flush(r, &ferr) < 0)
@@ -750,7 +764,7 @@ static int check_key_consent(const struct run *r, const char *cfg_root)
 }
 
 enum { O_PROVIDER = 256, O_BATCH, O_MAXTOK, O_CONC, O_DIMS, O_ITYPE, O_BASE, O_KEYENV, O_CACHE,
-       O_STATS, O_RETRIES };
+       O_STATS, O_RETRIES, O_TIMEOUT, O_DEADLINE };
 
 int main(int argc, char **argv)
 {
@@ -768,6 +782,8 @@ int main(int argc, char **argv)
 		{ "api-key-env", required_argument, NULL, O_KEYENV },
 		{ "cache", required_argument, NULL, O_CACHE },
 		{ "stats", required_argument, NULL, O_STATS },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "deadline", required_argument, NULL, O_DEADLINE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -785,6 +801,8 @@ int main(int argc, char **argv)
 	r.max_tokens = 100000;
 	r.concurrency = 4;
 	r.max_retries = 6;
+	r.timeout = HTTP_TIMEOUT_MS / 1000;
+	r.deadline = HTTP_DEADLINE_MS / 1000;
 	while ((c = getopt_long(argc, argv, "o:m:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': r.output = optarg; break;
@@ -806,6 +824,21 @@ int main(int argc, char **argv)
 			if (parse_long("max-retries", optarg, 0, 100, &r.max_retries) < 0)
 				return usage(1);
 			break;
+		case O_TIMEOUT:
+			if (parse_long("timeout", optarg, 1, 86400, &r.timeout) < 0)
+				return usage(1);
+			break;
+		case O_DEADLINE: {
+			uint64_t secs;
+
+			if (numopt_seconds(optarg, &secs) < 0 || !secs || secs > 7 * 86400) {
+				rp_error_input("option '--deadline': '%s' is not a duration of 1 s to 7 days "
+					       "(seconds, or with a suffix s, m, h, d)", optarg);
+				return usage(1);
+			}
+			r.deadline = (long)secs;
+			break;
+		}
 		case O_DIMS:
 			if (parse_long("dimensions", optarg, 1, RPV_MAX_DIM, &v) < 0)
 				return usage(1);

@@ -4,8 +4,12 @@
  * The transport, retries and Retry-After handling are http.h's (one request
  * per call, concurrency 1); the provider's error text is read as for the
  * embeddings protocol (embed_openai_error). Secrets: the key only goes to
- * http.h as the bearer; every message built here passes through
- * http_redact_as(), which shows it as "***" should a provider echo it back.
+ * http.h as the bearer and is registered with rp_secret_add() by
+ * chat_init(), so every message (rp_err_set redacts) shows it, or any part
+ * of it a provider echoes back, as "[REDACTED]".
+ *
+ * Bounds: each request is limited to c->timeout seconds, and all requests
+ * of one struct chat together to c->deadline seconds from chat_init().
  */
 #include "chat.h"
 #include "buf.h"
@@ -15,6 +19,15 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 int chat_init(struct chat *c, const char *base_url, const char *model, const char *api_key,
 	      struct rp_err *err)
@@ -30,6 +43,10 @@ int chat_init(struct chat *c, const char *base_url, const char *model, const cha
 	c->api_key = api_key && *api_key ? xstrdup(api_key) : NULL;
 	c->max_retries = 5;
 	c->timeout = 120;
+	c->deadline = HTTP_DEADLINE_MS / 1000;
+	c->t0 = now_s();
+	rp_secret_add(c->api_key);
+	rp_secret_add_url(c->url);
 	return 0;
 }
 
@@ -47,13 +64,11 @@ void chat_release(struct chat *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* Fills err with `msg` (freed), the key shown as "***". Returns -1. */
+/* Fills err with `msg` (freed; rp_err_set redacts the key). Returns -1. */
 static int fail(const struct chat *c, struct rp_err *err, char *msg)
 {
-	char *clean = http_redact_as(msg, c->api_key, "***");
-
-	rp_err_set(err, RP_ERR_IO, "%s", clean);
-	free(clean);
+	(void)c;
+	rp_err_set(err, RP_ERR_IO, "%s", msg);
 	free(msg);
 	return -1;
 }
@@ -132,6 +147,13 @@ char *chat_complete(struct chat *c, const char *system, const char *user, struct
 	o.concurrency = 1;
 	o.max_retries = c->max_retries;
 	o.timeout_ms = c->timeout * 1000;
+	/* what is left of the deadline of all requests */
+	o.deadline_ms = (long)((c->t0 + (double)c->deadline - now_s()) * 1000.0);
+	if (o.deadline_ms <= 0) {
+		rp_err_set(err, RP_ERR_IO, "POST %s: gave up: the deadline of %ld s passed; raise "
+			   "--deadline or try again later", c->url, c->deadline);
+		return NULL;
+	}
 	o.bearer = c->api_key;
 	o.user_agent = "rp-context";
 	if (http_post_all(c->url, &o, 1, make_body, on_done, &k, &st, err) < 0) {

@@ -12,7 +12,9 @@
  * and Retry-After) and returns choices[0].message.content; any other status
  * fails at once with the provider's message. The API key is sent as
  * "Authorization: Bearer KEY" and never appears in any message: error texts
- * show it as "***".
+ * show it, and any part of it, as "[REDACTED]" (rp_redact, error.h).
+ * Each request is bounded by `timeout`, all of them together by `deadline`
+ * (from chat_init); the response body by HTTP_MAX_RESPONSE.
  */
 #ifndef RP_CHAT_H
 #define RP_CHAT_H
@@ -24,7 +26,9 @@ struct chat {
 	char *model;
 	char *api_key;          /* NULL: no Authorization header */
 	int max_retries;        /* default 5 */
-	long timeout;           /* seconds per request, default 120 */
+	long timeout;           /* seconds per request, > 0, default 120 */
+	long deadline;          /* seconds for all requests from chat_init(), default 3600 */
+	double t0;              /* when chat_init() ran (monotonic seconds) */
 	unsigned long requests; /* HTTP requests sent */
 	unsigned long retries;  /* of which retries */
 };

@@ -303,13 +303,14 @@ static int across_filesystems(void)
 int config_find_root(const struct user_config *uc, char **root, struct rp_err *err)
 {
 	struct user_config tmp = { 0 };
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], cwd[PATH_MAX];
 	struct stat cur;
 	int ret = 0, loaded = 0;
 
 	*root = NULL;
 	if (!getcwd(dir, sizeof(dir)) || dir[0] != '/')
 		return 0;
+	memcpy(cwd, dir, sizeof(cwd));
 	if (stat(dir, &cur) < 0)
 		return 0;
 	for (;;) {
@@ -321,6 +322,14 @@ int config_find_root(const struct user_config *uc, char **root, struct rp_err *e
 		free(probe);
 		if (found) {
 			if (config_check_owner(dir, uc, err) < 0) {
+				/* not the user's own directory: listing it may be the wrong fix */
+				if (err && strcmp(dir, cwd)) {
+					size_t n = strlen(err->msg);
+
+					snprintf(err->msg + n, sizeof(err->msg) - n,
+						 "\n(it was found above the current directory; to work "
+						 "without it, run 'rp init' in your own project directory)");
+				}
 				ret = -1;
 				break;
 			}

@@ -206,10 +206,14 @@ out:
 	return ret;
 }
 
+/* Bytes beyond a shown prefix that are redacted with it, so that no secret crossing the cut survives. */
+#define REDACT_SLACK 4096
+
 void embed_openai_error(const char *body, size_t len, struct buf *out)
 {
 	json_t *root = len ? json_loadb(body, len, 0, NULL) : NULL;
 	const char *msg = NULL;
+	char *clean;
 
 	if (json_is_object(root)) {
 		json_t *e = json_object_get(root, "error");
@@ -223,19 +227,27 @@ void embed_openai_error(const char *body, size_t len, struct buf *out)
 		if (!msg)
 			msg = json_string_value(json_object_get(root, "message"));
 	}
+	/* redaction first: a cut or a rewritten byte must not split a secret */
 	if (msg) {
-		for (const char *p = msg; *p && p - msg < 500; p++)
+		size_t ml = strlen(msg);
+
+		clean = rp_redact(msg, ml < 500 + REDACT_SLACK ? ml : 500 + REDACT_SLACK);
+		for (const char *p = clean; *p && p - clean < 500; p++)
 			buf_addch(out, (unsigned char)*p < 32 ? ' ' : *p);
+		free(clean);
 	} else if (!len) {
 		buf_adds(out, "(empty body)");
 	} else {
-		size_t i;
+		size_t i, cl;
 
+		clean = rp_redact(body, len < 200 + REDACT_SLACK ? len : 200 + REDACT_SLACK);
+		cl = strlen(clean);
 		buf_adds(out, "body: ");
-		for (i = 0; i < len && i < 200; i++)
-			buf_addch(out, (unsigned char)body[i] < 32 ? ' ' : body[i]);
-		if (i < len)
+		for (i = 0; i < cl && i < 200; i++)
+			buf_addch(out, (unsigned char)clean[i] < 32 ? ' ' : clean[i]);
+		if (i < cl || len > 200 + REDACT_SLACK)
 			buf_adds(out, "...");
+		free(clean);
 	}
 	json_decref(root);
 }

@@ -43,7 +43,8 @@ int embed_openai_parse(const char *body, size_t len, size_t n, unsigned *dim, fl
 /*
  * A one-line description of a failed answer: the provider's
  * error.message when the body has one, else the start of the body.
- * Appended to `out`; the caller redacts secrets (http_redact).
+ * Appended to `out`, redacted (rp_redact) before it is cut or its control
+ * characters become spaces, so no part of a registered secret survives.
  */
 void embed_openai_error(const char *body, size_t len, struct buf *out);
 

@@ -4,6 +4,11 @@
  * Whoever detects a failure reports it once with rp_error() and returns -1;
  * callers pass the -1 up. Code that may fail quietly fills a struct rp_err
  * instead, for its caller to report (rp_err_report) or drop.
+ *
+ * Secrets: every message that rp_error*, rp_warn and rp_err_set format is
+ * passed through rp_redact() whole, before it is cut to size or printed,
+ * so a secret registered with rp_secret_add() (an API key, the password of
+ * a URL) never shows, in whole or in part. See rp_redact() for the rule.
  */
 #ifndef RP_ERROR_H
 #define RP_ERROR_H
@@ -53,6 +58,31 @@ int rp_err_set(struct rp_err *err, enum rp_err_kind kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Reports `err` through rp_error/rp_error_input; returns -1. */
 int rp_err_report(const struct rp_err *err);
+
+/*
+ * Registers `secret` (copied; NULL or "" does nothing) for rp_redact(). The
+ * copies are wiped and freed at exit.
+ */
+void rp_secret_add(const char *secret);
+/* Registers the user name and password of `url` ("https://user:pass@host/"), if any. */
+void rp_secret_add_url(const char *url);
+/*
+ * A copy of s[0..len) that shows no secret (caller frees):
+ *   - the credentials of any URL ("scheme://user:pass@") become
+ *     "scheme://[REDACTED]@", registered or not;
+ *   - every run of REDACT_MIN_RUN (4) or more characters that also occurs
+ *     in a registered secret (the whole secret when it is shorter) becomes
+ *     "[REDACTED]": a key cut short, or the prefix and suffix a server
+ *     shows of it ("sk-abc1****wxyz");
+ *   - a word (between blanks and quotes) with 3 or more mask characters in
+ *     a row ('*', U+2022 '•') becomes "[REDACTED]" while a secret is
+ *     registered: a masked echo of the key however little of it it shows;
+ *   - mask characters next to a redacted run are taken into it.
+ * At most 3 characters of a secret can thus remain in a row, never more.
+ */
+char *rp_redact(const char *s, size_t len);
+#define REDACT_MIN_RUN 4
+#define REDACT_MARK "[REDACTED]"
 
 /* Prints "BUG: file:line: msg" and aborts. */
 #define BUG(...) rp_bug(__FILE__, __LINE__, __VA_ARGS__)

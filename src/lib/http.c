@@ -18,11 +18,19 @@
  * that is not 2xx is handed over before anything new starts, as it usually
  * stops the run.
  *
+ * Bounds: the call's deadline (o->deadline_ms from its start) caps each
+ * attempt's curl timeout, keeps retries from being scheduled after it and
+ * ends the loop when it passes; on_write refuses a body past
+ * o->max_response (the attempt ends with CURLE_WRITE_ERROR and a message
+ * that names the bound, not curl's "failure writing output").
+ *
  * One easy handle is made per attempt; connections are reused through the
  * multi handle's pool (keep-alive; curl sets TCP_NODELAY). The
  * Authorization header lives only in the curl header list: no message built
  * here contains it, CURLOPT_VERBOSE is never set, and redirects are
- * refused, so the key is never sent to another host.
+ * refused, so the key is never sent to another host. The key and the
+ * URL's credentials are registered as secrets (rp_secret_add) before the
+ * first request, so that every message printed after it is redacted.
  */
 #include "http.h"
 
@@ -36,8 +44,6 @@
 #include <unistd.h>
 #include <curl/curl.h>
 
-#define MAX_RESPONSE (1L << 30)
-#define MAX_SERVER_DELAY_MS 60000
 
 enum slot_state { S_NEW, S_WAIT, S_RUN, S_READY, S_DONE };
 
@@ -51,6 +57,8 @@ struct slot {
 	struct buf body;
 	struct buf resp;
 	long retry_after_ms;      /* from the last response's headers; -1 none */
+	size_t max_response;      /* o->max_response */
+	int too_big;              /* the attempt's body passed max_response */
 	CURL *easy;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -68,6 +76,8 @@ struct run {
 	size_t running, waiting, done;
 	size_t *ready, nready;    /* final answers (S_READY) not yet given to on_done */
 	double gate;              /* nothing new starts before this */
+	double t_end;             /* the deadline (monotonic seconds); 0: none */
+	char expired[256];        /* why the deadline stops the call; "" while it does not */
 	unsigned short rng[3];
 };
 
@@ -79,36 +89,12 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-char *http_redact(const char *s, const char *secret)
-{
-	return http_redact_as(s, secret, "[REDACTED]");
-}
-
-char *http_redact_as(const char *s, const char *secret, const char *mark)
-{
-	struct buf b = BUF_INIT;
-	size_t sl;
-	const char *p;
-
-	if (!s)
-		return xstrdup("");
-	if (!secret || !(sl = strlen(secret)))
-		return xstrdup(s);
-	while ((p = strstr(s, secret))) {
-		buf_add(&b, s, (size_t)(p - s));
-		buf_adds(&b, mark);
-		s = p + sl;
-	}
-	buf_adds(&b, s);
-	return buf_detach(&b);
-}
-
 long http_retry_delay_ms(const struct http_opts *o, int retry, long retry_after_ms, double rnd)
 {
 	double cap;
 
-	if (retry_after_ms >= 0 && retry_after_ms <= MAX_SERVER_DELAY_MS)
-		return retry_after_ms;
+	if (retry_after_ms >= 0)
+		return retry_after_ms < o->max_server_delay_ms ? retry_after_ms : o->max_server_delay_ms;
 	cap = (double)o->backoff_base_ms * pow(2.0, retry > 0 ? retry - 1 : 0);
 	if (cap > o->backoff_max_ms)
 		cap = o->backoff_max_ms;
@@ -120,8 +106,10 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *data)
 	struct slot *s = data;
 	size_t n = size * nmemb;
 
-	if (s->resp.len + n > (size_t)MAX_RESPONSE)
+	if (s->resp.len + n > s->max_response) {
+		s->too_big = 1;
 		return 0;
+	}
 	buf_add(&s->resp, p, n);
 	return n;
 }
@@ -135,14 +123,14 @@ static long parse_retry_after(const char *v, int is_ms)
 	while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
 		end++;
 	if (end != v && !*end && x >= 0 && isfinite(x))
-		return (long)(is_ms ? x : x * 1000.0);
+		return x * (is_ms ? 1.0 : 1000.0) < 1e12 ? (long)(x * (is_ms ? 1.0 : 1000.0)) : 1000000000000L;
 	if (!is_ms) {
 		time_t t = curl_getdate(v, NULL);
 
 		if (t != -1) {
 			time_t now = time(NULL);
 
-			return t > now ? (long)(t - now) * 1000 : 0;
+			return t > now ? (t - now < 1000000000 ? (long)(t - now) * 1000 : 1000000000000L) : 0;
 		}
 	}
 	return -1;
@@ -199,6 +187,8 @@ static int start(struct run *r, size_t i, struct rp_err *err)
 		r->waiting--;
 	buf_init(&s->resp);
 	s->retry_after_ms = -1;
+	s->max_response = r->o->max_response;
+	s->too_big = 0;
 	s->errbuf[0] = '\0';
 	curl_easy_setopt(e, CURLOPT_URL, r->url);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
@@ -210,8 +200,21 @@ static int start(struct run *r, size_t i, struct rp_err *err)
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, s);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)(uintptr_t)i);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, r->o->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, r->o->connect_timeout_ms);
+	{
+		/* no attempt outlives the call's deadline */
+		long t = r->o->timeout_ms > 0 ? r->o->timeout_ms : HTTP_TIMEOUT_MS;
+
+		if (r->t_end) {
+			double left = (r->t_end - now_s()) * 1000.0 + 1;
+
+			if (left < t)
+				t = left > 1 ? (long)left : 1;
+		}
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, t);
+		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, r->o->connect_timeout_ms < t ?
+				 r->o->connect_timeout_ms : t);
+	}
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->o->max_response);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_VERBOSE, 0L);
@@ -281,6 +284,16 @@ static void finish(struct run *r, CURL *e, CURLcode rc, struct http_stats *st)
 		long ms = http_retry_delay_ms(r->o, s->attempts, s->retry_after_ms, erand48(r->rng));
 		double now = now_s();
 
+		if (r->t_end && now + ms / 1000.0 >= r->t_end && !r->expired[0]) {
+			if (s->retry_after_ms >= 0)
+				snprintf(r->expired, sizeof(r->expired), "the server asked to wait %.0f s before "
+					 "retrying (Retry-After, capped at %.0f s), past the deadline of %.0f s",
+					 s->retry_after_ms / 1000.0, r->o->max_server_delay_ms / 1000.0,
+					 r->o->deadline_ms / 1000.0);
+			else
+				snprintf(r->expired, sizeof(r->expired), "the deadline of %.0f s passed before a "
+					 "retry was due", r->o->deadline_ms / 1000.0);
+		}
 		s->state = S_WAIT;
 		s->not_before = now + ms / 1000.0;
 		if (s->retry_after_ms >= 0 && s->not_before > r->gate)
@@ -314,6 +327,11 @@ static int deliver(struct run *r, http_done_fn on_done, struct rp_err *err)
 		res.attempts = s->attempts;
 		if (s->rc != CURLE_OK)
 			res.error = s->errbuf[0] ? s->errbuf : curl_easy_strerror(s->rc);
+		if (s->too_big || s->rc == CURLE_FILESIZE_EXCEEDED) {
+			snprintf(s->errbuf, sizeof(s->errbuf), "the response is larger than %zu MiB "
+				 "(decompressed); refused", r->o->max_response >> 20);
+			res.error = s->errbuf;
+		}
 		s->state = S_DONE;
 		ret = on_done(r->ctx, i, &res, err);
 		buf_release(&s->resp);
@@ -414,9 +432,14 @@ int http_post_all(const char *url, const struct http_opts *o, size_t n, http_bod
 			return rp_err_set(err, RP_ERR_IO, "cannot initialise libcurl");
 		curl_ready = 1;
 	}
+	/* from here on, no message of rp prints the key or the URL's password */
+	rp_secret_add(o->bearer);
+	rp_secret_add_url(url);
 	r.url = url;
 	r.o = o;
 	r.n = n;
+	if (o->deadline_ms > 0)
+		r.t_end = now_s() + o->deadline_ms / 1000.0;
 	r.make_body = make_body;
 	r.ctx = ctx;
 	r.slots = xcalloc(n, sizeof(*r.slots));
@@ -445,6 +468,14 @@ int http_post_all(const char *url, const struct http_opts *o, size_t n, http_bod
 		int timeout_ms = 1000;
 		CURLMcode mc;
 
+		if (r.t_end && !r.expired[0] && now_s() >= r.t_end)
+			snprintf(r.expired, sizeof(r.expired), "the deadline of %.0f s passed",
+				 o->deadline_ms / 1000.0);
+		if (r.expired[0]) {
+			rp_err_set(err, RP_ERR_IO, "POST %s: gave up: %s, with %zu of %zu requests answered; "
+				   "raise --deadline or try again later", url, r.expired, r.done, n);
+			goto out;
+		}
 		if (fill(&r, (size_t)conc, err) < 0 || perform(&r, st, err) < 0)
 			goto out;
 		if (r.nready) {
@@ -468,6 +499,8 @@ int http_post_all(const char *url, const struct http_opts *o, size_t n, http_bod
 			if (t - now < timeout_ms / 1000.0)
 				timeout_ms = t > now ? (int)((t - now) * 1000.0) + 1 : 0;
 		}
+		if (r.t_end && (r.t_end - now) * 1000.0 < timeout_ms)
+			timeout_ms = r.t_end > now ? (int)((r.t_end - now) * 1000.0) + 1 : 0;
 		if (r.running || timeout_ms > 0) {
 			mc = curl_multi_poll(r.multi, NULL, 0, timeout_ms, NULL);
 			if (mc != CURLM_OK) {

@@ -12,8 +12,9 @@
  * until it gets a final answer: a 429, 408 or 5xx status, or a transport
  * error (connection refused or reset, timeout), is retried up to
  * o.max_retries times, after the delay the server asks for (retry-after-ms,
- * else Retry-After in seconds or as an HTTP date; honoured up to 60 s) or
- * else an exponential backoff with full jitter:
+ * else Retry-After in seconds or as an HTTP date; capped at
+ * o.max_server_delay_ms, 60 s: a longer wait is cut to the cap, never
+ * ignored) or else an exponential backoff with full jitter:
  *     delay = uniform(0, min(backoff_max_ms, backoff_base_ms * 2^(retry-1)))
  * A server-given delay also holds back every request not yet started, so a
  * rate limit slows the whole run instead of being hit n times. Any other
@@ -22,10 +23,20 @@
  * a 2xx answer only after the requests that take its place were sent, so
  * that the work of on_done overlaps them.
  *
+ * Bounds: each attempt is limited to o.timeout_ms (connecting included),
+ * the whole call to o.deadline_ms: no attempt runs past it, no retry is
+ * scheduled after it (a server-given wait that would end after it fails the
+ * call at once), and when it passes, the call fails with RP_ERR_IO and the
+ * requests in flight are abandoned. A response body is kept only up to
+ * o.max_response bytes after decompression (gzip, deflate, br, zstd are
+ * accepted): a bigger one ends that attempt as a failure that says so, so
+ * memory stays near concurrency x max_response whatever the server sends.
+ *
  * Secrets: o.bearer is sent only as "Authorization: Bearer ..." and is never
  * copied into a message, a result or a log; curl's verbose mode stays off
- * and redirects are not followed. Use http_redact() on any text that comes
- * back from a server before showing it.
+ * and redirects are not followed. http_post_all() registers o.bearer and
+ * the credentials of `url` with rp_secret_add() (error.h), so that no
+ * message of rp prints them, in whole or in part.
  */
 #ifndef RP_HTTP_H
 #define RP_HTTP_H
@@ -37,15 +48,24 @@
 struct http_opts {
 	int concurrency;         /* requests in flight at once, >= 1 */
 	int max_retries;         /* retries of one request after its first attempt */
-	long timeout_ms;         /* limit of one attempt */
+	long timeout_ms;         /* limit of one attempt, > 0 */
 	long connect_timeout_ms;
 	long backoff_base_ms;    /* bound of the first retry's random delay */
 	long backoff_max_ms;     /* bound of any backoff delay */
 	const char *bearer;      /* borrowed; NULL: no Authorization header */
 	const char *user_agent;  /* borrowed; NULL: "rp" */
+	long deadline_ms;        /* limit of the whole call, retries included; 0: none */
+	size_t max_response;     /* most bytes of one response body, decompressed */
+	long max_server_delay_ms;  /* cap of a Retry-After wait */
 };
 
-#define HTTP_OPTS_INIT { 4, 6, 300000, 30000, 500, 30000, NULL, NULL }
+#define HTTP_TIMEOUT_MS 60000L               /* one attempt */
+#define HTTP_DEADLINE_MS 3600000L            /* one run of a stage */
+#define HTTP_MAX_RESPONSE ((size_t)64 << 20) /* 64 MiB */
+#define HTTP_MAX_SERVER_DELAY_MS 60000L
+
+#define HTTP_OPTS_INIT { 4, 6, HTTP_TIMEOUT_MS, 30000, 500, 30000, NULL, NULL, \
+			 HTTP_DEADLINE_MS, HTTP_MAX_RESPONSE, HTTP_MAX_SERVER_DELAY_MS }
 
 struct http_result {
 	long status;             /* HTTP status; 0 when there was no response */
@@ -79,18 +99,10 @@ int http_post_all(const char *url, const struct http_opts *o, size_t n, http_bod
 		  http_done_fn on_done, void *ctx, struct http_stats *st, struct rp_err *err);
 
 /*
- * Replaces every occurrence of `secret` (if non-NULL and non-empty) in the
- * NUL-terminated `s` with "[REDACTED]". Returns a new string; the caller
- * frees it.
- */
-char *http_redact(const char *s, const char *secret);
-/* As http_redact(), with `mark` in place of "[REDACTED]". */
-char *http_redact_as(const char *s, const char *secret, const char *mark);
-
-/*
  * The delay before retry number `retry` (1-based) of a request: the
- * server's `retry_after_ms` when it is in 0..60000, else the full-jitter
- * backoff of the options. `rnd` is uniform in [0, 1). Exposed for tests.
+ * server's `retry_after_ms` when it gave one (>= 0), capped at
+ * o->max_server_delay_ms, else the full-jitter backoff of the options.
+ * `rnd` is uniform in [0, 1). Exposed for tests.
  */
 long http_retry_delay_ms(const struct http_opts *o, int retry, long retry_after_ms, double rnd);
 

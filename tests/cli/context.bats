@@ -225,7 +225,7 @@ for i, l in enumerate(open("ctx.jsonl")):
 	assert_failure 1
 	assert_output --partial "HTTP 400: The model does not exist"
 	refute_output --partial "sk-planted-SECRET-4711"
-	assert_output --partial "Incorrect API key provided: ***"
+	assert_output --partial "Incorrect API key provided: [REDACTED]"
 	[ ! -e ctx.jsonl ]
 	[ "$(requests)" -eq 1 ]
 }

@@ -53,14 +53,16 @@ start_stub() {
 	[ -s "$BATS_TEST_TMPDIR/$name.port" ] || { echo "stub did not start" >&2; return 1; }
 	PORT=$(cat "$BATS_TEST_TMPDIR/$name.port")
 	BASE="http://127.0.0.1:$PORT/v1"
+	export BASE
 	STATS="$BATS_TEST_TMPDIR/$name.stats"
 }
 
-# start_chat ARGS...: starts chat_stub.py; sets CBASE.
+# start_chat MODE: starts chat_stub.py in MODE; sets CBASE.
 start_chat() {
 	local i
 	rm -f "$BATS_TEST_TMPDIR/chat.port"
-	python3 "$RP_SRCDIR/tests/servers/chat_stub.py" --port-file "$BATS_TEST_TMPDIR/chat.port" "$@" 3>&- &
+	python3 "$RP_SRCDIR/tests/servers/chat_stub.py" --port-file "$BATS_TEST_TMPDIR/chat.port" \
+		--count-file "$BATS_TEST_TMPDIR/chat.count" --mode "$1" --max-seconds 150 >/dev/null 2>&1 3>&- &
 	STUB_PIDS+=($!)
 	for i in $(seq 100); do
 		[ -s "$BATS_TEST_TMPDIR/chat.port" ] && break
@@ -68,6 +70,7 @@ start_chat() {
 	done
 	[ -s "$BATS_TEST_TMPDIR/chat.port" ] || { echo "chat stub did not start" >&2; return 1; }
 	CBASE="http://127.0.0.1:$(cat "$BATS_TEST_TMPDIR/chat.port")/v1"
+	export CBASE
 }
 
 # emb ARGS...: rp-embed against the last started stub, with the key.
@@ -81,11 +84,14 @@ cached_rows() {
 	python3 -c 'import os, sqlite3
 p = "cache.db"
 if not os.path.exists(p): print(0); raise SystemExit
-db = sqlite3.connect(p)
-n = 0
-for (t,) in db.execute("select name from sqlite_master where type = \"table\""):
-    n += db.execute("select count(*) from \"%s\"" % t).fetchone()[0]
-print(n)'
+print(sqlite3.connect(p).execute("select count(*) from embeddings").fetchone()[0])'
+}
+
+# bounded SECONDS FUNCTION ARGS...: runs a function of this file under timeout(1).
+bounded() {
+	local secs=$1
+	shift
+	timeout "$secs" bash -c "$(declare -f emb ctx_llm); \"\$@\"" bash "$@"
 }
 
 # docs: a docs.jsonl of one document, for rp-chunk.
@@ -268,4 +274,139 @@ PY
 	assert_success
 	run rp-extract nul.txt -o docs.jsonl --strict
 	assert_failure 1
+}
+
+# ---- 5.4: every HTTP stage has a per-request timeout and a total deadline ------------
+
+# ctx_llm ARGS...: rp-context --method llm against the chat stub, with the key.
+ctx_llm() {
+	printf '%s\n' '{"doc_id":"d","sha256":"1","title":"T","text":"Some text."}' > docs.jsonl
+	rp-chunk docs.jsonl -o chunks.jsonl
+	rp-context chunks.jsonl -o ctx.jsonl --method llm --docs docs.jsonl --model m \
+		--base-url "$CBASE" --api-key-env RP_TEST_KEY --cache cache-ctx.db "$@"
+}
+
+@test "rp-embed gives up on a stalled server after --timeout, and at --deadline whatever the retries" {
+	start_stub s --stall
+	chunk_line c1 'hello' > chunks.jsonl
+	run timeout 60 rp-embed --provider openai --model m1 --base-url "$BASE" --cache cache.db \
+		chunks.jsonl -o v.rpv --timeout 1 --max-retries 0
+	assert_failure 1
+	assert_output --regexp "cannot reach .*: Operation timed out after 1[0-9]{3} milliseconds"
+	[ ! -e v.rpv ]
+	run bounded 60 emb chunks.jsonl -o v.rpv --timeout 1 --max-retries 100 --deadline 3
+	assert_failure 1
+	assert_output --partial "gave up: the deadline of 3 s passed, with 0 of 1 requests answered"
+	run rp-embed --help
+	assert_output --partial "--timeout SECONDS    limit of one request, 1..86400 (default 60)"
+}
+
+@test "rp-context refuses --timeout 0 and gives up on a stalled server" {
+	start_chat stall
+	run bounded 30 ctx_llm --timeout 0
+	assert_failure 2
+	assert_output --partial "--timeout '0' is not a number of seconds in 1..86400"
+	run bounded 60 ctx_llm --timeout 1 --max-retries 0
+	assert_failure 1
+	assert_output --partial "Operation timed out after 1"
+	run bounded 60 ctx_llm --timeout 1 --max-retries 100 --deadline 3
+	assert_failure 1
+	assert_output --partial "gave up: the deadline of 3 s passed"
+}
+
+@test "a Retry-After over the cap is waited for as the cap, not ignored" {
+	# the cap (60 s) is past a 5 s deadline: the run fails at once, saying why,
+	# instead of retrying after a short backoff as if no wait had been asked
+	start_stub s --fail-429 5 --retry-after 100000
+	chunk_line c1 'hello' > chunks.jsonl
+	run bounded 60 emb chunks.jsonl -o v.rpv --deadline 5
+	assert_failure 1
+	assert_output --partial "the server asked to wait 100000 s before retrying (Retry-After, capped at 60 s), past the deadline of 5 s"
+	[ "$(json_get "$STATS" requests)" = 1 ]
+	start_chat 429-huge
+	run bounded 60 ctx_llm --deadline 5
+	assert_failure 1
+	assert_output --partial "capped at 60 s), past the deadline of 5 s"
+}
+
+@test "a gzip bomb answer is refused past 64 MiB decompressed, in bounded memory" {
+	start_stub s --gzip-bomb 300
+	chunk_line c1 'hello' > chunks.jsonl
+	run timeout 120 /usr/bin/time -f "maxrss=%M" rp-embed --provider openai --model m1 \
+		--base-url "$BASE" --cache cache.db chunks.jsonl -o v.rpv --max-retries 0
+	assert_failure 1
+	assert_output --partial "the response is larger than 64 MiB (decompressed); refused"
+	rss=$(printf '%s\n' "$output" | sed -n 's/^maxrss=//p')
+	[ "$rss" -lt 200000 ]
+}
+
+# ---- 5.5: a wrong dimension is refused and nothing of it is cached ---------------------
+
+@test "an answer of another dimension than --dimensions is refused and not cached" {
+	start_stub s --force-dims 16
+	gen_chunks chunks.jsonl 30
+	run emb chunks.jsonl -o v.rpv --dimensions 8 --batch 10 --concurrency 1
+	assert_failure 1
+	assert_output --partial "has 16 dimensions, expected 8"
+	assert_output --partial "nothing of this answer was cached"
+	[ "$(cached_rows)" = 0 ]
+	[ ! -e v.rpv ]
+}
+
+@test "without --dimensions, an answer of another dimension than the run's first is refused" {
+	start_stub s --force-dims 12 --force-dims-after 1
+	gen_chunks chunks.jsonl 30
+	run emb chunks.jsonl -o v.rpv --batch 10 --concurrency 1
+	assert_failure 1
+	assert_output --partial "has 12 dimensions, expected 16"
+	# only the first answer's 10 vectors are cached
+	[ "$(cached_rows)" = 10 ]
+	[ ! -e v.rpv ]
+}
+
+# ---- 3.3: secrets never leak, also in part ------------------------------------------------
+
+@test "a server's partial or masked echo of the key is never printed" {
+	start_stub a --error-400 'Incorrect API key provided: {keymask}. You can find your key at x.'
+	chunk_line c1 'hello' > chunks.jsonl
+	run emb chunks.jsonl -o v.rpv
+	assert_failure 1
+	assert_output --partial "Incorrect API key provided: [REDACTED]"
+	refute_output --partial "sk-test"
+	refute_output --partial "WXYZ"
+	refute_output --partial "****"
+	start_stub b --error-400 'key {keyhalf} is not valid'
+	run emb chunks.jsonl -o v.rpv
+	assert_failure 1
+	assert_output --partial "key [REDACTED] is not valid"
+	refute_output --partial "PLANTED"
+}
+
+@test "a key that crosses the cut of a long error message is redacted before the cut" {
+	start_stub a --error-400 "$(printf 'x%.0s' $(seq 490)) {key} trailing"
+	chunk_line c1 'hello' > chunks.jsonl
+	run emb chunks.jsonl -o v.rpv
+	assert_failure 1
+	refute_output --partial "sk-test"
+	refute_output --partial "PLANTED"
+	assert_output --partial "[RED"
+}
+
+@test "credentials in a base URL are never printed" {
+	start_stub s --stall
+	chunk_line c1 'hello' > chunks.jsonl
+	# a closed port: the error names the URL
+	run emb chunks.jsonl -o v.rpv --base-url "http://alice:hunter2pass@127.0.0.1:1/v1" --max-retries 0 \
+		--stats st.json
+	assert_failure 1
+	assert_output --partial "http://[REDACTED]@127.0.0.1:1/v1/embeddings"
+	refute_output --partial "hunter2"
+	refute_output --partial "alice"
+	run cat st.json
+	refute_output --partial "hunter2"
+	start_chat stall
+	run bounded 60 ctx_llm --timeout 1 --max-retries 0 --base-url "http://alice:hunter2pass@${CBASE#http://}"
+	assert_failure 1
+	refute_output --partial "hunter2"
+	refute_output --partial "alice:"
 }

@@ -15,6 +15,8 @@ line to --count-file (the status it answered), so tests count requests with
   400           every request gets 400 with an OpenAI-style error whose
                 message echoes the bearer token (a provider that leaks it)
   400-after:N   N requests succeed, then every request gets 400
+  stall         never answer (hold the request open up to 120 s)
+  429-huge      every request gets 429 with Retry-After: 100000
 --expect-key-env NAME: answer 401 unless "Authorization: Bearer $NAME".
 The server exits by itself after --max-seconds (default 300).
 """
@@ -71,6 +73,13 @@ def main():
             if mode == "429-once" and n == 1:
                 return self.answer(429, {"error": {"message": "rate limited"}},
                                    [("Retry-After", "1")])
+            if mode == "stall":
+                import time
+                time.sleep(120)
+                return
+            if mode == "429-huge":
+                return self.answer(429, {"error": {"message": "rate limited"}},
+                                   [("Retry-After", "100000")])
             if mode == "500-once" and n == 1:
                 return self.answer(500, {"error": {"message": "internal error"}})
             if mode == "400" or (mode.startswith("400-after:") and n > int(mode.split(":")[1])):

@@ -34,7 +34,15 @@ Failure modes (counted over POSTs, first ones first):
     --ok-then-400 N       answer the first N POSTs normally, the rest 400
     --error-400 MSG       answer 400 with {"error": {"message": MSG}}; the
                           text "{key}" in MSG is replaced by the Authorization
-                          key received (a server that echoes the key)
+                          key received (a server that echoes the key),
+                          "{keymask}" by its first 7 and last 4 characters
+                          around "****", "{keyhalf}" by its first half
+    --stall               never answer a POST (hold it open up to 120 s)
+    --force-dims N        vectors of N dimensions, whatever was asked
+    --force-dims-after K  ... only after the first K POSTs (which answer
+                          the asked or --dims dimension)
+    --gzip-bomb MIB       answer 200 with a gzip body (Content-Encoding:
+                          gzip) that expands to MIB MiB of blanks
     --wrong-dims          vectors one component short
     --too-few             one vector fewer than inputs
     --bad-json            a body that is not JSON
@@ -74,6 +82,11 @@ def write_atomic(path, text):
     with open(tmp, "w") as f:
         f.write(text)
     os.replace(tmp, path)
+
+
+def gzip_bomb(mib):
+    import gzip
+    return gzip.compress(b" " * (mib << 20), 9)
 
 
 def vector(model, dim, text):
@@ -186,6 +199,12 @@ class Handler(BaseHTTPRequestHandler):
             if ARGS.expect_key and ARGS.expect_key.encode() in raw:
                 STATS["last_body_has_key"] = True
             self.save()
+        if ARGS.stall:
+            time.sleep(120)
+            return
+        if ARGS.gzip_bomb:
+            self.reply(200, gzip_bomb(ARGS.gzip_bomb), {"Content-Encoding": "gzip"})
+            return
         if ARGS.delay_ms:
             time.sleep(ARGS.delay_ms / 1000.0)
             self.slept = ARGS.delay_ms / 1000.0
@@ -199,7 +218,9 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(500, {"error": {"message": "internal error"}})
             return
         if ARGS.error_400 is not None:
-            self.reply(400, {"error": {"message": ARGS.error_400.replace("{key}", key),
+            msg = (ARGS.error_400.replace("{keymask}", key[:7] + "****" + key[-4:])
+                   .replace("{keyhalf}", key[:len(key) // 2]).replace("{key}", key))
+            self.reply(400, {"error": {"message": msg,
                                        "type": "invalid_request_error"}})
             return
         if ARGS.ok_then_400 is not None and n > ARGS.ok_then_400:
@@ -210,6 +231,8 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, b'{"data": [{"index": 0, "embedding": [0.1, ')
             return
         dim = int(req.get("dimensions") or ARGS.dims)
+        if ARGS.force_dims and n > ARGS.force_dims_after:
+            dim = ARGS.force_dims
         data = []
         for i, t in enumerate(inputs):
             v = vector(model, dim, t)
@@ -253,6 +276,10 @@ def main():
     p.add_argument("--nan", action="store_true")
     p.add_argument("--shuffle", action="store_true")
     p.add_argument("--dims", type=int, default=16)
+    p.add_argument("--stall", action="store_true")
+    p.add_argument("--force-dims", type=int, default=0)
+    p.add_argument("--force-dims-after", type=int, default=0)
+    p.add_argument("--gzip-bomb", type=int, default=0)
     p.add_argument("--expect-key")
     p.add_argument("--slots", type=int, default=0)
     p.add_argument("--log-headers")
