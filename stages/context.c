@@ -61,7 +61,6 @@
 #include "numopt.h"
 #include "progress.h"
 #include "sqlitex.h"
-#include "utf8.h"
 #include "userconfig.h"
 #include "utf8.h"
 
@@ -74,8 +73,6 @@
 
 #define HEADINGS_VERSION 1
 #define LLM_VERSION 1
-/* headings of a chunk that its "Section:" context names (the innermost) */
-#define HEADINGS_MAX 6
 /* headings of a chunk that its "Section:" context names (the innermost) */
 #define HEADINGS_MAX 6
 
