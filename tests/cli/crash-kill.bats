@@ -75,22 +75,22 @@ EOF2
 	cat > rp.yaml <<'EOF2'
 stages:
   slow:
-    cmd: touch started && sleep 30 && echo late > late.txt
+    cmd: touch started && sleep 30.4242 && echo late > late.txt
     outs: [late.txt]
 EOF2
-	rp repro >/dev/null 2>&1 &
+	rp repro >/dev/null 2>&1 3>&- &
 	pid=$!
 	for _ in $(seq 1 100); do [ -e started ] && break; sleep 0.05; done
 	[ -e started ]
 	kill -9 "$pid"
 	wait "$pid" 2>/dev/null || true
-	# the stage's shell got SIGTERM with rp's death; the sleep under it is not
-	# rp's to see, so look for the shell only
-	for _ in $(seq 1 40); do
-		pgrep -f "touch started && sleep 30" >/dev/null || break
+	# the stage's shell and the sleep under it die with rp (see exec.c)
+	for _ in $(seq 1 100); do
+		pgrep -f "sleep 30.4242" >/dev/null || break
 		sleep 0.05
 	done
-	run pgrep -f "touch started && sleep 30"
+	run pgrep -f "sleep 30.4242"
+	pkill -9 -f "sleep 30.4242" || true
 	assert_failure
-	pkill -f "^sleep 30$" || true
+	[ ! -e late.txt ]
 }

@@ -1,4 +1,178 @@
 #!/usr/bin/env bats
-# security-kill.bats - see the header written with the first test.
+# security-kill.bats - a killed or interrupted rp leaves nothing running and
+# nothing half-written (issue 9, section 4).
+#
+# Processes: every process a stage starts (background jobs, grandchildren,
+# processes that setsid() into their own session) dies with rp, even when
+# rp itself gets SIGKILL, in `rp repro` and in `rp checkout --rebuild`; a
+# SIGINT or SIGTERM is forwarded to the stages, and a second one, or the end
+# of the grace period (RP_KILL_GRACE), kills them with SIGKILL.
+#
+# Temp files: a checkout or a save killed at a random moment leaves no temp
+# file in the workspace (where a directory's hash would count it) and no
+# partial object that the store counts; the next command removes its leftovers.
+#
+# The stage processes carry a marker argument unique to the test
+# (`sleep $MARK`) so that pgrep finds exactly them; teardown kills any left.
 
 load helpers
+
+setup() {
+	WS="$BATS_TEST_TMPDIR/ws"
+	mkdir -p "$WS"
+	cd "$WS" || return 1
+	MARK="300.$$$RANDOM"
+}
+
+teardown() {
+	pkill -9 -f "sleep $MARK" 2>/dev/null || true
+	if [ -n "${RP_PID:-}" ]; then
+		kill -9 "$RP_PID" 2>/dev/null || true
+	fi
+}
+
+# wait_gone: true once no process carries the marker (within ~5 s).
+wait_gone() {
+	for _ in $(seq 1 100); do
+		pgrep -f "sleep $MARK" >/dev/null || return 0
+		sleep 0.05
+	done
+	echo "still running:" >&2
+	pgrep -af "sleep $MARK" >&2
+	return 1
+}
+
+# wait_for FILE: true once FILE exists (within ~10 s).
+wait_for() {
+	for _ in $(seq 1 200); do
+		[ -e "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# wait_exit PID: true once PID has exited (within ~10 s); its status in $RC.
+wait_exit() {
+	for _ in $(seq 1 200); do
+		if ! kill -0 "$1" 2>/dev/null; then
+			RC=0
+			wait "$1" || RC=$?
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+# the stage starts three sleeps: a background job, a grandchild under another
+# shell, and one in a session of its own
+tree_stage() {
+	cat > rp.yaml <<EOF
+stages:
+  tree:
+    cmd: "sleep $MARK & sh -c 'sleep $MARK' & setsid sleep $MARK & touch started; wait"
+    outs: [tree.txt]
+EOF
+}
+
+@test "every process a stage started dies when rp is killed with SIGKILL" {
+	tree_stage
+	rp repro >/dev/null 2>&1 3>&- &
+	RP_PID=$!
+	wait_for started
+	# all three are there before the kill
+	for _ in $(seq 1 100); do
+		[ "$(pgrep -fc "^sleep $MARK")" -ge 3 ] && break
+		sleep 0.05
+	done
+	[ "$(pgrep -fc "^sleep $MARK")" -ge 3 ]
+	kill -9 "$RP_PID"
+	wait_gone
+}
+
+@test "a second SIGTERM kills a stage that ignores SIGTERM" {
+	cat > rp.yaml <<EOF
+stages:
+  stubborn:
+    cmd: "trap '' TERM; sleep $MARK & touch started; wait; wait"
+    outs: [stubborn.txt]
+EOF
+	RP_KILL_GRACE=60 rp repro >out.log 2>&1 3>&- &
+	RP_PID=$!
+	wait_for started
+	kill -TERM "$RP_PID"
+	# the stage ignores the first one: rp waits for it
+	sleep 0.3
+	kill -0 "$RP_PID"
+	pgrep -f "sleep $MARK" >/dev/null
+	kill -TERM "$RP_PID"
+	wait_exit "$RP_PID"
+	RP_PID=
+	[ "$RC" -eq 1 ]
+	grep -q "stage 'stubborn' was interrupted" out.log
+	wait_gone
+}
+
+@test "a SIGINT that a stage ignores is escalated to SIGKILL after RP_KILL_GRACE" {
+	cat > rp.yaml <<EOF
+stages:
+  stubborn:
+    cmd: "trap '' INT; sleep $MARK & setsid sleep $MARK & touch started; wait; wait"
+    outs: [stubborn.txt]
+EOF
+	RP_KILL_GRACE=0.5 rp repro >out.log 2>&1 3>&- &
+	RP_PID=$!
+	wait_for started
+	kill -INT "$RP_PID"
+	wait_exit "$RP_PID"
+	RP_PID=
+	[ "$RC" -eq 1 ]
+	grep -q "stage 'stubborn' was interrupted" out.log
+	wait_gone
+}
+
+@test "a stage's leftovers in its process group are killed when its command exits" {
+	cat > rp.yaml <<EOF
+stages:
+  leaky:
+    cmd: "sleep $MARK >/dev/null 2>&1 & echo done > leaky.txt"
+    outs: [leaky.txt]
+EOF
+	run rp repro
+	assert_success
+	wait_gone
+}
+
+@test "what a stage left in a session of its own is killed when rp ends" {
+	cat > rp.yaml <<EOF
+stages:
+  daemon:
+    cmd: "setsid sleep $MARK >/dev/null 2>&1 & echo done > daemon.txt"
+    outs: [daemon.txt]
+EOF
+	run rp repro
+	assert_success
+	wait_gone
+}
+
+@test "the processes of a stage that rp checkout --rebuild runs die when it is killed" {
+	cat > rp.yaml <<EOF
+stages:
+  slow:
+    cmd: "if [ -e slow ]; then sleep $MARK & setsid sleep $MARK & touch '$WS/started'; wait; fi; echo made > made.txt"
+    outs: [made.txt]
+EOF
+	rp repro >/dev/null
+	h=$(sha256sum made.txt | cut -c1-64)
+	rm -f ".rp/cache/objects/${h:0:2}/${h:2}" made.txt
+	touch slow
+	rp checkout --rebuild >/dev/null 2>&1 3>&- &
+	RP_PID=$!
+	wait_for started
+	for _ in $(seq 1 100); do
+		[ "$(pgrep -fc "^sleep $MARK")" -ge 2 ] && break
+		sleep 0.05
+	done
+	kill -9 "$RP_PID"
+	wait_gone
+}
