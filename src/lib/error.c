@@ -162,11 +162,8 @@ void rp_secret_add_url(const char *url)
 		return;
 	info = xstrndup(a, (size_t)(at - a));
 	colon = strchr(info, ':');
-	if (colon) {
-		rp_secret_add(colon + 1);
-		info[colon - info] = '\0';
-	}
-	rp_secret_add(info);
+	/* the password; a user name alone is a token ("https://TOKEN@host") */
+	rp_secret_add(colon ? colon + 1 : info);
 	free(info);
 }
 

@@ -64,7 +64,11 @@ int rp_err_report(const struct rp_err *err);
  * copies are wiped and freed at exit.
  */
 void rp_secret_add(const char *secret);
-/* Registers the user name and password of `url` ("https://user:pass@host/"), if any. */
+/*
+ * Registers the password of `url` ("https://user:pass@host/"), or its user
+ * name when it has no password (a token: "https://TOKEN@host/"), if any.
+ * (The URL form itself, user name and all, is redacted in any case.)
+ */
 void rp_secret_add_url(const char *url);
 /*
  * A copy of s[0..len) that shows no secret (caller frees):
