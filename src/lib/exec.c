@@ -645,8 +645,12 @@ static int spawn(struct exec *ex, struct exec_job *j)
 	ssize_t r;
 
 	if (ex->echo) {
-		fprintf(ex->out, "[%s] $ %s\n", j->prefix, cmd);
+		/* a command may name a URL with credentials: shown redacted (error.h) */
+		char *shown = rp_redact(cmd, clen - 1);
+
+		fprintf(ex->out, "[%s] $ %s\n", j->prefix, shown);
 		fflush(ex->out);
+		free(shown);
 	}
 	if (clen > CMD_MAX)
 		return rp_error("cannot start stage '%s': its command is %zu bytes long, "

@@ -410,3 +410,20 @@ ctx_llm() {
 	refute_output --partial "hunter2"
 	refute_output --partial "alice:"
 }
+
+@test "rp repro does not echo the credentials of a URL in a stage's command" {
+	rp init >/dev/null
+	cat > rp.yaml <<'YAML'
+stages:
+  fetch:
+    cmd: echo https://alice:hunter2pass@example.invalid/v1 > url.txt
+    outs: [url.txt]
+YAML
+	run rp repro
+	assert_success
+	assert_output --partial "https://[REDACTED]@example.invalid/v1"
+	refute_output --partial "hunter2"
+	# the command itself ran unchanged
+	run cat url.txt
+	assert_output "https://alice:hunter2pass@example.invalid/v1"
+}
