@@ -44,7 +44,6 @@
 #include <unistd.h>
 #include <curl/curl.h>
 
-
 enum slot_state { S_NEW, S_WAIT, S_RUN, S_READY, S_DONE };
 
 struct slot {
@@ -291,8 +290,8 @@ static void finish(struct run *r, CURL *e, CURLcode rc, struct http_stats *st)
 					 s->retry_after_ms / 1000.0, r->o->max_server_delay_ms / 1000.0,
 					 r->o->deadline_ms / 1000.0);
 			else
-				snprintf(r->expired, sizeof(r->expired), "the deadline of %.0f s passed before a "
-					 "retry was due", r->o->deadline_ms / 1000.0);
+				snprintf(r->expired, sizeof(r->expired), "the deadline of %.0f s passed",
+					 r->o->deadline_ms / 1000.0);
 		}
 		s->state = S_WAIT;
 		s->not_before = now + ms / 1000.0;
