@@ -119,7 +119,14 @@ out:
 int git_revs_touching(const char *path, struct buf *out, struct rp_err *err)
 {
 	struct buf errb = BUF_INIT;
-	char *argv[] = { "git", "rev-list", "--all", "--", (char *)path, NULL };
+	/*
+	 * --full-history: without it git simplifies history by following one
+	 * TREESAME parent, so the side of a '-s ours' merge, whose rp.lock
+	 * versions no ref names any more, would be skipped. --reflog: what git
+	 * itself keeps (a rewritten branch's old commits) is kept here too.
+	 */
+	char *argv[] = { "git", "rev-list", "--all", "--reflog", "--full-history", "--",
+			 (char *)path, NULL };
 	int rc = run_git(argv, out, &errb);
 
 	if (rc != 0) {

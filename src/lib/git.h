@@ -27,8 +27,11 @@ struct doc *git_load_doc(const char *rev, const char *path, int *absent, struct 
 /* As git_load_doc(), but reports a failure itself and then sets *failed. */
 struct doc *git_load_doc_or_report(const char *rev, const char *path, int *failed);
 /*
- * Lists the commits (hex, one per line in `out`) on any ref that changed
- * PATH. 0 or -1 + err.
+ * Lists the commits (hex, one per line in `out`) reachable from any ref or
+ * reflog entry that changed PATH, with the full history (no simplification:
+ * the side branches of merges that kept one parent's PATH are walked too),
+ * so every version of PATH that git holds is the version at one of them.
+ * 0 or -1 + err.
  */
 int git_revs_touching(const char *path, struct buf *out, struct rp_err *err);
 
