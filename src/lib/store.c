@@ -5,6 +5,7 @@
  *     objects/<2 hex>/<62 hex>   file bytes, or a directory manifest, mode 0444
  *     runs.db                    the run-cache (runcache.c)
  *     runs/<2 hex>/<62 hex>      run-cache entries of earlier rp versions (still read)
+ *     tmp/<pid>-<6 random>       temp files and directories of the process <pid>
  *
  * A directory's manifest has one line per regular file below it, sorted
  * bytewise (strcmp) by relative path:
@@ -18,16 +19,28 @@
  * manifest text, which is stored as an object of that name.
  *
  * Writing an object: the bytes are copied (reflink when possible) into a
- * temp file beside the object, chmod 0444, fsync, rename; an object that
+ * temp file in tmp/, chmod 0444, fsync, rename; an object that
  * already exists is left alone. The bytes were hashed just before from the
  * same file, and the source's stat identity must not change between the two
  * (else "changed while it was being saved").
  *
- * Checkout builds the file, or a whole temp directory, beside the target,
- * hashes what it built (so a corrupt object is never served), then renames
- * it into place, moving any old directory aside first. Workspace copies are
- * reflinks or copies by default, so editing them never touches the store;
- * hardlinks and symlinks point at read-only objects.
+ * Checkout builds the file, or a whole temp directory, in tmp/, hashes what
+ * it built (so a corrupt object is never served), then renames it into
+ * place, moving any old directory aside (into tmp/) first. Workspace copies
+ * are reflinks or copies by default, so editing them never touches the
+ * store; hardlinks and symlinks point at read-only objects.
+ *
+ * Temp files: every temp this module makes lives in tmp/, never beside an
+ * object (store_walk() would skip it there, so nothing would ever remove
+ * what a killed save left) nor in a workspace directory (where a killed
+ * checkout's leftovers would be counted in the directory's hash). Only when
+ * a workspace path is on another file system than the store (rename(2)
+ * cannot cross) is its temp made beside it, as fs_temp_beside() names it.
+ * A temp is named after the pid of its process; store_open() removes those
+ * whose process is gone, and leaves alone any whose pid lives (another rp
+ * using the same store). Stores shared across pid namespaces (containers)
+ * may see another namespace's live writer as gone: its rename then fails
+ * with an error, and nothing is half-written.
  *
  * Invariant: an object's bytes hash to its name (checked on every checkout).
  */
@@ -44,6 +57,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,17 +143,118 @@ static int corrupt_err(struct rp_err *err, const char *hex, const char *path, co
 			  hex, path, actual);
 }
 
-/* A fresh unused name beside `path` (registered as a temp); the caller frees. */
-static char *temp_name_beside(const char *path, struct rp_err *err)
+/* ---- temp files (see the header) ---------------------------------------- */
+
+#define TMP_DIR "tmp"
+
+/* Makes STORE/tmp and notes its device; 0, or -1 + err. */
+static int tmp_ready(struct store *st, struct rp_err *err)
+{
+	char *dir;
+	struct stat sb;
+	int ret = 0;
+
+	if (st->tmp_state)
+		return st->tmp_state > 0 ? 0 : rp_err_set(err, RP_ERR_IO,
+			"cannot create a temp file in '%s/" TMP_DIR "'", st->root);
+	dir = xasprintf("%s/" TMP_DIR, st->root);
+	if (fs_mkdir_p_err(dir, 0777, err) < 0)
+		ret = -1;
+	else if (stat(dir, &sb) < 0)
+		ret = rp_err_set(err, RP_ERR_IO, "cannot stat '%s': %s", dir, strerror(errno));
+	st->tmp_state = ret < 0 ? -1 : 1;
+	if (!ret)
+		st->tmp_dev = sb.st_dev;
+	free(dir);
+	return ret;
+}
+
+/*
+ * A new temp file (open in *fd) or directory (`dir`) in STORE/tmp, named
+ * after this process; registered (fs_temp_register). NULL + err; the caller
+ * frees.
+ */
+static char *store_temp(struct store *st, int *fd, int dir, struct rp_err *err)
+{
+	char *tmp;
+
+	if (tmp_ready(st, err) < 0)
+		return NULL;
+	tmp = xasprintf("%s/" TMP_DIR "/%ld-XXXXXX", st->root, (long)getpid());
+	if (dir ? !mkdtemp(tmp) : (*fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		rp_err_set(err, RP_ERR_IO, "cannot create temp %s '%s': %s",
+			   dir ? "directory" : "file", tmp, strerror(errno));
+		free(tmp);
+		return NULL;
+	}
+	fs_temp_register(tmp);
+	return tmp;
+}
+
+/* Whether a temp in STORE/tmp can be renamed to `path`: same file system. */
+static int tmp_reaches(struct store *st, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, (size_t)(slash - path) + (slash == path)) : xstrdup(".");
+	struct stat sb;
+	int ok = tmp_ready(st, NULL) == 0 && stat(dir, &sb) == 0 && sb.st_dev == st->tmp_dev;
+
+	free(dir);
+	return ok;
+}
+
+/*
+ * A fresh unused name for what will be renamed to workspace path `path`:
+ * in STORE/tmp when it is on the same file system, else beside `path`.
+ * Registered as a temp; the caller frees.
+ */
+static char *temp_name_for(struct store *st, const char *path, struct rp_err *err)
 {
 	int fd;
-	char *tmp = fs_temp_beside_err(path, &fd, err);
+	char *tmp = tmp_reaches(st, path) ? store_temp(st, &fd, 0, err)
+					  : fs_temp_beside_err(path, &fd, err);
 
 	if (!tmp)
 		return NULL;
 	close(fd);
 	unlink(tmp);
 	return tmp;
+}
+
+/* As temp_name_for(), a new directory. */
+static char *tempdir_for(struct store *st, const char *path, struct rp_err *err)
+{
+	int fd;
+
+	return tmp_reaches(st, path) ? store_temp(st, &fd, 1, err) : fs_tempdir_beside(path, err);
+}
+
+/*
+ * Removes what processes that are gone left in STORE/tmp: a name "<pid>-..."
+ * whose pid no longer exists. A live pid (another rp on a shared store, or
+ * an unrelated process that reused the number) keeps its files.
+ */
+static void clean_stale_temps(struct store *st)
+{
+	char *dir = xasprintf("%s/" TMP_DIR, st->root);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		char *end, *p;
+		long pid = strtol(e->d_name, &end, 10);
+
+		if (pid <= 0 || *end != '-' || pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		p = xasprintf("%s/%s", dir, e->d_name);
+		(void)fs_remove_tree_err(p, NULL);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
 }
 
 /* ---- what the next sync must flush ------------------------------------ */
@@ -214,6 +329,8 @@ struct store *store_open(const char *root, struct state *state, struct rp_err *e
 		store_free(st);
 		return NULL;
 	}
+	/* what a killed rp left half-written */
+	clean_stale_temps(st);
 	return st;
 }
 
@@ -756,7 +873,7 @@ int store_put_buf(struct store *st, const void *data, size_t len, char hex[HASH_
 	}
 	if (fs_mkdir_parent_err(obj, err) < 0)
 		goto out;
-	tmp = fs_temp_beside_err(obj, &fd, err);
+	tmp = store_temp(st, &fd, 0, err);
 	if (!tmp)
 		goto out;
 	while (len) {
@@ -804,7 +921,7 @@ static int save_file(struct store *st, const struct tfile *f, struct rp_err *err
 	}
 	if (fs_mkdir_parent_err(obj, err) < 0)
 		goto out;
-	tmp = fs_temp_beside_err(obj, &fd, err);
+	tmp = store_temp(st, &fd, 0, err);
 	if (!tmp)
 		goto out;
 	if (fs_copy_fd(srcfd, fd, 0) < 0) {
@@ -925,7 +1042,7 @@ static int relink_file(struct store *st, const struct tfile *f, struct rp_err *e
 
 		if (type == LINK_REFLINK || type == LINK_COPY)
 			break;  /* the workspace file is already a private copy */
-		tmp = temp_name_beside(f->full, err);
+		tmp = temp_name_for(st, f->full, err);
 		if (!tmp) {
 			ret = -1;
 			break;
@@ -1001,7 +1118,8 @@ out:
 /* ---- checkout ------------------------------------------------------------------ */
 
 /* Renames `tmp` to `path`, moving whatever is at `path` aside first if needed. */
-static int replace_path(const char *tmp, const char *path, struct rp_err *err)
+static int replace_path(struct store *st, const char *tmp, const char *path,
+			struct rp_err *err)
 {
 	struct stat sb, tsb;
 	char *trash;
@@ -1011,7 +1129,7 @@ static int replace_path(const char *tmp, const char *path, struct rp_err *err)
 			return rp_err_set(err, RP_ERR_IO, "cannot check out '%s': %s",
 					  path, strerror(errno));
 	} else if (S_ISDIR(sb.st_mode) || (!lstat(tmp, &tsb) && S_ISDIR(tsb.st_mode))) {
-		trash = temp_name_beside(path, err);
+		trash = temp_name_for(st, path, err);
 		if (!trash)
 			return -1;
 		if (rename(path, trash) < 0) {
@@ -1068,7 +1186,7 @@ static int stage_file(struct store *st, struct store_staged *s, struct rp_err *e
 	}
 	if (fs_mkdir_parent_err(s->path, err) < 0)
 		goto out;
-	s->tmp = temp_name_beside(s->path, err);
+	s->tmp = temp_name_for(st, s->path, err);
 	if (!s->tmp)
 		goto out;
 	if (materialize(st, obj, s->tmp, s->path, 0644, 0, err) < 0)
@@ -1109,7 +1227,7 @@ static int stage_dir(struct store *st, struct store_staged *s, struct rp_err *er
 	}
 	if (fs_mkdir_parent_err(path, err) < 0)
 		goto out;
-	s->tmp = fs_tempdir_beside(path, err);
+	s->tmp = tempdir_for(st, path, err);
 	if (!s->tmp)
 		goto out;
 	if (chmod(s->tmp, 0777 & ~fs_umask()) < 0) {
@@ -1211,7 +1329,7 @@ int store_checkout_commit(struct store *st, struct store_staged *s, struct rp_er
 	int ret = -1;
 
 	store_memo_clear(st);
-	if (replace_path(s->tmp, s->path, err) < 0)
+	if (replace_path(st, s->tmp, s->path, err) < 0)
 		goto out;
 	fs_temp_forget(s->tmp);
 	free(s->tmp);

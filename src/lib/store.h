@@ -45,6 +45,8 @@ struct store {
 	int pending_overflow;      /* more than fit: the next sync is a syncfs() */
 	struct sqlite3 *runs_db;   /* the run-cache, opened on first use (runcache.c) */
 	int runs_legacy;           /* runs/ of earlier versions: 0 unknown, 1 there, -1 not */
+	int tmp_state;             /* STORE/tmp: 0 not looked at, 1 there (tmp_dev), -1 unusable */
+	dev_t tmp_dev;
 };
 
 /* Opens the store rooted at `root` (created if missing). NULL + err. */

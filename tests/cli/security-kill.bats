@@ -176,3 +176,72 @@ EOF
 	kill -9 "$RP_PID"
 	wait_gone
 }
+
+@test "a checkout killed at random moments leaves no temp file that a directory's hash counts" {
+	# `use` hashes all of data/, which holds gen's output data/out
+	cat > rp.yaml <<'EOF2'
+stages:
+  gen:
+    cmd: mkdir -p data/out && for i in $(seq 1 2000); do echo $i > data/out/f$i; done
+    outs: [data/out]
+  use:
+    cmd: ls -a data > listing.txt
+    deps: [data]
+    outs: [listing.txt]
+EOF2
+	rp repro >/dev/null
+	for round in $(seq 1 12); do
+		rm -rf data/out
+		rp checkout >/dev/null 2>&1 3>&- &
+		RP_PID=$!
+		sleep "0.$(( (RANDOM % 45) + 2 ))"
+		kill -9 "$RP_PID" 2>/dev/null || true
+		wait "$RP_PID" 2>/dev/null || true
+		RP_PID=
+		run rp checkout
+		[ "$status" -eq 0 ] || { echo "round $round: checkout: $output"; false; }
+		run rp status
+		[ "$status" -eq 0 ] || { echo "round $round: status: $output"; false; }
+		run find . -path ./.rp -prune -o -name '*tmp*' -print
+		[ -z "$output" ] || { echo "round $round: temp files left: $output"; false; }
+	done
+	[ "$(ls data/out | wc -l)" -eq 2000 ]
+}
+
+@test "a save killed mid-way leaves no partial object, and the next command removes its temp file" {
+	cat > rp.yaml <<'EOF2'
+stages:
+  big:
+    cmd: head -c 200000000 /dev/zero > big.bin && echo ${round} >> big.bin
+    params: [round]
+    outs: [big.bin]
+EOF2
+	hits=0
+	for round in $(seq 1 8); do
+		echo "round: $round" > params.yaml
+		rp repro >/dev/null 2>&1 3>&- &
+		RP_PID=$!
+		# kill it while the save has a temp file open in the store
+		while kill -0 "$RP_PID" 2>/dev/null; do
+			if [ -n "$(find .rp/cache -type f -path '*tmp*' 2>/dev/null)" ]; then
+				kill -9 "$RP_PID" 2>/dev/null && hits=$((hits + 1))
+				break
+			fi
+		done
+		wait "$RP_PID" 2>/dev/null || true
+		RP_PID=
+		# any command that opens the store removes what the killed one left
+		run rp status
+		[ "$status" -le 1 ] || { echo "round $round: status: $output"; false; }
+		run find .rp/cache -path '*/objects/*' -name '.*'
+		[ -z "$output" ] || { echo "round $round: partial objects: $output"; false; }
+		run find .rp/cache -path '*/tmp/*'
+		[ -z "$output" ] || { echo "round $round: temp files left: $output"; false; }
+		run rp cache verify
+		[ "$status" -eq 0 ] || { echo "round $round: cache verify: $output"; false; }
+		# keep the scratch disk small: drop this round's big object
+		find .rp/cache/objects -type f -size +1M -delete
+	done
+	echo "kills during a save: $hits"
+	[ "$hits" -ge 1 ]
+}
