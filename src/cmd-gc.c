@@ -1,8 +1,18 @@
 /*
  * cmd-gc.c - `rp gc`: delete objects and run-cache entries no kept lock uses.
  *
- * Kept: rp.lock (and its journal) always, each --keep LOCK, and with
- * --all-revs every version of rp.lock in the git history (all refs).
+ * What is kept is always said: --workspace (rp.lock and its journal), each
+ * --keep LOCK (a lock file, or a workspace directory, with that workspace's
+ * journal), --all-revs (every version of rp.lock in the git history), or
+ * --force (as --workspace). Without one of them gc deletes nothing: it says
+ * what --workspace would delete and exits 2, since older commits and other
+ * workspaces on a shared store may still need those objects.
+ *
+ * Order (storelock.h): the git history is read under the shared lease (it
+ * cannot change what a commit names); then the lease turns exclusive, the
+ * --keep locks are read, and the sweep runs, so that no rp process in any
+ * workspace writes or records an object between the reading and the deleting.
+ * The workspace's own rp.lock cannot change meanwhile: gc holds its lock.
  */
 #include "cmd.h"
 #include "error.h"
@@ -15,16 +25,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char gc_usage[] =
-	"usage: rp gc [--keep LOCK]... [--all-revs] [-n|--dry-run]\n"
+	"usage: rp gc (--workspace | --keep LOCK... | --all-revs | --force) [-n|--dry-run]\n"
 	"\n"
 	"Deletes store objects and run-cache entries that no kept lock references.\n"
-	"rp.lock is always kept.\n"
+	"rp.lock (and its journal) is always kept; say what else is, or --workspace\n"
+	"for nothing else. Without any of these, only says what --workspace would delete.\n"
 	"\n"
-	"  --keep LOCK   also keep what this lock file references (repeatable)\n"
-	"  --all-revs    also keep every version of rp.lock in the git history\n"
-	"  -n, --dry-run list what would be deleted and how many bytes, delete nothing\n";
+	"  -w, --workspace  keep only what rp.lock uses\n"
+	"  --keep LOCK      also keep what this lock file uses (a workspace directory:\n"
+	"                   its rp.lock and .rp/lock.journal) (repeatable)\n"
+	"  --all-revs       also keep every version of rp.lock in the git history\n"
+	"  -f, --force      as --workspace\n"
+	"  -n, --dry-run    list what would be deleted and how many bytes, delete nothing\n";
 
 static void report(const char *path, uint64_t size, void *ctx)
 {
@@ -47,27 +63,110 @@ static int mark_text(struct gc *g, const char *name, const char *text, size_t le
 	return ret;
 }
 
+/* Marks every version of rp.lock in the git history. 0 or -1 (reported). */
+static int mark_revs(struct gc *g)
+{
+	struct buf revs = BUF_INIT;
+	struct rp_err err = { 0 };
+	char *line, *next;
+	int ret = 0;
+
+	if (git_revs_touching(WS_LOCK_FILE, &revs, &err) < 0) {
+		buf_release(&revs);
+		return rp_err_report(&err);
+	}
+	for (line = revs.s; *line && !ret; line = next) {
+		struct buf text = BUF_INIT;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		if (!*line)
+			continue;
+		if (git_show(line, WS_LOCK_FILE, &text, &err) == 0) {
+			char *name = xasprintf("%.12s:%s", line, WS_LOCK_FILE);
+
+			ret = mark_text(g, name, text.s, text.len);
+			free(name);
+		}
+		buf_release(&text);
+	}
+	buf_release(&revs);
+	return ret;
+}
+
+/*
+ * Marks what `arg` keeps: a lock file, with the journal of the workspace it
+ * is the rp.lock of (the stages a running or killed run finished), or a
+ * workspace directory (its rp.lock and journal). RP_EXIT_* .
+ */
+static int mark_keep(struct gc *g, const char *arg)
+{
+	struct rp_err err = { 0 };
+	struct stat sb;
+	char *lockf, *journal = NULL, *slash;
+	struct lock *l;
+	int ret = RP_EXIT_OK;
+
+	if (stat(arg, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		lockf = xasprintf("%s/%s", arg, WS_LOCK_FILE);
+		journal = xasprintf("%s/%s", arg, WS_JOURNAL);
+	} else {
+		lockf = xstrdup(arg);
+		slash = strrchr(lockf, '/');
+		if (!strcmp(slash ? slash + 1 : lockf, WS_LOCK_FILE))
+			journal = xasprintf("%.*s%s", slash ? (int)(slash + 1 - lockf) : 0, lockf,
+					    WS_JOURNAL);
+	}
+	if (access(lockf, F_OK) < 0 && !(journal && access(journal, F_OK) == 0)) {
+		rp_error_input("--keep '%s': no such lock file", arg);
+		ret = RP_EXIT_USAGE;
+		goto out;
+	}
+	l = lock_load(lockf, journal, NULL, &err);
+	if (!l) {
+		rp_err_report(&err);
+		ret = rp_error_exit_code();
+		goto out;
+	}
+	if (gc_mark_lock(g, l, &err) < 0) {
+		rp_err_report(&err);
+		ret = RP_EXIT_FAIL;
+	}
+	lock_free(l);
+out:
+	free(journal);
+	free(lockf);
+	return ret;
+}
+
 int cmd_gc(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "workspace", no_argument, NULL, 'w' },
 		{ "keep", required_argument, NULL, 'k' },
 		{ "all-revs", no_argument, NULL, 'a' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char **keep = xcalloc((size_t)argc + 1, sizeof(*keep));
 	size_t nkeep = 0;
-	int c, all_revs = 0, dry_run = 0, ret = RP_EXIT_OK;
+	int c, all_revs = 0, dry_run = 0, scope = 0, ret = RP_EXIT_OK;
 	struct project pr;
 	struct gc g;
 	struct gc_stats st;
 	struct rp_err err = { 0 };
 
-	while ((c = getopt_long(argc, argv, "nh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "wfnh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'k': keep[nkeep++] = optarg; break;
-		case 'a': all_revs = 1; break;
+		case 'w': scope = 1; break;
+		case 'k': keep[nkeep++] = optarg; scope = 1; break;
+		case 'a': all_revs = 1; scope = 1; break;
+		case 'f': scope = 1; break;
 		case 'n': dry_run = 1; break;
 		case 'h': free(keep); return cmd_usage(gc_usage, 0);
 		default: free(keep); return cmd_usage(gc_usage, 1);
@@ -82,74 +181,46 @@ int cmd_gc(int argc, char **argv)
 		return rp_error_exit_code();
 	}
 	gc_init(&g, pr.ws.store);
+	if (scope && !dry_run && gc_check_store(pr.ws.store, pr.ws.root, &err) < 0) {
+		rp_err_report(&err);
+		ret = rp_error_exit_code();
+		goto out;
+	}
 	if (gc_mark_lock(&g, pr.lock, &err) < 0) {
 		rp_err_report(&err);
 		ret = RP_EXIT_FAIL;
 		goto out;
 	}
-	for (size_t i = 0; i < nkeep; i++) {
-		struct lock *l = lock_load(keep[i], NULL, NULL, &err);
-
-		if (!l || !l->base[0]) {
-			if (l)
-				rp_error_input("--keep '%s': no such lock file", keep[i]);
-			else
-				rp_err_report(&err);
-			lock_free(l);
-			ret = RP_EXIT_USAGE;
-			goto out;
-		}
-		if (gc_mark_lock(&g, l, &err) < 0) {
-			rp_err_report(&err);
-			lock_free(l);
-			ret = RP_EXIT_FAIL;
-			goto out;
-		}
-		lock_free(l);
+	if (all_revs && mark_revs(&g) < 0) {
+		ret = RP_EXIT_FAIL;
+		goto out;
 	}
-	if (all_revs) {
-		struct buf revs = BUF_INIT;
-		char *line, *next;
-
-		if (git_revs_touching(WS_LOCK_FILE, &revs, &err) < 0) {
-			rp_err_report(&err);
-			buf_release(&revs);
-			ret = RP_EXIT_FAIL;
-			goto out;
-		}
-		for (line = revs.s; *line; line = next) {
-			struct buf text = BUF_INIT;
-
-			next = strchr(line, '\n');
-			if (next)
-				*next++ = '\0';
-			else
-				next = line + strlen(line);
-			if (!*line)
-				continue;
-			if (git_show(line, WS_LOCK_FILE, &text, &err) == 0) {
-				char *name = xasprintf("%.12s:%s", line, WS_LOCK_FILE);
-
-				if (mark_text(&g, name, text.s, text.len) < 0)
-					ret = RP_EXIT_FAIL;
-				free(name);
-			}
-			buf_release(&text);
-			if (ret)
-				break;
-		}
-		buf_release(&revs);
-		if (ret)
-			goto out;
+	if (scope && !dry_run && store_lease_exclusive(&pr.ws.store->lease, pr.ws.store->root,
+						       &err) < 0) {
+		rp_err_report(&err);
+		ret = rp_error_exit_code();
+		goto out;
 	}
-	if (gc_sweep(&g, dry_run, &st, report, &dry_run, &err) < 0) {
+	for (size_t i = 0; i < nkeep && !ret; i++)
+		ret = mark_keep(&g, keep[i]);
+	if (ret)
+		goto out;
+	if (gc_sweep(&g, dry_run || !scope, &st, report, &dry_run, &err) < 0) {
 		rp_err_report(&err);
 		ret = RP_EXIT_FAIL;
 		goto out;
 	}
+	/* the others may go on as soon as the deleting is over */
+	store_lease_release(&pr.ws.store->lease);
 	printf("%s %" PRIu64 " objects (%" PRIu64 " bytes) and %" PRIu64 " run-cache entries; "
-	       "kept %" PRIu64 " objects\n", dry_run ? "would delete" : "deleted",
+	       "kept %" PRIu64 " objects\n", dry_run || !scope ? "would delete" : "deleted",
 	       st.objects, st.object_bytes, st.runs, st.kept);
+	if (!scope && !dry_run) {
+		rp_error_input("nothing deleted: say what to keep besides rp.lock: --workspace "
+			       "(nothing else), --keep LOCK (another lock or workspace), --all-revs "
+			       "(every rp.lock in git), or --force (as --workspace); -n lists the objects");
+		ret = RP_EXIT_USAGE;
+	}
 out:
 	gc_release(&g);
 	project_close(&pr);

@@ -5,15 +5,111 @@
  * looked up by binary search while walking objects/<2>/<62> and
  * runs/<2>/<62>. An object referenced through a directory manifest is kept
  * with its manifest. Objects that are not named like a hash are left alone.
+ *
+ * Who may sweep which store is gc_check_store()'s rule; that nothing is
+ * swept from under a writer in another workspace is the store's lease
+ * (storelock.h), which the caller turns exclusive before it reads the locks
+ * of other workspaces and sweeps.
  */
 #include "gc.h"
+#include "userconfig.h"
 
-#include <stdio.h>
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/*
+ * 0 when `dir` (objects/ or runs/ of a store) is a real directory, or
+ * absent, and none of its fan-out entries is a symbolic link: the sweep
+ * opens them by name and would follow a link into another directory.
+ */
+static int no_links_below(const char *dir, struct rp_err *err)
+{
+	struct stat sb;
+	struct dirent *e;
+	DIR *d;
+	int ret = 0;
+
+	if (lstat(dir, &sb) < 0)
+		return errno == ENOENT ? 0 : rp_err_set(err, RP_ERR_IO, "cannot stat '%s': %s", dir,
+							 strerror(errno));
+	if (!S_ISDIR(sb.st_mode))
+		return rp_err_set(err, RP_ERR_INPUT,
+				  "'%s' is not a directory; 'rp gc' deletes nothing through it", dir);
+	if (!(d = opendir(dir)))
+		return rp_err_set(err, RP_ERR_IO, "cannot list '%s': %s", dir, strerror(errno));
+	while (!ret && (e = readdir(d))) {
+		char *p;
+
+		if (strlen(e->d_name) != 2 || (e->d_type != DT_LNK && e->d_type != DT_UNKNOWN))
+			continue;
+		p = xasprintf("%s/%s", dir, e->d_name);
+		if (lstat(p, &sb) == 0 && S_ISLNK(sb.st_mode))
+			ret = rp_err_set(err, RP_ERR_INPUT,
+					 "'%s' is a symbolic link; 'rp gc' deletes nothing through it", p);
+		free(p);
+	}
+	closedir(d);
+	return ret;
+}
+
+int gc_check_store(const struct store *st, const char *ws_root, struct rp_err *err)
+{
+	char *abs = realpath(st->root, NULL), *ws = realpath(ws_root, NULL);
+	char *own = NULL, *creator = NULL, *sub = NULL;
+	struct user_config uc = { 0 };
+	struct stat sb;
+	int ret = -1;
+
+	if (!abs || !ws) {
+		rp_err_set(err, RP_ERR_IO, "cannot resolve '%s': %s", abs ? ws_root : st->root,
+			   strerror(errno));
+		goto out;
+	}
+	own = xasprintf("%s/.rp/cache", ws);
+	creator = store_creator(st);
+	if (strcmp(abs, own) && !(creator && (!strcmp(creator, ws_root) || !strcmp(creator, ws)))) {
+		if (user_config_load(&uc, err) < 0)
+			goto out;
+		if (!user_config_may_gc(&uc, abs)) {
+			rp_err_set(err, RP_ERR_INPUT,
+				   "refusing to delete from the store '%s': it is not this workspace's "
+				   ".rp/cache and %s%s%s; if 'rp gc' may delete from it, list '%s' under "
+				   "'stores: gc:' in your own config '%s'", abs,
+				   creator ? "it was created by the workspace '" : "rp did not create it for this workspace",
+				   creator ? creator : "", creator ? "'" : "", abs,
+				   uc.path ? uc.path : "~/.config/rp/config");
+			goto out;
+		}
+	}
+	sub = xasprintf("%s/objects", abs);
+	if (no_links_below(sub, err) < 0)
+		goto out;
+	free(sub);
+	sub = xasprintf("%s/runs", abs);
+	if (no_links_below(sub, err) < 0)
+		goto out;
+	free(sub);
+	sub = xasprintf("%s/runs.db", abs);
+	if (lstat(sub, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		rp_err_set(err, RP_ERR_INPUT, "'%s' is not a regular file; 'rp gc' deletes nothing through it", sub);
+		goto out;
+	}
+	ret = 0;
+out:
+	user_config_release(&uc);
+	free(sub);
+	free(creator);
+	free(own);
+	free(ws);
+	free(abs);
+	return ret;
+}
 
 void gc_init(struct gc *g, struct store *s)
 {

@@ -27,6 +27,19 @@ struct gc_stats {
 	uint64_t kept;
 };
 
+/*
+ * Whether 'rp gc' in the workspace `ws_root` (absolute, as getcwd gives it)
+ * may delete from the store `st`: a cache.dir comes from .rp/config, which a
+ * cloned repository may have written, so it may name another project's
+ * store. Allowed when the store is the workspace's own .rp/cache (after
+ * resolving symbolic links), when STORE/creator names `ws_root` (rp wrote it
+ * when this workspace made the store), or when the user's own config lists
+ * it under stores.gc (userconfig.h). Refused as well when a fan-out
+ * directory or runs.db of the store is a symbolic link (it would lead the
+ * sweep elsewhere). 0, or -1 + err (RP_ERR_INPUT, saying how to allow it).
+ */
+int gc_check_store(const struct store *st, const char *ws_root, struct rp_err *err);
+
 void gc_init(struct gc *g, struct store *s);
 void gc_release(struct gc *g);
 /* Marks every object (dir manifests and their files included) and stage key of `l`. 0 or -1. */

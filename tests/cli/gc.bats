@@ -33,7 +33,7 @@ store_files() {
 
 @test "gc deletes the objects no lock uses and the current outputs still check out" {
 	two_versions
-	run rp gc
+	run rp gc --workspace
 	assert_success
 	assert_output --partial "deleted 2 objects"
 	[ ! -e "$(object_of "$OLD_CHUNKS")" ]
@@ -55,7 +55,7 @@ store_files() {
 
 @test "gc keeps the source data the lock saved" {
 	two_versions
-	run rp gc
+	run rp gc --workspace
 	assert_success
 	rm -rf corpus
 	run rp checkout
@@ -65,8 +65,8 @@ store_files() {
 
 @test "a second gc finds nothing to delete" {
 	two_versions
-	rp gc >/dev/null
-	run rp gc
+	rp gc --workspace >/dev/null
+	run rp gc --workspace
 	assert_success
 	assert_output --partial "deleted 0 objects (0 bytes) and 0 run-cache entries"
 }
@@ -84,7 +84,7 @@ store_files() {
 
 @test "after gc without --keep an older lock no longer checks out" {
 	two_versions
-	rp gc >/dev/null
+	rp gc --workspace >/dev/null
 	run rp checkout OLD.lock
 	assert_failure 1
 	assert_output --partial "build/chunks.txt"
@@ -121,7 +121,7 @@ store_files() {
 	assert_equal "$(hash_of build/chunks.txt)" "$old"
 	run rp checkout --rev HEAD
 	assert_success
-	run rp gc
+	run rp gc --workspace
 	assert_success
 	assert_output --partial "deleted 4 objects"
 	run rp checkout --rev HEAD~1
@@ -130,7 +130,7 @@ store_files() {
 
 @test "gc deletes the run-cache entries of dropped keys, so going back re-runs the stage" {
 	two_versions
-	run rp gc
+	run rp gc --workspace
 	assert_success
 	assert_output --partial "2 run-cache entries"
 	set_size 10

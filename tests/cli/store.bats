@@ -198,7 +198,7 @@ PY
 	assert_output --partial "Restored stage 'chunk' from the run-cache"
 	assert_equal "$(runs_of runs-chunk.log)" 2
 	# gc sweeps both layouts
-	run rp gc
+	run rp gc --workspace
 	assert_success
 	assert_output --partial "2 run-cache entries"
 }
