@@ -187,6 +187,9 @@ int workspace_open(struct workspace *ws, const char *pipeline_path, unsigned fla
 	ws->store = store_open(ws->cfg.cache_dir, ws->state, err);
 	if (!ws->store)
 		goto fail;
+	/* the mark that lets this workspace's gc delete from a store outside it */
+	if (ws->store->created && store_set_creator(ws->store, ws->root, err) < 0)
+		goto fail;
 	if (store_set_links(ws->store, ws->cfg.cache_type, err) < 0)
 		goto fail;
 	return 0;
