@@ -334,11 +334,13 @@ static char *lands_in_store(const char *store_real, const char *path)
 
 /*
  * The symlink half of the rule (the lexical half is lock_check_paths()):
- * every path the lock names is written (here or in a --rebuild scratch copy,
- * which keeps the links), so none may go through a symlink that leads outside
- * the workspace or into a .git or .rp, nor land in the store. 0, or -1 reported.
+ * every dep and out the lock names is written (here or in a --rebuild
+ * scratch copy, which keeps the links), and with `rebuild` its params files
+ * too (in the scratch copy), so none may go through a symlink that leads
+ * outside the workspace or into a .git or .rp, nor land in the store.
+ * 0, or -1 reported.
  */
-static int check_links(struct checkout *c, const char *file)
+static int check_links(struct checkout *c, const char *file, int rebuild)
 {
 	char *store_real = realpath(c->pr.ws.store->root, NULL);
 	int ret = 0;
@@ -347,7 +349,7 @@ static int check_links(struct checkout *c, const char *file)
 		const struct lock_stage *ls = c->lock->stages[i];
 		size_t n = ls->ndeps + ls->nouts;
 
-		for (size_t k = 0; k < n + ls->nparams && !ret; k++) {
+		for (size_t k = 0; k < n + (rebuild ? ls->nparams : 0) && !ret; k++) {
 			const char *path = k < ls->ndeps ? ls->deps[k].path :
 					   k < n ? ls->outs[k - ls->ndeps].path : ls->params[k - n].file;
 			char *target, *link = fs_link_outside(c->pr.ws.root, path, 0, 0, &target);
@@ -466,7 +468,7 @@ int cmd_checkout(int argc, char **argv)
 		else if ((r = lock_check_paths(c.lock, name, c.pr.p, c.pr.ws.cfg.cache_dir, &err)) < 0)
 			rp_err_report(&err);
 		else
-			r = check_links(&c, name);
+			r = check_links(&c, name, rebuild);
 		free(name);
 		if (r < 0) {
 			ret = RP_EXIT_USAGE;
@@ -504,10 +506,23 @@ int cmd_checkout(int argc, char **argv)
 						 "out would lose them:");
 				fprintf(stderr, "  %s\n", it->path);
 			}
+		} else if (err.kind == RP_ERR_INPUT) {
+			/* it holds what rp never stores (a nested .git): replacing would lose it */
+			rp_err_report(&err);
+			fprintf(stderr, "Nothing in the workspace was changed.\n");
+			ret = RP_EXIT_USAGE;
+			goto out;
 		}
 		it->needed = 1;
-		if (store_has(c.pr.ws.store, it->oi))
+		switch (store_has_err(c.pr.ws.store, it->oi, &err)) {
+		case 1:
 			continue;
+		case -1:
+			rp_err_report(&err);
+			fprintf(stderr, "Nothing in the workspace was changed.\n");
+			ret = RP_EXIT_FAIL;
+			goto out;
+		}
 		short_hash(it->oi->hash, h);
 		if (!it->is_out) {
 			rp_warn("source '%s' (%s) of stage '%s' is not in the store; leaving the "

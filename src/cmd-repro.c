@@ -315,8 +315,11 @@ static int commit_run(struct repro *r, size_t i)
 		struct objinfo oi;
 
 		if (store_hash_path(s, st->outs[k].path, &oi, &err) < 0) {
-			rp_error("stage '%s' did not create its output '%s'; "
-				 "check that its command writes to that path", st->name, st->outs[k].path);
+			if (err.kind == RP_ERR_INPUT)   /* it is there, but holds what rp never stores */
+				rp_error("stage '%s': %s", st->name, err.msg);
+			else
+				rp_error("stage '%s' did not create its output '%s'; check that its "
+					 "command writes to that path", st->name, st->outs[k].path);
 			lock_stage_free(ls);
 			return -1;
 		}

@@ -3,6 +3,7 @@
  *
  * Layout under the root (".rp/cache"):
  *     objects/<2 hex>/<62 hex>   file bytes, or a directory manifest, mode 0444
+ *                                (0400 when made from an owner-only file)
  *     runs.db                    the run-cache (runcache.c)
  *     runs/<2 hex>/<62 hex>      run-cache entries of earlier rp versions (still read)
  *     tmp/<pid>-<6 random>       temp files and directories of the process <pid>
@@ -10,13 +11,31 @@
  * A directory's manifest has one line per regular file below it, sorted
  * bytewise (strcmp) by relative path:
  *     <sha256 hex> <size> <mode> <relative/path>\n
- * <mode> is octal, "644" or "755" (755 when the owner may execute). It is
- * normalised like git's instead of being st_mode & 0777, so the hash does not
- * depend on the umask nor change when files are relinked read-only. Empty
+ * <mode> is octal, "644" or "755" (755 when the owner may execute), or
+ * "600" and "700" when group or others may not read the file (an output
+ * made under umask 077). It is normalised like git's instead of being
+ * st_mode & 0777, so the hash does not change with a umask that only takes
+ * write bits (022, 002) nor when files are relinked read-only. Empty
  * directories are not recorded; a symlink to a file counts as the file it
  * points to; a symlink to a directory below the top is refused, and so are
- * names containing a newline. The directory's hash is the SHA-256 of the
- * manifest text, which is stored as an object of that name.
+ * names containing a newline and names that rp never stores (.git, .rp in
+ * any letter case: fs_name_reserved()). The directory's hash is the SHA-256
+ * of the manifest text, which is stored as an object of that name.
+ *
+ * A manifest read from the store is untrusted (a shared or copied store):
+ * manifest_parse() takes only the exact form written here: 64 lowercase hex,
+ * a decimal size without leading zeros, one of the four modes, a relative
+ * path with no empty, ".", ".." or reserved component, paths strictly
+ * increasing and none inside another; checkout also refuses a size that
+ * differs from its object's. So checkout never creates a set-uid, set-gid,
+ * sticky, group- or world-writable file, nor one outside the directory.
+ *
+ * Modes: an object is 0444, or 0400 when the file it was first saved from
+ * was not readable by both group and others; a file checked out alone gets
+ * 0644, or 0600 from an owner-only object; a directory's files get their
+ * manifest mode and its directories 0777 & ~umask, or 0700 & ~umask when any
+ * file in it is owner-only. A checkout is never more permissive than what
+ * was saved.
  *
  * Writing an object: the bytes are copied (reflink when possible) into a
  * temp file in tmp/, chmod 0444, fsync, rename; an object that
@@ -112,9 +131,18 @@ static void manifest_release(struct manifest *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* A file's manifest mode (see the header): 644, 755, 600 or 700. */
 static unsigned norm_mode(mode_t m)
 {
-	return (m & S_IXUSR) ? 0755 : 0644;
+	unsigned x = (m & S_IXUSR) ? 0755 : 0644;
+
+	return (m & 0044) == 0044 ? x : x & 0700;
+}
+
+/* Whether manifest mode `m` is owner-only. */
+static int mode_private(unsigned m)
+{
+	return !(m & 0044);
 }
 
 static int same_identity(const struct stat *a, const struct stat *b)
@@ -323,25 +351,9 @@ struct store *store_open(const char *root, struct state *state, struct rp_err *e
 	st->nlinks = 2;
 	st->state = state;
 	st->nthreads = 0;
-	st->lease.fd = st->lease.gate_fd = -1;
-	ret = store_lease_take(&st->lease, root, err);
-	if (ret == 1) {
-		/* a new store: whoever makes its root is its creator */
-		ret = fs_mkdir_parent_err(root, err);
-		if (!ret && mkdir(root, 0777) == 0)
-			st->created = 1;
-		else if (!ret && errno != EEXIST)
-			ret = rp_err_set(err, RP_ERR_IO, "cannot create '%s': %s", root,
-					 strerror(errno));
-		if (!ret)
-			ret = store_lease_take(&st->lease, root, err);
-	}
-	if (!ret)
-		ret = fs_mkdir_p_err(objects, 0777, err);
+	ret = fs_mkdir_p_err(objects, 0777, err);
 	free(objects);
-	if (ret != 0) {
-		if (ret > 0)
-			rp_err_set(err, RP_ERR_IO, "cannot open the store '%s'", root);
+	if (ret < 0) {
 		store_free(st);
 		return NULL;
 	}
@@ -350,42 +362,12 @@ struct store *store_open(const char *root, struct state *state, struct rp_err *e
 	return st;
 }
 
-#define STORE_CREATOR "creator"
-
-int store_set_creator(struct store *st, const char *ws_root, struct rp_err *err)
-{
-	char *path = xasprintf("%s/" STORE_CREATOR, st->root);
-	char *text = xasprintf("%s\n", ws_root);
-	int ret = fs_write_atomic_err(path, text, strlen(text), err);
-
-	free(text);
-	free(path);
-	return ret;
-}
-
-char *store_creator(const struct store *st)
-{
-	char *path = xasprintf("%s/" STORE_CREATOR, st->root);
-	struct buf b = BUF_INIT;
-	char *ret = NULL;
-
-	if (buf_read_file(&b, path) == 0 && b.len && b.s[b.len - 1] == '\n' &&
-	    !memchr(b.s, '\n', b.len - 1) && !memchr(b.s, '\0', b.len)) {
-		b.s[b.len - 1] = '\0';
-		ret = xstrdup(b.s);
-	}
-	buf_release(&b);
-	free(path);
-	return ret;
-}
-
 void store_free(struct store *st)
 {
 	if (!st)
 		return;
 	pending_clear(st);
 	store_run_close(st);
-	store_lease_release(&st->lease);
 	free(st->root);
 	free(st);
 }
@@ -458,7 +440,8 @@ static int safe_rel(const char *rel)
 		const char *end = strchrnul(p, '/');
 		size_t len = (size_t)(end - p);
 
-		if (!len || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
+		if (!len || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.') ||
+		    fs_name_reserved(p, len))
 			return 0;
 		p = *end ? end + 1 : end;
 		if (*end && !*p)
@@ -477,10 +460,37 @@ static void manifest_text(const struct tree *t, struct buf *b)
 			 norm_mode(t->v[i].st.st_mode), t->v[i].rel);
 }
 
+/* Whether an earlier entry of m (sorted) is a directory of `rel`: "a" and "a/b". */
+static int under_file(const struct manifest *m, const char *rel)
+{
+	for (const char *slash = strchr(rel, '/'); slash; slash = strchr(slash + 1, '/')) {
+		size_t lo = 0, hi = m->n, plen = (size_t)(slash - rel);
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			int c = strncmp(m->v[mid].rel, rel, plen);
+
+			if (!c && m->v[mid].rel[plen])
+				c = 1;
+			if (!c)
+				return 1;
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Parses manifest text into m, refusing anything but the exact form
+ * manifest_text() writes (see the header). -1 + err naming the line.
+ */
 static int manifest_parse(const char *text, size_t len, const char *hex,
 			  struct manifest *m, struct rp_err *err)
 {
-	const char *p = text, *end = text + len;
+	const char *p = text, *end = text + len, *why = "expected '<sha256> <size> <mode> <path>'";
 	size_t line = 0;
 
 	if (memchr(text, '\0', len))
@@ -488,37 +498,55 @@ static int manifest_parse(const char *text, size_t len, const char *hex,
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		struct mentry e;
-		char *q;
-		unsigned long long size;
-		unsigned long mode;
+		const char *q, *digits;
+		unsigned long long size = 0;
 
 		line++;
-		if (!nl)
-			goto bad;
-		if (nl - p < HASH_HEX + 5 || p[HASH_HEX - 1] != ' ')
+		why = "expected '<sha256> <size> <mode> <path>'";
+		if (!nl || nl - p < HASH_HEX + 6 || p[HASH_HEX - 1] != ' ')
 			goto bad;
 		memcpy(e.hex, p, HASH_HEX - 1);
 		e.hex[HASH_HEX - 1] = '\0';
 		if (!hash_is_hex(e.hex))
 			goto bad;
-		q = (char *)p + HASH_HEX;
-		if (*q < '0' || *q > '9')
-			goto bad;
-		errno = 0;
-		size = strtoull(q, &q, 10);
-		if (errno || *q != ' ')
-			goto bad;
-		q++;
-		if (*q < '0' || *q > '7')
-			goto bad;
-		mode = strtoul(q, &q, 8);
-		if (mode > 07777 || *q != ' ')
+		q = digits = p + HASH_HEX;
+		while (q < nl && *q >= '0' && *q <= '9') {
+			if (size > (UINT64_MAX - (unsigned)(*q - '0')) / 10) {
+				why = "the size is out of range";
+				goto bad;
+			}
+			size = size * 10 + (unsigned)(*q++ - '0');
+		}
+		if (q == digits || *q != ' ' || (*digits == '0' && q - digits > 1))
 			goto bad;
 		q++;
+		if (nl - q < 5 || q[3] != ' ') {
+			why = "the mode must be 644, 755, 600 or 700";
+			goto bad;
+		}
+		if (!strncmp(q, "644", 3))
+			e.mode = 0644;
+		else if (!strncmp(q, "755", 3))
+			e.mode = 0755;
+		else if (!strncmp(q, "600", 3))
+			e.mode = 0600;
+		else if (!strncmp(q, "700", 3))
+			e.mode = 0700;
+		else {
+			why = "the mode must be 644, 755, 600 or 700";
+			goto bad;
+		}
+		q += 4;
 		e.size = size;
-		e.mode = (unsigned)mode;
 		e.rel = xstrndup(q, (size_t)(nl - q));
-		if (!safe_rel(e.rel) || (m->n && strcmp(m->v[m->n - 1].rel, e.rel) >= 0)) {
+		if (!safe_rel(e.rel)) {
+			why = "the path is not a plain relative path inside the directory, or "
+			      "names a '.git' or '.rp'";
+			free(e.rel);
+			goto bad;
+		}
+		if ((m->n && strcmp(m->v[m->n - 1].rel, e.rel) >= 0) || under_file(m, e.rel)) {
+			why = "paths must be sorted, each once, and none inside another";
 			free(e.rel);
 			goto bad;
 		}
@@ -530,8 +558,8 @@ static int manifest_parse(const char *text, size_t len, const char *hex,
 bad:
 	manifest_release(m);
 	return rp_err_set(err, RP_ERR_IO,
-			  "manifest %s is malformed at line %zu; run 'rp cache verify --repair', then 'rp repro' or 'rp checkout --rebuild' to make it again",
-			  hex, line);
+			  "manifest %s is malformed at line %zu (%s); run 'rp cache verify --repair', then 'rp repro' or 'rp checkout --rebuild' to make it again",
+			  hex, line, why);
 }
 
 /* Reads (and with `verify`, checks the bytes of) the manifest `hex` into m. */
@@ -591,7 +619,7 @@ int store_manifest_each(const struct store *st, const char *dirhash,
 	return ret;
 }
 
-int store_has(const struct store *st, const struct objinfo *oi)
+int store_has_err(const struct store *st, const struct objinfo *oi, struct rp_err *err)
 {
 	struct manifest m = { 0 };
 	size_t i;
@@ -601,12 +629,17 @@ int store_has(const struct store *st, const struct objinfo *oi)
 		return 0;
 	if (!oi->isdir)
 		return 1;
-	if (read_manifest(st, oi->hash, NULL, 0, &m, NULL) < 0)
-		return 0;
+	if (read_manifest(st, oi->hash, NULL, 0, &m, err) < 0)
+		return -1;
 	for (i = 0; i < m.n && ret; i++)
 		ret = object_exists(st, m.v[i].hex);
 	manifest_release(&m);
 	return ret;
+}
+
+int store_has(const struct store *st, const struct objinfo *oi)
+{
+	return store_has_err(st, oi, NULL) > 0;
 }
 
 /* ---- hashing ---------------------------------------------------------------- */
@@ -645,6 +678,14 @@ static int walk(const char *top, const char *rel, struct tree *t, struct rp_err 
 		if (strchr(name, '\n')) {
 			ret = rp_err_set(err, RP_ERR_IO,
 					 "cannot hash '%s': file names with a newline are not supported", full);
+			free(full);
+			break;
+		}
+		/* a manifest naming one is refused on checkout: never make one */
+		if (fs_name_reserved(name, strlen(name))) {
+			ret = rp_err_set(err, RP_ERR_INPUT,
+					 "cannot hash '%s': rp never stores or restores a '.git' or "
+					 "'.rp' (in any letter case); keep it out of the directory", full);
 			free(full);
 			break;
 		}
@@ -855,11 +896,14 @@ int store_hash_path(struct store *st, const char *path, struct objinfo *oi, stru
 
 /* ---- writing objects ---------------------------------------------------------- */
 
-/* Renames the finished temp `tmp` (fd still open) into place as object `obj`. */
+/*
+ * Renames the finished temp `tmp` (fd still open) into place as object `obj`,
+ * read-only: 0444, or 0400 when `private` (made from an owner-only file).
+ */
 static int finish_object(struct store *st, int fd, char *tmp, const char *obj,
-			 struct rp_err *err)
+			 int private, struct rp_err *err)
 {
-	if (fchmod(fd, 0444) < 0) {
+	if (fchmod(fd, private ? 0400 : 0444) < 0) {
 		rp_err_set(err, RP_ERR_IO, "cannot chmod '%s': %s", tmp, strerror(errno));
 		goto fail;
 	}
@@ -904,8 +948,9 @@ fail:
 	return -1;
 }
 
-int store_put_buf(struct store *st, const void *data, size_t len, char hex[HASH_HEX],
-		  struct rp_err *err)
+/* store_put_buf(), the object owner-only when `private`. */
+static int put_buf(struct store *st, const void *data, size_t len, char hex[HASH_HEX],
+		   int private, struct rp_err *err)
 {
 	const char *p = data;
 	char *obj, *tmp = NULL;
@@ -937,11 +982,17 @@ int store_put_buf(struct store *st, const void *data, size_t len, char hex[HASH_
 		p += n;
 		len -= (size_t)n;
 	}
-	ret = finish_object(st, fd, tmp, obj, err);
+	ret = finish_object(st, fd, tmp, obj, private, err);
 out:
 	free(tmp);
 	free(obj);
 	return ret;
+}
+
+int store_put_buf(struct store *st, const void *data, size_t len, char hex[HASH_HEX],
+		  struct rp_err *err)
+{
+	return put_buf(st, data, len, hex, 0, err);
 }
 
 /* Copies the workspace file f into its object unless that exists. */
@@ -978,7 +1029,7 @@ static int save_file(struct store *st, const struct tfile *f, struct rp_err *err
 		fs_temp_forget(tmp);
 		goto out;
 	}
-	ret = finish_object(st, fd, tmp, obj, err);
+	ret = finish_object(st, fd, tmp, obj, mode_private(norm_mode(f->st.st_mode)), err);
 out:
 	if (srcfd >= 0)
 		close(srcfd);
@@ -1145,8 +1196,12 @@ int store_save(struct store *st, const char *path, const struct objinfo *oi,
 			goto out;
 	if (isdir) {
 		char hex[HASH_HEX];
+		int private = 0;
 
-		if (store_put_buf(st, manifest.s, manifest.len, hex, err) < 0)
+		/* the names of an owner-only file are no one else's business either */
+		for (i = 0; i < t.n; i++)
+			private |= mode_private(norm_mode(t.v[i].st.st_mode));
+		if (put_buf(st, manifest.s, manifest.len, hex, private, err) < 0)
 			goto out;
 	}
 	if (relink)
@@ -1230,12 +1285,19 @@ static int stage_file(struct store *st, struct store_staged *s, struct rp_err *e
 			rp_err_set(err, RP_ERR_IO, "cannot stat '%s': %s", obj, strerror(errno));
 		goto out;
 	}
+	if (!S_ISREG(sb.st_mode)) {
+		rp_err_set(err, RP_ERR_IO, "object %s for '%s' is not a regular file", s->oi.hash,
+			   s->path);
+		goto out;
+	}
 	if (fs_mkdir_parent_err(s->path, err) < 0)
 		goto out;
 	s->tmp = temp_name_for(st, s->path, err);
 	if (!s->tmp)
 		goto out;
-	if (materialize(st, obj, s->tmp, s->path, 0644, 0, err) < 0)
+	/* an owner-only object (saved from an owner-only file) stays owner-only */
+	if (materialize(st, obj, s->tmp, s->path, (sb.st_mode & 0044) == 0044 ? 0644 : 0600,
+			0, err) < 0)
 		goto out;
 	if (hash_file(s->tmp, actual, err) < 0)
 		goto out;
@@ -1258,25 +1320,40 @@ static int stage_dir(struct store *st, struct store_staged *s, struct rp_err *er
 	char **dsts = NULL;
 	char (*hexes)[HASH_HEX] = NULL;
 	size_t i, ndst = 0;
+	mode_t dirmode = 0777;
 	int fd, ret = -1;
 
 	if (read_manifest(st, s->oi.hash, path, 1, m, err) < 0)
 		return -1;
 	for (i = 0; i < m->n; i++) {
-		if (!object_exists(st, m->v[i].hex)) {
+		char *obj = store_object_path(st, m->v[i].hex);
+		struct stat sb;
+		int r = lstat(obj, &sb);
+
+		free(obj);
+		if (r < 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size != m->v[i].size) {
 			char *fp = xasprintf("%s/%s", path, m->v[i].rel);
 
-			missing_err(err, m->v[i].hex, fp);
+			if (r < 0)
+				missing_err(err, m->v[i].hex, fp);
+			else
+				rp_err_set(err, RP_ERR_IO, "manifest %s says '%s' (%s) has %llu bytes, "
+					   "but its object is not a regular file of that size; run 'rp "
+					   "cache verify --repair', then 'rp repro' or 'rp checkout "
+					   "--rebuild' to make it again", s->oi.hash, fp, m->v[i].hex,
+					   (unsigned long long)m->v[i].size);
 			free(fp);
 			goto out;
 		}
+		if (mode_private(m->v[i].mode))
+			dirmode = 0700;
 	}
 	if (fs_mkdir_parent_err(path, err) < 0)
 		goto out;
 	s->tmp = tempdir_for(st, path, err);
 	if (!s->tmp)
 		goto out;
-	if (chmod(s->tmp, 0777 & ~fs_umask()) < 0) {
+	if (chmod(s->tmp, dirmode & ~fs_umask()) < 0) {
 		rp_err_set(err, RP_ERR_IO, "cannot chmod '%s': %s", s->tmp, strerror(errno));
 		goto out;
 	}
@@ -1293,7 +1370,7 @@ static int stage_dir(struct store *st, struct store_staged *s, struct rp_err *er
 		if (!lastdir || strcmp(lastdir, dst)) {
 			free(lastdir);
 			lastdir = xstrdup(dst);
-			if (fs_mkdir_p_err(dst, 0777, err) < 0) {
+			if (fs_mkdir_p_err(dst, dirmode, err) < 0) {
 				*slash = '/';
 				free(obj);
 				goto out;

@@ -56,6 +56,35 @@ evil_lock() {
 	grep -q -- "- path: $2\$" "$lock"
 }
 
+# gen_dir: stage `gen` makes the directory outdir/ with a.txt; run once.
+gen_dir() {
+	cat > rp.yaml <<'EOF'
+stages:
+  gen:
+    cmd: mkdir -p outdir && echo a > outdir/a.txt
+    outs: [outdir]
+EOF
+	rp repro >/dev/null
+	A=$(hash_of outdir/a.txt)
+}
+
+# with_manifest TEXT: stores TEXT as a directory manifest, points rp.lock's
+# outdir at it and removes outdir/.
+with_manifest() {
+	local old new
+	printf '%b' "$1" > "$BATS_TEST_TMPDIR/manifest"
+	new=$(put_object "$BATS_TEST_TMPDIR/manifest")
+	old=$(sed -n 's/^      hash: //p' rp.lock)
+	sed -i "s/$old/$new/" rp.lock
+	rm -rf outdir
+}
+
+# no_special_modes: no set-uid, set-gid, sticky or world-writable file below .
+no_special_modes() {
+	run find . -path ./.rp -prune -o \( -perm -4000 -o -perm -2000 -o -perm -1000 -o -perm -0002 \) -print
+	assert_output ""
+}
+
 @test "a lock naming a git hook, in any letter case, installs nothing and is a usage error" {
 	git_init
 	one_stage
@@ -169,6 +198,47 @@ EOF
 	done
 }
 
+@test "a manifest with a mode beyond 0644, 0755, 0600 and 0700 is refused and creates nothing" {
+	gen_dir
+	cp rp.lock good.lock
+	for mode in 4755 2755 1755 777 666 664 0644 75; do
+		cp good.lock rp.lock
+		with_manifest "$A 2 $mode a.txt\n"
+		run rp checkout --force
+		assert_failure 1
+		assert_output --partial "manifest"
+		[ ! -e outdir ]
+		no_special_modes
+	done
+}
+
+@test "a manifest whose size disagrees with its object is refused" {
+	gen_dir
+	with_manifest "$A 3 644 a.txt\n"
+	run rp checkout --force
+	assert_failure 1
+	assert_output --partial "manifest"
+	[ ! -e outdir ]
+}
+
+@test "a manifest naming .git, a path outside or one path twice is refused and creates nothing" {
+	gen_dir
+	cp rp.lock good.lock
+	for rel in .git/x sub/.GIT/hooks/post-checkout .Git ../x /x a.txt/b; do
+		cp good.lock rp.lock
+		with_manifest "$A 2 644 a.txt\n$A 2 644 $rel\n"
+		run rp checkout --force
+		assert_failure 1
+		assert_output --partial "manifest"
+		[ ! -e outdir ] && [ ! -e x ] && [ ! -e ../x ]
+	done
+	cp good.lock rp.lock
+	with_manifest "$A 2 644 a.txt\n$A 2 644 a.txt\n"
+	run rp checkout --force
+	assert_failure 1
+	[ ! -e outdir ]
+}
+
 @test "a lock's params file that the pipeline does not use is never created" {
 	one_stage
 	rm "$(object_of "$(hash_of out.txt)")" out.txt
@@ -203,3 +273,70 @@ EOF
 	[ ! -e out.txt ]
 }
 
+@test "an output made under umask 077 stays owner-only in the store and after checkout" {
+	cat > rp.yaml <<'EOF'
+stages:
+  secret:
+    cmd: umask 077 && echo secret > secret.txt && mkdir -p vault/sub && echo key > vault/sub/key.txt && printf 'exit 0\n' > vault/run.sh && chmod 700 vault/run.sh
+    outs: [secret.txt, vault]
+EOF
+	umask 022
+	run rp repro
+	assert_success
+	assert_equal "$(stat -c %a "$(object_of "$(hash_of secret.txt)")")" 400
+	assert_equal "$(stat -c %a "$(object_of "$(hash_of vault/sub/key.txt)")")" 400
+	assert_equal "$(stat -c %a "$(object_of "$(hash_of vault/run.sh)")")" 400
+	manifest=$(grep -A1 -x -- "    - path: vault" rp.lock | sed -n 's/^      hash: //p')
+	assert_equal "$(stat -c %a "$(object_of "$manifest")")" 400
+	rm -rf secret.txt vault
+	run rp checkout
+	assert_success
+	assert_equal "$(stat -c %a secret.txt)" 600
+	assert_equal "$(stat -c %a vault/sub/key.txt)" 600
+	assert_equal "$(stat -c %a vault/run.sh)" 700
+	assert_equal "$(stat -c %a vault)" 700
+	assert_equal "$(stat -c %a vault/sub)" 700
+	run rp status
+	assert_success
+}
+
+@test "an ordinary output keeps its usual modes through the store and checkout" {
+	cat > rp.yaml <<'EOF'
+stages:
+  pub:
+    cmd: umask 022 && echo hi > pub.txt && mkdir -p d && echo x > d/x.txt && printf 'exit 0\n' > d/run.sh && chmod 755 d/run.sh
+    outs: [pub.txt, d]
+EOF
+	umask 022
+	rp repro >/dev/null
+	assert_equal "$(stat -c %a "$(object_of "$(hash_of pub.txt)")")" 444
+	rm -rf pub.txt d
+	run rp checkout
+	assert_success
+	assert_equal "$(stat -c %a pub.txt)" 644
+	assert_equal "$(stat -c %a d/x.txt)" 644
+	assert_equal "$(stat -c %a d/run.sh)" 755
+}
+
+@test "a directory holding a .git is never stored, and checkout never replaces one" {
+	cat > rp.yaml <<'EOF2'
+stages:
+  clone:
+    cmd: mkdir -p repo/.git && echo ref > repo/.git/HEAD && echo x > repo/x.txt
+    outs: [repo]
+EOF2
+	run rp repro
+	assert_failure
+	assert_output --partial "repo/.git"
+	assert_output --partial "never stores"
+	# a directory made without one, which the user then turns into a repository
+	gen_dir
+	echo edited > outdir/a.txt
+	mkdir -p outdir/sub/.Git
+	echo mine > outdir/sub/.Git/config
+	run rp checkout --force
+	assert_failure 2
+	assert_output --partial "outdir/sub/.Git"
+	assert_equal "$(cat outdir/sub/.Git/config)" "mine"
+	assert_equal "$(cat outdir/a.txt)" "edited"
+}

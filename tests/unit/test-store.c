@@ -375,6 +375,81 @@ static void a_directory_round_trips_through_the_store_with_modes(void **state)
 	free(exe);
 }
 
+/* Stores `manifest` (with "H" standing for the object of "abc") and checks it out at "out". */
+static int checkout_manifest(struct fixture *f, const char *manifest, struct rp_err *err)
+{
+	struct buf text = BUF_INIT;
+	struct objinfo oi = { .isdir = 1, .size = 3, .nfiles = 1 };
+	char hex[HASH_HEX];
+	char *out = at(f, "out");
+	int r;
+
+	assert_int_equal(store_put_buf(f->st, "abc", 3, hex, err), 0);
+	for (const char *p = manifest; *p; p++)
+		if (*p == 'H')
+			buf_adds(&text, ABC_SHA256);
+		else
+			buf_addch(&text, *p);
+	assert_int_equal(store_put_buf(f->st, text.s, text.len, oi.hash, err), 0);
+	r = store_checkout(f->st, &oi, out, err);
+	free(out);
+	buf_release(&text);
+	return r;
+}
+
+static void a_crafted_manifest_is_refused_and_creates_nothing(void **state)
+{
+	static const char *bad[] = {
+		"H 3 4755 a\n", "H 3 2755 a\n", "H 3 1644 a\n", "H 3 777 a\n", "H 3 666 a\n",
+		"H 3 664 a\n", "H 3 0644 a\n", "H 3 64 a\n", "H 3 6440 a\n",
+		"H 4 644 a\n", "H 2 644 a\n", "H 03 644 a\n", "H -3 644 a\n", "H +3 644 a\n",
+		"H 18446744073709551619 644 a\n", "H  3 644 a\n",
+		"H 3 644 ../x\n", "H 3 644 /x\n", "H 3 644 a//b\n", "H 3 644 a/\n", "H 3 644 ./a\n",
+		"H 3 644 .git/x\n", "H 3 644 a/.GIT/hooks/x\n", "H 3 644 .Git\n", "H 3 644 .rp/x\n",
+		"H 3 644 GIT~1/x\n", "H 3 644 a\nH 3 644 a\n", "H 3 644 b\nH 3 644 a\n",
+		"H 3 644 a\nH 3 644 a/b\n", "H 3 644 a\nH 3 644 a-b\nH 3 644 a/b\n", "H 3 644 a",
+	};
+	struct fixture *f = *state;
+	char *out = at(f, "out");
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		struct rp_err err = { 0 };
+
+		if (checkout_manifest(f, bad[i], &err) == 0)
+			fail_msg("manifest '%s' was accepted", bad[i]);
+		if (!strstr(err.msg, "manifest"))
+			fail_msg("'%s': %s", bad[i], err.msg);
+		assert_false(fs_exists(out));
+	}
+	free(out);
+}
+
+static void owner_only_modes_round_trip_and_nothing_more(void **state)
+{
+	struct fixture *f = *state;
+	struct rp_err err = { 0 };
+	struct stat sb;
+	char *p;
+
+	assert_int_equal(checkout_manifest(f, "H 3 600 a\nH 3 700 b/c\nH 3 755 d\n", &err), 0);
+	p = at(f, "out/a");
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	free(p);
+	p = at(f, "out/b/c");
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0700);
+	free(p);
+	p = at(f, "out/b");
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 0077, 0);
+	free(p);
+	p = at(f, "out/d");
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0755);
+	free(p);
+}
+
 static void a_corrupted_object_is_refused_by_checkout(void **state)
 {
 	struct fixture *f = *state;
@@ -655,6 +730,8 @@ int main(void)
 		T(a_directory_hashes_the_same_whatever_the_creation_order),
 		T(the_manifest_lists_sorted_paths_and_is_the_directory_hash),
 		T(a_directory_round_trips_through_the_store_with_modes),
+		T(a_crafted_manifest_is_refused_and_creates_nothing),
+		T(owner_only_modes_round_trip_and_nothing_more),
 		T(a_corrupted_object_is_refused_by_checkout),
 		T(a_corrupted_file_in_a_directory_is_refused),
 		T(a_missing_object_is_an_error_naming_it),
