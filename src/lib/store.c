@@ -351,9 +351,25 @@ struct store *store_open(const char *root, struct state *state, struct rp_err *e
 	st->nlinks = 2;
 	st->state = state;
 	st->nthreads = 0;
-	ret = fs_mkdir_p_err(objects, 0777, err);
+	st->lease.fd = st->lease.gate_fd = -1;
+	ret = store_lease_take(&st->lease, root, err);
+	if (ret == 1) {
+		/* a new store: whoever makes its root is its creator */
+		ret = fs_mkdir_parent_err(root, err);
+		if (!ret && mkdir(root, 0777) == 0)
+			st->created = 1;
+		else if (!ret && errno != EEXIST)
+			ret = rp_err_set(err, RP_ERR_IO, "cannot create '%s': %s", root,
+					 strerror(errno));
+		if (!ret)
+			ret = store_lease_take(&st->lease, root, err);
+	}
+	if (!ret)
+		ret = fs_mkdir_p_err(objects, 0777, err);
 	free(objects);
-	if (ret < 0) {
+	if (ret != 0) {
+		if (ret > 0)
+			rp_err_set(err, RP_ERR_IO, "cannot open the store '%s'", root);
 		store_free(st);
 		return NULL;
 	}
@@ -362,12 +378,42 @@ struct store *store_open(const char *root, struct state *state, struct rp_err *e
 	return st;
 }
 
+#define STORE_CREATOR "creator"
+
+int store_set_creator(struct store *st, const char *ws_root, struct rp_err *err)
+{
+	char *path = xasprintf("%s/" STORE_CREATOR, st->root);
+	char *text = xasprintf("%s\n", ws_root);
+	int ret = fs_write_atomic_err(path, text, strlen(text), err);
+
+	free(text);
+	free(path);
+	return ret;
+}
+
+char *store_creator(const struct store *st)
+{
+	char *path = xasprintf("%s/" STORE_CREATOR, st->root);
+	struct buf b = BUF_INIT;
+	char *ret = NULL;
+
+	if (buf_read_file(&b, path) == 0 && b.len && b.s[b.len - 1] == '\n' &&
+	    !memchr(b.s, '\n', b.len - 1) && !memchr(b.s, '\0', b.len)) {
+		b.s[b.len - 1] = '\0';
+		ret = xstrdup(b.s);
+	}
+	buf_release(&b);
+	free(path);
+	return ret;
+}
+
 void store_free(struct store *st)
 {
 	if (!st)
 		return;
 	pending_clear(st);
 	store_run_close(st);
+	store_lease_release(&st->lease);
 	free(st->root);
 	free(st);
 }

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <sys/stat.h>
 #include "hash.h"
+#include "storelock.h"
 
 struct state;
 
@@ -45,13 +46,31 @@ struct store {
 	int pending_overflow;      /* more than fit: the next sync is a syncfs() */
 	struct sqlite3 *runs_db;   /* the run-cache, opened on first use (runcache.c) */
 	int runs_legacy;           /* runs/ of earlier versions: 0 unknown, 1 there, -1 not */
+	struct store_lease lease;  /* held from store_open() to store_free() (storelock.h) */
+	int created;               /* store_open() made the root: see store_set_creator() */
 	int tmp_state;             /* STORE/tmp: 0 not looked at, 1 there (tmp_dev), -1 unusable */
 	dev_t tmp_dev;
 };
 
-/* Opens the store rooted at `root` (created if missing). NULL + err. */
+/*
+ * Opens the store rooted at `root` (created if missing) and takes its shared
+ * lease (storelock.h): until store_free(), no gc deletes from it. May wait,
+ * with a message on stderr, while a gc runs. NULL + err.
+ */
 struct store *store_open(const char *root, struct state *state, struct rp_err *err);
+/* Releases the lease and frees everything. store_free(NULL) does nothing. */
 void store_free(struct store *st);
+/*
+ * Records in STORE/creator the absolute path of the workspace `ws_root` whose
+ * rp made the store (call when st->created): gc deletes from a store outside
+ * the workspace only when it names the workspace (gc.h). 0 or -1 + err.
+ */
+int store_set_creator(struct store *st, const char *ws_root, struct rp_err *err);
+/*
+ * The workspace path recorded in STORE/creator (caller frees), or NULL when
+ * there is none (a store made by an older rp, or not by rp).
+ */
+char *store_creator(const struct store *st);
 /* Parses "reflink,copy" / "hardlink" etc. into st->links; -1 + err on an unknown name. */
 int store_set_links(struct store *st, const char *spec, struct rp_err *err);
 
