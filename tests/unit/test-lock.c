@@ -248,6 +248,53 @@ static void a_malformed_lock_names_file_line_and_column(void **state)
 			   "rp.lock:8:13:");
 }
 
+/* A lock entry at `path` (as a dep with `dep`, else as an out). */
+static void expect_path_refused(const char *path, int dep, const char *want)
+{
+	char *text = xasprintf("schema: rp.lock/1\nstages:\n  a:\n    key: "
+			       "1111111111111111111111111111111111111111111111111111111111111111\n"
+			       "    cmd: x\n    %s:\n    - path: \"%s\"\n      hash: "
+			       "2222222222222222222222222222222222222222222222222222222222222222\n",
+			       dep ? "deps" : "outs", path);
+
+	expect_parse_error(text, want);
+	free(text);
+}
+
+static void a_lock_naming_git_or_rp_in_any_spelling_is_refused(void **state)
+{
+	static const char *git[] = {
+		".git", ".git/hooks/post-checkout", ".GIT/hooks/x", ".Git/config",
+		"sub/.git/config", "./a/../.git/x", ".git./x", ".git /x", "GIT~1/config",
+		".g\u200cit/hooks/x", "\ufeff.git/x",
+	};
+	static const char *rp[] = { ".rp/cache/x", ".RP/config", "a/.Rp/x", ".rp" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(git) / sizeof(*git); i++) {
+		expect_path_refused(git[i], 0, "where git keeps its hooks; rp will not touch it");
+		expect_path_refused(git[i], 1, "where git keeps its hooks; rp will not touch it");
+	}
+	for (size_t i = 0; i < sizeof(rp) / sizeof(*rp); i++)
+		expect_path_refused(rp[i], 0, "names rp's own '.rp'; rp will not touch it");
+	/* names that only look alike are fine */
+	static const char *ok[] = { ".gitignore", ".github/x", "git/x", ".gi", "x.git", ".rpx" };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
+		struct rp_err err = { 0 };
+		char *text = xasprintf("schema: rp.lock/1\nstages:\n  a:\n    key: "
+				       "1111111111111111111111111111111111111111111111111111111111111111\n"
+				       "    cmd: x\n    outs:\n    - path: %s\n      hash: "
+				       "2222222222222222222222222222222222222222222222222222222222222222\n",
+				       ok[i]);
+		struct lock *l = lock_parse("rp.lock", text, strlen(text), &err);
+
+		if (!l)
+			fail_msg("'%s' was refused: %s", ok[i], err.msg);
+		lock_free(l);
+		free(text);
+	}
+}
+
 static void run_cache_outs_round_trip(void **state)
 {
 	struct lock_stage *s = sample("train", '1'), *t = lock_stage_new("train");
@@ -481,6 +528,7 @@ int main(void)
 		T(a_journal_for_another_lock_is_ignored),
 		T(a_torn_last_journal_line_is_ignored),
 		T(a_malformed_lock_names_file_line_and_column),
+		T(a_lock_naming_git_or_rp_in_any_spelling_is_refused),
 		T(run_cache_outs_round_trip),
 		T(removing_a_stage_keeps_the_others_sorted),
 		T(the_binary_image_gives_the_same_lock_as_the_yaml),
