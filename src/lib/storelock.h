@@ -46,8 +46,10 @@ struct store_lease {
  * Takes the shared lease on the store at `root` (creating STORE/lock). 0 on
  * success; 1 when `root` does not exist (nothing held; create it and call
  * again); -1 + err. A store the user cannot write (a read-only mount, another
- * user's store) is opened without a lease (l->fd -1): rp cannot add to it, and
- * this user's gc cannot delete from it. Waits, with a message, while a gc runs.
+ * user's store) is leased through a read-only descriptor, or, when not even
+ * STORE/lock exists there, opened without a lease (l->fd -1): rp cannot add
+ * to such a store, and this user's gc cannot delete from it. Waits, with a
+ * message, while a gc runs.
  */
 int store_lease_take(struct store_lease *l, const char *root, struct rp_err *err);
 /*
