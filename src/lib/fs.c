@@ -2,10 +2,12 @@
  * fs.c - file system helpers: atomic writes, mkdir -p, rm -rf, clones.
  *
  * Atomic replacement (fs_write_atomic, fs_clone_file): the new bytes go to a
- * temp file ".<base>.tmp.XXXXXX" in the target's directory (so rename() stays
- * on one file system), are flushed and fsynced, then renamed over the target;
- * finally the directory is fsynced so the rename itself survives a crash. A
- * reader sees either the old file or the new one, never a mix.
+ * temp file ".<base>.tmp.<pid>.XXXXXX" in the target's directory (so
+ * rename() stays on one file system), are flushed and fsynced, then renamed
+ * over the target; finally the directory is fsynced so the rename itself
+ * survives a crash. A reader sees either the old file or the new one, never a
+ * mix. A process killed mid-write (no atexit hook runs) leaves its temp; the
+ * next atomic write of the same file removes the temps whose <pid> is gone.
  *
  * A stage program's output (fs_write_output) goes the same way when it is a
  * regular file or absent; a FIFO, a character device or a /proc descriptor
@@ -30,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +122,7 @@ static char *split_dir(const char *path, const char **base)
 	return xstrndup(path, (size_t)(slash - path));
 }
 
-/* The template ".<base>.tmp.XXXXXX" beside `path`; the caller frees. */
+/* The template ".<base>.tmp.<pid>.XXXXXX" beside `path`; the caller frees. */
 static char *temp_template(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -129,7 +132,40 @@ static char *temp_template(const char *path)
 
 	if (baselen > 200)  /* stay under NAME_MAX */
 		baselen = 200;
-	return xasprintf("%.*s.%.*s.tmp.XXXXXX", dirlen, path, baselen, base);
+	return xasprintf("%.*s.%.*s.tmp.%ld.XXXXXX", dirlen, path, baselen, base,
+			 (long)getpid());
+}
+
+/*
+ * Removes the temp files of `path` (".<base>.tmp.<pid>.XXXXXX" beside it)
+ * that a process that is gone left behind: it was killed mid-write. A live
+ * pid's temp (another process writing the same file) is left alone.
+ */
+static void sweep_stale_temps(const char *path)
+{
+	const char *base;
+	char *dir = split_dir(path, &base);
+	char *prefix = xasprintf(".%.200s.tmp.", base);
+	size_t plen = strlen(prefix);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		char *end;
+		long pid;
+
+		if (strncmp(de->d_name, prefix, plen))
+			continue;
+		pid = strtol(de->d_name + plen, &end, 10);
+		if (pid <= 0 || *end != '.' || strlen(end + 1) != 6 || pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+	}
+	if (d)
+		closedir(d);
+	free(prefix);
+	free(dir);
 }
 
 char *fs_temp_beside_err(const char *path, int *fd, struct rp_err *err)
@@ -548,6 +584,7 @@ static int write_replace(const char *path, const void *data, size_t len, int dur
 	fs_temp_forget(tmp);
 	if (durable)
 		fs_fsync_parent_quiet(path);
+	sweep_stale_temps(path);
 	ret = 0;
 	goto out;
 fail:

@@ -4,8 +4,9 @@
  * fs_write_atomic() is the only way rp rewrites a file that must survive a
  * crash (rp.lock, config, store objects): temp file in the same directory,
  * write, fflush/fsync/fclose checked one by one, rename, fsync the directory.
- * Temp files are named ".<base>.tmp.XXXXXX" and removed on failure and by an
- * atexit hook.
+ * Temp files are named ".<base>.tmp.<pid>.XXXXXX" and removed on failure, by
+ * an atexit hook, and (when a kill left them) by the next atomic write of the
+ * same file.
  */
 #ifndef RP_FS_H
 #define RP_FS_H
@@ -81,7 +82,7 @@ int fs_remove_tree_err(const char *path, struct rp_err *err);
 /* As fs_temp_beside(); NULL + err on failure. The temp file is registered. */
 char *fs_temp_beside_err(const char *path, int *fd, struct rp_err *err);
 /*
- * Creates a unique empty directory ".<base>.tmp.XXXXXX" next to `path`,
+ * Creates a unique empty directory ".<base>.tmp.<pid>.XXXXXX" next to `path`,
  * registered for removal at exit (fs_temp_forget() once renamed). Returns its
  * path (caller frees), or NULL + err.
  */

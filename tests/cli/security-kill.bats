@@ -245,3 +245,26 @@ EOF2
 	echo "kills during a save: $hits"
 	[ "$hits" -ge 1 ]
 }
+
+@test "the temp file a killed rp left beside rp.lock goes with the next write of rp.lock" {
+	cat > rp.yaml <<'EOF2'
+stages:
+  one:
+    cmd: echo ${round} > one.txt
+    params: [round]
+    outs: [one.txt]
+EOF2
+	echo "round: 1" > params.yaml
+	rp repro >/dev/null
+	# the pid of a process that is gone, as a killed rp's would be
+	dead=$(sh -c 'echo $$')
+	echo partial > ".rp.lock.tmp.$dead.AbCdEf"
+	echo busy > ".rp.lock.tmp.$$.AbCdEf"       # a live process's: kept
+	echo mine > ".rp.lock.tmp.notes"           # not rp's name: kept
+	echo "round: 2" > params.yaml
+	run rp repro
+	assert_success
+	[ ! -e ".rp.lock.tmp.$dead.AbCdEf" ]
+	[ -e ".rp.lock.tmp.$$.AbCdEf" ]
+	[ -e ".rp.lock.tmp.notes" ]
+}
