@@ -19,7 +19,8 @@
  * is re-parented to the runner when its parent dies, never to init. So the
  * runner can always find every process a stage started among its own
  * children (/proc/PID/task/PID/children, or a scan of /proc). It kills them
- * all with SIGKILL, and reaps until it has no child left:
+ * all with SIGKILL, and reaps until it has no child left (or none has died
+ * for 5 s: a process stuck in the kernel is not worth a hung rp):
  *   - when its socket reaches EOF: rp called exec_release(), or rp died, by
  *     any signal including SIGKILL, since the kernel closes a dead process's
  *     descriptors and nothing else holds rp's end (SOCK_CLOEXEC);
@@ -222,6 +223,8 @@ static void kill_children(struct runner *r)
  */
 static void kill_all(struct runner *r)
 {
+	int idle = 0;
+
 	for (;;) {
 		pid_t pid;
 		int status;
@@ -229,13 +232,26 @@ static void kill_all(struct runner *r)
 		for (size_t k = 0; k < r->nstages; k++)
 			kill(-r->stages[k], SIGKILL);
 		kill_children(r);
-		pid = waitpid(-1, &status, 0);
+		pid = waitpid(-1, &status, WNOHANG);
 		if (pid < 0) {
 			if (errno == EINTR)
 				continue;
 			break;          /* ECHILD: nothing is left */
 		}
-		reaped(r, pid, status);
+		if (pid > 0) {
+			reaped(r, pid, status);
+			idle = 0;
+			continue;
+		}
+		/*
+		 * Children left, none dead yet. SIGKILL takes effect within
+		 * moments; a child still there after 5 s (stuck in the kernel,
+		 * or out of reach without /proc) is left rather than have rp
+		 * wait for it forever.
+		 */
+		if (++idle > 1000)
+			break;
+		nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
 	}
 	r->killed = 1;
 }
