@@ -1068,8 +1068,9 @@ static int save_file(struct store *st, const struct tfile *f, struct rp_err *err
 	if (!tmp)
 		goto out;
 	if (fs_copy_fd(srcfd, fd, 0) < 0) {
+		/* named after the object: the temp's name means nothing to the user */
 		rp_err_set(err, RP_ERR_IO, "cannot copy '%s' to '%s': %s",
-			   f->full, tmp, strerror(errno));
+			   f->full, obj, strerror(errno));
 		close(fd);
 		unlink(tmp);
 		fs_temp_forget(tmp);
