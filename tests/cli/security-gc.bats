@@ -128,8 +128,8 @@ repro_loop() {
 gc_loop() {
 	while [ ! -e "$BATS_TEST_TMPDIR/stop" ]; do
 		rp -f "$A/rp.yaml" gc --keep "$B/rp.lock" || echo "gc failed: $?"
-		# leave B some of the two cores (about one gc per repro)
-		sleep 0.02
+		# leave B most of the two cores (about one gc per two repros)
+		sleep 0.1
 	done
 }
 
