@@ -31,22 +31,9 @@ teardown() {
 	done
 }
 
-# start_stub NAME [ARGS...]: starts a stub server; sets BASE (its /v1 URL)
-# and STATS (its counters file, $BATS_TEST_TMPDIR/NAME.stats).
+# start_stub NAME [ARGS...]: the OpenAI stub (start_openai_stub in helpers.bash)
 start_stub() {
-	local name=$1 i
-	shift
-	rm -f "$BATS_TEST_TMPDIR/$name.port"
-	python3 "$RP_SRCDIR/tests/servers/openai_stub.py" --port-file "$BATS_TEST_TMPDIR/$name.port" \
-		--stats-file "$BATS_TEST_TMPDIR/$name.stats" --expect-key "$KEY" "$@" 3>&- &
-	STUB_PIDS+=($!)
-	for i in $(seq 100); do
-		[ -s "$BATS_TEST_TMPDIR/$name.port" ] && break
-		sleep 0.05
-	done
-	[ -s "$BATS_TEST_TMPDIR/$name.port" ] || { echo "stub did not start" >&2; return 1; }
-	BASE="http://127.0.0.1:$(cat "$BATS_TEST_TMPDIR/$name.port")/v1"
-	STATS="$BATS_TEST_TMPDIR/$name.stats"
+	start_openai_stub "$@"
 }
 
 # stub COUNTER: a counter of the last started stub.

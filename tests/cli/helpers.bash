@@ -39,3 +39,25 @@ git_commit() {
 runs_of() {
 	if [ -f "$1" ]; then wc -l < "$1" | tr -d ' '; else echo 0; fi
 }
+
+# start_openai_stub NAME [ARGS...]: starts tests/servers/openai_stub.py on
+# 127.0.0.1, expecting the key $KEY, with ARGS; sets PORT, BASE (its /v1
+# URL) and STATS (its counters file, $BATS_TEST_TMPDIR/NAME.stats), and
+# appends its pid to STUB_PIDS for the test's teardown to stop.
+start_openai_stub() {
+	local name=$1 i
+	shift
+	rm -f "$BATS_TEST_TMPDIR/$name.port"
+	python3 "$RP_SRCDIR/tests/servers/openai_stub.py" --port-file "$BATS_TEST_TMPDIR/$name.port" \
+		--stats-file "$BATS_TEST_TMPDIR/$name.stats" --expect-key "$KEY" "$@" 3>&- &
+	STUB_PIDS+=($!)
+	for i in $(seq 100); do
+		[ -s "$BATS_TEST_TMPDIR/$name.port" ] && break
+		sleep 0.05
+	done
+	[ -s "$BATS_TEST_TMPDIR/$name.port" ] || { echo "stub did not start" >&2; return 1; }
+	PORT=$(cat "$BATS_TEST_TMPDIR/$name.port")
+	BASE="http://127.0.0.1:$PORT/v1"
+	export BASE
+	STATS="$BATS_TEST_TMPDIR/$name.stats"
+}

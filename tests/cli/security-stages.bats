@@ -37,24 +37,9 @@ teardown() {
 	done
 }
 
-# start_stub NAME ARGS...: starts openai_stub.py; sets BASE (its /v1 URL) and
-# STATS (its counters file).
+# start_stub NAME [ARGS...]: the OpenAI stub (start_openai_stub in helpers.bash)
 start_stub() {
-	local name=$1 i
-	shift
-	rm -f "$BATS_TEST_TMPDIR/$name.port"
-	python3 "$RP_SRCDIR/tests/servers/openai_stub.py" --port-file "$BATS_TEST_TMPDIR/$name.port" \
-		--stats-file "$BATS_TEST_TMPDIR/$name.stats" --expect-key "$KEY" "$@" 3>&- &
-	STUB_PIDS+=($!)
-	for i in $(seq 100); do
-		[ -s "$BATS_TEST_TMPDIR/$name.port" ] && break
-		sleep 0.05
-	done
-	[ -s "$BATS_TEST_TMPDIR/$name.port" ] || { echo "stub did not start" >&2; return 1; }
-	PORT=$(cat "$BATS_TEST_TMPDIR/$name.port")
-	BASE="http://127.0.0.1:$PORT/v1"
-	export BASE
-	STATS="$BATS_TEST_TMPDIR/$name.stats"
+	start_openai_stub "$@"
 }
 
 # start_chat MODE: starts chat_stub.py in MODE; sets CBASE.
