@@ -13,7 +13,8 @@
  * then lists such paths and changes nothing.
  *
  * --rebuild: a stage whose outputs are in no store is re-run in a scratch
- * copy of the workspace (.rp/tmp/rebuild-*), with its deps restored there from
+ * copy of the workspace (.rp/tmp/rebuild-<pid>-*, removed by the next rebuild
+ * when its process was killed), with its deps restored there from
  * the store (rebuilding upstream stages first when needed); its outputs must
  * hash to what the lock says, else the stage is named as nondeterministic.
  * The user's own sources are never overwritten by a rebuild.
@@ -218,7 +219,7 @@ static int rebuild_stage(struct checkout *c, size_t si)
 {
 	const struct lock_stage *ls = c->lock->stages[si];
 	struct store *s = c->pr.ws.store;
-	char scratch[] = ".rp/tmp/rebuild-XXXXXX";
+	char *scratch;
 	struct exec ex;
 	char *prefix = NULL;
 	long id;
@@ -231,8 +232,14 @@ static int rebuild_stage(struct checkout *c, size_t si)
 	c->rebuilt[si] = 2;
 	if (fs_mkdir_p(".rp/tmp", 0755) < 0)
 		return -1;
-	if (!mkdtemp(scratch))
-		return rp_error_errno("cannot create a scratch directory under '.rp/tmp'");
+	/* the scratch copies of rebuilds that were killed go first */
+	fs_sweep_dead_temps(".rp/tmp", "rebuild-", '-');
+	scratch = xasprintf(".rp/tmp/rebuild-%ld-XXXXXX", (long)getpid());
+	if (!mkdtemp(scratch)) {
+		rp_error_errno("cannot create a scratch directory under '.rp/tmp'");
+		free(scratch);
+		return -1;
+	}
 	fs_temp_register(scratch);
 	if (!rp_opts.quiet)
 		printf("Rebuilding stage '%s' in '%s'\n", ls->name, scratch);
@@ -292,6 +299,7 @@ out:
 	free(prefix);
 	fs_remove_tree(scratch);
 	fs_temp_forget(scratch);
+	free(scratch);
 	return ret;
 }
 

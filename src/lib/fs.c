@@ -136,6 +136,35 @@ static char *temp_template(const char *path)
 			 (long)getpid());
 }
 
+int fs_pid_is_gone(long pid)
+{
+	return pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+void fs_sweep_dead_temps(const char *dir, const char *prefix, char sep)
+{
+	size_t plen = strlen(prefix);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		char *end, *p;
+		long pid;
+
+		if (strncmp(de->d_name, prefix, plen))
+			continue;
+		pid = strtol(de->d_name + plen, &end, 10);
+		if (end == de->d_name + plen || *end != sep || pid == (long)getpid() ||
+		    !fs_pid_is_gone(pid))
+			continue;
+		p = xasprintf("%s/%s", dir, de->d_name);
+		(void)fs_remove_tree_err(p, NULL);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+}
+
 /*
  * Removes the temp files of `path` (".<base>.tmp.<pid>.XXXXXX" beside it)
  * that a process that is gone left behind: it was killed mid-write. A live
@@ -146,24 +175,8 @@ static void sweep_stale_temps(const char *path)
 	const char *base;
 	char *dir = split_dir(path, &base);
 	char *prefix = xasprintf(".%.200s.tmp.", base);
-	size_t plen = strlen(prefix);
-	DIR *d = opendir(dir);
-	struct dirent *de;
 
-	while (d && (de = readdir(d))) {
-		char *end;
-		long pid;
-
-		if (strncmp(de->d_name, prefix, plen))
-			continue;
-		pid = strtol(de->d_name + plen, &end, 10);
-		if (pid <= 0 || *end != '.' || strlen(end + 1) != 6 || pid == (long)getpid())
-			continue;
-		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
-			(void)unlinkat(dirfd(d), de->d_name, 0);
-	}
-	if (d)
-		closedir(d);
+	fs_sweep_dead_temps(dir, prefix, '.');
 	free(prefix);
 	free(dir);
 }

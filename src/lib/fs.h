@@ -79,6 +79,15 @@ int fs_write_replace_err(const char *path, const void *data, size_t len, struct 
 int fs_mkdir_p_err(const char *path, mode_t mode, struct rp_err *err);
 int fs_mkdir_parent_err(const char *path, struct rp_err *err);
 int fs_remove_tree_err(const char *path, struct rp_err *err);
+
+/* 1 when no process `pid` exists (kill(pid, 0) fails with ESRCH), else 0. */
+int fs_pid_is_gone(long pid);
+/*
+ * Removes the entries of `dir` named "<prefix><pid><sep>..." (files or whole
+ * trees) whose process <pid> is gone: the temps a killed process left. The
+ * entries of live pids and of this process stay. Best effort, no errors.
+ */
+void fs_sweep_dead_temps(const char *dir, const char *prefix, char sep);
 /* As fs_temp_beside(); NULL + err on failure. The temp file is registered. */
 char *fs_temp_beside_err(const char *path, int *fd, struct rp_err *err);
 /*

@@ -265,23 +265,8 @@ static char *tempdir_for(struct store *st, const char *path, struct rp_err *err)
 static void clean_stale_temps(struct store *st)
 {
 	char *dir = xasprintf("%s/" TMP_DIR, st->root);
-	DIR *d = opendir(dir);
-	struct dirent *e;
 
-	while (d && (e = readdir(d))) {
-		char *end, *p;
-		long pid = strtol(e->d_name, &end, 10);
-
-		if (pid <= 0 || *end != '-' || pid == (long)getpid())
-			continue;
-		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-			continue;
-		p = xasprintf("%s/%s", dir, e->d_name);
-		(void)fs_remove_tree_err(p, NULL);
-		free(p);
-	}
-	if (d)
-		closedir(d);
+	fs_sweep_dead_temps(dir, "", '-');
 	free(dir);
 }
 

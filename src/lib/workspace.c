@@ -52,7 +52,7 @@ static int holder_is_gone(const char *pid)
 	char *end;
 	long v = strtol(pid, &end, 10);
 
-	return *pid && !*end && v > 0 && kill((pid_t)v, 0) < 0 && errno == ESRCH;
+	return *pid && !*end && fs_pid_is_gone(v);
 }
 
 /*

@@ -268,3 +268,31 @@ EOF2
 	[ -e ".rp.lock.tmp.$$.AbCdEf" ]
 	[ -e ".rp.lock.tmp.notes" ]
 }
+
+@test "the scratch copy of a killed checkout --rebuild goes with the next rebuild; a live one stays" {
+	cat > rp.yaml <<'YAML'
+stages:
+  up:
+    cmd: tr a-z A-Z < input.txt > upper.txt
+    deps: [input.txt]
+    outs: [upper.txt]
+YAML
+	echo "some input text" > input.txt
+	rp repro >/dev/null
+	h=$(sha256sum upper.txt | cut -c1-64)
+	rm -f ".rp/cache/objects/${h:0:2}/${h:2}" upper.txt
+	# a rebuild whose process is gone left its scratch copy; a live one is busy
+	sh -c 'exit 0' &
+	dead=$!
+	wait "$dead"
+	mkdir -p ".rp/tmp/rebuild-$dead-AbCdEf/sub" ".rp/tmp/rebuild-$$-GhIjKl"
+	echo partial > ".rp/tmp/rebuild-$dead-AbCdEf/sub/file"
+	run rp checkout --rebuild
+	assert_success
+	assert_output --partial "Rebuilding stage 'up' in '.rp/tmp/rebuild-"
+	[ "$(cat upper.txt)" = "SOME INPUT TEXT" ]
+	[ ! -e ".rp/tmp/rebuild-$dead-AbCdEf" ]
+	[ -d ".rp/tmp/rebuild-$$-GhIjKl" ]
+	run ls .rp/tmp
+	assert_output "rebuild-$$-GhIjKl"
+}
