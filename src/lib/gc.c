@@ -241,8 +241,11 @@ int gc_sweep(struct gc *g, int dry_run, struct gc_stats *st,
 	int ret;
 
 	memset(st, 0, sizeof(*st));
-	qsort(g->keep, g->nkeep, sizeof(*g->keep), cmp_str);
-	qsort(g->runs, g->nruns, sizeof(*g->runs), cmp_str);
+	/* qsort(NULL, 0, ...) is undefined: nothing kept is a NULL list */
+	if (g->nkeep)
+		qsort(g->keep, g->nkeep, sizeof(*g->keep), cmp_str);
+	if (g->nruns)
+		qsort(g->runs, g->nruns, sizeof(*g->runs), cmp_str);
 	ret = sweep_dir(objects, g->keep, g->nkeep, dry_run, &st->objects, &st->object_bytes,
 			&st->kept, report, ctx, err);
 	if (!ret)
