@@ -819,7 +819,8 @@ static int cmp_skip(const void *a, const void *b)
 /* The docs as canonical JSONL into `out`; -1 (reported) on a duplicate doc_id. */
 static int render(struct extract *ex, struct buf *out)
 {
-	qsort(ex->docs, ex->ndocs, sizeof(*ex->docs), cmp_doc);
+	if (ex->ndocs)
+		qsort(ex->docs, ex->ndocs, sizeof(*ex->docs), cmp_doc);
 	for (size_t i = 0; i < ex->ndocs; i++) {
 		struct doc *d = &ex->docs[i];
 		char hex[HASH_HEX];
@@ -868,7 +869,8 @@ static void summary(struct extract *ex, int nargs, int verbose)
 
 static void list_skips(struct extract *ex, int as_errors)
 {
-	qsort(ex->skips, ex->nskips, sizeof(*ex->skips), cmp_skip);
+	if (ex->nskips)
+		qsort(ex->skips, ex->nskips, sizeof(*ex->skips), cmp_skip);
 	for (size_t i = 0; i < ex->nskips; i++) {
 		struct skip *s = &ex->skips[i];
 
