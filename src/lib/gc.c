@@ -181,7 +181,8 @@ static int cmp_str(const void *a, const void *b)
 
 static int marked(char **list, size_t n, const char *hex)
 {
-	return bsearch(&hex, list, n, sizeof(*list), cmp_str) != NULL;
+	/* bsearch on a NULL list is undefined even for n == 0 */
+	return n && bsearch(&hex, list, n, sizeof(*list), cmp_str) != NULL;
 }
 
 struct sweep {

@@ -143,7 +143,7 @@ int store_run_sweep(struct store *st, char **keep, size_t nkeep, int dry_run,
 		const char *key = (const char *)sqlite3_column_text(list, 0);
 		uint64_t size = (uint64_t)sqlite3_column_int64(list, 1);
 
-		if (!key || bsearch(&key, keep, nkeep, sizeof(*keep), cmp_str))
+		if (!key || (nkeep && bsearch(&key, keep, nkeep, sizeof(*keep), cmp_str)))
 			continue;
 		(*count)++;
 		*bytes += size;
