@@ -514,17 +514,26 @@ static void job_free(struct exec_job *j)
 	buf_release(&j->partial);
 }
 
-void exec_release(struct exec *ex)
+/*
+ * Closes rp's end of the runner's socket and reaps the runner. The EOF makes
+ * a live runner kill whatever still runs, then exit.
+ */
+static void runner_stop(struct exec *ex)
 {
 	int sock = ex->sock;
 
-	/* EOF on its socket: the runner kills whatever still runs, then exits */
 	ex->sock = -1;
 	if (sock >= 0)
 		close(sock);
 	if (ex->runner > 0)
 		while (waitpid(ex->runner, NULL, 0) < 0 && errno == EINTR)
 			;
+	ex->runner = 0;
+}
+
+void exec_release(struct exec *ex)
+{
+	runner_stop(ex);
 	for (size_t i = 0; i < ex->n; i++)
 		job_free(&ex->jobs[i]);
 	free(ex->jobs);
@@ -591,15 +600,7 @@ static struct exec_job *job_by_pid(struct exec *ex, pid_t pid)
 /* The runner is gone (killed from outside): what ran under it is dead too. */
 static void runner_lost(struct exec *ex)
 {
-	int sock = ex->sock;
-
-	ex->sock = -1;
-	if (sock >= 0)
-		close(sock);
-	if (ex->runner > 0)
-		while (waitpid(ex->runner, NULL, 0) < 0 && errno == EINTR)
-			;
-	ex->runner = 0;
+	runner_stop(ex);
 	for (size_t i = 0; i < ex->n; i++) {
 		struct exec_job *j = &ex->jobs[i];
 
