@@ -156,22 +156,6 @@ out:
 	return ret;
 }
 
-int config_load(struct config *c, const char *path, struct rp_err *err)
-{
-	struct doc *d;
-	int ret;
-
-	set_defaults(c);
-	if (access(path, F_OK) < 0 && errno == ENOENT)
-		return 0;
-	d = doc_load_file(path, err);
-	if (!d)
-		return -1;
-	ret = parse(c, d, err);
-	doc_free(d);
-	return ret;
-}
-
 void config_release(struct config *c)
 {
 	free(c->cache_dir);

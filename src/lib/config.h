@@ -51,13 +51,9 @@ struct config {
 };
 
 /*
- * Fills `c` with defaults, then the settings in `path` if it exists, with no
- * check of whose file it is. 0 or -1 + err.
- */
-int config_load(struct config *c, const char *path, struct rp_err *err);
-/*
- * As config_load() for ABS_ROOT/.rp/config of a workspace that
- * config_check_owner() accepted; the file's owner is checked again with
+ * Fills `c` with defaults, then the settings in ABS_ROOT/.rp/config if it
+ * exists, for a workspace that config_check_owner() accepted; 0 or -1 + err.
+ * The file's owner is checked again with
  * fstat on the descriptor that is read. `uc` may be NULL (the user config
  * is then read only if a safe.directories entry must be looked up).
  */
