@@ -136,6 +136,24 @@ static char *temp_template(const char *path)
 			 (long)getpid());
 }
 
+void fs_lock_pid_write(int fd)
+{
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%-20ld\n", (long)getpid());
+
+	if (pwrite(fd, pid, (size_t)n, 0) < 0) {
+		/* the pid is only for messages */
+	}
+}
+
+void fs_lock_pid_read(int fd, char *pid, size_t size)
+{
+	ssize_t n = pread(fd, pid, size - 1, 0);
+
+	pid[n > 0 ? n : 0] = '\0';
+	pid[strcspn(pid, " \n")] = '\0';
+}
+
 int fs_pid_is_gone(long pid)
 {
 	return pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
@@ -628,8 +646,7 @@ int fs_write_atomic(const char *path, const void *data, size_t len)
 
 /* ---- stage outputs: replace a file, never a device -------------------------- */
 
-/* Writes all `len` bytes to `fd`; 0, or -1 with errno set. */
-static int write_all(int fd, const void *data, size_t len)
+int fs_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -696,7 +713,7 @@ int fs_write_output_err(const char *path, const void *data, size_t len, struct r
 	fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | (S_ISREG(st.st_mode) ? O_TRUNC : 0));
 	if (fd < 0)
 		return rp_err_set(err, RP_ERR_IO, "cannot open '%s' for writing: %s", path, strerror(errno));
-	if (write_all(fd, data, len) < 0) {
+	if (fs_write_all(fd, data, len) < 0) {
 		rp_err_set(err, RP_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
 		close(fd);
 		return -1;
@@ -731,20 +748,11 @@ static int copy_read_write(int srcfd, int dstfd)
 			ret = n < 0 ? -1 : 0;
 			break;
 		}
-		char *p = block;
-		while (n > 0) {
-			ssize_t w = write(dstfd, p, (size_t)n);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				ret = -1;
-				goto out;
-			}
-			p += w;
-			n -= w;
+		if (fs_write_all(dstfd, block, (size_t)n) < 0) {
+			ret = -1;
+			break;
 		}
 	}
-out:
 	free(block);
 	return ret;
 }

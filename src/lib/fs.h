@@ -80,6 +80,17 @@ int fs_mkdir_p_err(const char *path, mode_t mode, struct rp_err *err);
 int fs_mkdir_parent_err(const char *path, struct rp_err *err);
 int fs_remove_tree_err(const char *path, struct rp_err *err);
 
+/*
+ * A lock file's holder: fs_lock_pid_write() writes this process's pid at
+ * the start of the file `fd`, padded to a fixed width so that the file need
+ * not be truncated first (an ftruncate cost as much as the rest of taking a
+ * lock); fs_lock_pid_read() reads it back into pid[size] ("" if none).
+ * The pid is only for messages: a failed write is ignored.
+ */
+void fs_lock_pid_write(int fd);
+void fs_lock_pid_read(int fd, char *pid, size_t size);
+/* Writes all `len` bytes to `fd`, again after EINTR; 0, or -1 with errno set. */
+int fs_write_all(int fd, const void *data, size_t len);
 /* 1 when no process `pid` exists (kill(pid, 0) fails with ESRCH), else 0. */
 int fs_pid_is_gone(long pid);
 /*

@@ -673,22 +673,6 @@ int lock_outs_from_json(struct lock_stage *s, const char *text)
 	return ret;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 int lock_journal_start(const struct lock *l, const char *journal)
 {
 	struct buf b = BUF_INIT;
@@ -718,7 +702,7 @@ int lock_journal_append(const char *journal, const struct lock_stage *s)
 		ret = rp_error_errno("cannot open '%s'", journal);
 		goto out;
 	}
-	if (write_all(fd, b.s, b.len) < 0)
+	if (fs_write_all(fd, b.s, b.len) < 0)
 		ret = rp_error_errno("cannot append to '%s'", journal);
 	if (close(fd) < 0 && !ret)
 		ret = rp_error_errno("cannot close '%s'", journal);

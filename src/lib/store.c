@@ -983,7 +983,6 @@ fail:
 static int put_buf(struct store *st, const void *data, size_t len, char hex[HASH_HEX],
 		   int private, struct rp_err *err)
 {
-	const char *p = data;
 	char *obj, *tmp = NULL;
 	int fd = -1, ret = -1;
 
@@ -998,20 +997,12 @@ static int put_buf(struct store *st, const void *data, size_t len, char hex[HASH
 	tmp = store_temp(st, &fd, 0, err);
 	if (!tmp)
 		goto out;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rp_err_set(err, RP_ERR_IO, "cannot write '%s': %s", tmp, strerror(errno));
-			close(fd);
-			unlink(tmp);
-			fs_temp_forget(tmp);
-			goto out;
-		}
-		p += n;
-		len -= (size_t)n;
+	if (fs_write_all(fd, data, len) < 0) {
+		rp_err_set(err, RP_ERR_IO, "cannot write '%s': %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		fs_temp_forget(tmp);
+		goto out;
 	}
 	ret = finish_object(st, fd, tmp, obj, private, err);
 out:

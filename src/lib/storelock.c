@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #endif
 #include "storelock.h"
+#include "fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,20 +50,11 @@ static int flock_or_say(int fd, int op, const char *why)
 	return 0;
 }
 
-/* The pid written in the gate ("" if none), into pid[size]. */
-static void gate_holder(int fd, char *pid, size_t size)
-{
-	ssize_t n = pread(fd, pid, size - 1, 0);
-
-	pid[n > 0 ? n : 0] = '\0';
-	pid[strcspn(pid, " \n")] = '\0';
-}
-
 static char *gate_wait_msg(int gate_fd, const char *root, const char *another)
 {
 	char pid[32];
 
-	gate_holder(gate_fd, pid, sizeof(pid));
+	fs_lock_pid_read(gate_fd, pid, sizeof(pid));
 	return xasprintf("waiting for %s'rp gc'%s%s%s to finish with the store '%s'",
 			 another, *pid ? " (pid " : "", pid, *pid ? ")" : "", root);
 }
@@ -123,7 +115,7 @@ static int lease_inherited(int fd)
 	if (dev != (unsigned long long)sb.st_dev || ino != (unsigned long long)sb.st_ino ||
 	    pid <= 0 || pid == (long)getpid())
 		return 0;
-	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+	return !fs_pid_is_gone(pid);
 }
 
 static void lease_export(int fd)
@@ -207,8 +199,8 @@ out:
 int store_lease_exclusive(struct store_lease *l, const char *root, struct rp_err *err)
 {
 	char *gate = xasprintf("%s/gc.lock", root);
-	char *why = NULL, users[160], pid[32];
-	int ret = -1, n;
+	char *why = NULL, users[160];
+	int ret = -1;
 
 	if (l->inherited) {
 		rp_err_set(err, RP_ERR_INPUT,
@@ -235,11 +227,7 @@ int store_lease_exclusive(struct store_lease *l, const char *root, struct rp_err
 		free(why);
 		why = NULL;
 	}
-	/* padded, so no truncate is needed (as the workspace lock does) */
-	n = snprintf(pid, sizeof(pid), "%-20ld\n", (long)getpid());
-	if (pwrite(l->gate_fd, pid, (size_t)n, 0) < 0) {
-		/* the pid is only for messages */
-	}
+	fs_lock_pid_write(l->gate_fd);
 	if (flock(l->fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK)
 			goto fail;

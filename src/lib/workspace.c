@@ -32,15 +32,6 @@ static void on_xfsz(int sig)
 	(void)sig;
 }
 
-/* The pid written in the lock file ("" if none), into pid[size]. */
-static void lock_holder(int fd, char *pid, size_t size)
-{
-	ssize_t n = pread(fd, pid, size - 1, 0);
-
-	pid[n > 0 ? n : 0] = '\0';
-	pid[strcspn(pid, " \n")] = '\0';
-}
-
 /*
  * 1 when the rp that wrote `pid` has exited. Its lock can outlive it for a
  * moment: a stage child forked just before rp was killed holds a copy of the
@@ -83,7 +74,7 @@ static int take_lock(struct workspace *ws, struct rp_err *err)
 	if (fd < 0)
 		return rp_err_set(err, RP_ERR_IO, "cannot open '%s/lock': %s", WS_DIR, strerror(errno));
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		lock_holder(fd, pid, sizeof(pid));
+		fs_lock_pid_read(fd, pid, sizeof(pid));
 		/* a dead holder's children let go within moments: wait up to 2 s */
 		if (holder_is_gone(pid) && tries++ < 200) {
 			struct timespec ts = { 0, 10 * 1000 * 1000 };
@@ -97,18 +88,7 @@ static int take_lock(struct workspace *ws, struct rp_err *err)
 			"wait for it to finish, or stop it",
 			*pid ? " (pid " : "", pid, *pid ? ")" : "", ws->root);
 	}
-	{
-		/*
-		 * The pid, padded to a fixed width so the file need not be
-		 * truncated first (an ftruncate cost as much as the rest of
-		 * taking the lock). Readers stop at the first space.
-		 */
-		int n = snprintf(pid, sizeof(pid), "%-20ld\n", (long)getpid());
-
-		if (pwrite(fd, pid, (size_t)n, 0) < 0) {
-			/* the pid is only for messages */
-		}
-	}
+	fs_lock_pid_write(fd);
 	ws->lock_fd = fd;
 	return 0;
 }
