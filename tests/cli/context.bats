@@ -18,17 +18,10 @@ start_stub() {
 	python3 "$RP_SRCDIR/tests/servers/chat_stub.py" --port-file port --count-file count \
 		--mode "$@" --max-seconds 120 >/dev/null 2>&1 3>&- &
 	STUB_PID=$!
-	for _ in $(seq 100); do
-		[ -s port ] && break
-		sleep 0.05
-	done
-	[ -s port ]
+	wait_port_file port
 	BASE="http://127.0.0.1:$(cat port)/v1"
 	: > count
-	# the user's consent: STUB_KEY may go to the stub on 127.0.0.1 (rp(1), FILES)
-	unset XDG_CONFIG_HOME RP_USER_CONFIG
-	mkdir -p "$HOME/.config/rp"
-	printf 'credentials:\n  STUB_KEY: [127.0.0.1]\n' > "$HOME/.config/rp/config"
+	allow_key STUB_KEY 127.0.0.1
 }
 
 stop_stub() {

@@ -17,10 +17,7 @@ setup() {
 	export RP_TEST_KEY=$KEY
 	export RP_HTTP_BACKOFF_MS=20
 	STUB_PIDS=()
-	# the user's consent: RP_TEST_KEY may go to the stubs on 127.0.0.1 (rp(1), FILES)
-	unset XDG_CONFIG_HOME RP_USER_CONFIG
-	mkdir -p "$HOME/.config/rp"
-	printf 'credentials:\n  RP_TEST_KEY: [127.0.0.1]\n' > "$HOME/.config/rp/config"
+	allow_key RP_TEST_KEY 127.0.0.1
 }
 
 teardown() {

@@ -20,16 +20,10 @@ start_stub() {
 	python3 "$RP_SRCDIR/tests/servers/openai_stub.py" --port-file "$BATS_TEST_TMPDIR/port" \
 		--stats-file "$BATS_TEST_TMPDIR/stats" --expect-key "$KEY" 3>&- &
 	STUB_PID=$!
-	for _ in $(seq 100); do
-		[ -s "$BATS_TEST_TMPDIR/port" ] && break
-		sleep 0.05
-	done
-	[ -s "$BATS_TEST_TMPDIR/port" ]
+	wait_port_file "$BATS_TEST_TMPDIR/port"
 	PORT=$(cat "$BATS_TEST_TMPDIR/port")
 	# the user's consent: RP_RAG_KEY may go to the stub (rp(1), FILES)
-	unset XDG_CONFIG_HOME RP_USER_CONFIG
-	mkdir -p "$HOME/.config/rp"
-	printf 'credentials:\n  RP_RAG_KEY: ["127.0.0.1:%s"]\n' "$PORT" > "$HOME/.config/rp/config"
+	allow_key RP_RAG_KEY "127.0.0.1:$PORT"
 }
 
 # make_corpus: 1,000 markdown documents of a few paragraphs each

@@ -29,7 +29,7 @@ setup() {
 	WS="$BATS_TEST_TMPDIR/ws"
 	mkdir -p "$WS"
 	cd "$WS" || return 1
-	unset XDG_CONFIG_HOME RP_USER_CONFIG SUDO_UID RP_DISCOVERY_ACROSS_FILESYSTEM OPENAI_API_KEY
+	unset SUDO_UID RP_DISCOVERY_ACROSS_FILESYSTEM OPENAI_API_KEY
 	export AWS_SECRET_ACCESS_KEY=$SECRET RP_HTTP_BACKOFF_MS=20
 	LOG="$BATS_TEST_TMPDIR/stub.log"
 	: > "$LOG"
@@ -54,11 +54,7 @@ start_stub() {
 	python3 "$RP_SRCDIR/tests/servers/openai_stub.py" --port-file "$portf" \
 		--stats-file "$BATS_TEST_TMPDIR/stub.stats" --log-headers "$LOG" 3>&- &
 	STUB_PID=$!
-	for _ in $(seq 100); do
-		[ -s "$portf" ] && break
-		sleep 0.05
-	done
-	[ -s "$portf" ]
+	wait_port_file "$portf"
 	PORT=$(cat "$portf")
 	BASE="http://127.0.0.1:$PORT/v1"
 }
@@ -69,13 +65,6 @@ hostile_config() {
 	mkdir -p "$1/.rp"
 	printf 'embed:\n  provider: openai\n  base_url: %s\n  api_key_env: AWS_SECRET_ACCESS_KEY\n' \
 		"$BASE" > "$1/.rp/config"
-}
-
-# user_config TEXT: the user's own ~/.config/rp/config.
-user_config() {
-	mkdir -p "$HOME/.config/rp"
-	printf '%s\n' "$1" > "$HOME/.config/rp/config"
-	chmod 600 "$HOME/.config/rp/config"
 }
 
 # requests: how many requests the stub received.
@@ -168,11 +157,7 @@ local_vectors() {
 	python3 "$RP_SRCDIR/tests/servers/chat_stub.py" --port-file port --count-file count \
 		--mode ok --max-seconds 120 >/dev/null 2>&1 3>&- &
 	STUB_PID=$!
-	for _ in $(seq 100); do
-		[ -s port ] && break
-		sleep 0.05
-	done
-	[ -s port ]
+	wait_port_file port
 	: > count
 	mkdir -p .rp
 	printf 'llm:\n  base_url: http://127.0.0.1:%s/v1\n  api_key_env: AWS_SECRET_ACCESS_KEY\n  model: m\n' \

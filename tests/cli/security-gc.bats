@@ -378,9 +378,7 @@ victim_and_clone() {
 
 @test "gc deletes from a store outside the workspace that the user's own config lists" {
 	victim_and_clone
-	mkdir -p "$HOME/.config/rp"
-	printf 'stores:\n  gc:\n    - %s\n' "$V/.rp/cache" > "$HOME/.config/rp/config"
-	chmod 600 "$HOME/.config/rp/config"
+	user_config "$(printf 'stores:\n  gc:\n    - %s' "$V/.rp/cache")"
 	run rp gc --workspace
 	assert_success
 	# this clone has run nothing: it keeps nothing of the victim's

@@ -23,8 +23,7 @@ setup() {
 	cd "$WS" || return 1
 	export RP_TEST_KEY=$KEY
 	export RP_HTTP_BACKOFF_MS=20
-	# the user's consent to send RP_TEST_KEY to the local stub (userconfig.h)
-	mkdir -p "$HOME/.config/rp" && printf 'credentials:\n  RP_TEST_KEY: [127.0.0.1]\n' > "$HOME/.config/rp/config"
+	allow_key RP_TEST_KEY 127.0.0.1
 	STUB_PIDS=()
 	BG_PIDS=()
 }
@@ -44,16 +43,11 @@ start_stub() {
 
 # start_chat MODE: starts chat_stub.py in MODE; sets CBASE.
 start_chat() {
-	local i
 	rm -f "$BATS_TEST_TMPDIR/chat.port"
 	python3 "$RP_SRCDIR/tests/servers/chat_stub.py" --port-file "$BATS_TEST_TMPDIR/chat.port" \
 		--count-file "$BATS_TEST_TMPDIR/chat.count" --mode "$1" --max-seconds 150 >/dev/null 2>&1 3>&- &
 	STUB_PIDS+=($!)
-	for i in $(seq 100); do
-		[ -s "$BATS_TEST_TMPDIR/chat.port" ] && break
-		sleep 0.05
-	done
-	[ -s "$BATS_TEST_TMPDIR/chat.port" ] || { echo "chat stub did not start" >&2; return 1; }
+	wait_port_file "$BATS_TEST_TMPDIR/chat.port"
 	CBASE="http://127.0.0.1:$(cat "$BATS_TEST_TMPDIR/chat.port")/v1"
 	export CBASE
 }
