@@ -9,11 +9,11 @@
  * found (even when repaired: the store was not sound).
  */
 #include "cmd.h"
-#include "error.h"
-#include "fs.h"
-#include "hash.h"
-#include "progress.h"
-#include "project.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/hash.h"
+#include "util/progress.h"
+#include "core/project.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -28,11 +28,11 @@
  * too. The --rebuild scratch copy is written only at those same paths.
  */
 #include "cmd.h"
-#include "error.h"
-#include "exec.h"
-#include "fs.h"
-#include "git.h"
-#include "project.h"
+#include "util/error.h"
+#include "util/exec.h"
+#include "util/fs.h"
+#include "core/git.h"
+#include "core/project.h"
 
 #include <dirent.h>
 #include <errno.h>

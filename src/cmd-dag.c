@@ -2,8 +2,8 @@
  * cmd-dag.c - `rp dag`: print the stage graph as text, Graphviz or Mermaid.
  */
 #include "cmd.h"
-#include "error.h"
-#include "project.h"
+#include "util/error.h"
+#include "core/project.h"
 
 #include <getopt.h>
 #include <stdio.h>

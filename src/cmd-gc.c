@@ -15,10 +15,10 @@
  * The workspace's own rp.lock cannot change meanwhile: gc holds its lock.
  */
 #include "cmd.h"
-#include "error.h"
-#include "gc.h"
-#include "git.h"
-#include "project.h"
+#include "util/error.h"
+#include "core/gc.h"
+#include "core/git.h"
+#include "core/project.h"
 
 #include <getopt.h>
 #include <inttypes.h>

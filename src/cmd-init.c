@@ -2,9 +2,9 @@
  * cmd-init.c - `rp init`: create .rp/ with its config and .gitignore.
  */
 #include "cmd.h"
-#include "error.h"
-#include "fs.h"
-#include "workspace.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "core/workspace.h"
 
 #include <getopt.h>
 #include <stdio.h>

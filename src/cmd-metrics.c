@@ -6,10 +6,10 @@
  * leaf; numeric leaves get a Change column.
  */
 #include "cmd.h"
-#include "error.h"
-#include "flatten.h"
-#include "git.h"
-#include "project.h"
+#include "util/error.h"
+#include "core/flatten.h"
+#include "core/git.h"
+#include "core/project.h"
 #include "table.h"
 
 #include <getopt.h>

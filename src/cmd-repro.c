@@ -16,13 +16,13 @@
  * a kill loses nothing that finished (see lock.h).
  */
 #include "cmd.h"
-#include "error.h"
-#include "exec.h"
-#include "freshness.h"
-#include "fs.h"
-#include "hash.h"
-#include "key.h"
-#include "project.h"
+#include "util/error.h"
+#include "util/exec.h"
+#include "core/freshness.h"
+#include "util/fs.h"
+#include "util/hash.h"
+#include "core/key.h"
+#include "core/project.h"
 
 #include <errno.h>
 #include <ftw.h>

@@ -6,9 +6,9 @@
  * Exit 0 when everything is up to date, 1 when something is dirty.
  */
 #include "cmd.h"
-#include "error.h"
-#include "freshness.h"
-#include "project.h"
+#include "util/error.h"
+#include "core/freshness.h"
+#include "core/project.h"
 
 #include <getopt.h>
 #include <jansson.h>

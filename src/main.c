@@ -4,7 +4,7 @@
  * looked up next to the rp binary first, then on PATH.
  */
 #include "cmd.h"
-#include "error.h"
+#include "util/error.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -2,7 +2,7 @@
  * table.c - aligned text tables (see table.h).
  */
 #include "table.h"
-#include "error.h"
+#include "util/error.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,7 @@
 # another git revision and the store's directory manifests are untrusted
 # input (rp.lock(5), PATHS A LOCK MAY NAME). These tests craft them by hand,
 # with the store's real layout (.rp/cache/objects/<2 hex>/<62 hex>, the
-# manifest format of src/lib/store.h), and check that rp writes only the
+# manifest format of src/lib/store/store.h), and check that rp writes only the
 # workspace paths the pipeline names: never into .git (in any letter case),
 # never a file the pipeline does not name, never a set-uid, set-gid, sticky
 # or world-writable file, and that an owner-only output stays owner-only in

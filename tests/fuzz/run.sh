@@ -36,7 +36,9 @@ if [ "${1:-}" = --build-only ]; then
 fi
 
 # the librp sources each target needs (link errors say when this grows)
-LIB_SRCS="bin buf error doc doccache hash fs interp jsonl lock locksnap pipeline runcache state sqlitex store vectors"
+# every librp module, as FOLDER/NAME (the archive lets each target link only
+# the members it uses)
+LIB_SRCS=$(cd "$srcdir/src/lib" && ls */*.c | sed 's/\.c$//')
 LIBS="-lyaml -lcrypto -lsqlite3 -lcurl -larchive -ljansson -lpthread -lm"
 SAN_CFLAGS="-D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all -std=gnu11 -Wall -Wno-unused-parameter -I$srcdir/src/lib"
 
@@ -96,11 +98,11 @@ build() {
 	out=$1
 	mkdir -p "$out/obj"
 	check_toolchain "$out"
-	newest_h=$(ls -t "$srcdir"/src/lib/*.h | head -n 1)
+	newest_h=$(ls -t "$srcdir"/src/lib/*/*.h | head -n 1)
 	objs=
 	for m in $LIB_SRCS; do
 		src="$srcdir/src/lib/$m.c"
-		obj="$out/obj/$m.o"
+		obj="$out/obj/$(echo "$m" | tr / -).o"
 		if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$newest_h" -nt "$obj" ]; then
 			echo "fuzz: CC   src/lib/$m.c"
 			# shellcheck disable=SC2086

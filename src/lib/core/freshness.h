@@ -1,0 +1,70 @@
+/*
+ * freshness.h - is a stage up to date, and if not, why.
+ *
+ * `rp status` and `rp repro` share this: eval_deps() hashes a stage's deps
+ * (through the state cache) and computes its key; eval_compare() holds the
+ * stage against its rp.lock entry and lists every reason it is dirty, in a
+ * fixed order: never run, always_changed, cmd, wdir, deps, params, outs.
+ */
+#ifndef RP_FRESHNESS_H
+#define RP_FRESHNESS_H
+
+#include "lock/lock.h"
+#include "core/pipeline.h"
+#include "store/store.h"
+
+struct eval {
+	struct objinfo *deps;     /* one per stage dep */
+	unsigned char *dep_ok;    /* dep i exists and was hashed */
+	size_t nmissing;          /* deps that do not exist or cannot be hashed */
+	char *errmsg;             /* why the first of them could not be hashed (owned) */
+	char key[HASH_HEX];       /* valid when nmissing == 0 */
+	struct objinfo *outs;     /* filled by eval_compare: one per stage out */
+	unsigned char *out_ok;    /* out i exists and was hashed */
+};
+
+enum reason_kind {
+	R_NEVER_RUN, R_ALWAYS_CHANGED, R_CMD, R_WDIR,
+	R_DEP_MISSING, R_DEP_CHANGED, R_DEP_NEW, R_DEP_GONE,
+	R_PARAM_CHANGED, R_PARAM_NEW, R_PARAM_GONE,
+	R_OUTS_DECLARED, R_OUT_MISSING, R_OUT_MODIFIED,
+	R_UPSTREAM,
+};
+
+struct reason {
+	enum reason_kind kind;
+	char *subject;            /* path, parameter or stage name; may be NULL */
+	char *old, *new;          /* parameter values for display; may be NULL */
+};
+
+struct verdict {
+	struct reason *r;
+	size_t n, alloc;
+	int key_matches;          /* the stage key equals the lock's */
+	int outs_differ;          /* some out is missing or not what the lock says */
+};
+
+/* Hashes the deps of `st` into `ev` (zeroed by the caller, freed by eval_release). */
+void eval_deps(struct store *s, const struct stage *st, struct eval *ev);
+/*
+ * Compares `st` (with ev from eval_deps) against its lock entry `ls` (NULL:
+ * never run), hashing its outs into ev->outs. Adds reasons to `v`.
+ */
+void eval_compare(struct store *s, const struct stage *st, struct eval *ev,
+		  const struct lock_stage *ls, struct verdict *v);
+void eval_release(struct eval *ev);
+
+/* Appends a reason (strings copied; NULLs allowed). */
+void verdict_add(struct verdict *v, enum reason_kind kind, const char *subject,
+		 const char *old, const char *new);
+void verdict_release(struct verdict *v);
+/* A one-line human text for a reason, e.g. "param chunker.size 800 -> 600". Caller frees. */
+char *reason_text(const struct reason *r);
+/* A short machine name for a reason kind, e.g. "param-changed". Static. */
+const char *reason_kind_name(enum reason_kind k);
+/* The parameter's display name: "chunker.size", or "other.yaml:k" outside params.yaml. Caller frees. */
+char *param_display_name(const char *file, const char *key);
+/* Canonical JSON shown to people: strings without their quotes. Caller frees. */
+char *value_display(const char *canonical_json);
+
+#endif

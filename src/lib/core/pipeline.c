@@ -1,0 +1,1277 @@
+/*
+ * pipeline.c - rp.yaml (or dvc.yaml) loaded into concrete, validated stages.
+ *
+ * pipeline_load() works in three passes over the parsed document:
+ *
+ *   1. vars: params.yaml beside the pipeline file (when it exists), then each
+ *      `vars:` entry in order (a file, "file:key1,key2", or an inline map),
+ *      merged into one context map, p->vars. Maps merge recursively; the same
+ *      leaf defined twice is an error, as in DVC. A file already merged (such
+ *      as params.yaml named again) is skipped.
+ *   2. stages: each entry of `stages:` becomes one stage, or several when it
+ *      has foreach/do or matrix. Expanded stages interpolate ${...} against an
+ *      overlay map that puts `item` and `key` in front of the vars (the overlay
+ *      borrows every node and only owns its arrays). Every path is normalised
+ *      to be relative to the pipeline file's directory (the workspace root),
+ *      and each parameter is resolved in its params file.
+ *   3. names: a sorted index of stage names (p->by_name) finds duplicates and
+ *      serves pipeline_find().
+ *
+ * Invariants: every file loaded (the pipeline, vars and params files) stays in
+ * p->docs until pipeline_free(), because stages point at their nodes (`where`
+ * for messages, `value` of parameters). Docs are looked up by the on-disk
+ * path they were loaded from, so each file is read at most once. Every error
+ * is "file:line:col: message" with kind RP_ERR_INPUT (or the doc layer's
+ * RP_ERR_IO when a file exists but cannot be read).
+ */
+#include "core/pipeline.h"
+#include "util/fs.h"
+#include "core/interp.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct loader {
+	struct pipeline *p;
+	struct rp_err *err;
+	size_t stages_alloc;
+	char **merged;             /* on-disk names of vars files merged into p->vars */
+	size_t nmerged, merged_alloc;
+};
+
+/* One stage being built: what messages and interpolation need. */
+struct sctx {
+	struct loader *ld;
+	struct stage *st;          /* in p->stages; its name is set */
+	const struct node *ctx;    /* interpolation context (a map) */
+};
+
+/* A map that shows `item` and `key` in front of the pairs of another map. */
+struct overlay {
+	struct node map;
+	struct node *k_item, *k_key, *v_key;
+};
+
+static const char stage_fields[] =
+	"cmd, wdir, deps, params, outs, metrics, always_changed, frozen, desc, "
+	"foreach, do, matrix";
+
+__attribute__((format(printf, 3, 4)))
+static int fail(struct rp_err *err, const struct node *at, const char *fmt, ...)
+{
+	char msg[sizeof(err->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (at && at->file && at->line > 0)
+		return rp_err_set(err, RP_ERR_INPUT, "%s:%d:%d: %s", at->file,
+				  at->line, at->col, msg);
+	if (at && at->file)
+		return rp_err_set(err, RP_ERR_INPUT, "%s: %s", at->file, msg);
+	return rp_err_set(err, RP_ERR_INPUT, "%s", msg);
+}
+
+char *path_normalize(const char *base, const char *path)
+{
+	struct buf out = BUF_INIT;
+	const char *parts[2] = { base ? base : ".", path };
+	int i;
+
+	if (!path || path[0] == '/' || parts[0][0] == '/')
+		return NULL;
+	for (i = 0; i < 2; i++) {
+		const char *s = parts[i];
+
+		while (*s) {
+			const char *e = strchr(s, '/');
+			size_t len = e ? (size_t)(e - s) : strlen(s);
+
+			if (len == 0 || (len == 1 && s[0] == '.')) {
+				/* skip */
+			} else if (len == 2 && s[0] == '.' && s[1] == '.') {
+				char *slash;
+
+				if (!out.len) {
+					buf_release(&out);
+					return NULL;
+				}
+				slash = strrchr(out.s, '/');
+				out.len = slash ? (size_t)(slash - out.s) : 0;
+				out.s[out.len] = '\0';
+			} else {
+				if (out.len)
+					buf_addch(&out, '/');
+				buf_add(&out, s, len);
+			}
+			s += len;
+			if (*s == '/')
+				s++;
+		}
+	}
+	if (!out.len)
+		buf_adds(&out, ".");
+	return buf_detach(&out);
+}
+
+/* The path of workspace-relative (or absolute) `rel` as seen from the cwd. Caller frees. */
+static char *on_disk(const struct pipeline *p, const char *rel)
+{
+	if (rel[0] == '/' || !strcmp(p->dir, "."))
+		return xstrdup(rel);
+	return xasprintf("%s/%s", p->dir, rel);
+}
+
+static struct doc *find_doc(const struct pipeline *p, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < p->ndocs; i++)
+		if (!strcmp(p->docs[i]->file, path))
+			return p->docs[i];
+	return NULL;
+}
+
+static void keep_doc(struct pipeline *p, struct doc *d)
+{
+	ALLOC_GROW(p->docs, p->ndocs + 1, p->docs_alloc);
+	p->docs[p->ndocs++] = d;
+}
+
+/* The doc of the file at `path` (on disk), loaded once. NULL + err when unreadable. */
+static struct doc *get_doc(struct pipeline *p, const char *path, struct rp_err *err)
+{
+	struct doc *d = find_doc(p, path);
+
+	if (d)
+		return d;
+	d = doc_load_file(path, err);
+	if (d)
+		keep_doc(p, d);
+	return d;
+}
+
+static int exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+static int is_null(const struct node *n)
+{
+	return !n || (n->kind == NODE_SCALAR && node_scalar_type(n) == SCALAR_NULL);
+}
+
+static const struct node *key_node(const struct node *map, const char *key)
+{
+	size_t i;
+
+	for (i = 0; map && map->kind == NODE_MAP && i < map->n; i++)
+		if (!strcmp(map->keys[i]->str, key))
+			return map->keys[i];
+	return NULL;
+}
+
+/* ---- vars ------------------------------------------------------------ */
+
+/*
+ * Merges the pairs of map `src` into map `dst` (deep copies). Two maps under
+ * one name merge; any other redefinition is an error at src's key.
+ */
+static int merge_vars(struct node *dst, const struct node *src, const char *prefix,
+		      struct rp_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < src->n; i++) {
+		const struct node *k = src->keys[i], *v = src->items[i];
+		struct node *old = node_get(dst, k->str);
+		char *full;
+		int ret;
+
+		if (!old) {
+			node_append(dst, k->str, node_dup(v));
+			continue;
+		}
+		full = prefix ? xasprintf("%s.%s", prefix, k->str) : xstrdup(k->str);
+		if (old->kind == NODE_MAP && v->kind == NODE_MAP) {
+			ret = merge_vars(old, v, full, err);
+		} else {
+			const char *also = old->file;
+
+			if (old->kind == NODE_MAP && old->n)
+				also = old->items[0]->file;
+			ret = fail(err, k, "variable '%s' is defined twice (also in %s); "
+				   "rename one of them", full, also ? also : "an earlier vars entry");
+		}
+		free(full);
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int merged_already(struct loader *ld, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < ld->nmerged; i++)
+		if (!strcmp(ld->merged[i], path))
+			return 1;
+	return 0;
+}
+
+static void note_merged(struct loader *ld, const char *path)
+{
+	ALLOC_GROW(ld->merged, ld->nmerged + 1, ld->merged_alloc);
+	ld->merged[ld->nmerged++] = xstrdup(path);
+}
+
+/*
+ * Merges the vars file named by `entry` ("file.yaml" or "file.yaml:k1,k2",
+ * relative to `base`, workspace-relative) into `ctx`. With `global`, notes
+ * the file so that stage-level vars naming it again are skipped.
+ */
+static int merge_vars_file(struct loader *ld, struct node *ctx, const struct node *entry,
+			   const char *base, int global)
+{
+	struct pipeline *p = ld->p;
+	char *name = xstrdup(entry->str), *keys = NULL, *rel = NULL, *path = NULL;
+	const char *colon = strrchr(name, ':');
+	struct doc *d;
+	int ret = -1;
+
+	if (colon) {
+		char *whole = on_disk(p, name);
+
+		if (!exists(whole)) {
+			keys = name + (colon - name) + 1;
+			name[colon - name] = '\0';
+		}
+		free(whole);
+	}
+	rel = name[0] == '/' ? xstrdup(name) : path_normalize(base, name);
+	if (!rel) /* vars may live above the workspace */
+		rel = strcmp(base, ".") ? xasprintf("%s/%s", base, name) : xstrdup(name);
+	path = on_disk(p, rel);
+	if (merged_already(ld, path)) {
+		ret = 0;
+		goto out;
+	}
+	if (!exists(path)) {
+		fail(ld->err, entry, "vars file '%s' does not exist; create it or remove "
+		     "the entry from 'vars'", rel);
+		goto out;
+	}
+	if (!(d = get_doc(p, path, ld->err)))
+		goto out;
+	if (d->root && d->root->kind != NODE_MAP) {
+		fail(ld->err, d->root, "vars file '%s' must be a mapping of names to values", rel);
+		goto out;
+	}
+	if (!keys) {
+		if (d->root && merge_vars(ctx, d->root, NULL, ld->err) < 0)
+			goto out;
+		if (global)
+			note_merged(ld, path);
+		ret = 0;
+		goto out;
+	}
+	for (char *k = strtok(keys, ","); k; k = strtok(NULL, ",")) {
+		const struct node *v;
+		struct node *wrap, *leaf;
+		char *dot;
+
+		while (*k == ' ')
+			k++;
+		if (!*k)
+			continue;
+		v = d->root ? node_lookup(d->root, k) : NULL;
+		if (!v) {
+			fail(ld->err, entry, "variable '%s' is not defined in '%s'", k, rel);
+			goto out;
+		}
+		/* "a.b" becomes {a: {b: value}} before merging */
+		wrap = node_new_map();
+		leaf = wrap;
+		while ((dot = strchr(k, '.'))) {
+			struct node *m = node_new_map();
+
+			*dot = '\0';
+			node_append(leaf, k, m);
+			leaf = m;
+			k = dot + 1;
+		}
+		node_append(leaf, k, node_dup(v));
+		ret = merge_vars(ctx, wrap, NULL, ld->err);
+		node_free(wrap);
+		if (ret < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	free(path);
+	free(rel);
+	free(name);
+	return ret;
+}
+
+/* Merges a `vars:` list (or a lone entry) into `ctx`. */
+static int merge_vars_list(struct loader *ld, struct node *ctx, const struct node *vars,
+			   const char *base, int global)
+{
+	size_t i, n;
+
+	if (is_null(vars))
+		return 0;
+	n = vars->kind == NODE_SEQ ? vars->n : 1;
+	for (i = 0; i < n; i++) {
+		const struct node *e = vars->kind == NODE_SEQ ? vars->items[i] : vars;
+
+		if (e->kind == NODE_MAP) {
+			if (merge_vars(ctx, e, NULL, ld->err) < 0)
+				return -1;
+		} else if (e->kind == NODE_SCALAR && !is_null(e)) {
+			if (merge_vars_file(ld, ctx, e, base, global) < 0)
+				return -1;
+		} else {
+			return fail(ld->err, e, "each entry of 'vars' must be a file name "
+				    "(\"params.yaml\", \"file.yaml:key1,key2\") or a mapping "
+				    "of names to values");
+		}
+	}
+	return 0;
+}
+
+static int load_vars(struct loader *ld, const struct node *vars)
+{
+	struct pipeline *p = ld->p;
+	char *auto_path = on_disk(p, "params.yaml");
+	int ret = -1;
+
+	p->vars = node_new_map();
+	if (exists(auto_path)) {
+		struct doc *d = get_doc(p, auto_path, ld->err);
+
+		if (!d)
+			goto out;
+		if (d->root && d->root->kind == NODE_MAP) {
+			if (merge_vars(p->vars, d->root, NULL, ld->err) < 0)
+				goto out;
+		} else if (d->root && !is_null(d->root)) {
+			fail(ld->err, d->root, "params file 'params.yaml' must be a mapping "
+			     "of names to values");
+			goto out;
+		}
+		note_merged(ld, auto_path);
+	}
+	ret = merge_vars_list(ld, p->vars, vars, ".", 1);
+out:
+	free(auto_path);
+	return ret;
+}
+
+/* ---- interpolation contexts --------------------------------------------- */
+
+/* Sets up `o` as `base` with item = `item` and key = `key` in front. */
+static void overlay_init(struct overlay *o, const struct node *base,
+			 const struct node *item, const char *key)
+{
+	size_t i, n = 0, cap = (base ? base->n : 0) + 2;
+
+	memset(o, 0, sizeof(*o));
+	o->k_item = node_new_scalar("item", 0);
+	o->k_key = node_new_scalar("key", 0);
+	o->v_key = node_new_scalar(key, 1);
+	o->map.kind = NODE_MAP;
+	o->map.file = "<generated>";
+	o->map.keys = xmalloc(cap * sizeof(*o->map.keys));
+	o->map.items = xmalloc(cap * sizeof(*o->map.items));
+	o->map.keys[n] = o->k_item;
+	o->map.items[n++] = (struct node *)item;
+	o->map.keys[n] = o->k_key;
+	o->map.items[n++] = o->v_key;
+	for (i = 0; base && i < base->n; i++) {
+		const char *k = base->keys[i]->str;
+
+		if (!strcmp(k, "item") || !strcmp(k, "key"))
+			continue;
+		o->map.keys[n] = base->keys[i];
+		o->map.items[n++] = base->items[i];
+	}
+	o->map.n = n;
+}
+
+static void overlay_release(struct overlay *o)
+{
+	free(o->map.keys);
+	free(o->map.items);
+	node_free(o->k_item);
+	node_free(o->k_key);
+	node_free(o->v_key);
+}
+
+/* ---- one stage -------------------------------------------------------- */
+
+static char *interp(struct sctx *s, const struct node *n)
+{
+	if (!strchr(n->str, '$'))
+		return xstrdup(n->str);
+	return interp_string(n->str, s->ctx, n, s->ld->err);
+}
+
+static int get_bool(struct sctx *s, const struct node *n, const char *what, int *out)
+{
+	const char *v = n->kind == NODE_SCALAR ? n->str : NULL;
+
+	if (!v || node_scalar_type(n) != SCALAR_BOOL)
+		return fail(s->ld->err, n, "stage '%s': '%s' must be true or false",
+			    s->st->name, what);
+	*out = v[0] == 't' || v[0] == 'T';
+	return 0;
+}
+
+/* The path that scalar `n` names, interpolated and normalised against the stage's wdir. */
+static char *stage_path(struct sctx *s, const struct node *n, const char *field)
+{
+	char *raw, *norm;
+
+	if (n->kind != NODE_SCALAR || is_null(n)) {
+		fail(s->ld->err, n, "stage '%s': each entry of '%s' must be a path",
+		     s->st->name, field);
+		return NULL;
+	}
+	if (!(raw = interp(s, n)))
+		return NULL;
+	if (!*raw) {
+		fail(s->ld->err, n, "stage '%s': empty path in '%s'", s->st->name, field);
+		free(raw);
+		return NULL;
+	}
+	norm = path_normalize(s->st->wdir ? s->st->wdir : ".", raw);
+	if (!norm)
+		fail(s->ld->err, n, "stage '%s': path '%s' leaves the workspace; paths "
+		     "must stay inside the directory of %s", s->st->name, raw, s->ld->p->file);
+	/*
+	 * .rp/ holds the store and the state: an out there would be removed
+	 * before its stage runs. A .git (the workspace's or a nested one) holds
+	 * hooks that git runs: rp never reads, writes or restores either, in any
+	 * letter case (fs_name_reserved()); the lock parser refuses them too.
+	 */
+	else if (fs_path_reserved(norm)) {
+		if (fs_path_reserved(norm) == FS_RESERVED_RP)
+			fail(s->ld->err, n, "stage '%s': path '%s' is in rp's own directory "
+			     "'.rp', which holds the store; use a path outside it", s->st->name, raw);
+		else
+			fail(s->ld->err, n, "stage '%s': path '%s' is in a '.git' (in any letter "
+			     "case), where git keeps its hooks and history; rp never reads or "
+			     "writes there", s->st->name, raw);
+		free(norm);
+		norm = NULL;
+	}
+	free(raw);
+	return norm;
+}
+
+/* Splits a deps/outs entry into its path node and options map (or NULL). */
+static int split_entry(struct sctx *s, const struct node *e, const char *field,
+		       const char *example, const struct node **pathn,
+		       const struct node **opts)
+{
+	*opts = NULL;
+	if (e->kind == NODE_SCALAR && !is_null(e)) {
+		*pathn = e;
+		return 0;
+	}
+	if (e->kind == NODE_MAP && e->n == 1) {
+		*pathn = e->keys[0];
+		if (!is_null(e->items[0])) {
+			if (e->items[0]->kind != NODE_MAP)
+				return fail(s->ld->err, e->items[0], "stage '%s': the options of "
+					    "'%s' in '%s' must be a mapping like %s",
+					    s->st->name, e->keys[0]->str, field, example);
+			*opts = e->items[0];
+		}
+		return 0;
+	}
+	return fail(s->ld->err, e, "stage '%s': each entry of '%s' must be a path or a "
+		    "one-key mapping like {path: %s}", s->st->name, field, example);
+}
+
+static int add_dep(struct sctx *s, const struct node *e)
+{
+	const struct node *pathn, *opts;
+	struct stage *st = s->st;
+	struct dep *d;
+	int cache = 1;
+	size_t i;
+	char *path;
+
+	if (split_entry(s, e, "deps", "{cache: false}", &pathn, &opts) < 0)
+		return -1;
+	for (i = 0; opts && i < opts->n; i++) {
+		const char *k = opts->keys[i]->str;
+
+		if (!strcmp(k, "cache")) {
+			if (get_bool(s, opts->items[i], "cache", &cache) < 0)
+				return -1;
+		} else {
+			return fail(s->ld->err, opts->keys[i], "stage '%s': unknown option "
+				    "'%s' for dependency '%s' (expected cache)",
+				    st->name, k, pathn->str);
+		}
+	}
+	if (!(path = stage_path(s, pathn, "deps")))
+		return -1;
+	st->deps = xrealloc(st->deps, (st->ndeps + 1) * sizeof(*st->deps));
+	d = &st->deps[st->ndeps++];
+	d->path = path;
+	d->cache = cache;
+	d->where = pathn;
+	return 0;
+}
+
+static int add_out(struct sctx *s, const struct node *e, int metric)
+{
+	const char *field = metric ? "metrics" : "outs";
+	const struct node *pathn, *opts;
+	struct stage *st = s->st;
+	int cache = 1, persist = 0;
+	struct out *o;
+	size_t i;
+	char *path;
+
+	if (split_entry(s, e, field, "{cache: false, persist: true}", &pathn, &opts) < 0)
+		return -1;
+	for (i = 0; opts && i < opts->n; i++) {
+		const char *k = opts->keys[i]->str;
+
+		if (!strcmp(k, "cache")) {
+			if (get_bool(s, opts->items[i], "cache", &cache) < 0)
+				return -1;
+		} else if (!strcmp(k, "persist")) {
+			if (get_bool(s, opts->items[i], "persist", &persist) < 0)
+				return -1;
+		} else if (strcmp(k, "desc") && strcmp(k, "remote") && strcmp(k, "push")) {
+			return fail(s->ld->err, opts->keys[i], "stage '%s': unknown option "
+				    "'%s' for output '%s' (expected cache, persist, desc, "
+				    "remote or push)", st->name, k, pathn->str);
+		}
+	}
+	if (!(path = stage_path(s, pathn, field)))
+		return -1;
+	if (!strcmp(path, ".")) {
+		fail(s->ld->err, pathn, "stage '%s': output '%s' is the whole workspace; "
+		     "name a file or directory inside it", st->name, pathn->str);
+		free(path);
+		return -1;
+	}
+	st->outs = xrealloc(st->outs, (st->nouts + 1) * sizeof(*st->outs));
+	o = &st->outs[st->nouts++];
+	o->path = path;
+	o->cache = cache;
+	o->persist = persist;
+	o->metric = metric;
+	o->where = pathn;
+	return 0;
+}
+
+/* Adds parameter `key` (NULL: the whole file) of params file `file`; takes both strings. */
+static int add_param(struct sctx *s, char *file, char *key, const struct node *where)
+{
+	struct pipeline *p = s->ld->p;
+	struct stage *st = s->st;
+	const struct node *value;
+	struct param *pa;
+	struct doc *d;
+	char *path;
+	size_t i;
+
+	for (i = 0; i < st->nparams; i++) {
+		pa = &st->params[i];
+		if (!strcmp(pa->file, file) &&
+		    (key ? pa->key && !strcmp(pa->key, key) : !pa->key)) {
+			free(file);
+			free(key);
+			return 0;
+		}
+	}
+	path = on_disk(p, file);
+	d = find_doc(p, path);
+	if (!d && !exists(path)) {
+		fail(s->ld->err, where, "stage '%s': params file '%s' does not exist; "
+		     "create it or remove the entry", st->name, file);
+		goto fail;
+	}
+	if (!d && !(d = get_doc(p, path, s->ld->err)))
+		goto fail;
+	if (key) {
+		value = d->root ? node_lookup(d->root, key) : NULL;
+		if (!value) {
+			fail(s->ld->err, where, "stage '%s': parameter '%s' is not defined "
+			     "in '%s'; add it there or remove it from 'params'", st->name,
+			     key, file);
+			goto fail;
+		}
+	} else {
+		value = d->root ? d->root : p->empty;
+	}
+	free(path);
+	st->params = xrealloc(st->params, (st->nparams + 1) * sizeof(*st->params));
+	pa = &st->params[st->nparams++];
+	pa->file = file;
+	pa->key = key;
+	pa->value = value;
+	pa->where = where;
+	return 0;
+fail:
+	free(path);
+	free(file);
+	free(key);
+	return -1;
+}
+
+static int add_params_entry(struct sctx *s, const struct node *e)
+{
+	struct stage *st = s->st;
+	size_t i, j;
+
+	if (e->kind == NODE_SCALAR && !is_null(e)) {
+		char *file = path_normalize(st->wdir, "params.yaml");
+		char *key = interp(s, e);
+
+		if (!file || !key) {
+			free(file);
+			free(key);
+			return -1;
+		}
+		return add_param(s, file, key, e);
+	}
+	if (e->kind != NODE_MAP)
+		return fail(s->ld->err, e, "stage '%s': each entry of 'params' must be a "
+			    "key of params.yaml or a mapping {file.yaml: [key, ...]}", st->name);
+	for (i = 0; i < e->n; i++) {
+		const struct node *fn = e->keys[i], *keys = e->items[i];
+		char *file = stage_path(s, fn, "params");
+
+		if (!file)
+			return -1;
+		if (is_null(keys) || (keys->kind == NODE_SEQ && !keys->n)) {
+			if (add_param(s, file, NULL, fn) < 0)
+				return -1;
+			continue;
+		}
+		if (keys->kind != NODE_SEQ) {
+			free(file);
+			return fail(s->ld->err, keys, "stage '%s': the keys of params file "
+				    "'%s' must be a list (or empty for the whole file)",
+				    st->name, fn->str);
+		}
+		for (j = 0; j < keys->n; j++) {
+			const struct node *kn = keys->items[j];
+			char *key;
+
+			if (kn->kind != NODE_SCALAR || is_null(kn)) {
+				free(file);
+				return fail(s->ld->err, kn, "stage '%s': each key of params "
+					    "file '%s' must be a name like 'train.lr'",
+					    st->name, fn->str);
+			}
+			if (!(key = interp(s, kn))) {
+				free(file);
+				return -1;
+			}
+			if (add_param(s, xstrdup(file), key, kn) < 0) {
+				free(file);
+				return -1;
+			}
+		}
+		free(file);
+	}
+	return 0;
+}
+
+/* Runs `add` on each entry of list field `n` (null means empty). */
+static int each_entry(struct sctx *s, const struct node *n, const char *field,
+		      int (*add)(struct sctx *, const struct node *, int), int arg)
+{
+	size_t i;
+
+	if (!n || is_null(n))
+		return 0;
+	if (n->kind != NODE_SEQ)
+		return fail(s->ld->err, n, "stage '%s': '%s' must be a list",
+			    s->st->name, field);
+	for (i = 0; i < n->n; i++)
+		if (add(s, n->items[i], arg) < 0)
+			return -1;
+	return 0;
+}
+
+static int add_dep_cb(struct sctx *s, const struct node *e, int arg)
+{
+	(void)arg;
+	return add_dep(s, e);
+}
+
+static int add_out_cb(struct sctx *s, const struct node *e, int metric)
+{
+	return add_out(s, e, metric);
+}
+
+static int add_params_cb(struct sctx *s, const struct node *e, int arg)
+{
+	(void)arg;
+	return add_params_entry(s, e);
+}
+
+static int add_cmd(struct sctx *s, const struct node *n)
+{
+	struct stage *st = s->st;
+	char *c;
+
+	if (n->kind != NODE_SCALAR || is_null(n))
+		return fail(s->ld->err, n, "stage '%s': 'cmd' must be a string or a list "
+			    "of strings", st->name);
+	if (!(c = interp(s, n)))
+		return -1;
+	if (!*c) {
+		free(c);
+		return fail(s->ld->err, n, "stage '%s': 'cmd' is empty; give the command "
+			    "to run", st->name);
+	}
+	st->cmds = xrealloc(st->cmds, (st->ncmds + 1) * sizeof(*st->cmds));
+	st->cmds[st->ncmds++] = c;
+	return 0;
+}
+
+struct fields {
+	const struct node *cmd, *wdir, *deps, *params, *outs, *metrics;
+	const struct node *always_changed, *frozen, *desc, *vars;
+};
+
+/*
+ * Appends the stage `name` (taken) built from `body` with context `ctx`.
+ * `matrix` says the body's `matrix` key was already expanded by the caller.
+ */
+static int build_stage(struct loader *ld, char *name, const struct node *where,
+		       const struct node *body, const struct node *ctx, int matrix)
+{
+	struct pipeline *p = ld->p;
+	struct node *own_ctx = NULL;
+	struct fields f = { 0 };
+	struct sctx s = { ld, NULL, ctx };
+	struct stage *st;
+	size_t i;
+	int ret = -1;
+
+	ALLOC_GROW(p->stages, p->nstages + 1, ld->stages_alloc);
+	st = &p->stages[p->nstages++];
+	memset(st, 0, sizeof(*st));
+	st->name = name;
+	st->where = where;
+	s.st = st;
+
+	for (i = 0; i < body->n; i++) {
+		const struct node *k = body->keys[i], *v = body->items[i];
+		const char *f_ = k->str;
+
+		if (!strcmp(f_, "cmd"))
+			f.cmd = v;
+		else if (!strcmp(f_, "wdir"))
+			f.wdir = v;
+		else if (!strcmp(f_, "deps"))
+			f.deps = v;
+		else if (!strcmp(f_, "params"))
+			f.params = v;
+		else if (!strcmp(f_, "outs"))
+			f.outs = v;
+		else if (!strcmp(f_, "metrics"))
+			f.metrics = v;
+		else if (!strcmp(f_, "always_changed"))
+			f.always_changed = v;
+		else if (!strcmp(f_, "frozen"))
+			f.frozen = v;
+		else if (!strcmp(f_, "desc"))
+			f.desc = v;
+		else if (!strcmp(f_, "vars"))
+			f.vars = v;
+		else if (!strcmp(f_, "meta") || !strcmp(f_, "plots") || !strcmp(f_, "live"))
+			continue; /* DVC's; nothing for rp to do */
+		else if (matrix && !strcmp(f_, "matrix"))
+			continue;
+		else if (!strcmp(f_, "foreach") || !strcmp(f_, "do") || !strcmp(f_, "matrix"))
+			return fail(ld->err, k, "stage '%s': '%s' cannot be nested inside "
+				    "'do' or next to 'matrix'", name, f_);
+		else
+			return fail(ld->err, k, "stage '%s': unknown field '%s' (expected "
+				    "one of %s)", name, f_, stage_fields);
+	}
+	if (f.wdir) {
+		char *raw;
+
+		if (f.wdir->kind != NODE_SCALAR || is_null(f.wdir))
+			return fail(ld->err, f.wdir, "stage '%s': 'wdir' must be a directory "
+				    "path", name);
+		if (!(raw = interp(&s, f.wdir)))
+			return -1;
+		st->wdir = path_normalize(".", raw);
+		if (!st->wdir || fs_path_reserved(st->wdir)) {
+			fail(ld->err, f.wdir, "stage '%s': path '%s' leaves the workspace or is "
+			     "in '.git' or '.rp'; paths must stay inside the directory of %s",
+			     name, raw, p->file);
+			free(raw);
+			return -1;
+		}
+		free(raw);
+	} else {
+		st->wdir = xstrdup(".");
+	}
+	if (f.vars && !is_null(f.vars)) {
+		own_ctx = node_dup(ctx);
+		if (merge_vars_list(ld, own_ctx, f.vars, st->wdir, 0) < 0)
+			goto out;
+		s.ctx = own_ctx;
+	}
+	if (!f.cmd) {
+		fail(ld->err, where, "stage '%s': missing 'cmd'; give the command to run",
+		     name);
+		goto out;
+	}
+	if (f.cmd->kind == NODE_SEQ) {
+		if (!f.cmd->n) {
+			fail(ld->err, f.cmd, "stage '%s': 'cmd' is empty; give the command "
+			     "to run", name);
+			goto out;
+		}
+		for (i = 0; i < f.cmd->n; i++)
+			if (add_cmd(&s, f.cmd->items[i]) < 0)
+				goto out;
+	} else if (add_cmd(&s, f.cmd) < 0) {
+		goto out;
+	}
+	if (each_entry(&s, f.deps, "deps", add_dep_cb, 0) < 0 ||
+	    each_entry(&s, f.params, "params", add_params_cb, 0) < 0 ||
+	    each_entry(&s, f.outs, "outs", add_out_cb, 0) < 0 ||
+	    each_entry(&s, f.metrics, "metrics", add_out_cb, 1) < 0)
+		goto out;
+	if (f.always_changed && get_bool(&s, f.always_changed, "always_changed",
+					 &st->always_changed) < 0)
+		goto out;
+	if (f.frozen && get_bool(&s, f.frozen, "frozen", &st->frozen) < 0)
+		goto out;
+	if (f.desc && !is_null(f.desc)) {
+		if (f.desc->kind != NODE_SCALAR) {
+			fail(ld->err, f.desc, "stage '%s': 'desc' must be a string", name);
+			goto out;
+		}
+		if (!(st->desc = interp(&s, f.desc)))
+			goto out;
+	}
+	ret = 0;
+out:
+	node_free(own_ctx);
+	return ret;
+}
+
+/* ---- foreach and matrix ------------------------------------------------ */
+
+/* The seq or map that `n` is, or names as "${var}"; NULL + err otherwise. */
+static const struct node *resolve_collection(struct loader *ld, const struct node *n,
+					     const char *stage, const char *what)
+{
+	const struct node *r = n;
+
+	if (n->kind == NODE_SCALAR) {
+		ld->err->kind = RP_ERR_NONE;
+		r = interp_node(n->str, ld->p->vars, n, ld->err);
+		if (!r && ld->err->kind != RP_ERR_NONE)
+			return NULL;
+	}
+	if (!r || r->kind == NODE_SCALAR) {
+		fail(ld->err, n, "stage '%s': %s must be a list, a mapping or a "
+		     "\"${var}\" naming one", stage, what);
+		return NULL;
+	}
+	return r;
+}
+
+/*
+ * At most this many stages in one pipeline. A few lines of foreach or matrix
+ * over aliased lists would otherwise ask for billions of stages and hang rp
+ * until it runs out of memory, instead of failing with a message.
+ */
+#define PIPELINE_MAX_STAGES 100000
+
+/* Fails when `count` more stages, made by stage `name`, would pass the cap. */
+static int check_stage_count(struct loader *ld, const struct node *at, const char *name,
+			     size_t count)
+{
+	if (count <= PIPELINE_MAX_STAGES - ld->p->nstages)
+		return 0;
+	return fail(ld->err, at, "stage '%s' expands to too many stages (more than %d "
+		    "in the pipeline)", name, PIPELINE_MAX_STAGES);
+}
+
+static int expand_foreach(struct loader *ld, const struct node *key, const struct node *body)
+{
+	const char *name = key->str;
+	const struct node *fe = node_get(body, "foreach"), *dob = node_get(body, "do");
+	const struct node *coll;
+	size_t i;
+
+	for (i = 0; i < body->n; i++) {
+		const char *f = body->keys[i]->str;
+
+		if (strcmp(f, "foreach") && strcmp(f, "do"))
+			return fail(ld->err, body->keys[i], "stage '%s': '%s' cannot stand "
+				    "beside 'foreach'; move it under 'do'", name, f);
+	}
+	if (!dob)
+		return fail(ld->err, key_node(body, "foreach"), "stage '%s': 'foreach' "
+			    "needs a 'do' mapping with the stage's fields", name);
+	if (dob->kind != NODE_MAP)
+		return fail(ld->err, dob, "stage '%s': 'do' must be a mapping of stage "
+			    "fields (cmd, deps, outs, ...)", name);
+	if (!(coll = resolve_collection(ld, fe, name, "'foreach'")))
+		return -1;
+	if (check_stage_count(ld, fe, name, coll->n) < 0)
+		return -1;
+	for (i = 0; i < coll->n; i++) {
+		const struct node *item = coll->items[i];
+		struct overlay o;
+		char *suffix, *full;
+		int ret;
+
+		if (coll->kind == NODE_MAP)
+			suffix = xstrdup(coll->keys[i]->str);
+		else if (item->kind == NODE_SCALAR)
+			suffix = xstrdup(item->str);
+		else
+			suffix = xasprintf("%zu", i);
+		full = xasprintf("%s@%s", name, suffix);
+		overlay_init(&o, ld->p->vars, item, suffix);
+		ret = build_stage(ld, full, key, dob, &o.map, 0);
+		overlay_release(&o);
+		free(suffix);
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int expand_matrix(struct loader *ld, const struct node *key, const struct node *body)
+{
+	const char *name = key->str;
+	const struct node *mx = node_get(body, "matrix");
+	const struct node **axes = NULL;
+	size_t *at = NULL, i, naxes, total;
+	struct node item = { 0 };
+	int ret = -1;
+
+	if (mx->kind != NODE_MAP || !mx->n)
+		return fail(ld->err, mx, "stage '%s': 'matrix' must be a mapping of names "
+			    "to lists of values", name);
+	naxes = mx->n;
+	axes = xcalloc(naxes, sizeof(*axes));
+	at = xcalloc(naxes, sizeof(*at));
+	item.kind = NODE_MAP;
+	item.file = mx->file;
+	item.line = mx->line;
+	item.col = mx->col;
+	item.n = naxes;
+	item.keys = mx->keys;
+	item.items = xcalloc(naxes, sizeof(*item.items));
+	for (i = 0; i < naxes; i++) {
+		char *what = xasprintf("matrix axis '%s'", mx->keys[i]->str);
+
+		axes[i] = resolve_collection(ld, mx->items[i], name, what);
+		free(what);
+		if (!axes[i])
+			goto out;
+		if (axes[i]->kind != NODE_SEQ) {
+			fail(ld->err, mx->items[i], "stage '%s': matrix axis '%s' must be "
+			     "a list", name, mx->keys[i]->str);
+			goto out;
+		}
+		if (!axes[i]->n) { /* an empty axis: no stages */
+			ret = 0;
+			goto out;
+		}
+	}
+	for (i = 0, total = 1; i < naxes; i++) {
+		if (total > PIPELINE_MAX_STAGES / axes[i]->n) {
+			total = (size_t)PIPELINE_MAX_STAGES + 1;
+			break;
+		}
+		total *= axes[i]->n;
+	}
+	if (check_stage_count(ld, mx, name, total) < 0)
+		goto out;
+	for (;;) {
+		struct buf suffix = BUF_INIT;
+		struct overlay o;
+		char *full;
+		int r;
+
+		for (i = 0; i < naxes; i++) {
+			const struct node *v = axes[i]->items[at[i]];
+
+			item.items[i] = (struct node *)v;
+			if (i)
+				buf_addch(&suffix, '-');
+			if (v->kind == NODE_SCALAR)
+				buf_adds(&suffix, v->str);
+			else
+				buf_addf(&suffix, "%zu", at[i]);
+		}
+		full = xasprintf("%s@%s", name, suffix.s);
+		overlay_init(&o, ld->p->vars, &item, suffix.s);
+		r = build_stage(ld, full, key, body, &o.map, 1);
+		overlay_release(&o);
+		buf_release(&suffix);
+		if (r < 0)
+			goto out;
+		/* next combination; the last axis moves fastest */
+		for (i = naxes; i-- > 0;) {
+			if (++at[i] < axes[i]->n)
+				break;
+			at[i] = 0;
+		}
+		if (i == (size_t)-1)
+			break;
+	}
+	ret = 0;
+out:
+	free(item.items);
+	free(at);
+	free(axes);
+	return ret;
+}
+
+static int load_stage_entry(struct loader *ld, const struct node *key, const struct node *body)
+{
+	const char *name = key->str;
+	const char *bad = strpbrk(name, "@:/\\,");
+
+	if (!*name)
+		return fail(ld->err, key, "a stage needs a name");
+	if (bad)
+		return fail(ld->err, key, "stage name '%s' may not contain '%c'; use "
+			    "letters, digits, '-', '_' and '.'", name, *bad);
+	if (body->kind != NODE_MAP)
+		return fail(ld->err, body, "stage '%s' must be a mapping of fields (%s)",
+			    name, stage_fields);
+	if (node_get(body, "foreach"))
+		return expand_foreach(ld, key, body);
+	if (node_get(body, "do"))
+		return fail(ld->err, key_node(body, "do"), "stage '%s': 'do' needs "
+			    "'foreach' beside it", name);
+	if (node_get(body, "matrix"))
+		return expand_matrix(ld, key, body);
+	return build_stage(ld, xstrdup(name), key, body, ld->p->vars, 0);
+}
+
+/* ---- the file ---------------------------------------------------------- */
+
+static const struct pipeline *sort_p;
+
+static int by_name_cmp(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcmp(sort_p->stages[i].name, sort_p->stages[j].name);
+
+	if (c)
+		return c;
+	return i < j ? -1 : i > j;
+}
+
+static int index_names(struct pipeline *p, struct rp_err *err)
+{
+	size_t i;
+
+	p->by_name = xmalloc((p->nstages ? p->nstages : 1) * sizeof(*p->by_name));
+	for (i = 0; i < p->nstages; i++)
+		p->by_name[i] = i;
+	sort_p = p;
+	qsort(p->by_name, p->nstages, sizeof(*p->by_name), by_name_cmp);
+	sort_p = NULL;
+	for (i = 1; i < p->nstages; i++) {
+		const struct stage *a = &p->stages[p->by_name[i - 1]];
+		const struct stage *b = &p->stages[p->by_name[i]];
+
+		if (!strcmp(a->name, b->name))
+			return fail(err, b->where, "stage '%s' is defined twice (also at "
+				    "line %d); foreach and matrix names must be unique",
+				    b->name, a->where ? a->where->line : 0);
+	}
+	return 0;
+}
+
+struct pipeline *pipeline_load(const char *path, struct rp_err *err)
+{
+	struct pipeline *p = xcalloc(1, sizeof(*p));
+	struct loader ld = { p, err, 0, NULL, 0, 0 };
+	const char *slash = strrchr(path, '/');
+	const struct node *root, *stages = NULL, *vars = NULL;
+	struct doc *d;
+	size_t i;
+
+	p->file = xstrdup(path);
+	if (!slash)
+		p->dir = xstrdup(".");
+	else if (slash == path)
+		p->dir = xstrdup("/");
+	else
+		p->dir = xstrndup(path, slash - path);
+	p->empty = node_new_map();
+
+	if (!(d = doc_load_file(path, err)))
+		goto fail;
+	keep_doc(p, d);
+	root = d->root;
+	if (!root || is_null(root)) {
+		rp_err_set(err, RP_ERR_INPUT, "%s:1:1: the pipeline has no stages; add a "
+			   "'stages:' mapping", path);
+		goto fail;
+	}
+	if (root->kind != NODE_MAP) {
+		fail(err, root, "the pipeline must be a mapping with a 'stages:' key");
+		goto fail;
+	}
+	for (i = 0; i < root->n; i++) {
+		const char *k = root->keys[i]->str;
+
+		if (!strcmp(k, "stages"))
+			stages = root->items[i];
+		else if (!strcmp(k, "vars"))
+			vars = root->items[i];
+		else if (strcmp(k, "plots") && strcmp(k, "metrics") && strcmp(k, "params") &&
+			 strcmp(k, "artifacts") && strcmp(k, "datasets")) {
+			fail(err, root->keys[i], "unknown top-level key '%s' (expected vars "
+			     "or stages)", k);
+			goto fail;
+		}
+	}
+	if (!stages) {
+		fail(err, root, "the pipeline has no stages; add a 'stages:' mapping");
+		goto fail;
+	}
+	if (is_null(stages) || (stages->kind == NODE_MAP && !stages->n)) {
+		fail(err, key_node(root, "stages"), "'stages' is empty; add at least one stage");
+		goto fail;
+	}
+	if (stages->kind != NODE_MAP) {
+		fail(err, stages, "'stages' must be a mapping of stage names to stages");
+		goto fail;
+	}
+	if (load_vars(&ld, vars) < 0)
+		goto fail;
+	for (i = 0; i < stages->n; i++)
+		if (load_stage_entry(&ld, stages->keys[i], stages->items[i]) < 0)
+			goto fail;
+	if (index_names(p, err) < 0)
+		goto fail;
+	for (i = 0; i < ld.nmerged; i++)
+		free(ld.merged[i]);
+	free(ld.merged);
+	return p;
+fail:
+	if (err && err->kind == RP_ERR_NONE)
+		err->kind = RP_ERR_INPUT;
+	for (i = 0; i < ld.nmerged; i++)
+		free(ld.merged[i]);
+	free(ld.merged);
+	pipeline_free(p);
+	return NULL;
+}
+
+static void stage_release(struct stage *st)
+{
+	size_t i;
+
+	free(st->name);
+	for (i = 0; i < st->ncmds; i++)
+		free(st->cmds[i]);
+	free(st->cmds);
+	free(st->wdir);
+	for (i = 0; i < st->ndeps; i++)
+		free(st->deps[i].path);
+	free(st->deps);
+	for (i = 0; i < st->nparams; i++) {
+		free(st->params[i].file);
+		free(st->params[i].key);
+	}
+	free(st->params);
+	for (i = 0; i < st->nouts; i++)
+		free(st->outs[i].path);
+	free(st->outs);
+	free(st->desc);
+}
+
+void pipeline_free(struct pipeline *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->nstages; i++)
+		stage_release(&p->stages[i]);
+	free(p->stages);
+	node_free(p->vars);
+	node_free(p->empty);
+	for (i = 0; i < p->ndocs; i++)
+		doc_free(p->docs[i]);
+	free(p->docs);
+	free(p->by_name);
+	free(p->file);
+	free(p->dir);
+	free(p);
+}
+
+struct stage *pipeline_find(const struct pipeline *p, const char *name)
+{
+	size_t lo = 0, hi = p->nstages;
+
+	if (!p->by_name)
+		return NULL;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct stage *st = &p->stages[p->by_name[mid]];
+		int c = strcmp(name, st->name);
+
+		if (!c)
+			return st;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+size_t pipeline_match(const struct pipeline *p, const char *target, size_t *idx)
+{
+	struct stage *st = pipeline_find(p, target);
+	size_t i, n = 0, len = strlen(target);
+
+	if (st) {
+		idx[0] = st - p->stages;
+		return 1;
+	}
+	if (strchr(target, '@'))
+		return 0;
+	for (i = 0; i < p->nstages; i++) {
+		const char *name = p->stages[i].name;
+
+		if (!strncmp(name, target, len) && name[len] == '@')
+			idx[n++] = i;
+	}
+	return n;
+}

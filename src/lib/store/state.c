@@ -1,0 +1,378 @@
+/*
+ * state.c - .rp/state.db, the cache of file hashes keyed by stat identity.
+ *
+ * On disk, one sqlite table (WAL mode, 5 s busy timeout, so several rp
+ * processes may share it):
+ *     state(path TEXT PRIMARY KEY, dev INTEGER, ino INTEGER,
+ *           mtime_ns INTEGER, size INTEGER, hash TEXT)
+ * mtime_ns is st_mtim.tv_sec * 1e9 + tv_nsec; hash is 64 lowercase hex.
+ *
+ * state_open() reads the whole table with one SELECT into an in-memory
+ * open-addressing hash table keyed by path (FNV-1a, linear probing, at most
+ * 70% full); lookups never touch sqlite. state_put() changes the table and
+ * marks the entry dirty; state_save() writes the dirty rows with one prepared
+ * INSERT OR REPLACE inside one BEGIN IMMEDIATE..COMMIT. state_clear() empties
+ * the table and makes the next state_save() delete every row first.
+ *
+ * Racy entries (the "racy git" problem): a file rewritten right after it was
+ * hashed, within the timestamp granularity, may keep its mtime and size while
+ * its bytes change. File times come from the kernel's coarse clock, which
+ * lags the real clock by up to one tick (10 ms at HZ=100). So state_put()
+ * records the wall-clock time of the put, and an entry is racy when
+ *     mtime_ns + RACY_NS >= time of the put        (RACY_NS = 10 ms)
+ * A racy entry is never returned by state_get() and never written to the
+ * database; the file is simply hashed again next time, by which point its
+ * mtime is old enough to be trusted. Rows loaded from the database were not
+ * racy when written, so they are trusted. (File systems with timestamps
+ * coarser than 10 ms, such as FAT, are not covered.)
+ *
+ * Invariant: every stored (dev, ino, mtime_ns, size) -> hash pair was true at
+ * some point at least RACY_NS after the file's last modification.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "store/state.h"
+#include "util/sqlitex.h"
+#include "util/fs.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sqlite3.h>
+
+#define RACY_NS 10000000LL
+#define BUSY_TIMEOUT_MS 5000
+
+struct entry {
+	char *path;           /* NULL: empty slot */
+	uint32_t h;           /* hash of path */
+	int64_t dev, ino, mtime_ns, size;
+	char hex[HASH_HEX];
+	uint32_t seen;        /* generation of the last confirmation (0: none) */
+	unsigned dirty : 1;   /* changed since load/save */
+	unsigned racy : 1;    /* not to be trusted nor saved */
+};
+
+struct state {
+	sqlite3 *db;
+	char *dbpath;
+	struct entry *tab;
+	size_t cap;           /* power of two */
+	size_t n;
+	int cleared;          /* next save deletes every row first */
+	uint32_t gen;         /* current generation; 0 when not tracking */
+};
+
+static uint32_t fnv1a(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s) {
+		h ^= (unsigned char)*s++;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static int64_t mtime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The slot holding `path`, or the empty slot where it would go. */
+static struct entry *find_slot(struct entry *tab, size_t cap, const char *path, uint32_t h)
+{
+	size_t i = h & (cap - 1);
+
+	while (tab[i].path && (tab[i].h != h || strcmp(tab[i].path, path)))
+		i = (i + 1) & (cap - 1);
+	return &tab[i];
+}
+
+static void grow(struct state *s)
+{
+	size_t newcap = s->cap ? s->cap * 2 : 1024;
+	struct entry *tab = xcalloc(newcap, sizeof(*tab));
+	size_t i;
+
+	for (i = 0; i < s->cap; i++)
+		if (s->tab[i].path)
+			*find_slot(tab, newcap, s->tab[i].path, s->tab[i].h) = s->tab[i];
+	free(s->tab);
+	s->tab = tab;
+	s->cap = newcap;
+}
+
+/* The entry for `path`, inserted empty (path set, not dirty) if missing. */
+static struct entry *lookup_or_insert(struct state *s, const char *path)
+{
+	uint32_t h = fnv1a(path);
+	struct entry *e;
+
+	if ((s->n + 1) * 10 > s->cap * 7)
+		grow(s);
+	e = find_slot(s->tab, s->cap, path, h);
+	if (!e->path) {
+		memset(e, 0, sizeof(*e));
+		e->path = xstrdup(path);
+		e->h = h;
+		s->n++;
+	}
+	return e;
+}
+
+static void free_entries(struct state *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->cap; i++)
+		free(s->tab[i].path);
+	free(s->tab);
+	s->tab = NULL;
+	s->cap = s->n = 0;
+}
+
+static int db_fail(struct state *s, struct rp_err *err, const char *what)
+{
+	/* sqlite says "disk I/O error"; the OS error says why (disk full, file too large) */
+	int e = s->db ? sqlite3_system_errno(s->db) : 0;
+
+	return rp_err_set(err, RP_ERR_IO, "cannot %s state database '%s': %s%s%s%s",
+			  what, s->dbpath, s->db ? sqlite3_errmsg(s->db) : "out of memory",
+			  e ? " (" : "", e ? strerror(e) : "", e ? ")" : "");
+}
+
+static int load(struct state *s, struct rp_err *err)
+{
+	static const char *sql = "SELECT path, dev, ino, mtime_ns, size, hash FROM state";
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	/*
+	 * Size the table once: growing it by doubling touches (and page-faults)
+	 * almost twice the memory, which was 10% of a no-op's system time.
+	 */
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM state", -1, &stmt, NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW) {
+		sqlite3_int64 rows = sqlite3_column_int64(stmt, 0);
+
+		while (rows > 0 && (size_t)rows * 10 > s->cap * 7)
+			s->cap *= 2;
+		if (s->cap > 1024) {
+			free(s->tab);
+			s->tab = xcalloc(s->cap, sizeof(*s->tab));
+		}
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return db_fail(s, err, "read");
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *path = (const char *)sqlite3_column_text(stmt, 0);
+		const char *hex = (const char *)sqlite3_column_text(stmt, 5);
+		struct entry *e;
+
+		if (!path || !hex || strlen(hex) != HASH_HEX - 1)
+			continue;  /* a damaged row only costs a re-hash */
+		e = lookup_or_insert(s, path);
+		e->dev = sqlite3_column_int64(stmt, 1);
+		e->ino = sqlite3_column_int64(stmt, 2);
+		e->mtime_ns = sqlite3_column_int64(stmt, 3);
+		e->size = sqlite3_column_int64(stmt, 4);
+		memcpy(e->hex, hex, HASH_HEX);
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return db_fail(s, err, "read");
+	return 0;
+}
+
+struct state *state_open(const char *dbpath, struct rp_err *err)
+{
+	static const char *schema =
+		"PRAGMA journal_mode=WAL;"
+		"PRAGMA synchronous=NORMAL;"
+		"CREATE TABLE IF NOT EXISTS state(path TEXT PRIMARY KEY, dev INTEGER,"
+		" ino INTEGER, mtime_ns INTEGER, size INTEGER, hash TEXT);";
+	struct state *s = xcalloc(1, sizeof(*s));
+
+	s->dbpath = xstrdup(dbpath);
+	if (fs_mkdir_parent_err(dbpath, err) < 0)
+		goto fail;
+	s->db = sqlitex_open(dbpath, "state database", schema, BUSY_TIMEOUT_MS, err);
+	if (!s->db)
+		goto fail;
+	grow(s);
+	if (load(s, err) < 0)
+		goto fail;
+	return s;
+fail:
+	state_close(s);
+	return NULL;
+}
+
+/*
+ * The hash recorded for `path` if `st` is the identity it was recorded with;
+ * a racy entry counts only with `racy_ok` and a confirmation in the current
+ * generation. A match confirms the path.
+ */
+static const char *lookup(struct state *s, const char *path, const struct stat *st, int racy_ok)
+{
+	struct entry *e;
+
+	if (!s || !s->cap)
+		return NULL;
+	e = find_slot(s->tab, s->cap, path, fnv1a(path));
+	if (!e->path || !e->hex[0] || (e->racy && !(racy_ok && s->gen && e->seen == s->gen)))
+		return NULL;
+	if (e->dev != (int64_t)st->st_dev || e->ino != (int64_t)st->st_ino ||
+	    e->mtime_ns != mtime_ns(st) || e->size != (int64_t)st->st_size)
+		return NULL;
+	e->seen = s->gen;
+	return e->hex;
+}
+
+const char *state_get(struct state *s, const char *path, const struct stat *st)
+{
+	return lookup(s, path, st, 0);
+}
+
+const char *state_get_current(struct state *s, const char *path, const struct stat *st)
+{
+	return lookup(s, path, st, 1);
+}
+
+void state_track(struct state *s)
+{
+	if (s && !s->gen)
+		s->gen = 1;
+}
+
+void state_next_generation(struct state *s)
+{
+	if (!s || !s->gen || ++s->gen)
+		return;
+	/* wrapped: forget every confirmation so none looks current */
+	for (size_t i = 0; i < s->cap; i++)
+		s->tab[i].seen = 0;
+	s->gen = 1;
+}
+
+const char *state_get_seen(struct state *s, const char *path, int64_t *size)
+{
+	struct entry *e;
+
+	if (!s || !s->gen || !s->cap)
+		return NULL;
+	e = find_slot(s->tab, s->cap, path, fnv1a(path));
+	if (!e->path || e->seen != s->gen || !e->hex[0])
+		return NULL;
+	*size = e->size;
+	return e->hex;
+}
+
+void state_put(struct state *s, const char *path, const struct stat *st, const char *hex)
+{
+	struct entry *e;
+
+	if (!s)
+		return;
+	if (strlen(hex) != HASH_HEX - 1)
+		BUG("state_put: '%s' is not a sha256 hex digest", hex);
+	e = lookup_or_insert(s, path);
+	e->dev = (int64_t)st->st_dev;
+	e->ino = (int64_t)st->st_ino;
+	e->mtime_ns = mtime_ns(st);
+	e->size = (int64_t)st->st_size;
+	memcpy(e->hex, hex, HASH_HEX);
+	e->racy = e->mtime_ns + RACY_NS >= now_ns();
+	e->dirty = 1;
+	e->seen = s->gen;
+}
+
+void state_clear(struct state *s)
+{
+	if (!s)
+		return;
+	free_entries(s);
+	grow(s);
+	s->cleared = 1;
+}
+
+int state_save(struct state *s)
+{
+	static const char *sql = "INSERT OR REPLACE INTO state"
+		"(path, dev, ino, mtime_ns, size, hash) VALUES (?, ?, ?, ?, ?, ?)";
+	sqlite3_stmt *stmt = NULL;
+	struct rp_err err;
+	size_t i, ndirty = 0;
+	int ret = -1;
+
+	for (i = 0; i < s->cap; i++)
+		if (s->tab[i].path && s->tab[i].dirty && !s->tab[i].racy)
+			ndirty++;
+	if (!ndirty && !s->cleared)
+		return 0;
+
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		db_fail(s, &err, "lock");
+		return rp_err_report(&err);
+	}
+	if (s->cleared && sqlite3_exec(s->db, "DELETE FROM state", NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		goto out;
+	for (i = 0; i < s->cap; i++) {
+		struct entry *e = &s->tab[i];
+
+		if (!e->path || !e->dirty || e->racy)
+			continue;
+		sqlite3_bind_text(stmt, 1, e->path, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(stmt, 2, e->dev);
+		sqlite3_bind_int64(stmt, 3, e->ino);
+		sqlite3_bind_int64(stmt, 4, e->mtime_ns);
+		sqlite3_bind_int64(stmt, 5, e->size);
+		sqlite3_bind_text(stmt, 6, e->hex, -1, SQLITE_STATIC);
+		if (sqlite3_step(stmt) != SQLITE_DONE)
+			goto out;
+		sqlite3_reset(stmt);
+	}
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	for (i = 0; i < s->cap; i++)
+		if (s->tab[i].path && !s->tab[i].racy)
+			s->tab[i].dirty = 0;
+	s->cleared = 0;
+	ret = 0;
+out:
+	if (ret < 0) {
+		db_fail(s, &err, "write");
+		sqlite3_finalize(stmt);
+		stmt = NULL;
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return rp_err_report(&err);
+	}
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+void state_close(struct state *s)
+{
+	if (!s)
+		return;
+	free_entries(s);
+	sqlite3_close(s->db);
+	free(s->dbpath);
+	free(s);
+}

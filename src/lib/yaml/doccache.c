@@ -1,0 +1,106 @@
+/*
+ * doccache.c - the parsed-YAML cache (format in doccache.h).
+ */
+#include "yaml/doccache.h"
+#include "util/bin.h"
+#include "util/fs.h"
+#include "util/hash.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAGIC "rpydoc1\n"
+#define MAGIC_LEN 8
+#define HEX_LEN (HASH_HEX - 1)
+
+static char *cache_dir;
+
+void doccache_set_dir(const char *dir)
+{
+	free(cache_dir);
+	cache_dir = dir ? xstrdup(dir) : NULL;
+}
+
+/* The entry's file for `path`; the caller frees. */
+static char *entry_path(const char *path)
+{
+	char hex[HASH_HEX];
+
+	hash_buf(path, strlen(path), hex);
+	return xasprintf("%s/%s", cache_dir, hex);
+}
+
+/* The cached doc in `file` for `path` parsed from bytes whose sha256 is `src`, or NULL. */
+static struct doc *get(const char *file, const char *path, const char src[HASH_HEX])
+{
+	struct { const char *s; size_t len; } b = { NULL, 0 };
+	struct bin_reader r;
+	struct doc *d = NULL;
+	char check[HASH_HEX];
+	char *name;
+
+	if (!(b.s = fs_map(file, &b.len)) || b.len < MAGIC_LEN + 4 + 2 * HEX_LEN ||
+	    memcmp(b.s, MAGIC, MAGIC_LEN))
+		goto out;
+	hash_buf(b.s, b.len - HEX_LEN, check);
+	if (memcmp(b.s + b.len - HEX_LEN, check, HEX_LEN))
+		goto out;
+	r.p = (const unsigned char *)b.s + MAGIC_LEN;
+	r.end = (const unsigned char *)b.s + b.len - HEX_LEN;
+	r.bad = 0;
+	name = bin_get_str(&r);
+	if (r.bad || strcmp(name, path) || r.end - r.p < HEX_LEN) {
+		free(name);
+		goto out;
+	}
+	free(name);
+	if (memcmp(r.p, src, HEX_LEN))
+		goto out;
+	r.p += HEX_LEN;
+	d = doc_decode(path, &r);
+	if (d && r.p != r.end) {
+		doc_free(d);
+		d = NULL;
+	}
+out:
+	fs_unmap(b.s, b.len);
+	return d;
+}
+
+/* Records `d`, parsed from bytes whose sha256 is `src`, in `file`. Failures are ignored. */
+static void put(const char *file, const char *path, const char src[HASH_HEX], const struct doc *d)
+{
+	struct buf b = BUF_INIT;
+	struct rp_err err = { 0 };
+	char check[HASH_HEX];
+
+	buf_add(&b, MAGIC, MAGIC_LEN);
+	bin_put_str(&b, path);
+	buf_add(&b, src, HEX_LEN);
+	doc_encode(d, &b);
+	hash_buf(b.s, b.len, check);
+	buf_add(&b, check, HEX_LEN);
+	if (fs_mkdir_p_err(cache_dir, 0777, &err) == 0)
+		(void)fs_write_replace_err(file, b.s, b.len, &err);
+	buf_release(&b);
+}
+
+struct doc *doccache_load(const char *path, const char *data, size_t len, struct rp_err *err)
+{
+	char src[HASH_HEX];
+	struct doc *d;
+	char *file;
+
+	if (!cache_dir)
+		return doc_load_buf(path, data, len, err);
+	file = entry_path(path);
+	hash_buf(data, len, src);
+	d = get(file, path, src);
+	if (!d) {
+		d = doc_load_buf(path, data, len, err);
+		if (d)
+			put(file, path, src, d);
+	}
+	free(file);
+	return d;
+}
