@@ -36,20 +36,21 @@
  * answer (or cached vector) when none was asked, is refused whole: nothing
  * of it reaches the cache.
  */
-#include "buf.h"
-#include "config.h"
-#include "embcache.h"
-#include "embed_local.h"
-#include "embed_openai.h"
-#include "error.h"
-#include "fs.h"
-#include "hash.h"
-#include "http.h"
-#include "jsonl.h"
-#include "numopt.h"
-#include "progress.h"
-#include "userconfig.h"
-#include "vectors.h"
+#include "util/buf.h"
+#include "core/config.h"
+#include "ai/embcache.h"
+#include "ai/embed_local.h"
+#include "ai/embed_openai.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/hash.h"
+#include "util/hmap.h"
+#include "util/http.h"
+#include "util/jsonl.h"
+#include "util/numopt.h"
+#include "util/progress.h"
+#include "core/userconfig.h"
+#include "ai/vectors.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -163,25 +164,6 @@ static int parse_long(const char *opt, const char *s, long lo, long hi, long *ou
 
 /* ---- input ------------------------------------------------------------------ */
 
-static uint64_t fnv(const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	uint64_t h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ s[i]) * 1099511628211ULL;
-	return h;
-}
-
-static size_t table_size(size_t n)
-{
-	size_t cap = 16;
-
-	while (cap < n * 2)
-		cap *= 2;
-	return cap;
-}
-
 /* Reads the line (line number `line`) of `len` bytes at `p` with jansson; 0, or -1 + err. */
 static int read_chunk_json(struct run *r, const char *name, const char *p, size_t len, size_t line,
 			   struct rp_err *err)
@@ -283,56 +265,48 @@ static int read_chunks(struct run *r)
 	}
 	/* unique chunk ids */
 	{
-		size_t cap = table_size(r->nchunks), mask = cap - 1, *tab = xmalloc(cap * sizeof(size_t));
+		struct hmap m;
 
-		memset(tab, 0xff, cap * sizeof(size_t));
-		for (size_t i = 0; i < r->nchunks; i++) {
-			size_t j = fnv(r->chunks[i].id, strlen(r->chunks[i].id)) & mask;
+		hmap_init(&m, r->nchunks);
+		for (size_t i = 0; i < r->nchunks && !ret; i++) {
+			int found;
+			size_t *first = hmap_put(&m, r->chunks[i].id, strlen(r->chunks[i].id), &found);
 
-			for (; tab[j] != (size_t)-1; j = (j + 1) & mask) {
-				if (!strcmp(r->chunks[tab[j]].id, r->chunks[i].id)) {
-					rp_error_input("%s:%zu:1: chunk_id '%s' also appears on line %zu; chunk ids "
-						       "must be unique", rd.path, r->chunks[i].line,
-						       r->chunks[i].id, r->chunks[tab[j]].line);
-					free(tab);
-					jsonl_close(&rd);
-					return -1;
-				}
-			}
-			tab[j] = i;
+			if (found)
+				ret = rp_error_input("%s:%zu:1: chunk_id '%s' also appears on line %zu; chunk "
+						     "ids must be unique", rd.path, r->chunks[i].line,
+						     r->chunks[i].id, r->chunks[*first].line);
+			*first = found ? *first : i;
 		}
-		free(tab);
+		hmap_free(&m);
 	}
 	jsonl_close(&rd);
-	return 0;
+	return ret;
 }
 
 /* Folds equal keys of the chunks into r->uniq. */
 static void fold_keys(struct run *r)
 {
-	size_t cap = table_size(r->nchunks), mask = cap - 1, *tab = xmalloc(cap * sizeof(size_t));
+	struct hmap m;
 
-	memset(tab, 0xff, cap * sizeof(size_t));
+	hmap_init(&m, r->nchunks);
 	r->uniq = xcalloc(r->nchunks ? r->nchunks : 1, sizeof(*r->uniq));
 	for (size_t i = 0; i < r->nchunks; i++) {
 		struct chunk *c = &r->chunks[i];
-		uint64_t h;
-		size_t j;
+		int found;
+		size_t *u;
 
-		memcpy(&h, c->key, sizeof(h));
-		for (j = h & mask; tab[j] != (size_t)-1; j = (j + 1) & mask)
-			if (!memcmp(r->uniq[tab[j]].key, c->key, EMBCACHE_KEY))
-				break;
-		if (tab[j] == (size_t)-1) {
-			tab[j] = r->nuniq;
-			memcpy(r->uniq[r->nuniq].key, c->key, EMBCACHE_KEY);
+		memcpy(r->uniq[r->nuniq].key, c->key, EMBCACHE_KEY);
+		u = hmap_put(&m, r->uniq[r->nuniq].key, EMBCACHE_KEY, &found);
+		if (!found) {
+			*u = r->nuniq;
 			r->uniq[r->nuniq].first = i;
 			r->nuniq++;
 		}
-		c->u = tab[j];
+		c->u = *u;
 		r->uniq[c->u].mult++;
 	}
-	free(tab);
+	hmap_free(&m);
 }
 
 /* ---- progress --------------------------------------------------------------- */

@@ -10,6 +10,7 @@
  */
 #include "ai/vectors.h"
 #include "util/buf.h"
+#include "util/hmap.h"
 #include "util/fs.h"
 
 #include <errno.h>
@@ -266,41 +267,24 @@ static char *get_str(struct cur *c, size_t n)
 	return s;
 }
 
-/* FNV-1a for the duplicate-id check. */
-static uint64_t fnv(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 static int check_unique(struct rpv *v, const char *name, struct rp_err *err)
 {
-	size_t cap = 16, mask;
-	size_t *tab;
+	struct hmap m;
 	int ret = 0;
 
-	while (cap < v->count * 2)
-		cap *= 2;
-	mask = cap - 1;
-	tab = xmalloc(cap * sizeof(*tab));
-	memset(tab, 0xff, cap * sizeof(*tab));
+	hmap_init(&m, v->count);
 	for (size_t i = 0; i < v->count && !ret; i++) {
-		size_t j = fnv(v->ids[i]) & mask;
+		int found;
+		size_t *first = hmap_put(&m, v->ids[i], strlen(v->ids[i]), &found);
 
-		for (; tab[j] != (size_t)-1; j = (j + 1) & mask) {
-			if (!strcmp(v->ids[tab[j]], v->ids[i])) {
-				ret = rp_err_set(err, RP_ERR_INPUT,
-						 "%s: chunk id '%s' appears twice (records %zu and %zu)",
-						 name, v->ids[i], tab[j] + 1, i + 1);
-				break;
-			}
-		}
-		tab[j] = i;
+		if (found)
+			ret = rp_err_set(err, RP_ERR_INPUT,
+					 "%s: chunk id '%s' appears twice (records %zu and %zu)",
+					 name, v->ids[i], *first + 1, i + 1);
+		else
+			*first = i;
 	}
-	free(tab);
+	hmap_free(&m);
 	return ret;
 }
 

@@ -25,6 +25,7 @@
 #include "core/dag.h"
 
 #include "util/fs.h"
+#include "util/hmap.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -67,59 +68,48 @@ static int out_cmp(const void *a, const void *b)
 }
 
 /*
- * The index: open addressing over (path prefix, length). A slot holds an out
- * (out >= 0: its place in d->outs) or a directory that holds outs ([first,
- * end) of d->outs, contiguous thanks to the sort order), never both, since
- * outs do not nest once check_outs() has passed.
+ * The index: util/hmap over (path prefix, length), borrowing the bytes of the
+ * out paths. An entry is an out (out >= 0: its place in d->outs) or a
+ * directory that holds outs ([first, end) of d->outs, contiguous thanks to
+ * the sort order), never both, since outs do not nest once check_outs() has
+ * passed.
  */
-struct dag_slot {
-	const char *s;
-	size_t len;
+struct dag_entry {
 	long out;
 	size_t first, end;
 };
 
 struct dag_index {
-	struct dag_slot *slots;
-	size_t mask;
+	struct hmap map;          /* prefix -> index into ents */
+	struct dag_entry *ents;
+	size_t n;
 };
 
-static uint64_t hash_bytes(const char *s, size_t len)
+static const struct dag_entry *index_find(const struct dag *d, const char *s, size_t len)
 {
-	uint64_t h = 1469598103934665603ULL;
-	size_t i;
+	const size_t *v = hmap_get(&d->index->map, s, len);
 
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
+	return v ? &d->index->ents[*v] : NULL;
 }
 
-/* The slot of `s` (`len` bytes): its entry, or the empty slot where it goes. */
-static struct dag_slot *index_slot(const struct dag_index *x, const char *s, size_t len)
+/* The entry of `len` bytes at `s`, added as a directory if new. */
+static struct dag_entry *index_put(struct dag_index *x, const char *s, size_t len, size_t i)
 {
-	size_t i = hash_bytes(s, len) & x->mask;
+	int found;
+	size_t *v = hmap_put(&x->map, s, len, &found);
 
-	for (;; i = (i + 1) & x->mask) {
-		struct dag_slot *sl = &x->slots[i];
-
-		if (!sl->s || (sl->len == len && !memcmp(sl->s, s, len)))
-			return sl;
+	if (!found) {
+		*v = x->n++;
+		x->ents[*v].out = -1;
+		x->ents[*v].first = i;
 	}
-}
-
-static const struct dag_slot *index_find(const struct dag *d, const char *s, size_t len)
-{
-	const struct dag_slot *sl = index_slot(d->index, s, len);
-
-	return sl->s ? sl : NULL;
+	return &x->ents[*v];
 }
 
 static void index_build(struct dag *d)
 {
 	struct dag_index *x = xcalloc(1, sizeof(*x));
-	size_t i, need = 0, cap = 16;
+	size_t i, need = 0;
 
 	for (i = 0; i < d->nouts; i++) {
 		const char *p;
@@ -128,27 +118,14 @@ static void index_build(struct dag *d)
 		for (p = d->outs[i].path; *p; p++)
 			need += *p == '/';
 	}
-	while (cap < 2 * need)
-		cap *= 2;
-	x->slots = xcalloc(cap, sizeof(*x->slots));
-	x->mask = cap - 1;
+	hmap_init(&x->map, need);
+	x->ents = xcalloc(need ? need : 1, sizeof(*x->ents));
 	for (i = 0; i < d->nouts; i++) {
 		const char *path = d->outs[i].path, *p;
-		struct dag_slot *sl = index_slot(x, path, strlen(path));
 
-		sl->s = path;
-		sl->len = strlen(path);
-		sl->out = i;
-		for (p = strchr(path, '/'); p; p = strchr(p + 1, '/')) {
-			sl = index_slot(x, path, p - path);
-			if (!sl->s) {
-				sl->s = path;
-				sl->len = p - path;
-				sl->out = -1;
-				sl->first = i;
-			}
-			sl->end = i + 1;
-		}
+		index_put(x, path, strlen(path), i)->out = i;
+		for (p = strchr(path, '/'); p; p = strchr(p + 1, '/'))
+			index_put(x, path, p - path, i)->end = i + 1;
 	}
 	d->index = x;
 }
@@ -157,7 +134,8 @@ static void index_free(struct dag_index *x)
 {
 	if (!x)
 		return;
-	free(x->slots);
+	hmap_free(&x->map);
+	free(x->ents);
 	free(x);
 }
 
@@ -169,7 +147,7 @@ static long find_producing_out(const struct dag *d, const char *path)
 	if (!strcmp(path, "."))
 		return -1;
 	for (;;) {
-		const struct dag_slot *sl = index_find(d, path, len);
+		const struct dag_entry *sl = index_find(d, path, len);
 
 		if (sl && sl->out >= 0)
 			return sl->out;
@@ -187,7 +165,7 @@ static long find_producing_out(const struct dag *d, const char *path)
  */
 static size_t outs_inside(const struct dag *d, const char *dir, size_t *first)
 {
-	const struct dag_slot *sl;
+	const struct dag_entry *sl;
 
 	*first = 0;
 	if (!strcmp(dir, "."))
@@ -480,54 +458,37 @@ void dag_free(struct dag *d)
 
 /*
  * Directories already walked by check_link() and found to stay inside: a set
- * of strings (open addressing, doubling), so that a thousand deps spread over
- * a few directories cost a few walks, not a thousand.
+ * of strings (util/hmap; the keys are copies owned by the set, slots NULL
+ * until the first add), so that a thousand deps spread over a few directories
+ * cost a few walks, not a thousand.
  */
 struct dirset {
-	char **slots;
-	size_t mask, n;
+	struct hmap m;
 };
-
-static char **dirset_slot(const struct dirset *ds, const char *s, size_t len)
-{
-	size_t i = hash_bytes(s, len) & ds->mask;
-
-	for (;; i = (i + 1) & ds->mask)
-		if (!ds->slots[i] || (strlen(ds->slots[i]) == len && !memcmp(ds->slots[i], s, len)))
-			return &ds->slots[i];
-}
 
 static int dirset_has(const struct dirset *ds, const char *s, size_t len)
 {
-	return ds->slots && *dirset_slot(ds, s, len);
+	return ds->m.slots && hmap_get(&ds->m, s, len);
 }
 
 static void dirset_add(struct dirset *ds, const char *s, size_t len)
 {
-	char **sl;
+	char *key;
+	int found;
 
-	if (2 * (ds->n + 1) > ds->mask + 1) {
-		struct dirset big = { xcalloc(ds->slots ? 2 * (ds->mask + 1) : 64, sizeof(char *)),
-				      ds->slots ? 2 * ds->mask + 1 : 63, ds->n };
-
-		for (size_t i = 0; ds->slots && i <= ds->mask; i++)
-			if (ds->slots[i])
-				*dirset_slot(&big, ds->slots[i], strlen(ds->slots[i])) = ds->slots[i];
-		free(ds->slots);
-		*ds = big;
-	}
-	sl = dirset_slot(ds, s, len);
-	if (!*sl) {
-		*sl = xstrndup(s, len);
-		ds->n++;
-	}
+	if (!ds->m.slots)
+		hmap_init(&ds->m, 32);
+	if (hmap_get(&ds->m, s, len))
+		return;
+	key = xstrndup(s, len);
+	hmap_put(&ds->m, key, len, &found);
 }
 
 static void dirset_release(struct dirset *ds)
 {
-	for (size_t i = 0; ds->slots && i <= ds->mask; i++)
-		free(ds->slots[i]);
-	free(ds->slots);
+	for (size_t i = 0; ds->m.slots && i <= ds->m.mask; i++)
+		free((void *)ds->m.slots[i].key);
+	hmap_free(&ds->m);
 }
 
 /*

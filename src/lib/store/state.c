@@ -8,8 +8,8 @@
  * mtime_ns is st_mtim.tv_sec * 1e9 + tv_nsec; hash is 64 lowercase hex.
  *
  * state_open() reads the whole table with one SELECT into an in-memory
- * open-addressing hash table keyed by path (FNV-1a, linear probing, at most
- * 70% full); lookups never touch sqlite. state_put() changes the table and
+ * array of entries indexed by path with util/hmap; lookups never touch
+ * sqlite. state_put() changes the table and
  * marks the entry dirty; state_save() writes the dirty rows with one prepared
  * INSERT OR REPLACE inside one BEGIN IMMEDIATE..COMMIT. state_clear() empties
  * the table and makes the next state_save() delete every row first.
@@ -35,6 +35,7 @@
 #include "store/state.h"
 #include "util/sqlitex.h"
 #include "util/fs.h"
+#include "util/hmap.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -47,8 +48,7 @@
 #define BUSY_TIMEOUT_MS 5000
 
 struct entry {
-	char *path;           /* NULL: empty slot */
-	uint32_t h;           /* hash of path */
+	char *path;
 	int64_t dev, ino, mtime_ns, size;
 	char hex[HASH_HEX];
 	uint32_t seen;        /* generation of the last confirmation (0: none) */
@@ -59,23 +59,12 @@ struct entry {
 struct state {
 	sqlite3 *db;
 	char *dbpath;
-	struct entry *tab;
-	size_t cap;           /* power of two */
-	size_t n;
+	struct entry *ents;   /* ents[0..n), in insertion order */
+	size_t n, alloc;
+	struct hmap idx;      /* path -> index into ents */
 	int cleared;          /* next save deletes every row first */
 	uint32_t gen;         /* current generation; 0 when not tracking */
 };
-
-static uint32_t fnv1a(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= 16777619u;
-	}
-	return h;
-}
 
 static int64_t mtime_ns(const struct stat *st)
 {
@@ -90,57 +79,37 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* The slot holding `path`, or the empty slot where it would go. */
-static struct entry *find_slot(struct entry *tab, size_t cap, const char *path, uint32_t h)
-{
-	size_t i = h & (cap - 1);
-
-	while (tab[i].path && (tab[i].h != h || strcmp(tab[i].path, path)))
-		i = (i + 1) & (cap - 1);
-	return &tab[i];
-}
-
-static void grow(struct state *s)
-{
-	size_t newcap = s->cap ? s->cap * 2 : 1024;
-	struct entry *tab = xcalloc(newcap, sizeof(*tab));
-	size_t i;
-
-	for (i = 0; i < s->cap; i++)
-		if (s->tab[i].path)
-			*find_slot(tab, newcap, s->tab[i].path, s->tab[i].h) = s->tab[i];
-	free(s->tab);
-	s->tab = tab;
-	s->cap = newcap;
-}
-
 /* The entry for `path`, inserted empty (path set, not dirty) if missing. */
 static struct entry *lookup_or_insert(struct state *s, const char *path)
 {
-	uint32_t h = fnv1a(path);
+	size_t *v = hmap_get_str(&s->idx, path);
 	struct entry *e;
+	int found;
 
-	if ((s->n + 1) * 10 > s->cap * 7)
-		grow(s);
-	e = find_slot(s->tab, s->cap, path, h);
-	if (!e->path) {
-		memset(e, 0, sizeof(*e));
-		e->path = xstrdup(path);
-		e->h = h;
-		s->n++;
-	}
+	if (v)
+		return &s->ents[*v];
+	ALLOC_GROW(s->ents, s->n + 1, s->alloc);
+	e = &s->ents[s->n];
+	memset(e, 0, sizeof(*e));
+	e->path = xstrdup(path);
+	*hmap_put(&s->idx, e->path, strlen(e->path), &found) = s->n++;
 	return e;
+}
+
+/* The entry for `path`, or NULL. */
+static struct entry *find(struct state *s, const char *path)
+{
+	size_t *v = hmap_get_str(&s->idx, path);
+
+	return v ? &s->ents[*v] : NULL;
 }
 
 static void free_entries(struct state *s)
 {
-	size_t i;
-
-	for (i = 0; i < s->cap; i++)
-		free(s->tab[i].path);
-	free(s->tab);
-	s->tab = NULL;
-	s->cap = s->n = 0;
+	for (size_t i = 0; i < s->n; i++)
+		free(s->ents[i].path);
+	s->n = 0;
+	hmap_clear(&s->idx);
 }
 
 static int db_fail(struct state *s, struct rp_err *err, const char *what)
@@ -167,11 +136,10 @@ static int load(struct state *s, struct rp_err *err)
 	    sqlite3_step(stmt) == SQLITE_ROW) {
 		sqlite3_int64 rows = sqlite3_column_int64(stmt, 0);
 
-		while (rows > 0 && (size_t)rows * 10 > s->cap * 7)
-			s->cap *= 2;
-		if (s->cap > 1024) {
-			free(s->tab);
-			s->tab = xcalloc(s->cap, sizeof(*s->tab));
+		if (rows > 0 && (uint64_t)rows < SIZE_MAX / 4 / sizeof(*s->ents)) {
+			hmap_free(&s->idx);
+			hmap_init(&s->idx, (size_t)rows);
+			ALLOC_GROW(s->ents, (size_t)rows, s->alloc);
 		}
 	}
 	sqlite3_finalize(stmt);
@@ -207,13 +175,13 @@ struct state *state_open(const char *dbpath, struct rp_err *err)
 		" ino INTEGER, mtime_ns INTEGER, size INTEGER, hash TEXT);";
 	struct state *s = xcalloc(1, sizeof(*s));
 
+	hmap_init(&s->idx, 0);
 	s->dbpath = xstrdup(dbpath);
 	if (fs_mkdir_parent_err(dbpath, err) < 0)
 		goto fail;
 	s->db = sqlitex_open(dbpath, "state database", schema, BUSY_TIMEOUT_MS, err);
 	if (!s->db)
 		goto fail;
-	grow(s);
 	if (load(s, err) < 0)
 		goto fail;
 	return s;
@@ -231,10 +199,9 @@ static const char *lookup(struct state *s, const char *path, const struct stat *
 {
 	struct entry *e;
 
-	if (!s || !s->cap)
+	if (!s || !(e = find(s, path)))
 		return NULL;
-	e = find_slot(s->tab, s->cap, path, fnv1a(path));
-	if (!e->path || !e->hex[0] || (e->racy && !(racy_ok && s->gen && e->seen == s->gen)))
+	if (!e->hex[0] || (e->racy && !(racy_ok && s->gen && e->seen == s->gen)))
 		return NULL;
 	if (e->dev != (int64_t)st->st_dev || e->ino != (int64_t)st->st_ino ||
 	    e->mtime_ns != mtime_ns(st) || e->size != (int64_t)st->st_size)
@@ -264,8 +231,8 @@ void state_next_generation(struct state *s)
 	if (!s || !s->gen || ++s->gen)
 		return;
 	/* wrapped: forget every confirmation so none looks current */
-	for (size_t i = 0; i < s->cap; i++)
-		s->tab[i].seen = 0;
+	for (size_t i = 0; i < s->n; i++)
+		s->ents[i].seen = 0;
 	s->gen = 1;
 }
 
@@ -273,10 +240,9 @@ const char *state_get_seen(struct state *s, const char *path, int64_t *size)
 {
 	struct entry *e;
 
-	if (!s || !s->gen || !s->cap)
+	if (!s || !s->gen || !(e = find(s, path)))
 		return NULL;
-	e = find_slot(s->tab, s->cap, path, fnv1a(path));
-	if (!e->path || e->seen != s->gen || !e->hex[0])
+	if (e->seen != s->gen || !e->hex[0])
 		return NULL;
 	*size = e->size;
 	return e->hex;
@@ -306,7 +272,6 @@ void state_clear(struct state *s)
 	if (!s)
 		return;
 	free_entries(s);
-	grow(s);
 	s->cleared = 1;
 }
 
@@ -319,8 +284,8 @@ int state_save(struct state *s)
 	size_t i, ndirty = 0;
 	int ret = -1;
 
-	for (i = 0; i < s->cap; i++)
-		if (s->tab[i].path && s->tab[i].dirty && !s->tab[i].racy)
+	for (i = 0; i < s->n; i++)
+		if (s->ents[i].dirty && !s->ents[i].racy)
 			ndirty++;
 	if (!ndirty && !s->cleared)
 		return 0;
@@ -333,10 +298,10 @@ int state_save(struct state *s)
 		goto out;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL) != SQLITE_OK)
 		goto out;
-	for (i = 0; i < s->cap; i++) {
-		struct entry *e = &s->tab[i];
+	for (i = 0; i < s->n; i++) {
+		struct entry *e = &s->ents[i];
 
-		if (!e->path || !e->dirty || e->racy)
+		if (!e->dirty || e->racy)
 			continue;
 		sqlite3_bind_text(stmt, 1, e->path, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(stmt, 2, e->dev);
@@ -350,9 +315,9 @@ int state_save(struct state *s)
 	}
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
-	for (i = 0; i < s->cap; i++)
-		if (s->tab[i].path && !s->tab[i].racy)
-			s->tab[i].dirty = 0;
+	for (i = 0; i < s->n; i++)
+		if (!s->ents[i].racy)
+			s->ents[i].dirty = 0;
 	s->cleared = 0;
 	ret = 0;
 out:
@@ -372,6 +337,8 @@ void state_close(struct state *s)
 	if (!s)
 		return;
 	free_entries(s);
+	free(s->ents);
+	hmap_free(&s->idx);
 	sqlite3_close(s->db);
 	free(s->dbpath);
 	free(s);
