@@ -19,9 +19,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "fs.h"
-#include "key.h"
-#include "pipeline.h"
+#include "util/fs.h"
+#include "core/key.h"
+#include "core/pipeline.h"
 
 static char dir[64];
 
@@ -238,6 +238,52 @@ static void the_encoding_is_length_prefixed(void **state)
 	free(path);
 }
 
+/*
+ * The golden stage key. rp.lock files, shared run caches and remotes hold
+ * these keys: a change to the encoding (or to the canonical JSON of params,
+ * or to the hash) silently orphans every cached run. If this test fails,
+ * the change must bump "rp-stage-key 1" and say so in rp.lock(5), not
+ * update the expected bytes.
+ */
+static const char golden_encoding[] =
+	"rp-stage-key 1\n"
+	"cmd 24:python train.py --lr 0.1\n"
+	"wdir 1:.\n"
+	"dep 5:a.txt 1111111111111111111111111111111111111111111111111111111111111111\n"
+	"dep 5:b.txt 2222222222222222222222222222222222222222222222222222222222222222\n"
+	"param 11:params.yaml 2:lr 3:0.1\n"
+	"param 11:params.yaml 5:model 27:{\"layers\":4,\"name\":\"small\"}\n"
+	"out 9:model.bin\n";
+/* sha256sum of exactly those bytes */
+static const char golden_hex[] =
+	"78bf57f653f07e5f761ff3ce2ed0f6320934d393ad49186dd9bcdd216fbf870a";
+
+static void the_encoding_and_key_of_a_fixed_stage_never_change(void **state)
+{
+	struct rp_err err = { 0 };
+	char *path = xasprintf("%s/rp.yaml", dir);
+	struct pipeline *p;
+	const struct stage *st;
+	struct buf b = BUF_INIT;
+	char hex[HASH_HEX];
+
+	put("rp.yaml", base_yaml);
+	put("params.yaml", base_params);
+	p = pipeline_load(path, &err);
+	if (!p)
+		fail_msg("pipeline_load: %s", err.msg);
+	st = pipeline_find(p, "train");
+	assert_non_null(st);
+	key_encode(st, hashes_a, &b);
+	key_compute(st, hashes_a, hex);
+	assert_int_equal(b.len, sizeof(golden_encoding) - 1);
+	assert_memory_equal(b.s, golden_encoding, b.len);
+	assert_string_equal(hex, golden_hex);
+	buf_release(&b);
+	pipeline_free(p);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +304,7 @@ int main(void)
 		T(reordering_deps_params_and_outs_keeps_the_key),
 		T(quoting_style_of_a_string_keeps_the_key),
 		T(the_encoding_is_length_prefixed),
+		T(the_encoding_and_key_of_a_fixed_stage_never_change),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
