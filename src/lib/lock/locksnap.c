@@ -5,6 +5,7 @@
 #include "util/bin.h"
 #include "util/fs.h"
 #include "util/hash.h"
+#include "util/statid.h"
 
 #include <fcntl.h>
 #include <stdint.h>
@@ -14,29 +15,19 @@
 #include <time.h>
 #include <unistd.h>
 
-/* How far file times may lag the clock (the kernel's coarse clock; see state.c). */
-#define RACY_NS 10000000LL
 #define IDENTITY_BYTES (6 * 8)
 /* The identity is outside the check, so locksnap_touch() can rewrite it in place. */
 #define CHECKED_FROM (SNAP_MAGIC_LEN + IDENTITY_BYTES)
 
 /* What identifies one version of rp.lock without reading it. */
 struct identity {
-	uint64_t dev, ino, size, mtime_ns, ctime_ns;
+	struct statid st;
 	uint64_t verified_ns;   /* when its bytes were known to hash to base */
 };
 
-static uint64_t ns_of(const struct timespec *ts)
-{
-	return (uint64_t)ts->tv_sec * 1000000000ULL + (uint64_t)ts->tv_nsec;
-}
-
 uint64_t locksnap_clock(void)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	return ns_of(&now);
+	return (uint64_t)statid_now();
 }
 
 /* Fills `id` from a stat of `path`, verified at `verified_ns`; -1 if it cannot be stat'ed. */
@@ -46,11 +37,7 @@ static int identity_of(const char *path, uint64_t verified_ns, struct identity *
 
 	if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode))
 		return -1;
-	id->dev = (uint64_t)sb.st_dev;
-	id->ino = (uint64_t)sb.st_ino;
-	id->size = (uint64_t)sb.st_size;
-	id->mtime_ns = ns_of(&sb.st_mtim);
-	id->ctime_ns = ns_of(&sb.st_ctim);
+	statid_of(&id->st, &sb);
 	id->verified_ns = verified_ns;
 	return 0;
 }
@@ -96,11 +83,11 @@ static void put_stage(struct buf *b, const struct lock_stage *s)
 
 static void put_identity(struct buf *b, const struct identity *id)
 {
-	bin_put_u64(b, id->dev);
-	bin_put_u64(b, id->ino);
-	bin_put_u64(b, id->size);
-	bin_put_u64(b, id->mtime_ns);
-	bin_put_u64(b, id->ctime_ns);
+	bin_put_u64(b, (uint64_t)id->st.dev);
+	bin_put_u64(b, (uint64_t)id->st.ino);
+	bin_put_u64(b, (uint64_t)id->st.size);
+	bin_put_u64(b, (uint64_t)id->st.mtime_ns);
+	bin_put_u64(b, (uint64_t)id->st.ctime_ns);
 	bin_put_u64(b, id->verified_ns);
 }
 
@@ -219,26 +206,25 @@ static void get_identity(const unsigned char *p, struct identity *id)
 {
 	struct bin_reader r = { p, p + IDENTITY_BYTES, 0 };
 
-	id->dev = bin_get_u64(&r);
-	id->ino = bin_get_u64(&r);
-	id->size = bin_get_u64(&r);
-	id->mtime_ns = bin_get_u64(&r);
-	id->ctime_ns = bin_get_u64(&r);
+	id->st.dev = (int64_t)bin_get_u64(&r);
+	id->st.ino = (int64_t)bin_get_u64(&r);
+	id->st.size = (int64_t)bin_get_u64(&r);
+	id->st.mtime_ns = (int64_t)bin_get_u64(&r);
+	id->st.ctime_ns = (int64_t)bin_get_u64(&r);
 	id->verified_ns = bin_get_u64(&r);
 }
 
 /*
  * 1 when `now` (a fresh stat) is the version `was` recorded, and that
- * version had not changed for RACY_NS when its bytes were verified: a later
- * change within the same timestamp tick could otherwise keep every field
- * (the racy-git rule).
+ * version had not changed for STATID_RACY_NS when its bytes were verified:
+ * a later change within the same timestamp tick could otherwise keep every
+ * field (the racy rule of util/statid.h).
  */
 static int identity_holds(const struct identity *was, const struct identity *now)
 {
-	return was->dev == now->dev && was->ino == now->ino && was->size == now->size &&
-	       was->mtime_ns == now->mtime_ns && was->ctime_ns == now->ctime_ns &&
-	       was->mtime_ns + RACY_NS < was->verified_ns &&
-	       was->ctime_ns + RACY_NS < was->verified_ns;
+	return statid_same(&was->st, &now->st) && was->st.ctime_ns == now->st.ctime_ns &&
+	       !statid_racy(was->st.mtime_ns, (int64_t)was->verified_ns) &&
+	       !statid_racy(was->st.ctime_ns, (int64_t)was->verified_ns);
 }
 
 int locksnap_base_holds(const char *snap, const char *lockpath, const char base[HASH_HEX])

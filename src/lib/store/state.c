@@ -14,12 +14,10 @@
  * INSERT OR REPLACE inside one BEGIN IMMEDIATE..COMMIT. state_clear() empties
  * the table and makes the next state_save() delete every row first.
  *
- * Racy entries (the "racy git" problem): a file rewritten right after it was
- * hashed, within the timestamp granularity, may keep its mtime and size while
- * its bytes change. File times come from the kernel's coarse clock, which
- * lags the real clock by up to one tick (10 ms at HZ=100). So state_put()
- * records the wall-clock time of the put, and an entry is racy when
- *     mtime_ns + RACY_NS >= time of the put        (RACY_NS = 10 ms)
+ * Racy entries (the "racy git" problem, util/statid.h): a file rewritten
+ * right after it was hashed, within the timestamp granularity, may keep its
+ * mtime and size while its bytes change. So an entry is racy when
+ *     mtime_ns + STATID_RACY_NS >= time of the put        (10 ms)
  * A racy entry is never returned by state_get() and never written to the
  * database; the file is simply hashed again next time, by which point its
  * mtime is old enough to be trusted. Rows loaded from the database were not
@@ -27,7 +25,7 @@
  * coarser than 10 ms, such as FAT, are not covered.)
  *
  * Invariant: every stored (dev, ino, mtime_ns, size) -> hash pair was true at
- * some point at least RACY_NS after the file's last modification.
+ * some point at least STATID_RACY_NS after the file's last modification.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -36,6 +34,7 @@
 #include "util/sqlitex.h"
 #include "util/fs.h"
 #include "util/hmap.h"
+#include "util/statid.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -44,12 +43,11 @@
 #include <time.h>
 #include <sqlite3.h>
 
-#define RACY_NS 10000000LL
 #define BUSY_TIMEOUT_MS 5000
 
 struct entry {
 	char *path;
-	int64_t dev, ino, mtime_ns, size;
+	struct statid id;     /* ctime_ns unused (not stored) */
 	char hex[HASH_HEX];
 	uint32_t seen;        /* generation of the last confirmation (0: none) */
 	unsigned dirty : 1;   /* changed since load/save */
@@ -65,19 +63,6 @@ struct state {
 	int cleared;          /* next save deletes every row first */
 	uint32_t gen;         /* current generation; 0 when not tracking */
 };
-
-static int64_t mtime_ns(const struct stat *st)
-{
-	return (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* The entry for `path`, inserted empty (path set, not dirty) if missing. */
 static struct entry *lookup_or_insert(struct state *s, const char *path)
@@ -154,10 +139,10 @@ static int load(struct state *s, struct rp_err *err)
 		if (!path || !hex || strlen(hex) != HASH_HEX - 1)
 			continue;  /* a damaged row only costs a re-hash */
 		e = lookup_or_insert(s, path);
-		e->dev = sqlite3_column_int64(stmt, 1);
-		e->ino = sqlite3_column_int64(stmt, 2);
-		e->mtime_ns = sqlite3_column_int64(stmt, 3);
-		e->size = sqlite3_column_int64(stmt, 4);
+		e->id.dev = sqlite3_column_int64(stmt, 1);
+		e->id.ino = sqlite3_column_int64(stmt, 2);
+		e->id.mtime_ns = sqlite3_column_int64(stmt, 3);
+		e->id.size = sqlite3_column_int64(stmt, 4);
 		memcpy(e->hex, hex, HASH_HEX);
 	}
 	sqlite3_finalize(stmt);
@@ -197,14 +182,15 @@ fail:
  */
 static const char *lookup(struct state *s, const char *path, const struct stat *st, int racy_ok)
 {
+	struct statid now;
 	struct entry *e;
 
 	if (!s || !(e = find(s, path)))
 		return NULL;
 	if (!e->hex[0] || (e->racy && !(racy_ok && s->gen && e->seen == s->gen)))
 		return NULL;
-	if (e->dev != (int64_t)st->st_dev || e->ino != (int64_t)st->st_ino ||
-	    e->mtime_ns != mtime_ns(st) || e->size != (int64_t)st->st_size)
+	statid_of(&now, st);
+	if (!statid_same(&e->id, &now))
 		return NULL;
 	e->seen = s->gen;
 	return e->hex;
@@ -244,7 +230,7 @@ const char *state_get_seen(struct state *s, const char *path, int64_t *size)
 		return NULL;
 	if (e->seen != s->gen || !e->hex[0])
 		return NULL;
-	*size = e->size;
+	*size = e->id.size;
 	return e->hex;
 }
 
@@ -257,12 +243,9 @@ void state_put(struct state *s, const char *path, const struct stat *st, const c
 	if (strlen(hex) != HASH_HEX - 1)
 		BUG("state_put: '%s' is not a sha256 hex digest", hex);
 	e = lookup_or_insert(s, path);
-	e->dev = (int64_t)st->st_dev;
-	e->ino = (int64_t)st->st_ino;
-	e->mtime_ns = mtime_ns(st);
-	e->size = (int64_t)st->st_size;
+	statid_of(&e->id, st);
 	memcpy(e->hex, hex, HASH_HEX);
-	e->racy = e->mtime_ns + RACY_NS >= now_ns();
+	e->racy = statid_racy(e->id.mtime_ns, statid_now());
 	e->dirty = 1;
 	e->seen = s->gen;
 }
@@ -304,10 +287,10 @@ int state_save(struct state *s)
 		if (!e->dirty || e->racy)
 			continue;
 		sqlite3_bind_text(stmt, 1, e->path, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(stmt, 2, e->dev);
-		sqlite3_bind_int64(stmt, 3, e->ino);
-		sqlite3_bind_int64(stmt, 4, e->mtime_ns);
-		sqlite3_bind_int64(stmt, 5, e->size);
+		sqlite3_bind_int64(stmt, 2, e->id.dev);
+		sqlite3_bind_int64(stmt, 3, e->id.ino);
+		sqlite3_bind_int64(stmt, 4, e->id.mtime_ns);
+		sqlite3_bind_int64(stmt, 5, e->id.size);
 		sqlite3_bind_text(stmt, 6, e->hex, -1, SQLITE_STATIC);
 		if (sqlite3_step(stmt) != SQLITE_DONE)
 			goto out;
