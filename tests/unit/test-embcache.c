@@ -1,7 +1,7 @@
 /*
  * test-embcache.c - the embedding cache: put then bulk lookup, persistence,
- * the model recorded with each vector, malformed rows treated as misses,
- * and the bulk lookup rate over 100k cached vectors (printed, not asserted).
+ * the model recorded with each vector, malformed rows treated as misses.
+ * The bulk lookup rate over 100k vectors is a benchmark: bench/embcache-bulk.c.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sqlite3.h>
 
 #include "embcache.h"
@@ -149,50 +148,12 @@ static void an_unwritable_path_is_an_error(void **state)
 	assert_int_equal(err.kind, RP_ERR_IO);
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void bulk_lookup_rate_over_100k_vectors(void **state)
-{
-	struct fx *f = *state;
-	struct rp_err err = { 0 };
-	struct embcache *c = embcache_open(f->db, &err);
-	const unsigned n = 100000, dim = 384;
-	unsigned char (*keys)[EMBCACHE_KEY] = xmalloc(n * EMBCACHE_KEY);
-	float *vecs = xcalloc((size_t)10000 * dim, sizeof(float));
-	struct hits h = { 0 };
-	double t0, t1, t2;
-
-	assert_non_null(c);
-	for (unsigned i = 0; i < n; i++)
-		key_of(i, keys[i]);
-	t0 = now();
-	for (unsigned s = 0; s < n; s += 10000)
-		assert_int_equal(embcache_put(c, (const unsigned char (*)[EMBCACHE_KEY])keys + s, 10000,
-					      "local", "m", dim, vecs, &err), 0);
-	t1 = now();
-	assert_int_equal(embcache_lookup(c, (const unsigned char (*)[EMBCACHE_KEY])keys, n, on_hit, &h,
-					 &err), 0);
-	t2 = now();
-	assert_int_equal(h.n, n);
-	printf("# 100k x %u: insert %.0f/s, bulk lookup %.0f/s\n", dim, n / (t1 - t0), n / (t2 - t1));
-	free(vecs);
-	free(keys);
-	embcache_close(c);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(put_then_lookup_finds_exactly_what_was_stored, setup, teardown),
 		cmocka_unit_test_setup_teardown(malformed_rows_are_misses, setup, teardown),
 		cmocka_unit_test(an_unwritable_path_is_an_error),
-		cmocka_unit_test_setup_teardown(bulk_lookup_rate_over_100k_vectors, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
