@@ -17,9 +17,9 @@
 #include <string.h>
 #include <sqlite3.h>
 
-#include "embcache.h"
-#include "error.h"
-#include "fs.h"
+#include "ai/embcache.h"
+#include "util/error.h"
+#include "util/fs.h"
 
 struct fx {
 	char *dir, *db;
@@ -148,12 +148,31 @@ static void an_unwritable_path_is_an_error(void **state)
 	assert_int_equal(err.kind, RP_ERR_IO);
 }
 
+static void the_cache_key_encoding_never_changes(void **state)
+{
+	(void)state;
+	unsigned char k[EMBCACHE_KEY];
+	char hex[2 * EMBCACHE_KEY + 1];
+
+	/* a changed encoding would orphan every cache entry, or worse, alias them;
+	 * the digests were also computed apart from this code, from embcache.h */
+	embcache_key("local", "rp-lexical-v1", 0, NULL, "hello world", 11, k);
+	for (int i = 0; i < EMBCACHE_KEY; i++)
+		snprintf(hex + 2 * i, 3, "%02x", k[i]);
+	assert_string_equal(hex, "2efc027d1b07b5d81148babe73f9829b640a7ae959569aa609639cdb68a0e65b");
+	embcache_key("openai", "text-embedding-3-small", 256, "query", "hello world", 11, k);
+	for (int i = 0; i < EMBCACHE_KEY; i++)
+		snprintf(hex + 2 * i, 3, "%02x", k[i]);
+	assert_string_equal(hex, "e769c3c1e0f0139ad0d6d4f8ef07a96c510ae06ad34bd3b01f2db31e795c1099");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(put_then_lookup_finds_exactly_what_was_stored, setup, teardown),
 		cmocka_unit_test_setup_teardown(malformed_rows_are_misses, setup, teardown),
 		cmocka_unit_test(an_unwritable_path_is_an_error),
+		cmocka_unit_test(the_cache_key_encoding_never_changes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,9 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "embcache.h"
-#include "embed_local.h"
-#include "error.h"
+#include "ai/embcache.h"
+#include "ai/embed_local.h"
+#include "util/error.h"
+#include "util/hash.h"
 
 #define D EMBED_LOCAL_DIM
 
@@ -189,6 +190,51 @@ static void the_cache_key_depends_on_every_field_and_nothing_else(void **state)
 	assert_memory_equal(k[0], k[1], EMBCACHE_KEY);
 }
 
+/*
+ * Golden values: rp-lexical-v1 is defined by its output. A change to the
+ * features, the hashing or the weights changes these digests; it must then
+ * get a new model id (embed_local.h), never a new expected value here,
+ * because caches shared between versions would mix two embedding spaces.
+ * The floats are hashed as IEEE-754 binary32, little-endian.
+ */
+static void hash_vectors(const char *const *texts, size_t n, unsigned dim, char hex[HASH_HEX])
+{
+	unsigned char *bytes = xmalloc(n * dim * 4);
+	float *v = xmalloc(dim * sizeof(float));
+
+	for (size_t i = 0; i < n; i++) {
+		embed_local(texts[i], strlen(texts[i]), v, dim);
+		for (unsigned k = 0; k < dim; k++) {
+			uint32_t u;
+
+			memcpy(&u, &v[k], 4);
+			for (int b = 0; b < 4; b++)
+				bytes[(i * dim + k) * 4 + b] = (unsigned char)(u >> (8 * b));
+		}
+	}
+	hash_buf(bytes, n * dim * 4, hex);
+	free(v);
+	free(bytes);
+}
+
+static void the_model_rp_lexical_v1_never_changes(void **state)
+{
+	(void)state;
+	static const char *const texts[] = {
+		"Content addressing everywhere: identity comes from the fingerprint.",
+		"The quick brown fox jumps over the lazy dog",
+		"ünïcödé wörds äre wörds, 1234 5678",
+		"",
+		"x",
+	};
+	char hex[HASH_HEX];
+
+	hash_vectors(texts, sizeof(texts) / sizeof(*texts), D, hex);
+	assert_string_equal(hex, "cc90c0eae9123db5fd6f49b66e079446dcd2eaa96167b26d363b9d766edc4525");
+	hash_vectors(texts, sizeof(texts) / sizeof(*texts), 64, hex);
+	assert_string_equal(hex, "4fe4057d540b1e92325ceb8c45ecf9bd4d30b7a9d10d5fd3bdadb08b525e6f93");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -201,6 +247,7 @@ int main(void)
 		cmocka_unit_test(the_dimension_is_a_parameter),
 		cmocka_unit_test(only_the_known_model_id_is_accepted),
 		cmocka_unit_test(the_cache_key_depends_on_every_field_and_nothing_else),
+		cmocka_unit_test(the_model_rp_lexical_v1_never_changes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
