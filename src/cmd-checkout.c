@@ -31,6 +31,7 @@
 #include "util/error.h"
 #include "util/exec.h"
 #include "util/fs.h"
+#include "util/wspath.h"
 #include "core/git.h"
 #include "core/project.h"
 
@@ -360,7 +361,7 @@ static int check_links(struct checkout *c, const char *file, int rebuild)
 		for (size_t k = 0; k < n + (rebuild ? ls->nparams : 0) && !ret; k++) {
 			const char *path = k < ls->ndeps ? ls->deps[k].path :
 					   k < n ? ls->outs[k - ls->ndeps].path : ls->params[k - n].file;
-			char *target, *link = fs_link_outside(c->pr.ws.root, path, 0, 0, &target);
+			char *target, *link = wspath_link_outside(c->pr.ws.root, path, 0, 0, &target);
 
 			if (link) {
 				ret = rp_error_input("%s: stage '%s': path '%s' goes through the "

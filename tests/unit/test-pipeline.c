@@ -20,7 +20,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "pipeline.h"
+#include "core/pipeline.h"
+#include "util/wspath.h"
 
 struct ws {
 	char dir[64];
@@ -379,7 +380,7 @@ static void path_normalize_joins_and_cleans(void **state)
 
 	(void)state;
 #define NORM(base, path, want) do { \
-		s = path_normalize(base, path); \
+		s = wspath_normalize(base, path); \
 		assert_non_null(s); \
 		assert_string_equal(s, want); \
 		free(s); \
@@ -392,10 +393,10 @@ static void path_normalize_joins_and_cleans(void **state)
 	NORM("sub", "..", ".");
 	NORM("", "a", "a");
 #undef NORM
-	assert_null(path_normalize(".", "../a"));
-	assert_null(path_normalize("sub", "../../a"));
-	assert_null(path_normalize(".", "/etc/passwd"));
-	assert_null(path_normalize(".", "a/../../b"));
+	assert_null(wspath_normalize(".", "../a"));
+	assert_null(wspath_normalize("sub", "../../a"));
+	assert_null(wspath_normalize(".", "/etc/passwd"));
+	assert_null(wspath_normalize(".", "a/../../b"));
 }
 
 /* ---- errors ----------------------------------------------------------- */

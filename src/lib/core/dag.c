@@ -25,6 +25,7 @@
 #include "core/dag.h"
 
 #include "util/fs.h"
+#include "util/wspath.h"
 #include "util/hmap.h"
 
 #include <errno.h>
@@ -493,7 +494,7 @@ static void dirset_release(struct dirset *ds)
 
 /*
  * Fails when `path` reaches outside the workspace through a symlink (see
- * fs_link_outside); its last component counts with `last` (a dep that is a
+ * wspath_link_outside); its last component counts with `last` (a dep that is a
  * symlink itself). Only the directories not in `ok` are walked; those that
  * pass are added.
  */
@@ -514,7 +515,7 @@ static int check_link(const struct dag *d, const char *root, const char *stage,
 	len = strrchr(path, '/') ? (size_t)(strrchr(path, '/') - path) : 0;
 	if (!last && skip == len)
 		return 0;
-	link = fs_link_outside(root, path, skip, last, &target);
+	link = wspath_link_outside(root, path, skip, last, &target);
 	if (!link) {
 		for (size_t i = skip + 1; i <= len; i++)
 			if (path[i] == '/' || i == len)

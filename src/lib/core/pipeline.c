@@ -26,6 +26,7 @@
  */
 #include "core/pipeline.h"
 #include "util/fs.h"
+#include "util/wspath.h"
 #include "core/interp.h"
 
 #include <errno.h>
@@ -75,48 +76,6 @@ static int fail(struct rp_err *err, const struct node *at, const char *fmt, ...)
 	if (at && at->file)
 		return rp_err_set(err, RP_ERR_INPUT, "%s: %s", at->file, msg);
 	return rp_err_set(err, RP_ERR_INPUT, "%s", msg);
-}
-
-char *path_normalize(const char *base, const char *path)
-{
-	struct buf out = BUF_INIT;
-	const char *parts[2] = { base ? base : ".", path };
-	int i;
-
-	if (!path || path[0] == '/' || parts[0][0] == '/')
-		return NULL;
-	for (i = 0; i < 2; i++) {
-		const char *s = parts[i];
-
-		while (*s) {
-			const char *e = strchr(s, '/');
-			size_t len = e ? (size_t)(e - s) : strlen(s);
-
-			if (len == 0 || (len == 1 && s[0] == '.')) {
-				/* skip */
-			} else if (len == 2 && s[0] == '.' && s[1] == '.') {
-				char *slash;
-
-				if (!out.len) {
-					buf_release(&out);
-					return NULL;
-				}
-				slash = strrchr(out.s, '/');
-				out.len = slash ? (size_t)(slash - out.s) : 0;
-				out.s[out.len] = '\0';
-			} else {
-				if (out.len)
-					buf_addch(&out, '/');
-				buf_add(&out, s, len);
-			}
-			s += len;
-			if (*s == '/')
-				s++;
-		}
-	}
-	if (!out.len)
-		buf_adds(&out, ".");
-	return buf_detach(&out);
 }
 
 /* The path of workspace-relative (or absolute) `rel` as seen from the cwd. Caller frees. */
@@ -256,7 +215,7 @@ static int merge_vars_file(struct loader *ld, struct node *ctx, const struct nod
 		}
 		free(whole);
 	}
-	rel = name[0] == '/' ? xstrdup(name) : path_normalize(base, name);
+	rel = name[0] == '/' ? xstrdup(name) : wspath_normalize(base, name);
 	if (!rel) /* vars may live above the workspace */
 		rel = strcmp(base, ".") ? xasprintf("%s/%s", base, name) : xstrdup(name);
 	path = on_disk(p, rel);
@@ -454,7 +413,7 @@ static char *stage_path(struct sctx *s, const struct node *n, const char *field)
 		free(raw);
 		return NULL;
 	}
-	norm = path_normalize(s->st->wdir ? s->st->wdir : ".", raw);
+	norm = wspath_normalize(s->st->wdir ? s->st->wdir : ".", raw);
 	if (!norm)
 		fail(s->ld->err, n, "stage '%s': path '%s' leaves the workspace; paths "
 		     "must stay inside the directory of %s", s->st->name, raw, s->ld->p->file);
@@ -462,10 +421,10 @@ static char *stage_path(struct sctx *s, const struct node *n, const char *field)
 	 * .rp/ holds the store and the state: an out there would be removed
 	 * before its stage runs. A .git (the workspace's or a nested one) holds
 	 * hooks that git runs: rp never reads, writes or restores either, in any
-	 * letter case (fs_name_reserved()); the lock parser refuses them too.
+	 * letter case (wspath_name_reserved()); the lock parser refuses them too.
 	 */
-	else if (fs_path_reserved(norm)) {
-		if (fs_path_reserved(norm) == FS_RESERVED_RP)
+	else if (wspath_reserved(norm)) {
+		if (wspath_reserved(norm) == WSPATH_RESERVED_RP)
 			fail(s->ld->err, n, "stage '%s': path '%s' is in rp's own directory "
 			     "'.rp', which holds the store; use a path outside it", s->st->name, raw);
 		else
@@ -643,7 +602,7 @@ static int add_params_entry(struct sctx *s, const struct node *e)
 	size_t i, j;
 
 	if (e->kind == NODE_SCALAR && !is_null(e)) {
-		char *file = path_normalize(st->wdir, "params.yaml");
+		char *file = wspath_normalize(st->wdir, "params.yaml");
 		char *key = interp(s, e);
 
 		if (!file || !key) {
@@ -821,8 +780,8 @@ static int build_stage(struct loader *ld, char *name, const struct node *where,
 				    "path", name);
 		if (!(raw = interp(&s, f.wdir)))
 			return -1;
-		st->wdir = path_normalize(".", raw);
-		if (!st->wdir || fs_path_reserved(st->wdir)) {
+		st->wdir = wspath_normalize(".", raw);
+		if (!st->wdir || wspath_reserved(st->wdir)) {
 			fail(ld->err, f.wdir, "stage '%s': path '%s' leaves the workspace or is "
 			     "in '.git' or '.rp'; paths must stay inside the directory of %s",
 			     name, raw, p->file);

@@ -85,11 +85,4 @@ struct stage *pipeline_find(const struct pipeline *p, const char *name);
  */
 size_t pipeline_match(const struct pipeline *p, const char *target, size_t *idx);
 
-/*
- * Normalises `path` relative to `base` ("." or a relative dir): joins, removes
- * "." and "x/.." components and duplicate slashes. Returns a new string (caller
- * frees), or NULL if the result is absolute or escapes the workspace via "..".
- */
-char *path_normalize(const char *base, const char *path);
-
 #endif

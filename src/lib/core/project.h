@@ -7,6 +7,7 @@
 #define RP_PROJECT_H
 
 #include "core/dag.h"
+#include "core/lockcheck.h"
 #include "lock/lock.h"
 #include "core/pipeline.h"
 #include "core/workspace.h"

@@ -9,8 +9,8 @@
 #include "lock/lock.h"
 #include "yaml/doc.h"
 #include "lock/locksnap.h"
-#include "core/pipeline.h"
 #include "util/fs.h"
+#include "util/wspath.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -211,22 +211,6 @@ static int parse_u64(const struct node *n, uint64_t *v, struct rp_err *err)
 	return 0;
 }
 
-/*
- * Whether `path`, as a lock, journal or run-cache entry names it, stays inside
- * the workspace and out of every .git and rp's own .rp, in any letter case
- * (fs_name_reserved()). rp checkout writes to these paths, so a hand-edited
- * or crafted lock ("../../x", "/tmp/x", ".rp/cache/...", ".git/hooks/...",
- * ".GIT/config") must be refused before anything is written, not followed.
- */
-static int path_is_safe(const char *path, int allow_root)
-{
-	char *norm = path_normalize(".", path);
-	int ok = norm && (allow_root || strcmp(norm, ".")) && !fs_path_reserved(norm);
-
-	free(norm);
-	return ok;
-}
-
 static int parse_items(const struct node *seq, struct lock_item **arr, size_t *n,
 		       int is_out, struct rp_err *err)
 {
@@ -244,9 +228,9 @@ static int parse_items(const struct node *seq, struct lock_item **arr, size_t *n
 		if (!v || v->kind != NODE_SCALAR || !*v->str)
 			return bad(err, m, "missing 'path'");
 		const char *path = v->str;
-		if (!path_is_safe(path, !is_out)) {
-			char *norm = path_normalize(".", path);
-			char *msg = norm && fs_path_reserved(norm) == FS_RESERVED_GIT ?
+		if (!wspath_is_safe(path, !is_out)) {
+			char *norm = wspath_normalize(".", path);
+			char *msg = norm && wspath_reserved(norm) == WSPATH_RESERVED_GIT ?
 				xasprintf("path '%s' is in a '.git' (in any letter case), where "
 					  "git keeps its hooks; rp will not touch it", path) :
 				xasprintf("path '%s' leaves the workspace or names rp's own "
@@ -317,7 +301,7 @@ static int parse_stage(const struct node *name, const struct node *m,
 			goto fail;
 		}
 		/* checkout --rebuild runs the commands there */
-		if (!path_is_safe(v->str, 1)) {
+		if (!wspath_is_safe(v->str, 1)) {
 			bad(err, v, "'wdir' must be a directory inside the workspace");
 			goto fail;
 		}
@@ -345,7 +329,7 @@ static int parse_stage(const struct node *name, const struct node *m,
 				goto fail;
 			}
 			/* checkout --rebuild --rev writes the params file there */
-			if (!path_is_safe(v->keys[i]->str, 0)) {
+			if (!wspath_is_safe(v->keys[i]->str, 0)) {
 				bad(err, v->keys[i], "a params file must be inside the workspace");
 				buf_release(&val);
 				goto fail;
@@ -419,113 +403,6 @@ struct lock *lock_parse(const char *name, const char *data, size_t len, struct r
 	return parse_hashed(name, data, len, base, err);
 }
 
-/* ---- which paths a lock may make rp write ------------------------------- */
-
-enum { NAMED_PATH = 1, NAMED_PARAMS = 2 };
-
-/* A path the pipeline names: a dep or out (NAMED_PATH), a params file (NAMED_PARAMS). */
-struct named {
-	const char *path;
-	unsigned role;
-};
-
-static int cmp_named(const void *a, const void *b)
-{
-	return strcmp(((const struct named *)a)->path, ((const struct named *)b)->path);
-}
-
-/* Whether `a` and `b` are one path or one lies inside the other. */
-static int overlaps(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), n = la < lb ? la : lb;
-
-	if (!strcmp(a, ".") || !strcmp(b, "."))
-		return 1;
-	return !strncmp(a, b, n) && (la == lb || (la < lb ? b[la] : a[lb]) == '/');
-}
-
-/* Checks one path of a lock entry; 0 or -1 + err. */
-static int check_one(const char *lockname, const char *stage, const char *what,
-		     const char *path, unsigned role, const struct named *v, size_t n,
-		     const struct pipeline *p, const char *store, struct rp_err *err)
-{
-	char *norm = path_normalize(".", path);
-	struct named key = { norm, 0 }, *hit;
-	int ret = 0;
-
-	if (!norm || fs_path_reserved(norm))
-		ret = rp_err_set(err, RP_ERR_INPUT, "%s: stage '%s': %s '%s' leaves the workspace "
-				 "or is in '.git' or '.rp' (in any letter case); rp never writes "
-				 "there, so nothing was changed", lockname, stage, what, path);
-	else if (!strcmp(norm, "."))
-		ret = rp_err_set(err, RP_ERR_INPUT, "%s: stage '%s': %s '%s' is the workspace "
-				 "itself, which holds '.git' and '.rp'; rp never writes it, so "
-				 "nothing was changed", lockname, stage, what, path);
-	else if (!(hit = bsearch(&key, v, n, sizeof(*v), cmp_named)) || !(hit->role & role))
-		ret = rp_err_set(err, RP_ERR_INPUT, "%s: stage '%s': %s '%s' is not %s of any "
-				 "stage in '%s'; a lock may only name paths the pipeline names, so "
-				 "nothing was changed", lockname, stage, what, path,
-				 role == NAMED_PARAMS ? "a params file" : "a dependency or output",
-				 p->file);
-	else if (store && overlaps(norm, store))
-		ret = rp_err_set(err, RP_ERR_INPUT, "%s: stage '%s': %s '%s' is, holds or lies in "
-				 "the store '%s'; rp never writes there, so nothing was changed",
-				 lockname, stage, what, path, store);
-	free(norm);
-	return ret;
-}
-
-int lock_check_paths(const struct lock *l, const char *lockname, const struct pipeline *p,
-		     const char *store_dir, struct rp_err *err)
-{
-	struct named *v = NULL;
-	size_t n = 0, alloc = 0, k = 0;
-	char *store = store_dir ? path_normalize(".", store_dir) : NULL;
-	int ret = 0;
-
-	for (size_t i = 0; i < p->nstages; i++) {
-		const struct stage *st = &p->stages[i];
-
-		for (size_t j = 0; j < st->ndeps + st->nouts + st->nparams; j++) {
-			ALLOC_GROW(v, n + 1, alloc);
-			if (j < st->ndeps)
-				v[n++] = (struct named){ st->deps[j].path, NAMED_PATH };
-			else if (j < st->ndeps + st->nouts)
-				v[n++] = (struct named){ st->outs[j - st->ndeps].path, NAMED_PATH };
-			else
-				v[n++] = (struct named){ st->params[j - st->ndeps - st->nouts].file,
-							 NAMED_PARAMS };
-		}
-	}
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_named);
-	/* one entry per path, with every role it has */
-	for (size_t i = 0; i < n; i++) {
-		if (k && !strcmp(v[k - 1].path, v[i].path))
-			v[k - 1].role |= v[i].role;
-		else
-			v[k++] = v[i];
-	}
-	n = k;
-	for (size_t i = 0; i < l->n && !ret; i++) {
-		const struct lock_stage *s = l->stages[i];
-
-		for (size_t j = 0; j < s->ndeps && !ret; j++)
-			ret = check_one(lockname, s->name, "dependency", s->deps[j].path, NAMED_PATH,
-					v, n, p, store, err);
-		for (size_t j = 0; j < s->nouts && !ret; j++)
-			ret = check_one(lockname, s->name, "output", s->outs[j].path, NAMED_PATH,
-					v, n, p, store, err);
-		for (size_t j = 0; j < s->nparams && !ret; j++)
-			if (j == 0 || strcmp(s->params[j].file, s->params[j - 1].file))
-				ret = check_one(lockname, s->name, "params file", s->params[j].file,
-						NAMED_PARAMS, v, n, p, store, err);
-	}
-	free(store);
-	free(v);
-	return ret;
-}
-
 /* ---- JSON (journal, run-cache) ------------------------------------------ */
 
 static json_t *items_to_json(const struct lock_item *it, size_t n, int is_out)
@@ -560,7 +437,7 @@ static int items_from_json(json_t *a, struct lock_item **arr, size_t *n)
 		const char *hash = json_string_value(json_object_get(o, "hash"));
 		json_t *nf = json_object_get(o, "nfiles");
 
-		if (!path || !hash || !hash_is_hex(hash) || !path_is_safe(path, 1))
+		if (!path || !hash || !hash_is_hex(hash) || !wspath_is_safe(path, 1))
 			return -1;
 		memset(&oi, 0, sizeof(oi));
 		memcpy(oi.hash, hash, HASH_HEX);

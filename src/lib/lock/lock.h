@@ -90,21 +90,6 @@ struct lock *lock_load(const char *path, const char *journal, const char *snap,
 		       struct rp_err *err);
 /* Parses a lock from memory; `name` is used in messages. NULL + err. */
 struct lock *lock_parse(const char *name, const char *data, size_t len, struct rp_err *err);
-/*
- * The rule for the paths a lock may make rp write (rp.lock(5), PATHS A LOCK
- * MAY NAME), whatever file or git revision the lock came from: every dep and
- * out path of every stage entry must be a dep or out of some stage of the
- * pipeline `p`, and every params file a params file of some stage of `p`
- * (compared normalised); none may be the workspace root, leave it, lie in a
- * .git or .rp in any letter case (fs_name_reserved()), or be, hold or lie in
- * the store directory `store_dir` (config cache.dir; NULL or one outside the
- * workspace: not compared). `lockname` is used in messages. 0, or -1 + err
- * (RP_ERR_INPUT) naming the lock, the stage and the first path that breaks
- * the rule. Symlinks on the way are the caller's to check (fs_link_outside()).
- */
-struct pipeline;
-int lock_check_paths(const struct lock *l, const char *lockname, const struct pipeline *p,
-		     const char *store_dir, struct rp_err *err);
 /* An empty lock; free with lock_free(). */
 struct lock *lock_new(void);
 void lock_free(struct lock *l);

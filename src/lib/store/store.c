@@ -19,7 +19,7 @@
  * directories are not recorded; a symlink to a file counts as the file it
  * points to; a symlink to a directory below the top is refused, and so are
  * names containing a newline and names that rp never stores (.git, .rp in
- * any letter case: fs_name_reserved()). The directory's hash is the SHA-256
+ * any letter case: wspath_name_reserved()). The directory's hash is the SHA-256
  * of the manifest text, which is stored as an object of that name.
  *
  * A manifest read from the store is untrusted (a shared or copied store):
@@ -69,6 +69,7 @@
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/fs.h"
+#include "util/wspath.h"
 #include "store/state.h"
 
 #include <dirent.h>
@@ -461,26 +462,6 @@ static int object_exists(const struct store *st, const char *hex)
 
 /* ---- manifests ---------------------------------------------------------- */
 
-static int safe_rel(const char *rel)
-{
-	const char *p = rel;
-
-	if (!*rel || *rel == '/')
-		return 0;
-	while (*p) {
-		const char *end = strchrnul(p, '/');
-		size_t len = (size_t)(end - p);
-
-		if (!len || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.') ||
-		    fs_name_reserved(p, len))
-			return 0;
-		p = *end ? end + 1 : end;
-		if (*end && !*p)
-			return 0;  /* trailing slash */
-	}
-	return 1;
-}
-
 static void manifest_text(const struct tree *t, struct buf *b)
 {
 	size_t i;
@@ -570,7 +551,7 @@ static int manifest_parse(const char *text, size_t len, const char *hex,
 		q += 4;
 		e.size = size;
 		e.rel = xstrndup(q, (size_t)(nl - q));
-		if (!safe_rel(e.rel)) {
+		if (!wspath_rel_is_safe(e.rel)) {
 			why = "the path is not a plain relative path inside the directory, or "
 			      "names a '.git' or '.rp'";
 			free(e.rel);
@@ -713,7 +694,7 @@ static int walk(const char *top, const char *rel, struct tree *t, struct rp_err 
 			break;
 		}
 		/* a manifest naming one is refused on checkout: never make one */
-		if (fs_name_reserved(name, strlen(name))) {
+		if (wspath_name_reserved(name, strlen(name))) {
 			ret = rp_err_set(err, RP_ERR_INPUT,
 					 "cannot hash '%s': rp never stores or restores a '.git' or "
 					 "'.rp' (in any letter case); keep it out of the directory", full);
@@ -744,7 +725,7 @@ static int walk(const char *top, const char *rel, struct tree *t, struct rp_err 
 				char *root = realpath(".", NULL), *target = NULL, *bad = NULL;
 
 				if (root)
-					bad = fs_link_outside(root, full, 0, 1, &target);
+					bad = wspath_link_outside(root, full, 0, 1, &target);
 				if (bad)
 					ret = rp_err_set(err, RP_ERR_INPUT,
 							 "cannot hash '%s': the symlink '%s' leads outside the "

@@ -115,34 +115,6 @@ char *fs_tempdir_beside(const char *path, struct rp_err *err);
  */
 int fs_copy_fd(int srcfd, int dstfd, int reflink_only);
 
-/*
- * Whether normalised workspace-relative `path` reaches outside the workspace
- * through a symlink. The current directory is the workspace root, whose real
- * path is `root`. Each existing component but the last (and the last too with
- * `last`: a dep is read through it, while an out is replaced, never followed)
- * that is a symlink must resolve inside `root` and into no .git or .rp
- * there (fs_name_reserved(): the workspace's own, a nested repository's); the
- * directory prefix of `skip` bytes (0: none) is known to pass and not looked
- * at. Returns NULL when it stays inside, else the offending symlink's path (a
- * prefix of `path`) with its resolved target in *target; the caller frees both.
- */
-char *fs_link_outside(const char *root, const char *path, size_t skip, int last,
-		      char **target);
-
-/*
- * Whether the file name of `len` bytes at `name` is one rp never writes,
- * stores or restores: git's ".git" (FS_RESERVED_GIT) or rp's ".rp"
- * (FS_RESERVED_RP), compared as any file system would: case-insensitively
- * (".GIT", ".Git"), without the trailing dots and spaces Windows file systems
- * drop (".git."), as the 8.3 short name "GIT~1", and without the code points
- * HFS+ ignores (U+200C..U+200F, U+202A..U+202E, U+206A..U+206F, U+FEFF), as
- * git's own verify_path() does. 0 when it is neither.
- */
-enum { FS_RESERVED_GIT = 1, FS_RESERVED_RP = 2 };
-int fs_name_reserved(const char *name, size_t len);
-/* The first reserved '/'-separated component of `path` (fs_name_reserved()), or 0. */
-int fs_path_reserved(const char *path);
-
 /* The process umask (read once and cached; not thread-safe on first call). */
 mode_t fs_umask(void);
 
