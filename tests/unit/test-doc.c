@@ -17,11 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "doc.h"
-#include "doccache.h"
-#include "error.h"
-#include "fs.h"
+#include "util/buf.h"
+#include "yaml/doc.h"
+#include "yaml/doccache.h"
+#include "util/error.h"
+#include "util/fs.h"
 
 /* Loads `text` as "t.yaml"; the test fails if it does not load. */
 static struct doc *load_ok(const char *text)
@@ -209,6 +209,7 @@ static void the_parse_cache_gives_the_same_doc_and_never_a_stale_one(void **stat
 	char path[128], cache[128], *first, *again;
 	struct rp_err err = { 0 };
 	struct buf b = BUF_INIT;
+	struct doccache *c;
 	struct doc *d;
 	int nentries = 0;
 
@@ -218,14 +219,15 @@ static void the_parse_cache_gives_the_same_doc_and_never_a_stale_one(void **stat
 	snprintf(cache, sizeof(cache), "%s/parsed", dir);
 	write_text(path, "stages:\n  a:\n    cmd: \"echo 'x'\"\n    deps: [in.txt, 2]\n"
 		   "    params:\n      - lr\n  b: {cmd: true, n: ~}\nlist:\n- |\n  block\n");
-	doccache_set_dir(cache);
+	c = doccache_open(cache);
+	assert_int_equal(access(cache, F_OK), -1);  /* opening writes nothing */
 
-	d = doc_load_file(path, &err);           /* parsed, and written to the cache */
+	d = doccache_load_file(c, path, &err);   /* parsed, and written to the cache */
 	assert_non_null(d);
 	first = describe(d);
 	doc_free(d);
 	assert_int_equal(access(cache, F_OK), 0);
-	d = doc_load_file(path, &err);           /* from the cache */
+	d = doccache_load_file(c, path, &err);           /* from the cache */
 	assert_non_null(d);
 	again = describe(d);
 	assert_string_equal(again, first);
@@ -234,7 +236,7 @@ static void the_parse_cache_gives_the_same_doc_and_never_a_stale_one(void **stat
 
 	/* an edited file is parsed again, never served from the old entry */
 	write_text(path, "stages:\n  a:\n    cmd: changed\n");
-	d = doc_load_file(path, &err);
+	d = doccache_load_file(c, path, &err);
 	assert_non_null(d);
 	assert_string_equal(node_lookup(d->root, "stages.a.cmd")->str, "changed");
 	assert_int_equal(node_lookup(d->root, "stages.a.cmd")->line, 3);
@@ -242,13 +244,13 @@ static void the_parse_cache_gives_the_same_doc_and_never_a_stale_one(void **stat
 
 	/* bad YAML still fails with its position, whatever the cache holds */
 	write_text(path, "stages:\n  a: [unclosed\n");
-	assert_null(doc_load_file(path, &err));
+	assert_null(doccache_load_file(c, path, &err));
 	assert_int_equal(err.kind, RP_ERR_INPUT);
 	assert_non_null(strstr(err.msg, "rp.yaml:"));
 
 	/* a corrupt entry is a miss: flip bytes in the one entry there is */
 	write_text(path, "k: v\n");
-	d = doc_load_file(path, &err);
+	d = doccache_load_file(c, path, &err);
 	assert_non_null(d);
 	free(first);
 	first = describe(d);
@@ -271,7 +273,7 @@ static void the_parse_cache_gives_the_same_doc_and_never_a_stale_one(void **stat
 		for (size_t i = 0; i < b.len; i++) {
 			b.s[i] ^= 0x01;
 			assert_int_equal(fs_write_atomic(entry, b.s, b.len), 0);
-			d = doc_load_file(path, &err);
+			d = doccache_load_file(c, path, &err);
 			assert_non_null(d);
 			again = describe(d);
 			assert_string_equal(again, first);   /* value and positions */
@@ -282,8 +284,46 @@ static void the_parse_cache_gives_the_same_doc_and_never_a_stale_one(void **stat
 		free(entry);
 	}
 	buf_release(&b);
-	doccache_set_dir(NULL);
+	doccache_close(c);
 	free(first);
+	assert_int_equal(fs_remove_tree(dir), 0);
+}
+
+/*
+ * doc.c parses with no cache at all, and a cache is used only by the caller
+ * that passes one: doc_load_file() and doccache_load_file(NULL, ...) write
+ * nothing, even while another caller holds a cache open.
+ */
+static void the_parse_cache_is_used_only_when_passed(void **state)
+{
+	char dir[] = "/tmp/rp-test-doccache.XXXXXX";
+	char path[128], cache[128];
+	struct rp_err err = { 0 };
+	struct doccache *c;
+	struct doc *d;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/params.yaml", dir);
+	snprintf(cache, sizeof(cache), "%s/parsed", dir);
+	write_text(path, "lr: 0.1\n");
+	c = doccache_open(cache);
+
+	d = doc_load_file(path, &err);
+	assert_non_null(d);
+	assert_string_equal(node_lookup(d->root, "lr")->str, "0.1");
+	doc_free(d);
+	d = doccache_load_file(NULL, path, &err);
+	assert_non_null(d);
+	doc_free(d);
+	assert_int_equal(access(cache, F_OK), -1);
+
+	d = doccache_load_file(c, path, &err);
+	assert_non_null(d);
+	doc_free(d);
+	assert_int_equal(access(cache, F_OK), 0);
+	doccache_close(c);
+	doccache_close(NULL);
 	assert_int_equal(fs_remove_tree(dir), 0);
 }
 
@@ -638,6 +678,7 @@ int main(void)
 		cmocka_unit_test(unreadable_file_is_an_io_error),
 		cmocka_unit_test(load_file_names_the_path_in_nodes),
 		cmocka_unit_test(the_parse_cache_gives_the_same_doc_and_never_a_stale_one),
+		cmocka_unit_test(the_parse_cache_is_used_only_when_passed),
 		cmocka_unit_test(duplicate_keys_are_an_error),
 		cmocka_unit_test(mapping_keys_must_be_scalars),
 		cmocka_unit_test(several_documents_are_an_error),

@@ -19,7 +19,6 @@
 #include "core/config.h"
 #include "util/buf.h"
 #include "yaml/doc.h"
-#include "yaml/doccache.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -266,7 +265,7 @@ int config_load_workspace(struct config *c, const char *abs_root, const struct u
 	}
 	if (!user_config_is_own_uid(st.st_uid) && foreign(path, st.st_uid, abs_root, uc, err) < 0)
 		goto out;
-	d = doccache_load(path, b.s, b.len, err);
+	d = doc_load_buf(path, b.s, b.len, err);
 	if (!d)
 		goto out;
 	ret = parse(c, d, err);

@@ -28,6 +28,7 @@
 #include "util/fs.h"
 #include "util/wspath.h"
 #include "core/interp.h"
+#include "yaml/doccache.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -38,6 +39,7 @@
 
 struct loader {
 	struct pipeline *p;
+	struct doccache *cache;    /* the parse cache for every file loaded, or NULL */
 	struct rp_err *err;
 	size_t stages_alloc;
 	char **merged;             /* on-disk names of vars files merged into p->vars */
@@ -103,13 +105,14 @@ static void keep_doc(struct pipeline *p, struct doc *d)
 }
 
 /* The doc of the file at `path` (on disk), loaded once. NULL + err when unreadable. */
-static struct doc *get_doc(struct pipeline *p, const char *path, struct rp_err *err)
+static struct doc *get_doc(struct loader *ld, const char *path, struct rp_err *err)
 {
+	struct pipeline *p = ld->p;
 	struct doc *d = find_doc(p, path);
 
 	if (d)
 		return d;
-	d = doc_load_file(path, err);
+	d = doccache_load_file(ld->cache, path, err);
 	if (d)
 		keep_doc(p, d);
 	return d;
@@ -228,7 +231,7 @@ static int merge_vars_file(struct loader *ld, struct node *ctx, const struct nod
 		     "the entry from 'vars'", rel);
 		goto out;
 	}
-	if (!(d = get_doc(p, path, ld->err)))
+	if (!(d = get_doc(ld, path, ld->err)))
 		goto out;
 	if (d->root && d->root->kind != NODE_MAP) {
 		fail(ld->err, d->root, "vars file '%s' must be a mapping of names to values", rel);
@@ -316,7 +319,7 @@ static int load_vars(struct loader *ld, const struct node *vars)
 
 	p->vars = node_new_map();
 	if (exists(auto_path)) {
-		struct doc *d = get_doc(p, auto_path, ld->err);
+		struct doc *d = get_doc(ld, auto_path, ld->err);
 
 		if (!d)
 			goto out;
@@ -568,7 +571,7 @@ static int add_param(struct sctx *s, char *file, char *key, const struct node *w
 		     "create it or remove the entry", st->name, file);
 		goto fail;
 	}
-	if (!d && !(d = get_doc(p, path, s->ld->err)))
+	if (!d && !(d = get_doc(s->ld, path, s->ld->err)))
 		goto fail;
 	if (key) {
 		value = d->root ? node_lookup(d->root, key) : NULL;
@@ -1075,8 +1078,14 @@ static int index_names(struct pipeline *p, struct rp_err *err)
 
 struct pipeline *pipeline_load(const char *path, struct rp_err *err)
 {
+	return pipeline_load_cached(path, NULL, err);
+}
+
+struct pipeline *pipeline_load_cached(const char *path, struct doccache *cache,
+				      struct rp_err *err)
+{
 	struct pipeline *p = xcalloc(1, sizeof(*p));
-	struct loader ld = { p, err, 0, NULL, 0, 0 };
+	struct loader ld = { p, cache, err, 0, NULL, 0, 0 };
 	const char *slash = strrchr(path, '/');
 	const struct node *root, *stages = NULL, *vars = NULL;
 	struct doc *d;
@@ -1091,7 +1100,7 @@ struct pipeline *pipeline_load(const char *path, struct rp_err *err)
 		p->dir = xstrndup(path, slash - path);
 	p->empty = node_new_map();
 
-	if (!(d = doc_load_file(path, err)))
+	if (!(d = doccache_load_file(cache, path, err)))
 		goto fail;
 	keep_doc(p, d);
 	root = d->root;

@@ -74,6 +74,13 @@ struct pipeline {
  * (free with pipeline_free) or NULL with `err` filled.
  */
 struct pipeline *pipeline_load(const char *path, struct rp_err *err);
+/*
+ * As pipeline_load(), with the pipeline, vars and params files parsed
+ * through `cache` (doccache.h; NULL: parsed directly, as pipeline_load()).
+ */
+struct doccache;
+struct pipeline *pipeline_load_cached(const char *path, struct doccache *cache,
+				      struct rp_err *err);
 /* Frees everything. pipeline_free(NULL) does nothing. */
 void pipeline_free(struct pipeline *p);
 /* The stage called `name`, or NULL (binary search). Borrowed from p. */

@@ -19,7 +19,7 @@ int project_open(struct project *pr, const char *pipeline_file, unsigned flags)
 	if (workspace_open(&pr->ws, pipeline_file, wsflags, &err) < 0)
 		return rp_err_report(&err);
 	if (access(pr->ws.pipeline_file, F_OK) == 0 || !(flags & PROJECT_NO_PIPELINE)) {
-		pr->p = pipeline_load(pr->ws.pipeline_file, &err);
+		pr->p = pipeline_load_cached(pr->ws.pipeline_file, pr->ws.parsed, &err);
 		if (!pr->p)
 			goto fail;
 		pr->dag = dag_build(pr->p, &err);

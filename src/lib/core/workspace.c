@@ -156,7 +156,7 @@ int workspace_open(struct workspace *ws, const char *pipeline_path, unsigned fla
 	{
 		char *parsed = xasprintf("%s/%s", ws->root, WS_PARSED);
 
-		doccache_set_dir(parsed);
+		ws->parsed = doccache_open(parsed);
 		free(parsed);
 	}
 	if (config_load_workspace(&ws->cfg, ws->root, NULL, err) < 0)
@@ -180,7 +180,7 @@ fail:
 
 void workspace_close(struct workspace *ws)
 {
-	doccache_set_dir(NULL);
+	doccache_close(ws->parsed);
 	if (ws->state)
 		state_save(ws->state);
 	store_free(ws->store);

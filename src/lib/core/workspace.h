@@ -22,6 +22,8 @@
 #define WS_CONFIG ".rp/config"
 #define WS_STATE ".rp/state.db"
 
+struct doccache;
+
 enum ws_flags {
 	WS_LOCK = 1 << 0,      /* take the exclusive workspace lock */
 	WS_NO_PIPELINE = 1 << 1, /* a missing pipeline file is fine (checkout, gc) */
@@ -33,6 +35,7 @@ struct workspace {
 	struct config cfg;
 	struct state *state;
 	struct store *store;
+	struct doccache *parsed; /* the parse cache on WS_PARSED, for the pipeline's files */
 	int lock_fd;
 };
 

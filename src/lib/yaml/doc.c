@@ -33,7 +33,6 @@
 
 #include "yaml/doc.h"
 #include "util/bin.h"
-#include "yaml/doccache.h"
 
 #define DOC_MAX_NODES 1000000
 #define DOC_MAX_DEPTH 256
@@ -711,32 +710,38 @@ struct doc *doc_load_buf(const char *name, const char *data, size_t len, struct 
 	return d;
 }
 
-struct doc *doc_load_file(const char *path, struct rp_err *err)
+int doc_read_file(const char *path, struct buf *b, struct rp_err *err)
 {
-	struct buf b = BUF_INIT;
-	struct doc *d;
 	char tmp[65536];
 	ssize_t n = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	/* read at most one byte past the limit: /dev/zero or a 10 GB file named
 	 * as a vars file must fail at once, not fill memory */
-	while (fd >= 0 && b.len <= DOC_MAX_BYTES && (n = read(fd, tmp, sizeof(tmp))) != 0) {
+	while (fd >= 0 && b->len <= DOC_MAX_BYTES && (n = read(fd, tmp, sizeof(tmp))) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			break;
-		buf_add(&b, tmp, (size_t)n);
+		buf_add(b, tmp, (size_t)n);
 	}
 	if (fd < 0 || n < 0) {
 		rp_err_set(err, RP_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		buf_release(&b);
-		return NULL;
+		return -1;
 	}
 	close(fd);
-	d = doccache_load(path, b.s, b.len, err);
+	return 0;
+}
+
+struct doc *doc_load_file(const char *path, struct rp_err *err)
+{
+	struct buf b = BUF_INIT;
+	struct doc *d = NULL;
+
+	if (doc_read_file(path, &b, err) == 0)
+		d = doc_load_buf(path, b.s, b.len, err);
 	buf_release(&b);
 	return d;
 }

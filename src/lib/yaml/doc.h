@@ -43,11 +43,18 @@ struct doc {
 };
 
 /*
- * Parses the YAML file at `path`. Returns a new doc (free with doc_free) or
+ * Parses the YAML file at `path`; no cache is involved (doccache.h wraps
+ * this for the callers that want one). Returns a new doc (free with doc_free) or
  * NULL with `err` filled ("path:line:col: message", kind RP_ERR_INPUT for bad
  * YAML, RP_ERR_IO when the file cannot be read).
  */
 struct doc *doc_load_file(const char *path, struct rp_err *err);
+/*
+ * Reads the file at `path` into `b` (appended), as doc_load_file() does
+ * before parsing: a file over the size limit is read only one byte past it,
+ * so that the parse refuses it at once. 0, or -1 + err (RP_ERR_IO).
+ */
+int doc_read_file(const char *path, struct buf *b, struct rp_err *err);
 /* As doc_load_file() for `len` bytes at `data`, named `name` in messages. */
 struct doc *doc_load_buf(const char *name, const char *data, size_t len, struct rp_err *err);
 /* Appends the binary form of `d` (bin.h encoding; for doccache.h). */

@@ -13,21 +13,33 @@
 #define MAGIC_LEN 8
 #define HEX_LEN (HASH_HEX - 1)
 
-static char *cache_dir;
+struct doccache {
+	char *dir;
+};
 
-void doccache_set_dir(const char *dir)
+struct doccache *doccache_open(const char *dir)
 {
-	free(cache_dir);
-	cache_dir = dir ? xstrdup(dir) : NULL;
+	struct doccache *c = xcalloc(1, sizeof(*c));
+
+	c->dir = xstrdup(dir);
+	return c;
 }
 
-/* The entry's file for `path`; the caller frees. */
-static char *entry_path(const char *path)
+void doccache_close(struct doccache *c)
+{
+	if (!c)
+		return;
+	free(c->dir);
+	free(c);
+}
+
+/* The entry's file for `path` in `c`; the caller frees. */
+static char *entry_path(const struct doccache *c, const char *path)
 {
 	char hex[HASH_HEX];
 
 	hash_buf(path, strlen(path), hex);
-	return xasprintf("%s/%s", cache_dir, hex);
+	return xasprintf("%s/%s", c->dir, hex);
 }
 
 /* The cached doc in `file` for `path` parsed from bytes whose sha256 is `src`, or NULL. */
@@ -68,7 +80,8 @@ out:
 }
 
 /* Records `d`, parsed from bytes whose sha256 is `src`, in `file`. Failures are ignored. */
-static void put(const char *file, const char *path, const char src[HASH_HEX], const struct doc *d)
+static void put(const struct doccache *c, const char *file, const char *path,
+		const char src[HASH_HEX], const struct doc *d)
 {
 	struct buf b = BUF_INIT;
 	struct rp_err err = { 0 };
@@ -80,27 +93,39 @@ static void put(const char *file, const char *path, const char src[HASH_HEX], co
 	doc_encode(d, &b);
 	hash_buf(b.s, b.len, check);
 	buf_add(&b, check, HEX_LEN);
-	if (fs_mkdir_p_err(cache_dir, 0777, &err) == 0)
+	if (fs_mkdir_p_err(c->dir, 0777, &err) == 0)
 		(void)fs_write_replace_err(file, b.s, b.len, &err);
 	buf_release(&b);
 }
 
-struct doc *doccache_load(const char *path, const char *data, size_t len, struct rp_err *err)
+struct doc *doccache_load(struct doccache *c, const char *path, const char *data, size_t len,
+			  struct rp_err *err)
 {
 	char src[HASH_HEX];
 	struct doc *d;
 	char *file;
 
-	if (!cache_dir)
+	if (!c)
 		return doc_load_buf(path, data, len, err);
-	file = entry_path(path);
+	file = entry_path(c, path);
 	hash_buf(data, len, src);
 	d = get(file, path, src);
 	if (!d) {
 		d = doc_load_buf(path, data, len, err);
 		if (d)
-			put(file, path, src, d);
+			put(c, file, path, src, d);
 	}
 	free(file);
+	return d;
+}
+
+struct doc *doccache_load_file(struct doccache *c, const char *path, struct rp_err *err)
+{
+	struct buf b = BUF_INIT;
+	struct doc *d = NULL;
+
+	if (doc_read_file(path, &b, err) == 0)
+		d = doccache_load(c, path, b.s, b.len, err);
+	buf_release(&b);
 	return d;
 }

@@ -3,9 +3,11 @@
  * rp.yaml (or params file) is not parsed again by every command.
  *
  * libyaml parses at about 300 instructions a byte: a 1,000-stage rp.yaml
- * (120 KB) cost 3 ms of every no-op `rp repro`. When a cache directory is set
- * (the workspace sets .rp/parsed), doc_load_file() looks for the file
- * "<dir>/<sha256 of the path>" holding
+ * (120 KB) cost 3 ms of every no-op `rp repro`. The cache is a handle
+ * (doccache_open) that its user passes explicitly: the workspace opens one
+ * on .rp/parsed and loads the pipeline and its params files through it;
+ * doc.c itself knows nothing of this cache. doccache_load() looks for the
+ * file "<dir>/<sha256 of the path>" holding
  *     "rpydoc1\n"   magic
  *     path          bin.h string: the path it was made for
  *     source        64 hex digits: sha256 of the YAML bytes it was parsed from
@@ -21,14 +23,24 @@
 #include <stddef.h>
 #include "yaml/doc.h"
 
-/* Sets the cache directory (copied; created when first written); NULL turns caching off. */
-void doccache_set_dir(const char *dir);
+struct doccache;
+
 /*
- * doc_load_buf() of the bytes data[0..len) of `path`, through the cache when
- * one is set: a valid entry is decoded instead of parsed, and a parse is
- * recorded (failures to record are ignored: it is a cache). Same result and
- * errors as doc_load_buf(); free with doc_free().
+ * A cache of parsed files in directory `dir` (copied; created when first
+ * written). Opening touches nothing on disk. Free with doccache_close().
  */
-struct doc *doccache_load(const char *path, const char *data, size_t len, struct rp_err *err);
+struct doccache *doccache_open(const char *dir);
+/* Frees the handle; doccache_close(NULL) does nothing. */
+void doccache_close(struct doccache *c);
+/*
+ * doc_load_buf() of the bytes data[0..len) of `path`, through cache `c`
+ * (NULL: no cache, a plain parse): a valid entry is decoded instead of
+ * parsed, and a parse is recorded (failures to record are ignored: it is a
+ * cache). Same result and errors as doc_load_buf(); free with doc_free().
+ */
+struct doc *doccache_load(struct doccache *c, const char *path, const char *data, size_t len,
+			  struct rp_err *err);
+/* As doc_load_file() (same limits and errors), through cache `c` (NULL: none). */
+struct doc *doccache_load_file(struct doccache *c, const char *path, struct rp_err *err);
 
 #endif
