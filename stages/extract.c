@@ -53,15 +53,16 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE   /* memmem, fmemopen */
 #endif
-#include "buf.h"
-#include "error.h"
-#include "fs.h"
-#include "hash.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/hash.h"
 #include "html-text.h"
-#include "jsonl.h"
-#include "numopt.h"
-#include "progress.h"
-#include "utf8.h"
+#include "util/jsonl.h"
+#include "util/numopt.h"
+#include "util/progress.h"
+#include "util/strv.h"
+#include "util/utf8.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -750,11 +751,6 @@ static int do_file(struct extract *ex, const char *path, const char *id, const s
 	return ret;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Walks folder `dir`; `rel` is its path inside the corpus ("" at the top). */
 static int walk(struct extract *ex, const char *dir, const char *rel)
 {
@@ -775,7 +771,7 @@ static int walk(struct extract *ex, const char *dir, const char *rel)
 		names[n++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_str);
+	strv_sort(names, n);
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		char *path = xasprintf("%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]);
 		char *uname = utf8_name(names[i]);

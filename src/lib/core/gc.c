@@ -13,6 +13,7 @@
  */
 #include "core/gc.h"
 #include "core/userconfig.h"
+#include "util/strv.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -174,15 +175,9 @@ int gc_mark_lock(struct gc *g, const struct lock *l, struct rp_err *err)
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int marked(char **list, size_t n, const char *hex)
 {
-	/* bsearch on a NULL list is undefined even for n == 0 */
-	return n && bsearch(&hex, list, n, sizeof(*list), cmp_str) != NULL;
+	return strv_has(list, n, hex);
 }
 
 struct sweep {
@@ -242,11 +237,8 @@ int gc_sweep(struct gc *g, int dry_run, struct gc_stats *st,
 	int ret;
 
 	memset(st, 0, sizeof(*st));
-	/* qsort(NULL, 0, ...) is undefined: nothing kept is a NULL list */
-	if (g->nkeep)
-		qsort(g->keep, g->nkeep, sizeof(*g->keep), cmp_str);
-	if (g->nruns)
-		qsort(g->runs, g->nruns, sizeof(*g->runs), cmp_str);
+	strv_sort(g->keep, g->nkeep);
+	strv_sort(g->runs, g->nruns);
 	ret = sweep_dir(objects, g->keep, g->nkeep, dry_run, &st->objects, &st->object_bytes,
 			&st->kept, report, ctx, err);
 	if (!ret)

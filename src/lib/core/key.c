@@ -6,6 +6,7 @@
  * YAML formatting and key order inside a params value do not either.
  */
 #include "core/key.h"
+#include "util/strv.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -45,11 +46,6 @@ static int cmp_param(const void *a, const void *b)
 	if (c)
 		return c;
 	return strcmp(x->key ? x->key : "", y->key ? y->key : "");
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 void key_encode(const struct stage *st, const char *const *dep_hashes, struct buf *out)
@@ -100,7 +96,7 @@ void key_encode(const struct stage *st, const char *const *dep_hashes, struct bu
 
 	for (i = 0; i < st->nouts; i++)
 		outs[i] = st->outs[i].path;
-	qsort(outs, st->nouts, sizeof(*outs), cmp_str);
+	strv_sort(outs, st->nouts);
 	for (i = 0; i < st->nouts; i++) {
 		buf_adds(out, "out ");
 		add_field(out, outs[i]);

@@ -18,6 +18,7 @@
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/sqlitex.h"
+#include "util/strv.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -116,11 +117,6 @@ char *store_run_get(struct store *st, const char *key)
 	return text ? text : legacy_get(st, key);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int store_run_sweep(struct store *st, char **keep, size_t nkeep, int dry_run,
 		    uint64_t *count, uint64_t *bytes,
 		    void (*report)(const char *what, uint64_t size, void *ctx), void *ctx,
@@ -143,7 +139,7 @@ int store_run_sweep(struct store *st, char **keep, size_t nkeep, int dry_run,
 		const char *key = (const char *)sqlite3_column_text(list, 0);
 		uint64_t size = (uint64_t)sqlite3_column_int64(list, 1);
 
-		if (!key || (nkeep && bsearch(&key, keep, nkeep, sizeof(*keep), cmp_str)))
+		if (!key || strv_has(keep, nkeep, key))
 			continue;
 		(*count)++;
 		*bytes += size;
