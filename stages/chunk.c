@@ -17,13 +17,15 @@
  * written atomically and only when every document was read: a failed run
  * leaves no output file.
  */
-#include "chunker.h"
-#include "error.h"
-#include "hash.h"
-#include "jsonl.h"
+#include "ai/chunker.h"
+#include "util/error.h"
+#include "util/hash.h"
+#include "util/jsonl.h"
+#include "util/numopt.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,21 +54,6 @@ static int usage(int is_error)
 }
 
 /* Parses a non-negative decimal number; 0 or -1. */
-static int parse_size(const char *s, size_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > (size_t)-1 / 2)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int cmp_doc(const void *a, const void *b)
 {
 	const struct doc_out *x = a, *y = b;
@@ -131,6 +118,7 @@ int main(int argc, char **argv)
 	struct buf all = BUF_INIT;
 	json_t *obj;
 	int c, rc, ret = RP_EXIT_OK;
+	long num;
 
 	rp_progname = "rp-chunk";
 	while ((c = getopt_long(argc, argv, "o:s:n:l:u:h", longopts, NULL)) != -1) {
@@ -144,16 +132,10 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'n':
-			if (parse_size(optarg, &p.size) < 0) {
-				rp_error("--size '%s' is not a whole number", optarg);
-				return RP_EXIT_USAGE;
-			}
-			break;
 		case 'l':
-			if (parse_size(optarg, &p.overlap) < 0) {
-				rp_error("--overlap '%s' is not a whole number", optarg);
+			if (numopt_long(c == 'n' ? "--size" : "--overlap", optarg, 0, LONG_MAX, &num) < 0)
 				return RP_EXIT_USAGE;
-			}
+			*(c == 'n' ? &p.size : &p.overlap) = (size_t)num;
 			break;
 		case 'u':
 			if (chunker_parse_unit(optarg, &p.unit) < 0) {

@@ -18,10 +18,12 @@
  */
 #include "core/userconfig.h"
 #include "yaml/doc.h"
+#include "util/numopt.h"
 
 #include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +37,7 @@ int user_config_is_own_uid(uid_t owner)
 {
 	uid_t me = geteuid();
 	const char *sudo;
-	char *end;
-	unsigned long v;
+	long v;
 
 	if (owner == me)
 		return 1;
@@ -44,11 +45,8 @@ int user_config_is_own_uid(uid_t owner)
 		return 0;
 	/* as git does: root through sudo also owns what the invoking user owns */
 	sudo = getenv("SUDO_UID");
-	if (!sudo || !*sudo)
-		return 0;
-	errno = 0;
-	v = strtoul(sudo, &end, 10);
-	return !errno && !*end && (uid_t)v == owner && (unsigned long)(uid_t)v == v;
+	return sudo && !numopt_parse_long(sudo, 0, LONG_MAX, &v) &&
+	       (uid_t)v == owner && (long)(uid_t)v == v;
 }
 
 char *user_config_path(void)
@@ -127,11 +125,7 @@ static int split_host(const char *e, char *h, size_t hsize, long *port)
 		if (strchr("/@?#\\ \t\r\n", *p) || (unsigned char)*p < 0x20)
 			return -1;
 	if (colon) {
-		char *pend;
-
-		errno = 0;
-		*port = strtol(colon + 1, &pend, 10);
-		if (!colon[1] || *pend || errno || *port < 1 || *port > 65535)
+		if (numopt_parse_long(colon + 1, 1, 65535, port) < 0)
 			return -1;
 	}
 	return 0;

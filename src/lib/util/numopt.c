@@ -2,9 +2,16 @@
  * numopt.c - parsing of size and duration options (see numopt.h).
  *
  * Both are a run of decimal digits and a unit looked up in a table; the
- * product is checked against UINT64_MAX before it is formed.
+ * product is checked against UINT64_MAX before it is formed. Plain numbers
+ * are strtol's, with what strtol would also accept (blanks, '+', an empty
+ * string) refused first.
  */
 #include "util/numopt.h"
+#include "util/error.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 
 #include <stddef.h>
 #include <string.h>
@@ -60,4 +67,29 @@ int numopt_size(const char *s, uint64_t *out)
 int numopt_seconds(const char *s, uint64_t *out)
 {
 	return parse(s, time_units, out);
+}
+
+int numopt_parse_long(const char *s, long lo, long hi, long *out)
+{
+	const char *d = s && *s == '-' && lo < 0 ? s + 1 : s;
+	char *end;
+	long v;
+
+	if (!d || *d < '0' || *d > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int numopt_long(const char *opt, const char *s, long lo, long hi, long *out)
+{
+	if (!numopt_parse_long(s, lo, hi, out))
+		return 0;
+	if (hi == LONG_MAX)
+		return rp_error_input("option '%s': '%s' is not a whole number of at least %ld", opt, s, lo);
+	return rp_error_input("option '%s': '%s' is not a whole number in %ld..%ld", opt, s, lo, hi);
 }
