@@ -1,78 +1,24 @@
 /*
  * git.c - running git to read other revisions (see git.h).
  *
- * Commands run with fork/exec (no shell), stdout captured, stderr captured
- * for the message. GIT_* variables of the caller apply as usual.
+ * Commands run with exec_capture() (util/exec.h: no shell), stdout
+ * captured, stderr captured for the message. GIT_* variables of the caller apply as usual.
  */
 #include "core/git.h"
+#include "util/exec.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-/* Runs git with argv; stdout into out, stderr into errb. Returns exit code or -1. */
+/* Runs git with argv; stdout into out, stderr into errb. Returns exit code or -1 (reason in errb). */
 static int run_git(char *const argv[], struct buf *out, struct buf *errb)
 {
-	int po[2], pe[2], status;
-	pid_t pid;
+	struct rp_err err = { 0 };
+	int rc = exec_capture(argv, out, errb, &err);
 
-	if (pipe2(po, O_CLOEXEC) < 0)
-		return -1;
-	if (pipe2(pe, O_CLOEXEC) < 0) {
-		close(po[0]);
-		close(po[1]);
-		return -1;
-	}
-	pid = fork();
-	if (pid < 0) {
-		close(po[0]); close(po[1]); close(pe[0]); close(pe[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		dup2(po[1], 1);
-		dup2(pe[1], 2);
-		execvp("git", argv);
-		dprintf(2, "cannot run git: %s", strerror(errno));
-		_exit(127);
-	}
-	close(po[1]);
-	close(pe[1]);
-	struct pollfd fds[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
-	int open_fds = 2;
-	while (open_fds) {
-		if (poll(fds, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (int i = 0; i < 2; i++) {
-			char tmp[65536];
-			ssize_t n;
-
-			if (fds[i].fd < 0 || !fds[i].revents)
-				continue;
-			n = read(fds[i].fd, tmp, sizeof(tmp));
-			if (n > 0) {
-				buf_add(i ? errb : out, tmp, (size_t)n);
-			} else if (n == 0 || errno != EINTR) {
-				close(fds[i].fd);
-				fds[i].fd = -1;
-				open_fds--;
-			}
-		}
-	}
-	for (int i = 0; i < 2; i++)
-		if (fds[i].fd >= 0)
-			close(fds[i].fd);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	if (rc < 0)
+		buf_adds(errb, err.msg);
+	return rc;
 }
 
 static void trim(struct buf *b)

@@ -866,3 +866,74 @@ int exec_wait(struct exec *ex, long *id, int *code)
 				;
 	}
 }
+
+/* ---- one command, output captured ------------------------------------------- */
+
+/* Reads `fds` (stdout, stderr pipes) into out and errout until both close. */
+static void capture(struct pollfd fds[2], struct buf *out, struct buf *errout)
+{
+	int open_fds = 2;
+
+	while (open_fds) {
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			char tmp[65536];
+			ssize_t n;
+
+			if (fds[i].fd < 0 || !fds[i].revents)
+				continue;
+			n = read(fds[i].fd, tmp, sizeof(tmp));
+			if (n > 0) {
+				buf_add(i ? errout : out, tmp, (size_t)n);
+			} else if (n == 0 || errno != EINTR) {
+				close(fds[i].fd);
+				fds[i].fd = -1;
+				open_fds--;
+			}
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		if (fds[i].fd >= 0)
+			close(fds[i].fd);
+}
+
+int exec_capture(char *const argv[], struct buf *out, struct buf *errout, struct rp_err *err)
+{
+	int po[2], pe[2], status;
+	pid_t pid;
+
+	if (pipe2(po, O_CLOEXEC) < 0)
+		return rp_err_set(err, RP_ERR_IO, "cannot run %s: %s", argv[0], strerror(errno));
+	if (pipe2(pe, O_CLOEXEC) < 0) {
+		rp_err_set(err, RP_ERR_IO, "cannot run %s: %s", argv[0], strerror(errno));
+		close(po[0]);
+		close(po[1]);
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		rp_err_set(err, RP_ERR_IO, "cannot run %s: %s", argv[0], strerror(errno));
+		close(po[0]); close(po[1]); close(pe[0]); close(pe[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		execvp(argv[0], argv);
+		dprintf(2, "cannot run %s: %s", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	capture((struct pollfd[2]){ { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } }, out, errout);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return rp_err_set(err, RP_ERR_IO, "cannot wait for %s: %s", argv[0], strerror(errno));
+	if (!WIFEXITED(status))
+		return rp_err_set(err, RP_ERR_IO, "%s was killed by signal %d", argv[0], WTERMSIG(status));
+	return WEXITSTATUS(status);
+}

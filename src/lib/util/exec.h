@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include "util/buf.h"
+#include "util/error.h"
 
 /* The grace period between a forwarded SIGINT/SIGTERM and SIGKILL, in seconds. */
 #define EXEC_GRACE_DEFAULT 5.0
@@ -86,5 +87,15 @@ int exec_wait(struct exec *ex, long *id, int *code);
  * handler. Does nothing before the first command started.
  */
 void exec_signal(struct exec *ex, int sig);
+
+/*
+ * Runs argv[0] (looked up in PATH) with argv, no shell, and waits for it:
+ * its stdout is appended to `out`, its stderr to `errout` (stdin and the
+ * environment are the caller's). Returns its exit status (127 when it could
+ * not be executed, with the reason in errout), or -1 with err filled when it
+ * could not be started or was killed by a signal. A plain fork, without the
+ * watchdog: for short helpers such as git, not for stage commands.
+ */
+int exec_capture(char *const argv[], struct buf *out, struct buf *errout, struct rp_err *err);
 
 #endif
