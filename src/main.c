@@ -4,6 +4,7 @@
  * looked up next to the rp binary first, then on PATH.
  */
 #include "cmd.h"
+#include "ai/provider.h"
 #include "util/error.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct rp_opts rp_opts;
@@ -92,6 +94,52 @@ static int run_external(const char *name, int argc, char **argv)
 	return RP_EXIT_USAGE;
 }
 
+/*
+ * As git and jq do: output that did not all reach stdout is a failure
+ * (`rp dag > /dev/full`). Pipes and sockets are left alone (a reader that
+ * stops early, as head(1) does, is not an error), and so is a closed
+ * stdout. `ret` is the command's exit code; the result is 1 on a failure.
+ * stdout is line-buffered, so the failing write may be long past: its
+ * errno, saved by the caller right after the command, is the best reason.
+ */
+static int check_stdout(int ret, int saved_errno)
+{
+	struct stat st;
+	int e;
+
+	if (fstat(fileno(stdout), &st) < 0 || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
+		return ret;
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		e = errno ? errno : saved_errno;
+		if (e)
+			rp_error("write failure on standard output: %s", strerror(e));
+		else
+			rp_error("write failure on standard output");
+		return RP_EXIT_FAIL;
+	}
+	if (fclose(stdout) != 0) {
+		rp_error_errno("close failed on standard output");
+		return RP_EXIT_FAIL;
+	}
+	return ret;
+}
+
+/* Runs the command of argv[0] (built in, else external) and checks stdout after it. */
+static int run_command(int argc, char **argv)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[0], commands[i].name)) {
+			int ret, e;
+
+			optind = 0;   /* 0, not 1: also resets glibc's "+" mode */
+			ret = commands[i].fn(argc, argv);
+			e = errno;
+			return check_stdout(ret, e);
+		}
+	return run_external(argv[0], argc, argv);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -105,6 +153,8 @@ int main(int argc, char **argv)
 	int c;
 
 	rp_progname = "rp";
+	/* .rp/config may hold the stage programs' sections: declare their keys */
+	provider_config_declare();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* "+": stop at the first non-option, the command name */
 	while ((c = getopt_long(argc, argv, "+f:qvh", longopts, NULL)) != -1) {
@@ -123,10 +173,5 @@ int main(int argc, char **argv)
 	argv += optind;
 	if (!strcmp(argv[0], "help"))
 		return usage(0);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[0], commands[i].name)) {
-			optind = 0;   /* 0, not 1: also resets glibc's "+" mode */
-			return commands[i].fn(argc, argv);
-		}
-	return run_external(argv[0], argc, argv);
+	return run_command(argc, argv);
 }

@@ -114,3 +114,11 @@ EOF2
 	assert_failure 2
 	assert_output --partial "rp.yaml"
 }
+
+@test "dag into a full device fails with a write error, as git and jq do" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	cp "$FIXTURES/c-dag.yaml" rp.yaml
+	run bash -c 'rp dag > /dev/full'
+	assert_failure 1
+	assert_output --partial "rp: error: write failure on standard output: No space left on device"
+}
