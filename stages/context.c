@@ -50,19 +50,20 @@
  * Versions: bump HEADINGS_VERSION or LLM_VERSION whenever this file would
  * produce a different context or text for the same input.
  */
-#include "chat.h"
-#include "config.h"
-#include "doc.h"
-#include "error.h"
-#include "fs.h"
-#include "hash.h"
-#include "http.h"
-#include "jsonl.h"
-#include "numopt.h"
-#include "progress.h"
-#include "sqlitex.h"
-#include "userconfig.h"
-#include "utf8.h"
+#include "ai/chat.h"
+#include "ai/provider.h"
+#include "core/config.h"
+#include "yaml/doc.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/hash.h"
+#include "util/http.h"
+#include "util/jsonl.h"
+#include "util/numopt.h"
+#include "util/progress.h"
+#include "util/sqlitex.h"
+#include "core/userconfig.h"
+#include "util/utf8.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -496,17 +497,18 @@ static int llm_setup(struct llm *l, struct opts *o, struct config *cfg, char **c
 
 	l->o = o;
 	/* .rp/config of a workspace of the user's only (config.h) */
+	provider_config_declare();
 	if (config_find_root(NULL, &root, &err) < 0)
 		return rp_err_report(&err);
 	if (root && config_load_workspace(cfg, root, NULL, &err) < 0) {
 		free(root);
 		return rp_err_report(&err);
 	}
-	l->model = o->model ? o->model : cfg->llm_model;
-	l->base_url = o->base_url ? o->base_url : cfg->llm_base_url;
+	l->model = o->model ? o->model : config_get(cfg, "llm", "model");
+	l->base_url = o->base_url ? o->base_url : config_get(cfg, "llm", "base_url");
 	if (!l->base_url)
 		l->base_url = "https://api.openai.com/v1";
-	l->key_env = o->api_key_env ? o->api_key_env : cfg->llm_api_key_env;
+	l->key_env = o->api_key_env ? o->api_key_env : config_get(cfg, "llm", "api_key_env");
 	l->key_env_explicit = l->key_env != NULL;
 	if (o->api_key_env)
 		l->key_origin = xstrdup("--api-key-env");

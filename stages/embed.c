@@ -41,6 +41,7 @@
 #include "ai/embcache.h"
 #include "ai/embed_local.h"
 #include "ai/embed_openai.h"
+#include "ai/provider.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/hash.h"
@@ -670,12 +671,12 @@ static int write_stats(struct run *r, double seconds)
 
 static char *default_cache(const char *root, const struct config *cfg)
 {
-	const char *home;
+	const char *home, *embed_cache = config_get(cfg, "embed", "cache");
 
-	if (cfg->embed_cache) {
-		if (cfg->embed_cache[0] == '/' || !root)
-			return xstrdup(cfg->embed_cache);
-		return xasprintf("%s/%s", root, cfg->embed_cache);
+	if (embed_cache) {
+		if (embed_cache[0] == '/' || !root)
+			return xstrdup(embed_cache);
+		return xasprintf("%s/%s", root, embed_cache);
 	}
 	if (root)
 		return xasprintf("%s/.rp/embed-cache.db", root);
@@ -844,6 +845,7 @@ int main(int argc, char **argv)
 	r.t0 = progress_now();
 
 	/* settings: command line, else .rp/config (of a workspace of the user's), else defaults */
+	provider_config_declare();
 	if (config_find_root(NULL, &root, &err) < 0) {
 		rp_err_report(&err);
 		ret = RP_EXIT_USAGE;
@@ -859,18 +861,25 @@ int main(int argc, char **argv)
 	} else {
 		memset(&cfg, 0, sizeof(cfg));
 	}
-	r.provider = opt_provider ? opt_provider : cfg.embed_provider ? cfg.embed_provider : "local";
+	{
+		const char *p = config_get(&cfg, "embed", "provider");
+
+		r.provider = opt_provider ? opt_provider : p ? p : "local";
+	}
 	if (strcmp(r.provider, "local") && strcmp(r.provider, "openai")) {
 		rp_error_input("unknown provider '%s' (expected 'local' or 'openai')", r.provider);
 		ret = RP_EXIT_USAGE;
 		goto out;
 	}
 	r.cache_path = opt_cache ? xstrdup(opt_cache) : default_cache(root, &cfg);
-	r.base_url = xstrdup(opt_base ? opt_base : cfg.embed_base_url ? cfg.embed_base_url
-			     : "https://api.openai.com/v1");
-	r.explicit_key_env = opt_keyenv || cfg.embed_api_key_env;
-	r.api_key_env = xstrdup(opt_keyenv ? opt_keyenv : cfg.embed_api_key_env ? cfg.embed_api_key_env
-				: "OPENAI_API_KEY");
+	{
+		const char *base = config_get(&cfg, "embed", "base_url");
+		const char *kenv = config_get(&cfg, "embed", "api_key_env");
+
+		r.base_url = xstrdup(opt_base ? opt_base : base ? base : "https://api.openai.com/v1");
+		r.explicit_key_env = opt_keyenv || kenv;
+		r.api_key_env = xstrdup(opt_keyenv ? opt_keyenv : kenv ? kenv : "OPENAI_API_KEY");
+	}
 	if (!strcmp(r.provider, "local")) {
 		if (embed_local_check_model(r.model, &err) < 0) {
 			rp_err_report(&err);

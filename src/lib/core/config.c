@@ -2,6 +2,13 @@
  * config.c - loading .rp/config (format in config.h) through doc.c, and
  * deciding whose workspace may be read.
  *
+ * Settings: a registry of declared sections (tables of keys with their
+ * type and default) and a flat store of the values read, each with its
+ * position. The loader walks the document once, looking every section and
+ * key up in the tables; it has no knowledge of any particular key beyond
+ * core's own cache.* and core.*, which it copies into struct config's
+ * fields for the runner.
+ *
  * Ownership: a directory or file is the user's when user_config_is_own_uid()
  * says so. The user config is read only when an owner check fails (to look
  * up safe.directories), so the common case costs two stat()s and no extra
@@ -48,124 +55,208 @@ const char *config_default_text(void)
 	       "  jobs: 0\n";
 }
 
+/* ---- sections, declared in tables ------------------------------------------ */
+
+static const struct config_key cache_keys[] = {
+	{ "dir", CONFIG_STR, 0, ".rp/cache" },
+	{ "type", CONFIG_STR, 0, "reflink,copy" },
+	{ "save_sources", CONFIG_BOOL, 0, "true" },
+	{ NULL, 0, 0, NULL },
+};
+static const struct config_key core_keys[] = {
+	{ "jobs", CONFIG_UINT, 1024, "0" },
+	{ NULL, 0, 0, NULL },
+};
+static const struct config_section cache_section = { "cache", 0, cache_keys };
+static const struct config_section core_section = { "core", 0, core_keys };
+
+#define MAX_SECTIONS 32
+static const struct config_section *sections[MAX_SECTIONS] = { &cache_section, &core_section };
+static size_t nsections = 2;
+
+void config_declare(const struct config_section *s)
+{
+	for (size_t i = 0; i < nsections; i++)
+		if (sections[i] == s || !strcmp(sections[i]->name, s->name))
+			return;
+	if (nsections == MAX_SECTIONS)
+		BUG("more than %d config sections", MAX_SECTIONS);
+	sections[nsections++] = s;
+}
+
+/* The declared section called `name` (the part before the dot of "remote.NAME"), or NULL. */
+static const struct config_section *find_section(const char *name, size_t len)
+{
+	for (size_t i = 0; i < nsections; i++)
+		if (strlen(sections[i]->name) == len && !strncmp(sections[i]->name, name, len))
+			return sections[i];
+	return NULL;
+}
+
+static const struct config_key *find_key(const struct config_section *s, const char *key)
+{
+	for (const struct config_key *k = s ? s->keys : NULL; k && k->name; k++)
+		if (!strcmp(k->name, key))
+			return k;
+	return NULL;
+}
+
+/* ---- the store ---------------------------------------------------------------- */
+
+const struct config_value *config_find(const struct config *c, const char *section, const char *key)
+{
+	for (size_t i = 0; i < c->nvals; i++)
+		if (!strcmp(c->vals[i].section, section) && !strcmp(c->vals[i].key, key))
+			return &c->vals[i];
+	return NULL;
+}
+
+const char *config_get(const struct config *c, const char *section, const char *key)
+{
+	const struct config_value *v = config_find(c, section, key);
+	const struct config_key *k;
+
+	if (v)
+		return v->value;
+	k = find_key(find_section(section, strcspn(section, ".")), key);
+	return k ? k->dflt : NULL;
+}
+
 static int bad(struct rp_err *err, const struct node *n, const char *msg)
 {
 	return rp_err_set(err, RP_ERR_INPUT, "%s:%d:%d: %s", n->file, n->line, n->col, msg);
 }
 
-static int get_bool(const struct node *v, int *out, struct rp_err *err)
+/* Checks value `v` of key `k` and returns its stored text (caller frees); NULL + err. */
+static char *check_value(const struct config_key *k, const struct node *v, struct rp_err *err)
 {
-	if (v->kind != NODE_SCALAR || node_scalar_type(v) != SCALAR_BOOL)
-		return bad(err, v, "expected true or false");
-	*out = v->str[0] == 't' || v->str[0] == 'T';
+	char *end, msg[128];
+	long n;
+
+	switch (k->type) {
+	case CONFIG_BOOL:
+		if (v->kind != NODE_SCALAR || node_scalar_type(v) != SCALAR_BOOL)
+			break;
+		return xstrdup(v->str[0] == 't' || v->str[0] == 'T' ? "true" : "false");
+	case CONFIG_UINT:
+		n = v->kind == NODE_SCALAR ? strtol(v->str, &end, 10) : -1;
+		if (v->kind == NODE_SCALAR && !*end && n >= 0 && n <= k->max)
+			return xasprintf("%ld", n);
+		snprintf(msg, sizeof(msg), "'%s' must be a number from 0 to %ld", k->name, k->max);
+		bad(err, v, msg);
+		return NULL;
+	case CONFIG_STR:
+		if (v->kind == NODE_SCALAR && *v->str)
+			return xstrdup(v->str);
+		bad(err, v, "expected a non-empty string");
+		return NULL;
+	}
+	bad(err, v, "expected true or false");
+	return NULL;
+}
+
+/* Reads the keys of mapping `m` into section `sec` (declared as `s`). 0 or -1 + err. */
+static int parse_keys(struct config *c, const struct config_section *s, const char *sec,
+		      const struct node *m, struct rp_err *err)
+{
+	if (m->kind != NODE_MAP)
+		return bad(err, m, "expected a mapping");
+	for (size_t j = 0; j < m->n; j++) {
+		const struct node *kn = m->keys[j];
+		const struct config_key *k = find_key(s, kn->str);
+		struct config_value *v;
+		char *text;
+
+		if (!k)
+			return rp_err_set(err, RP_ERR_INPUT, "%s:%d:%d: unknown setting '%s.%s'", kn->file,
+					  kn->line, kn->col, sec, kn->str);
+		if (!(text = check_value(k, m->items[j], err)))
+			return -1;
+		ALLOC_GROW(c->vals, c->nvals + 1, c->valloc);
+		v = &c->vals[c->nvals++];
+		v->section = xstrdup(sec);
+		v->key = xstrdup(k->name);
+		v->value = text;
+		v->file = xstrdup(kn->file);
+		v->line = kn->line;
+		v->col = kn->col;
+	}
 	return 0;
 }
 
-static int get_str(const struct node *v, char **out, struct rp_err *err)
+/* "unknown section 'x' (expected cache, core, embed or llm)" at key node `kn`. */
+static int unknown_section(const struct node *kn, struct rp_err *err)
 {
-	if (v->kind != NODE_SCALAR || !*v->str)
-		return bad(err, v, "expected a non-empty string");
-	free(*out);
-	*out = xstrdup(v->str);
-	return 0;
+	struct buf list = BUF_INIT;
+	int r;
+
+	for (size_t i = 0; i < nsections; i++)
+		buf_addf(&list, "%s%s", !i ? "" : i + 1 < nsections ? ", " : " or ", sections[i]->name);
+	r = rp_err_set(err, RP_ERR_INPUT, "%s:%d:%d: unknown section '%s' (expected %s)", kn->file,
+		       kn->line, kn->col, kn->str, list.s);
+	buf_release(&list);
+	return r;
 }
 
-static void set_defaults(struct config *c)
+/* core's own settings into the fields of `c` (the values were checked). */
+static void fill_core(struct config *c)
 {
+	free(c->cache_dir);
+	free(c->cache_type);
+	c->cache_dir = xstrdup(config_get(c, "cache", "dir"));
+	c->cache_type = xstrdup(config_get(c, "cache", "type"));
+	c->save_sources = !strcmp(config_get(c, "cache", "save_sources"), "true");
+	c->jobs = atoi(config_get(c, "core", "jobs"));
+}
+
+int config_parse(struct config *c, const struct doc *d, struct rp_err *err)
+{
+	const struct node *root = d->root;
+
 	memset(c, 0, sizeof(*c));
-	c->cache_dir = xstrdup(".rp/cache");
-	c->cache_type = xstrdup("reflink,copy");
-	c->save_sources = 1;
-	c->jobs = 0;
-}
-
-/* Fills `c` (defaults set) from the parsed document `d`. 0 or -1 + err. */
-static int parse(struct config *c, struct doc *d, struct rp_err *err)
-{
-	const struct node *root;
-	int ret = -1;
-
-	root = d->root;
+	fill_core(c);
 	if (!root)
 		return 0;
-	if (root->kind != NODE_MAP) {
-		bad(err, root, "expected a mapping with 'cache' and 'core' sections");
-		goto out;
-	}
+	if (root->kind != NODE_MAP)
+		return bad(err, root, "expected a mapping with 'cache' and 'core' sections");
 	for (size_t i = 0; i < root->n; i++) {
-		const char *sec = root->keys[i]->str;
+		const char *name = root->keys[i]->str;
+		const struct config_section *s = find_section(name, strlen(name));
 		const struct node *m = root->items[i];
+		int r = 0;
 
-		if (strcmp(sec, "cache") && strcmp(sec, "core") && strcmp(sec, "embed") &&
-		    strcmp(sec, "llm")) {
-			rp_err_set(err, RP_ERR_INPUT, "%s:%d:%d: unknown section '%s' "
-				   "(expected cache, core, embed or llm)",
-				   root->keys[i]->file, root->keys[i]->line, root->keys[i]->col, sec);
-			goto out;
-		}
-		if (m->kind != NODE_MAP) {
-			bad(err, m, "expected a mapping");
-			goto out;
-		}
-		for (size_t j = 0; j < m->n; j++) {
-			const char *k = m->keys[j]->str;
-			const struct node *v = m->items[j];
-			int r;
+		if (!s)
+			return unknown_section(root->keys[i], err);
+		if (!s->named) {
+			r = parse_keys(c, s, name, m, err);
+		} else if (m->kind != NODE_MAP) {
+			r = bad(err, m, "expected a mapping");
+		} else {
+			for (size_t j = 0; j < m->n && !r; j++) {
+				char *sec = xasprintf("%s.%s", name, m->keys[j]->str);
 
-			if (!strcmp(sec, "cache") && !strcmp(k, "dir"))
-				r = get_str(v, &c->cache_dir, err);
-			else if (!strcmp(sec, "cache") && !strcmp(k, "type"))
-				r = get_str(v, &c->cache_type, err);
-			else if (!strcmp(sec, "cache") && !strcmp(k, "save_sources"))
-				r = get_bool(v, &c->save_sources, err);
-			else if (!strcmp(sec, "embed") && !strcmp(k, "provider"))
-				r = get_str(v, &c->embed_provider, err);
-			else if (!strcmp(sec, "embed") && !strcmp(k, "base_url"))
-				r = get_str(v, &c->embed_base_url, err);
-			else if (!strcmp(sec, "embed") && !strcmp(k, "api_key_env"))
-				r = get_str(v, &c->embed_api_key_env, err);
-			else if (!strcmp(sec, "embed") && !strcmp(k, "cache"))
-				r = get_str(v, &c->embed_cache, err);
-			else if (!strcmp(sec, "llm") && !strcmp(k, "base_url"))
-				r = get_str(v, &c->llm_base_url, err);
-			else if (!strcmp(sec, "llm") && !strcmp(k, "api_key_env"))
-				r = get_str(v, &c->llm_api_key_env, err);
-			else if (!strcmp(sec, "llm") && !strcmp(k, "model"))
-				r = get_str(v, &c->llm_model, err);
-			else if (!strcmp(sec, "core") && !strcmp(k, "jobs")) {
-				char *end;
-				long n = v->kind == NODE_SCALAR ? strtol(v->str, &end, 10) : -1;
-
-				if (v->kind != NODE_SCALAR || *end || n < 0 || n > 1024)
-					r = bad(err, v, "'jobs' must be a number from 0 to 1024");
-				else {
-					c->jobs = (int)n;
-					r = 0;
-				}
-			} else {
-				r = rp_err_set(err, RP_ERR_INPUT, "%s:%d:%d: unknown setting '%s.%s'",
-					       m->keys[j]->file, m->keys[j]->line, m->keys[j]->col, sec, k);
+				r = parse_keys(c, s, sec, m->items[j], err);
+				free(sec);
 			}
-			if (r < 0)
-				goto out;
 		}
+		if (r < 0)
+			return -1;
 	}
-	ret = 0;
-out:
-	return ret;
+	fill_core(c);
+	return 0;
 }
 
 void config_release(struct config *c)
 {
 	free(c->cache_dir);
 	free(c->cache_type);
-	free(c->embed_provider);
-	free(c->embed_base_url);
-	free(c->embed_api_key_env);
-	free(c->embed_cache);
-	free(c->llm_base_url);
-	free(c->llm_api_key_env);
-	free(c->llm_model);
+	for (size_t i = 0; i < c->nvals; i++) {
+		free(c->vals[i].section);
+		free(c->vals[i].key);
+		free(c->vals[i].value);
+		free(c->vals[i].file);
+	}
+	free(c->vals);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -257,7 +348,8 @@ int config_load_workspace(struct config *c, const char *abs_root, const struct u
 	struct doc *d = NULL;
 	int r, ret = -1;
 
-	set_defaults(c);
+	memset(c, 0, sizeof(*c));
+	fill_core(c);
 	r = user_config_read_file(path, "the config", &b, &st, err);
 	if (r != 0) {
 		ret = r > 0 ? 0 : -1;
@@ -268,7 +360,8 @@ int config_load_workspace(struct config *c, const char *abs_root, const struct u
 	d = doc_load_buf(path, b.s, b.len, err);
 	if (!d)
 		goto out;
-	ret = parse(c, d, err);
+	config_release(c);
+	ret = config_parse(c, d, err);
 out:
 	doc_free(d);
 	buf_release(&b);

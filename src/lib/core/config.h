@@ -7,12 +7,12 @@
  *       save_sources: true      # save deps that no stage produces into the store
  *     core:
  *       jobs: 0                 # default for -j (0: number of cores)
- *     embed:                    # defaults for rp-embed (its options win)
+ *     embed:                    # declared by ai/provider.h: defaults for rp-embed
  *       provider: local         # or openai (any OpenAI-compatible server)
  *       base_url: https://api.openai.com/v1
  *       api_key_env: OPENAI_API_KEY   # the NAME of the variable, never the key
  *       cache: .rp/embed-cache.db
- *     llm:                      # defaults for rp-context --method llm
+ *     llm:                      # declared by ai/provider.h: rp-context --method llm
  *       base_url: ...
  *       api_key_env: ...
  *       model: ...
@@ -40,15 +40,88 @@
 #include "util/error.h"
 #include "core/userconfig.h"
 
+struct doc;
+
+/*
+ * The settings are a store of (section, key) -> value, filled from the file
+ * and checked against tables of declared sections (struct config_section):
+ * core/ declares cache and core, and each module declares its own (ai/
+ * declares embed and llm: provider.h), so core/ knows no key of another
+ * module. A program declares the sections of the modules it links before
+ * it loads a config; a section nobody declared is an error, as is a key its
+ * table does not list, both with file:line:col.
+ *
+ * A named section (named = 1) holds any number of NAME -> keys mappings,
+ * as remotes will:
+ *
+ *     remote:
+ *       origin:               # section "remote.origin"
+ *         url: ...
+ *
+ * and is queried as config_get(c, "remote.origin", "url").
+ */
+enum config_type {
+	CONFIG_STR,            /* a non-empty string */
+	CONFIG_BOOL,           /* true or false; stored as "true" / "false" */
+	CONFIG_UINT,           /* a whole number 0..max */
+};
+
+struct config_key {
+	const char *name;      /* NULL ends a table */
+	enum config_type type;
+	long max;              /* CONFIG_UINT: the largest value */
+	const char *dflt;      /* config_get()'s answer when unset; NULL: none */
+};
+
+struct config_section {
+	const char *name;      /* "cache"; a named section: "remote" */
+	int named;             /* 1: NAME -> mapping of keys */
+	const struct config_key *keys;
+};
+
+/* One setting read from the file; strings owned by the config. */
+struct config_value {
+	char *section;         /* "embed", or "remote.origin" for a named section */
+	char *key;
+	char *value;
+	char *file;            /* where it was set, for messages */
+	int line, col;
+};
+
 struct config {
+	/* core's own settings, filled from cache.* and core.* after the load */
 	char *cache_dir;       /* workspace-relative or absolute */
 	char *cache_type;      /* comma list for store_set_links() */
 	int save_sources;
 	int jobs;
-	/* embed.* and llm.*: NULL when not set */
-	char *embed_provider, *embed_base_url, *embed_api_key_env, *embed_cache;
-	char *llm_base_url, *llm_api_key_env, *llm_model;
+	/* every setting of the file, in file order */
+	struct config_value *vals;
+	size_t nvals, valloc;
 };
+
+/*
+ * Declares section `s` (borrowed: static storage) for every later load.
+ * Declaring the same table again does nothing; cache and core are always
+ * declared. Not thread-safe: call it at start-up.
+ */
+void config_declare(const struct config_section *s);
+
+/*
+ * The value of `key` in `section` ("remote.origin" for a named section):
+ * the file's, else the declared default, else NULL. Borrowed from `c`
+ * (or static).
+ */
+const char *config_get(const struct config *c, const char *section, const char *key);
+/* The setting as read from the file (with its position), or NULL when the file has none. */
+const struct config_value *config_find(const struct config *c, const char *section, const char *key);
+
+/*
+ * Parses the YAML document `d` into `c` (set to the defaults first;
+ * release with config_release) against the declared sections. 0, or
+ * -1 + err (RP_ERR_INPUT, "file:line:col: ..."). config_load_workspace()
+ * calls it; exposed for tests.
+ */
+int config_parse(struct config *c, const struct doc *d, struct rp_err *err);
 
 /*
  * Fills `c` with defaults, then the settings in ABS_ROOT/.rp/config if it
@@ -59,7 +132,7 @@ struct config {
  */
 int config_load_workspace(struct config *c, const char *abs_root, const struct user_config *uc,
 			  struct rp_err *err);
-/* Frees the strings in `c`. */
+/* Frees the settings in `c`. */
 void config_release(struct config *c);
 /*
  * 0 when the workspace at `abs_root` may be read: abs_root, abs_root/.rp and
