@@ -4,6 +4,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,10 +16,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "buf.h"
-#include "fs.h"
-#include "lock.h"
-#include "locksnap.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "lock/lock.h"
+#include "lock/locksnap.h"
 
 static char dir[64];
 static char lockpath[128], journal[128], snap[128];
@@ -78,7 +79,7 @@ static void a_written_lock_reads_back_the_same(void **state)
 	struct lock_stage *s;
 
 	lock_set(l, sample("train", '1'));
-	assert_int_equal(lock_write(l, lockpath, NULL), 0);
+	assert_int_equal(lock_write(l, lockpath, NULL, &err), 0);
 	r = lock_load(lockpath, NULL, NULL, &err);
 	assert_non_null(r);
 	assert_int_equal(r->n, 1);
@@ -167,13 +168,13 @@ static void the_journal_replays_finished_stages(void **state)
 	struct lock_stage *s;
 
 	lock_set(l, sample("prep", '1'));
-	assert_int_equal(lock_write(l, lockpath, NULL), 0);
-	assert_int_equal(lock_journal_start(l, journal), 0);
+	assert_int_equal(lock_write(l, lockpath, NULL, &err), 0);
+	assert_int_equal(lock_journal_start(l, journal, &err), 0);
 	s = sample("train", '2');
-	assert_int_equal(lock_journal_append(journal, s), 0);
+	assert_int_equal(lock_journal_append(journal, s, &err), 0);
 	lock_stage_free(s);
 	s = sample("prep", '3');     /* a re-run of prep replaces its entry */
-	assert_int_equal(lock_journal_append(journal, s), 0);
+	assert_int_equal(lock_journal_append(journal, s, &err), 0);
 	lock_stage_free(s);
 
 	r = lock_load(lockpath, journal, NULL, &err);
@@ -191,10 +192,10 @@ static void a_journal_for_another_lock_is_ignored(void **state)
 	struct rp_err err = { 0 };
 	struct lock_stage *s = sample("train", '2');
 
-	assert_int_equal(lock_journal_start(l, journal), 0);   /* base: no lock */
-	assert_int_equal(lock_journal_append(journal, s), 0);
+	assert_int_equal(lock_journal_start(l, journal, &err), 0);   /* base: no lock */
+	assert_int_equal(lock_journal_append(journal, s, &err), 0);
 	lock_set(l, sample("prep", '1'));
-	assert_int_equal(lock_write(l, lockpath, NULL), 0);          /* the lock moved on */
+	assert_int_equal(lock_write(l, lockpath, NULL, &err), 0);          /* the lock moved on */
 	r = lock_load(lockpath, journal, NULL, &err);
 	assert_non_null(r);
 	assert_int_equal(r->n, 1);
@@ -211,8 +212,8 @@ static void a_torn_last_journal_line_is_ignored(void **state)
 	struct lock_stage *s = sample("train", '2');
 	FILE *f;
 
-	assert_int_equal(lock_journal_start(l, journal), 0);
-	assert_int_equal(lock_journal_append(journal, s), 0);
+	assert_int_equal(lock_journal_start(l, journal, &err), 0);
+	assert_int_equal(lock_journal_append(journal, s, &err), 0);
 	f = fopen(journal, "a");
 	fputs("{\"name\":\"half", f);       /* killed in the middle of a write */
 	fclose(f);
@@ -344,7 +345,7 @@ static void the_binary_image_gives_the_same_lock_as_the_yaml(void **state)
 	lock_set(l, sample("train", '1'));
 	lock_set(l, sample("chunk", '2'));
 	lock_set(l, lock_stage_new("empty"));
-	assert_int_equal(lock_write(l, lockpath, snap), 0);
+	assert_int_equal(lock_write(l, lockpath, snap, &err), 0);
 	assert_int_equal(access(snap, F_OK), 0);
 	img = locksnap_read(snap, l->base);
 	assert_non_null(img);
@@ -379,7 +380,7 @@ static void rewriting_a_lock_read_from_its_image_copies_only_what_did_not_change
 
 		lock_set(l, sample(name, c));
 	}
-	assert_int_equal(lock_write(l, lockpath, snap), 0);
+	assert_int_equal(lock_write(l, lockpath, snap, &err), 0);
 	r = lock_load(lockpath, NULL, snap, &err);      /* from the image */
 	assert_non_null(r);
 	assert_non_null(r->img);
@@ -387,7 +388,7 @@ static void rewriting_a_lock_read_from_its_image_copies_only_what_did_not_change
 	lock_set(r, sample("sc", '9'));
 	lock_remove(r, "se");
 	lock_set(r, sample("sz", '8'));
-	assert_int_equal(lock_write(r, lockpath, snap), 0);
+	assert_int_equal(lock_write(r, lockpath, snap, &err), 0);
 	want = formatted(r);
 	/* the YAML is what a fresh format gives, and so is the new image */
 	assert_int_equal(buf_read_file(&yaml, lockpath), 0);
@@ -399,7 +400,7 @@ static void rewriting_a_lock_read_from_its_image_copies_only_what_did_not_change
 	free(got);
 	/* and once more, from the new image */
 	lock_set(back, sample("sa", '7'));
-	assert_int_equal(lock_write(back, lockpath, snap), 0);
+	assert_int_equal(lock_write(back, lockpath, snap, &err), 0);
 	lock_free(r);
 	r = lock_load(lockpath, NULL, NULL, &err);       /* from the YAML */
 	assert_non_null(r);
@@ -425,7 +426,7 @@ static void a_stale_or_corrupt_image_is_never_used(void **state)
 
 	(void)state;
 	lock_set(l, sample("train", '1'));
-	assert_int_equal(lock_write(l, lockpath, snap), 0);
+	assert_int_equal(lock_write(l, lockpath, snap, &err), 0);
 	memcpy(base, l->base, HASH_HEX);
 
 	/* rp.lock edited by hand (or checked out by git): the YAML wins */
@@ -445,7 +446,7 @@ static void a_stale_or_corrupt_image_is_never_used(void **state)
 	free(text);
 
 	/* every single flipped byte of the image makes it a miss, never a different lock */
-	assert_int_equal(lock_write(l, lockpath, snap), 0);
+	assert_int_equal(lock_write(l, lockpath, snap, &err), 0);
 	assert_int_equal(buf_read_file(&b, snap), 0);
 	for (size_t i = 0; i < b.len; i += 7) {
 		b.s[i] ^= 0x20;
@@ -487,7 +488,7 @@ static void an_untouched_lock_is_known_by_its_stat_and_an_edit_in_place_is_not_m
 
 	(void)state;
 	lock_set(l, sample("train", '1'));
-	assert_int_equal(lock_write(l, lockpath, snap), 0);
+	assert_int_equal(lock_write(l, lockpath, snap, &err), 0);
 	/* just written: its mtime is too recent to trust a stat */
 	assert_null(locksnap_read_unchanged(snap, lockpath));
 	nanosleep(&settle, NULL);
@@ -516,6 +517,48 @@ static void an_untouched_lock_is_known_by_its_stat_and_an_edit_in_place_is_not_m
 	lock_free(l);
 }
 
+/*
+ * Writing the lock or the journal where it cannot go fills err and prints
+ * nothing: the command reports it. (stderr is checked by pointing it at a
+ * file for the duration.)
+ */
+static void write_failures_fill_err_and_print_nothing(void **state)
+{
+	char missing[160], errfile[160];
+	struct rp_err err = { 0 };
+	struct lock *l = lock_new();
+	struct lock_stage *s = sample("a", '1');
+	struct buf b = BUF_INIT;
+	int saved = dup(2), fd;
+
+	(void)state;
+	snprintf(missing, sizeof(missing), "%s/no/such/dir/rp.lock", dir);
+	snprintf(errfile, sizeof(errfile), "%s/stderr", dir);
+	fd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0 && saved >= 0);
+	dup2(fd, 2);
+	close(fd);
+
+	assert_int_equal(lock_write(l, missing, NULL, &err), -1);
+	assert_int_equal(err.kind, RP_ERR_IO);
+	assert_non_null(strstr(err.msg, "rp.lock"));
+	err.kind = RP_ERR_NONE;
+	assert_int_equal(lock_journal_start(l, missing, &err), -1);
+	assert_int_equal(err.kind, RP_ERR_IO);
+	err.kind = RP_ERR_NONE;
+	assert_int_equal(lock_journal_append(missing, s, &err), -1);
+	assert_int_equal(err.kind, RP_ERR_IO);
+	assert_non_null(strstr(err.msg, "cannot open"));
+
+	dup2(saved, 2);
+	close(saved);
+	assert_int_equal(buf_read_file(&b, errfile), 0);
+	assert_int_equal(b.len, 0);
+	buf_release(&b);
+	lock_stage_free(s);
+	lock_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +578,7 @@ int main(void)
 		T(a_stale_or_corrupt_image_is_never_used),
 		T(rewriting_a_lock_read_from_its_image_copies_only_what_did_not_change),
 		T(an_untouched_lock_is_known_by_its_stat_and_an_edit_in_place_is_not_missed),
+		T(write_failures_fill_err_and_print_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -114,9 +114,9 @@ static int write_lock(struct runner *r, struct rp_err *err)
 	/* the objects the lock names reach the disk before the lock does */
 	if (store_sync_written(r->pr->ws.store, err) < 0)
 		return -1;
-	if (lock_write(r->pr->lock, WS_LOCK_FILE, WS_LOCK_SNAP) < 0)
+	if (lock_write(r->pr->lock, WS_LOCK_FILE, WS_LOCK_SNAP, err) < 0)
 		return -1;
-	if (lock_journal_start(r->pr->lock, WS_JOURNAL) < 0)
+	if (lock_journal_start(r->pr->lock, WS_JOURNAL, err) < 0)
 		return -1;
 	r->journal_started = 1;
 	r->lock_dirty = 0;
@@ -131,14 +131,14 @@ static int record_stage(struct runner *r, struct lock_stage *ls, struct rp_err *
 	int ret;
 
 	if (!r->journal_started) {
-		if (lock_journal_start(r->pr->lock, WS_JOURNAL) < 0) {
+		if (lock_journal_start(r->pr->lock, WS_JOURNAL, err) < 0) {
 			lock_stage_free(ls);
 			return -1;
 		}
 		r->journal_started = 1;
 		clock_gettime(CLOCK_MONOTONIC, &r->last_lock_write);
 	}
-	ret = lock_journal_append(WS_JOURNAL, ls);
+	ret = lock_journal_append(WS_JOURNAL, ls, err);
 	lock_set(r->pr->lock, ls);
 	r->lock_dirty = 1;
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -189,7 +189,7 @@ static int finish_lock(struct runner *r)
 	if (!r->lock_dirty && l->base[0])
 		return 0;
 	if (store_sync_written(r->pr->ws.store, &err) < 0 ||
-	    lock_write(l, WS_LOCK_FILE, WS_LOCK_SNAP) < 0) {
+	    lock_write(l, WS_LOCK_FILE, WS_LOCK_SNAP, &err) < 0) {
 		if (err.kind)
 			event(r, RUNNER_ERROR, NULL, NULL, &err);
 		return 1;

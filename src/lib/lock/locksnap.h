@@ -35,7 +35,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "lock/lock.h"
+#include "lock/model.h"
 
 /*
  * The lock whose image `snap` holds, if that image was made from rp.lock

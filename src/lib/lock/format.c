@@ -1,193 +1,27 @@
 /*
- * lock.c - reading and writing rp.lock and its journal (format in lock.h).
+ * format.c - rp.lock's YAML text: parsing it and emitting it (format in
+ * format.h).
  *
- * The lock is parsed with doc.c (libyaml) and written with libyaml's
- * emitter; the journal and run-cache entries are JSON through jansson.
- * Invariant: l->stages is sorted by name, so lookups are binary searches and
- * the written file is deterministic.
+ * Parsing goes through yaml/doc (libyaml's parser, with positions for
+ * messages); every path is checked against the workspace path policy
+ * (util/wspath.h) as it is read, so a crafted lock is refused before rp
+ * acts on it. Emitting uses libyaml's emitter, one stage per document, so a
+ * stage's text does not depend on its neighbours and an unchanged stage can
+ * be copied from the previous rp.lock instead of emitted again.
  */
-#include "lock/lock.h"
-#include "yaml/doc.h"
-#include "lock/locksnap.h"
-#include "util/fs.h"
+#include "lock/format.h"
 #include "util/wspath.h"
+#include "yaml/doc.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <yaml.h>
 
 #define LOCK_SCHEMA "rp.lock/1"
-
-struct lock *lock_new(void)
-{
-	return xcalloc(1, sizeof(struct lock));
-}
-
-struct lock_stage *lock_stage_new(const char *name)
-{
-	struct lock_stage *s = xcalloc(1, sizeof(*s));
-
-	s->name = xstrdup(name);
-	s->wdir = xstrdup(".");
-	return s;
-}
-
-static void free_items(struct lock_item *it, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(it[i].path);
-	free(it);
-}
-
-void lock_stage_free(struct lock_stage *s)
-{
-	size_t i;
-
-	if (!s)
-		return;
-	free(s->name);
-	for (i = 0; i < s->ncmds; i++)
-		free(s->cmds[i]);
-	free(s->cmds);
-	free(s->wdir);
-	free_items(s->deps, s->ndeps);
-	free_items(s->outs, s->nouts);
-	for (i = 0; i < s->nparams; i++) {
-		free(s->params[i].file);
-		free(s->params[i].key);
-		free(s->params[i].value);
-	}
-	free(s->params);
-	free(s);
-}
-
-void lock_free(struct lock *l)
-{
-	if (!l)
-		return;
-	for (size_t i = 0; i < l->n; i++)
-		lock_stage_free(l->stages[i]);
-	free(l->stages);
-	fs_unmap(l->img, l->img_len);
-	free(l);
-}
-
-static void add_item(struct lock_item **arr, size_t *n, const char *path,
-		     const struct objinfo *oi, int cache)
-{
-	*arr = xrealloc(*arr, (*n + 1) * sizeof(**arr));
-	(*arr)[*n].path = xstrdup(path);
-	(*arr)[*n].oi = *oi;
-	(*arr)[*n].cache = cache;
-	(*n)++;
-}
-
-void lock_stage_add_dep(struct lock_stage *s, const char *path, const struct objinfo *oi)
-{
-	add_item(&s->deps, &s->ndeps, path, oi, 1);
-}
-
-void lock_stage_add_out(struct lock_stage *s, const char *path, const struct objinfo *oi, int cache)
-{
-	add_item(&s->outs, &s->nouts, path, oi, cache);
-}
-
-void lock_stage_add_param(struct lock_stage *s, const char *file, const char *key, const char *value)
-{
-	s->params = xrealloc(s->params, (s->nparams + 1) * sizeof(*s->params));
-	s->params[s->nparams].file = xstrdup(file);
-	s->params[s->nparams].key = xstrdup(key ? key : "");
-	s->params[s->nparams].value = xstrdup(value);
-	s->nparams++;
-}
-
-static void add_cmd(struct lock_stage *s, const char *cmd)
-{
-	s->cmds = xrealloc(s->cmds, (s->ncmds + 1) * sizeof(*s->cmds));
-	s->cmds[s->ncmds++] = xstrdup(cmd);
-}
-
-struct lock_stage *lock_stage_dup(const struct lock_stage *s)
-{
-	struct lock_stage *d = lock_stage_new(s->name);
-	size_t i;
-
-	memcpy(d->key, s->key, sizeof(d->key));
-	free(d->wdir);
-	d->wdir = xstrdup(s->wdir);
-	for (i = 0; i < s->ncmds; i++)
-		add_cmd(d, s->cmds[i]);
-	for (i = 0; i < s->ndeps; i++)
-		lock_stage_add_dep(d, s->deps[i].path, &s->deps[i].oi);
-	for (i = 0; i < s->nparams; i++)
-		lock_stage_add_param(d, s->params[i].file, s->params[i].key, s->params[i].value);
-	for (i = 0; i < s->nouts; i++)
-		lock_stage_add_out(d, s->outs[i].path, &s->outs[i].oi, s->outs[i].cache);
-	return d;
-}
-
-/* Index where `name` is or would be inserted; *found set when present. */
-static size_t search(const struct lock *l, const char *name, int *found)
-{
-	size_t lo = 0, hi = l->n;
-
-	*found = 0;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(l->stages[mid]->name, name);
-
-		if (!c) {
-			*found = 1;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-struct lock_stage *lock_find(const struct lock *l, const char *name)
-{
-	int found;
-	size_t i = search(l, name, &found);
-
-	return found ? l->stages[i] : NULL;
-}
-
-void lock_set(struct lock *l, struct lock_stage *s)
-{
-	int found;
-	size_t i = search(l, s->name, &found);
-
-	if (found) {
-		lock_stage_free(l->stages[i]);
-		l->stages[i] = s;
-		return;
-	}
-	ALLOC_GROW(l->stages, l->n + 1, l->alloc);
-	memmove(l->stages + i + 1, l->stages + i, (l->n - i) * sizeof(*l->stages));
-	l->stages[i] = s;
-	l->n++;
-}
-
-void lock_remove(struct lock *l, const char *name)
-{
-	int found;
-	size_t i = search(l, name, &found);
-
-	if (!found)
-		return;
-	lock_stage_free(l->stages[i]);
-	memmove(l->stages + i, l->stages + i + 1, (l->n - i - 1) * sizeof(*l->stages));
-	l->n--;
-}
 
 /* ---- parsing ---------------------------------------------------------- */
 
@@ -259,7 +93,7 @@ static int parse_items(const struct node *seq, struct lock_item **arr, size_t *n
 		if (v && is_out)
 			cache = !(v->kind == NODE_SCALAR && node_scalar_type(v) == SCALAR_BOOL &&
 				  (v->str[0] == 'f' || v->str[0] == 'F'));
-		add_item(arr, n, path, &oi, cache);
+		lock_items_add(arr, n, path, &oi, cache);
 	}
 	return 0;
 }
@@ -281,14 +115,14 @@ static int parse_stage(const struct node *name, const struct node *m,
 	memcpy(s->key, v->str, HASH_HEX);
 	v = node_get(m, "cmd");
 	if (v && v->kind == NODE_SCALAR) {
-		add_cmd(s, v->str);
+		lock_stage_add_cmd(s, v->str);
 	} else if (v && v->kind == NODE_SEQ) {
 		for (size_t i = 0; i < v->n; i++) {
 			if (v->items[i]->kind != NODE_SCALAR) {
 				bad(err, v->items[i], "'cmd' items must be strings");
 				goto fail;
 			}
-			add_cmd(s, v->items[i]->str);
+			lock_stage_add_cmd(s, v->items[i]->str);
 		}
 	} else {
 		bad(err, v ? v : m, "'cmd' must be a string or a list of strings");
@@ -349,8 +183,7 @@ fail:
 	return -1;
 }
 
-/* lock_parse() of bytes whose sha256 is `base`. */
-static struct lock *parse_hashed(const char *name, const char *data, size_t len,
+struct lock *lock_parse_hashed(const char *name, const char *data, size_t len,
 				 const char base[HASH_HEX], struct rp_err *err)
 {
 	struct doc *d = doc_load_buf(name, data, len, err);
@@ -400,269 +233,7 @@ struct lock *lock_parse(const char *name, const char *data, size_t len, struct r
 	char base[HASH_HEX];
 
 	hash_buf(data, len, base);
-	return parse_hashed(name, data, len, base, err);
-}
-
-/* ---- JSON (journal, run-cache) ------------------------------------------ */
-
-static json_t *items_to_json(const struct lock_item *it, size_t n, int is_out)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < n; i++) {
-		json_t *o = json_object();
-
-		json_object_set_new(o, "path", json_string(it[i].path));
-		json_object_set_new(o, "hash", json_string(it[i].oi.hash));
-		json_object_set_new(o, "size", json_integer((json_int_t)it[i].oi.size));
-		if (it[i].oi.isdir)
-			json_object_set_new(o, "nfiles", json_integer((json_int_t)it[i].oi.nfiles));
-		if (is_out && !it[i].cache)
-			json_object_set_new(o, "cache", json_false());
-		json_array_append_new(a, o);
-	}
-	return a;
-}
-
-static int items_from_json(json_t *a, struct lock_item **arr, size_t *n)
-{
-	size_t i;
-	json_t *o;
-
-	if (!json_is_array(a))
-		return -1;
-	json_array_foreach(a, i, o) {
-		struct objinfo oi;
-		const char *path = json_string_value(json_object_get(o, "path"));
-		const char *hash = json_string_value(json_object_get(o, "hash"));
-		json_t *nf = json_object_get(o, "nfiles");
-
-		if (!path || !hash || !hash_is_hex(hash) || !wspath_is_safe(path, 1))
-			return -1;
-		memset(&oi, 0, sizeof(oi));
-		memcpy(oi.hash, hash, HASH_HEX);
-		oi.size = (uint64_t)json_integer_value(json_object_get(o, "size"));
-		if (nf) {
-			oi.isdir = 1;
-			oi.nfiles = (uint64_t)json_integer_value(nf);
-		}
-		add_item(arr, n, path, &oi, !json_is_false(json_object_get(o, "cache")));
-	}
-	return 0;
-}
-
-static json_t *stage_to_json(const struct lock_stage *s)
-{
-	json_t *o = json_object(), *a;
-	size_t i;
-
-	json_object_set_new(o, "name", json_string(s->name));
-	json_object_set_new(o, "key", json_string(s->key));
-	a = json_array();
-	for (i = 0; i < s->ncmds; i++)
-		json_array_append_new(a, json_string(s->cmds[i]));
-	json_object_set_new(o, "cmd", a);
-	json_object_set_new(o, "wdir", json_string(s->wdir));
-	json_object_set_new(o, "deps", items_to_json(s->deps, s->ndeps, 0));
-	a = json_array();
-	for (i = 0; i < s->nparams; i++)
-		json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "file", s->params[i].file,
-						   "key", s->params[i].key, "value", s->params[i].value));
-	json_object_set_new(o, "params", a);
-	json_object_set_new(o, "outs", items_to_json(s->outs, s->nouts, 1));
-	return o;
-}
-
-static struct lock_stage *stage_from_json(json_t *o)
-{
-	const char *name = json_string_value(json_object_get(o, "name"));
-	const char *key = json_string_value(json_object_get(o, "key"));
-	const char *wdir = json_string_value(json_object_get(o, "wdir"));
-	struct lock_stage *s;
-	json_t *a, *v;
-	size_t i;
-
-	if (!name || !key || !hash_is_hex(key) || !wdir)
-		return NULL;
-	s = lock_stage_new(name);
-	memcpy(s->key, key, HASH_HEX);
-	free(s->wdir);
-	s->wdir = xstrdup(wdir);
-	a = json_object_get(o, "cmd");
-	json_array_foreach(a, i, v) {
-		if (!json_is_string(v))
-			goto fail;
-		add_cmd(s, json_string_value(v));
-	}
-	if (items_from_json(json_object_get(o, "deps"), &s->deps, &s->ndeps) < 0 ||
-	    items_from_json(json_object_get(o, "outs"), &s->outs, &s->nouts) < 0)
-		goto fail;
-	a = json_object_get(o, "params");
-	json_array_foreach(a, i, v) {
-		const char *f = json_string_value(json_object_get(v, "file"));
-		const char *k = json_string_value(json_object_get(v, "key"));
-		const char *val = json_string_value(json_object_get(v, "value"));
-
-		if (!f || !k || !val)
-			goto fail;
-		lock_stage_add_param(s, f, k, val);
-	}
-	return s;
-fail:
-	lock_stage_free(s);
-	return NULL;
-}
-
-char *lock_outs_to_json(const struct lock_stage *s)
-{
-	json_t *o = json_object();
-	char *text;
-
-	json_object_set_new(o, "outs", items_to_json(s->outs, s->nouts, 1));
-	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(o);
-	if (!text)
-		BUG("json_dumps failed");
-	char *copy = xstrdup(text);
-	free(text);
-	return copy;
-}
-
-int lock_outs_from_json(struct lock_stage *s, const char *text)
-{
-	json_t *o = json_loads(text, 0, NULL);
-	struct lock_item *items = NULL;
-	size_t n = 0;
-	int ret = -1;
-
-	if (!o)
-		return -1;
-	if (items_from_json(json_object_get(o, "outs"), &items, &n) == 0) {
-		free_items(s->outs, s->nouts);
-		s->outs = items;
-		s->nouts = n;
-		items = NULL;
-		n = 0;
-		ret = 0;
-	}
-	free_items(items, n);
-	json_decref(o);
-	return ret;
-}
-
-int lock_journal_start(const struct lock *l, const char *journal)
-{
-	struct buf b = BUF_INIT;
-	int ret;
-
-	buf_addf(&b, "{\"base\":\"%s\"}\n", l->base);
-	ret = fs_write_atomic(journal, b.s, b.len);
-	buf_release(&b);
-	return ret;
-}
-
-int lock_journal_append(const char *journal, const struct lock_stage *s)
-{
-	json_t *o = stage_to_json(s);
-	char *text = json_dumps(o, JSON_COMPACT);
-	int fd, ret = 0;
-	struct buf b = BUF_INIT;
-
-	json_decref(o);
-	if (!text)
-		BUG("json_dumps failed");
-	buf_adds(&b, text);
-	buf_addch(&b, '\n');
-	free(text);
-	fd = open(journal, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		ret = rp_error_errno("cannot open '%s'", journal);
-		goto out;
-	}
-	if (fs_write_all(fd, b.s, b.len) < 0)
-		ret = rp_error_errno("cannot append to '%s'", journal);
-	if (close(fd) < 0 && !ret)
-		ret = rp_error_errno("cannot close '%s'", journal);
-out:
-	buf_release(&b);
-	return ret;
-}
-
-/* Applies the journal's entries to `l` if its header names l->base. */
-static void replay_journal(struct lock *l, const char *journal)
-{
-	struct buf b = BUF_INIT;
-	char *line, *next;
-	int first = 1;
-
-	if (buf_read_file(&b, journal) < 0)
-		goto out;
-	for (line = b.s; line && *line; line = next) {
-		json_t *o;
-
-		next = strchr(line, '\n');
-		if (!next)
-			break;        /* a torn last line: the stage did not finish writing */
-		*next++ = '\0';
-		o = json_loads(line, 0, NULL);
-		if (!o)
-			break;
-		if (first) {
-			const char *base = json_string_value(json_object_get(o, "base"));
-
-			first = 0;
-			if (!base || strcmp(base, l->base)) {
-				json_decref(o);
-				break;        /* written for another rp.lock: stale */
-			}
-		} else {
-			struct lock_stage *s = stage_from_json(o);
-
-			if (s) {
-				lock_set(l, s);
-				l->replayed++;
-			}
-		}
-		json_decref(o);
-	}
-out:
-	buf_release(&b);
-}
-
-struct lock *lock_load(const char *path, const char *journal, const char *snap,
-		       struct rp_err *err)
-{
-	struct buf b = BUF_INIT;
-	struct lock *l;
-	char base[HASH_HEX];
-	uint64_t verified;
-
-	if (snap && (l = locksnap_read_unchanged(snap, path)))
-		goto replay;
-	verified = locksnap_clock();
-	if (buf_read_file(&b, path) < 0) {
-		if (errno != ENOENT) {
-			rp_err_set(err, RP_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
-			buf_release(&b);
-			return NULL;
-		}
-		l = lock_new();
-	} else {
-		hash_buf(b.s, b.len, base);
-		/* verified now: the next load need not read rp.lock */
-		if (snap && (l = locksnap_read(snap, base))) {
-			locksnap_touch(snap, path, verified);
-		} else {
-			l = parse_hashed(path, b.s, b.len, base, err);
-			if (l && snap)
-				locksnap_write(l, snap, path, verified);
-		}
-	}
-	buf_release(&b);
-replay:
-	if (l && journal)
-		replay_journal(l, journal);
-	return l;
+	return lock_parse_hashed(name, data, len, base, err);
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -936,13 +507,8 @@ static void format_stage(const struct lock_stage *s, struct buf *out)
 	buf_release(&one);
 }
 
-/*
- * The text of the lock. A stage whose text range (text_off, text_len) is
- * known is copied from `old` (the rp.lock those ranges are in; NULL: none);
- * the others are emitted. With `ranges`, records where each stage went.
- */
-static void format(const struct lock *l, const char *old, size_t oldlen, struct buf *out,
-		   uint64_t (*ranges)[2])
+void lock_format_reusing(const struct lock *l, const char *old, size_t oldlen,
+			 struct buf *out, uint64_t (*ranges)[2])
 {
 	yaml_emitter_t e;
 
@@ -974,44 +540,5 @@ static void format(const struct lock *l, const char *old, size_t oldlen, struct 
 
 void lock_format(const struct lock *l, struct buf *out)
 {
-	format(l, NULL, 0, out, NULL);
+	lock_format_reusing(l, NULL, 0, out, NULL);
 }
-
-int lock_write(struct lock *l, const char *path, const char *snap)
-{
-	struct buf b = BUF_INIT;
-	uint64_t (*ranges)[2] = xcalloc(l->n ? l->n : 1, sizeof(*ranges));
-	const char *old = NULL;
-	size_t oldlen = 0;
-	uint64_t written;
-	int ret;
-
-	/* the stages' text ranges point into the rp.lock whose hash is l->base */
-	if (hash_is_hex(l->base) && (old = fs_map(path, &oldlen)) &&
-	    !(snap && locksnap_base_holds(snap, path, l->base))) {
-		char now[HASH_HEX];
-
-		hash_buf(old, oldlen, now);
-		if (strcmp(now, l->base)) {
-			fs_unmap(old, oldlen);
-			old = NULL;
-		}
-	}
-	format(l, old, oldlen, &b, ranges);
-	fs_unmap(old, oldlen);
-	written = locksnap_clock();
-	ret = fs_write_atomic(path, b.s, b.len);
-	if (!ret) {
-		hash_buf(b.s, b.len, l->base);
-		for (size_t i = 0; i < l->n; i++) {
-			l->stages[i]->text_off = ranges[i][0];
-			l->stages[i]->text_len = ranges[i][1];
-		}
-		if (snap)
-			locksnap_write(l, snap, path, written);
-	}
-	free(ranges);
-	buf_release(&b);
-	return ret;
-}
-
