@@ -1,13 +1,16 @@
 /*
  * cmd-status.c - `rp status`: which stages `rp repro` would run, and why.
  *
- * Every stage is evaluated in topological order without running anything;
- * a stage with a dirty upstream is listed with "upstream stage 'x' will run".
+ * Every stage is planned in topological order without running anything,
+ * by the same function `rp repro` and `rp repro -n` use (core/plan.h); a
+ * stage with a dirty upstream is listed with "upstream stage 'x' will run"
+ * and its own reasons.
  * Exit 0 when everything is up to date, 1 when something is dirty.
  */
 #include "cmd.h"
 #include "util/error.h"
 #include "core/freshness.h"
+#include "core/plan.h"
 #include "core/project.h"
 
 #include <getopt.h>
@@ -43,6 +46,26 @@ static json_t *reason_json(const struct reason *r)
 	json_object_set_new(o, "text", json_string(text));
 	free(text);
 	return o;
+}
+
+static json_t *verdict_json(const struct verdict *v)
+{
+	json_t *a = json_array();
+
+	for (size_t r = 0; r < v->n; r++)
+		json_array_append_new(a, reason_json(&v->r[r]));
+	return a;
+}
+
+static void print_verdict(const struct stage *st, const struct verdict *v)
+{
+	printf("%s:\n", st->name);
+	for (size_t r = 0; r < v->n; r++) {
+		char *t = reason_text(&v->r[r]);
+
+		printf("\t%s\n", t);
+		free(t);
+	}
 }
 
 int cmd_status(int argc, char **argv)
@@ -89,37 +112,20 @@ int cmd_status(int argc, char **argv)
 	for (size_t k = 0; k < pr.dag->n; k++) {
 		size_t i = pr.dag->order[k];
 		const struct stage *st = &pr.p->stages[i];
-		const struct lock_stage *ls = lock_find(pr.lock, st->name);
 		struct eval ev = { 0 };
 		struct verdict v = { 0 };
+		enum plan_action a;
 
 		if (!sel[i])
 			continue;
-		if (st->frozen && ls)
-			continue;
-		for (size_t u = 0; u < pr.dag->nup[i]; u++)
-			if (dirty[pr.dag->up[i][u]])
-				verdict_add(&v, R_UPSTREAM, pr.p->stages[pr.dag->up[i][u]].name, NULL, NULL);
-		eval_deps(pr.ws.store, st, &ev);
-		eval_compare(pr.ws.store, st, &ev, ls, &v);
-		if (v.n) {
+		a = plan_stage(&pr, i, dirty, 0, &ev, &v);
+		if (a != PLAN_FROZEN && a != PLAN_UPTODATE) {
 			dirty[i] = 1;
 			ndirty++;
-			if (as_json) {
-				json_t *a = json_array();
-
-				for (size_t r = 0; r < v.n; r++)
-					json_array_append_new(a, reason_json(&v.r[r]));
-				json_object_set_new(stages, st->name, a);
-			} else {
-				printf("%s:\n", st->name);
-				for (size_t r = 0; r < v.n; r++) {
-					char *t = reason_text(&v.r[r]);
-
-					printf("\t%s\n", t);
-					free(t);
-				}
-			}
+			if (as_json)
+				json_object_set_new(stages, st->name, verdict_json(&v));
+			else
+				print_verdict(st, &v);
 		}
 		verdict_release(&v);
 		eval_release(&ev);

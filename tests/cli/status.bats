@@ -217,3 +217,38 @@ YAML
 	assert_output --partial '"dep-added"'
 	assert_output --partial '"dep-removed"'
 }
+
+# one "STAGE: REASON" line per reason, from `rp status` and from `rp repro -n`
+status_plan() {
+	rp status | awk '/^[^\t].*:$/ { s = substr($0, 1, length($0) - 1); next }
+			 /^\t/ { sub(/^\t/, ""); print s ": " $0 }' | sort
+}
+dry_run_plan() {
+	rp repro -n | awk -F"': " '/^Would run stage / {
+		name = substr($1, length("Would run stage '\''") + 1)
+		n = split($2, r, "; ")
+		for (i = 1; i <= n; i++) print name ": " r[i]
+	}' | sort
+}
+
+@test "status and repro -n plan alike: a stage downstream of a dirty one shows its own reasons too" {
+	chain_run
+	echo changed > src.txt
+	rm -f c.txt
+	echo tampered > c.txt
+	run status_plan
+	assert_success
+	status_out=$output
+	assert_line "a: dep 'src.txt' changed"
+	assert_line "b: upstream stage 'a' will run"
+	assert_line "c: upstream stage 'b' will run"
+	assert_line "c: out 'c.txt' modified"
+	run dry_run_plan
+	assert_success
+	[ "$output" = "$status_out" ] || {
+		echo "status:"; echo "$status_out"; echo "repro -n:"; echo "$output"; false
+	}
+	# and neither ran anything
+	[ "$(runs_of runs-a.log)" -eq 1 ]
+	[ "$(cat c.txt)" = tampered ]
+}

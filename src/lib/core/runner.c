@@ -9,6 +9,7 @@
  */
 #include "core/runner.h"
 
+#include "core/plan.h"
 #include "store/store.h"
 #include "util/fs.h"
 #include "util/hash.h"
@@ -488,68 +489,52 @@ static void would_run(struct runner *r, size_t i, const struct verdict *v)
 	finish(r, i, 1);
 }
 
-/* Evaluates ready stage i and either finishes it or starts its commands. */
+/* Plans ready stage i (plan.h) and either finishes it or starts its commands. */
 static void start(struct runner *r, size_t i)
 {
 	const struct stage *st = &r->pr->p->stages[i];
 	struct eval *ev = &r->evals[i];
-	const struct lock_stage *ls = lock_find(r->pr->lock, st->name);
 	struct verdict v = { 0 };
 	struct rp_err err = { 0 };
-	int rc;
+	enum plan_action a;
+	int rc = 0;
 
-	if (st->frozen && ls) {
-		event(r, RUNNER_FROZEN, st, NULL, NULL);
+	/* in a real run the upstream stages have run by now: only a dry run marks them */
+	a = plan_stage(r->pr, i, r->o->dry_run ? r->would_run : NULL, r->o->force, ev, &v);
+	switch (a) {
+	case PLAN_FROZEN:
+	case PLAN_UPTODATE:
+		event(r, a == PLAN_FROZEN ? RUNNER_FROZEN : RUNNER_UPTODATE, st, &v, NULL);
 		r->c->uptodate++;
 		finish(r, i, 1);
-		return;
-	}
-	if (r->o->dry_run) {
-		const struct dag *d = r->pr->dag;
-
-		for (size_t k = 0; k < d->nup[i]; k++)
-			if (r->would_run[d->up[i][k]])
-				verdict_add(&v, R_UPSTREAM, r->pr->p->stages[d->up[i][k]].name, NULL, NULL);
-		if (v.n) {
-			/* its deps will change: nothing to compare yet */
-			would_run(r, i, &v);
-			verdict_release(&v);
-			return;
-		}
-	}
-	eval_deps(r->pr->ws.store, st, ev);
-	if (ev->nmissing) {
+		break;
+	case PLAN_BROKEN:
 		/* the first failure says what is wrong; the others are likely the same */
 		rp_err_set(&err, RP_ERR_IO, "stage '%s': %s%s", st->name, ev->errmsg,
 			   ev->nmissing > 1 ? " (and more of its dependencies)" : "");
 		fail(r, i, &err);
-		return;
-	}
-	eval_compare(r->pr->ws.store, st, ev, ls, &v);
-	if (!r->o->force && !st->always_changed && v.key_matches) {
-		if (!v.outs_differ) {
-			event(r, RUNNER_UPTODATE, st, &v, NULL);
-			r->c->uptodate++;
-			verdict_release(&v);
-			finish(r, i, 1);
-			return;
-		}
-		if (!r->o->dry_run && (rc = restore_outs(r, st, ev, ls, &err)) != 0) {
-			if (rc > 0) {
-				event(r, RUNNER_RESTORED, st, &v, NULL);
-				r->c->restored++;
-				finish(r, i, 1);
-			} else {
+		break;
+	case PLAN_RESTORE:
+		if (!r->o->dry_run && (rc = restore_outs(r, st, ev, lock_find(r->pr->lock, st->name),
+							 &err)) != 0) {
+			if (rc < 0) {
 				fail(r, i, &err);
+				break;
 			}
-			verdict_release(&v);
-			return;
+			event(r, RUNNER_RESTORED, st, &v, NULL);
+			r->c->restored++;
+			finish(r, i, 1);
+			break;
 		}
+		/* the store cannot restore them: run it */
+		/* fall through */
+	case PLAN_RUN:
+		if (r->o->dry_run)
+			would_run(r, i, &v);
+		else
+			run_stage(r, i, &v);
+		break;
 	}
-	if (r->o->dry_run)
-		would_run(r, i, &v);
-	else
-		run_stage(r, i, &v);
 	verdict_release(&v);
 }
 
