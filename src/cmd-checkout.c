@@ -29,19 +29,17 @@
  */
 #include "cmd.h"
 #include "util/error.h"
-#include "util/exec.h"
 #include "util/fs.h"
 #include "util/wspath.h"
 #include "core/git.h"
 #include "core/project.h"
+#include "core/rebuild.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static const char checkout_usage[] =
@@ -73,31 +71,8 @@ struct checkout {
 	const char *rev;
 	struct item *items;
 	size_t n, alloc;
-	unsigned char *rebuilt;  /* per lock stage: 1 done, 2 in progress */
+	struct rebuild rb;       /* who made what, and --rebuild */
 };
-
-/*
- * The lock stage whose out is `path`, contains it, or lies inside it (a dep
- * that is a directory of other stages' outputs is not source data), or -1.
- */
-static long producer(const struct lock *l, const char *path, const struct lock_item **out)
-{
-	size_t plen = strlen(path);
-
-	for (size_t i = 0; i < l->n; i++)
-		for (size_t k = 0; k < l->stages[i]->nouts; k++) {
-			const char *o = l->stages[i]->outs[k].path;
-			size_t olen = strlen(o);
-
-			if (!strcmp(o, path) || (plen > olen && !strncmp(path, o, olen) && path[olen] == '/') ||
-			    (olen > plen && !strncmp(o, path, plen) && o[plen] == '/')) {
-				if (out)
-					*out = &l->stages[i]->outs[k];
-				return (long)i;
-			}
-		}
-	return -1;
-}
 
 static void add_item(struct checkout *c, const char *path, const struct objinfo *oi,
 		     const char *stage, int is_out)
@@ -109,199 +84,18 @@ static void add_item(struct checkout *c, const char *path, const struct objinfo 
 	c->items[c->n++] = (struct item){ path, oi, stage, is_out, 0, 0 };
 }
 
+static void say_rebuilding(void *ctx, const char *stage, const char *scratch)
+{
+	(void)ctx;
+	if (!rp_opts.quiet)
+		printf("Rebuilding stage '%s' in '%s'\n", stage, scratch);
+	fflush(stdout);
+}
+
 static void short_hash(const char *h, char out[13])
 {
 	memcpy(out, h, 12);
 	out[12] = '\0';
-}
-
-/* Runs `cp -a --reflink=auto` of every top-level entry but .rp and .git into dir. */
-static int copy_workspace(const char *dir)
-{
-	DIR *d = opendir(".");
-	struct dirent *e;
-	int ret = 0;
-
-	if (!d)
-		return rp_error_errno("cannot list the workspace");
-	while (ret == 0 && (e = readdir(d))) {
-		pid_t pid;
-		int status;
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-		    !strcmp(e->d_name, ".rp") || !strcmp(e->d_name, ".git"))
-			continue;
-		pid = fork();
-		if (pid == 0) {
-			execlp("cp", "cp", "-a", "--reflink=auto", "--", e->d_name, dir, (char *)NULL);
-			_exit(127);
-		}
-		if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-		    WEXITSTATUS(status))
-			ret = rp_error("cannot copy '%s' into the scratch workspace '%s'", e->d_name, dir);
-	}
-	closedir(d);
-	return ret;
-}
-
-static int rebuild_stage(struct checkout *c, size_t si);
-
-/* Puts dep `di` of lock stage `ls` into the scratch dir. */
-static int place_dep(struct checkout *c, const struct lock_stage *ls, size_t di, const char *scratch)
-{
-	struct store *s = c->pr.ws.store;
-	const struct lock_item *dep = &ls->deps[di];
-	char *dst = xasprintf("%s/%s", scratch, dep->path);
-	struct rp_err err = { 0 };
-	int ret = 0;
-
-	if (!store_has(s, &dep->oi)) {
-		const struct lock_item *out;
-		long p = producer(c->lock, dep->path, &out);
-
-		if (p >= 0 && !strcmp(out->path, dep->path) &&
-		    !strcmp(out->oi.hash, dep->oi.hash)) {
-			if (rebuild_stage(c, (size_t)p) < 0) {
-				free(dst);
-				return -1;
-			}
-		}
-	}
-	if (store_has(s, &dep->oi)) {
-		if (fs_mkdir_parent(dst) < 0 || store_checkout(s, &dep->oi, dst, &err) < 0)
-			ret = err.kind ? rp_err_report(&err) : -1;
-	} else {
-		struct objinfo now;
-
-		/* the scratch copy already holds the workspace's version: fine if it is the same */
-		if (store_hash_path(s, dst, &now, &err) < 0 || strcmp(now.hash, dep->oi.hash))
-			ret = rp_error("cannot rebuild stage '%s': its dependency '%s' (%.12s) is in no "
-				       "store and the workspace holds other bytes", ls->name, dep->path,
-				       dep->oi.hash);
-	}
-	free(dst);
-	return ret;
-}
-
-/* Restores the params files of --rev into the scratch dir and checks the values. */
-static int place_params(struct checkout *c, const struct lock_stage *ls, const char *scratch)
-{
-	for (size_t i = 0; i < ls->nparams; i++) {
-		const struct lock_param *lp = &ls->params[i];
-		char *dst = xasprintf("%s/%s", scratch, lp->file);
-		struct rp_err err = { 0 };
-		struct doc *d;
-		const struct node *v;
-		struct buf b = BUF_INIT;
-		int ok;
-
-		if (c->rev) {
-			if (git_show(c->rev, lp->file, &b, &err) == 0)
-				fs_write_atomic(dst, b.s, b.len);
-			buf_reset(&b);
-		}
-		d = doc_load_file(dst, &err);
-		v = d && d->root ? (*lp->key ? node_lookup(d->root, lp->key) : d->root) : NULL;
-		if (v)
-			node_canonical(v, &b);
-		ok = v && !strcmp(b.s, lp->value);
-		doc_free(d);
-		buf_release(&b);
-		free(dst);
-		if (!ok)
-			return rp_error("cannot rebuild stage '%s': parameter '%s' in '%s' is not what "
-					"the lock recorded (%s); use --rev with the revision of that lock",
-					ls->name, *lp->key ? lp->key : "(whole file)", lp->file, lp->value);
-	}
-	return 0;
-}
-
-static int rebuild_stage(struct checkout *c, size_t si)
-{
-	const struct lock_stage *ls = c->lock->stages[si];
-	struct store *s = c->pr.ws.store;
-	char *scratch;
-	struct exec ex;
-	char *prefix = NULL;
-	long id;
-	int code, ret = -1;
-
-	if (c->rebuilt[si] == 1)
-		return 0;
-	if (c->rebuilt[si] == 2)
-		return rp_error("cannot rebuild stage '%s': it depends on itself", ls->name);
-	c->rebuilt[si] = 2;
-	if (fs_mkdir_p(".rp/tmp", 0755) < 0)
-		return -1;
-	/* the scratch copies of rebuilds that were killed go first */
-	fs_sweep_dead_temps(".rp/tmp", "rebuild-", '-');
-	scratch = xasprintf(".rp/tmp/rebuild-%ld-XXXXXX", (long)getpid());
-	if (!mkdtemp(scratch)) {
-		rp_error_errno("cannot create a scratch directory under '.rp/tmp'");
-		free(scratch);
-		return -1;
-	}
-	fs_temp_register(scratch);
-	if (!rp_opts.quiet)
-		printf("Rebuilding stage '%s' in '%s'\n", ls->name, scratch);
-	if (copy_workspace(scratch) < 0)
-		goto out;
-	for (size_t i = 0; i < ls->ndeps; i++)
-		if (place_dep(c, ls, i, scratch) < 0)
-			goto out;
-	if (place_params(c, ls, scratch) < 0)
-		goto out;
-	for (size_t i = 0; i < ls->nouts; i++) {
-		char *p = xasprintf("%s/%s", scratch, ls->outs[i].path);
-		int r = fs_remove_tree(p) < 0 || fs_mkdir_parent(p) < 0;
-
-		free(p);
-		if (r)
-			goto out;
-	}
-	prefix = xasprintf("rebuild %s", ls->name);
-	char *wdir = xasprintf("%s/%s", scratch, ls->wdir);
-	exec_init(&ex, stdout);
-	if (exec_start(&ex, 0, prefix, ls->cmds, ls->ncmds, wdir) < 0) {
-		exec_release(&ex);
-		free(wdir);
-		goto out;
-	}
-	exec_wait(&ex, &id, &code);
-	exec_release(&ex);
-	free(wdir);
-	if (code) {
-		rp_error("rebuilding stage '%s' failed: its command exited with status %d", ls->name, code);
-		goto out;
-	}
-	for (size_t i = 0; i < ls->nouts; i++) {
-		char *p = xasprintf("%s/%s", scratch, ls->outs[i].path);
-		struct objinfo oi;
-		struct rp_err err = { 0 };
-		int r;
-
-		r = store_hash_path(s, p, &oi, &err);
-		if (r < 0) {
-			rp_error("rebuilding stage '%s' did not create '%s'", ls->name, ls->outs[i].path);
-		} else if (strcmp(oi.hash, ls->outs[i].oi.hash)) {
-			r = rp_error("stage '%s' is nondeterministic: rebuilding '%s' gave %.12s, "
-				     "the lock says %.12s", ls->name, ls->outs[i].path, oi.hash,
-				     ls->outs[i].oi.hash);
-		} else if (store_save(s, p, &oi, 0, &err) < 0) {
-			r = rp_err_report(&err);
-		}
-		free(p);
-		if (r < 0)
-			goto out;
-	}
-	c->rebuilt[si] = 1;
-	ret = 0;
-out:
-	free(prefix);
-	fs_remove_tree(scratch);
-	fs_temp_forget(scratch);
-	free(scratch);
-	return ret;
 }
 
 /*
@@ -463,7 +257,16 @@ int cmd_checkout(int argc, char **argv)
 		ret = rp_error_exit_code();
 		goto out;
 	}
-	c.rebuilt = xcalloc(c.lock->n + 1, 1);
+	{
+		struct rp_err err = { 0 };
+
+		if (rebuild_init(&c.rb, c.pr.ws.store, c.lock, c.rev, stdout, &err) < 0) {
+			rp_err_report(&err);
+			ret = RP_EXIT_USAGE;
+			goto out;
+		}
+		c.rb.started = say_rebuilding;
+	}
 	/* a lock may only make rp write what the pipeline names: check it all first */
 	{
 		struct rp_err err = { 0 };
@@ -495,7 +298,7 @@ int cmd_checkout(int argc, char **argv)
 		const struct lock_stage *ls = c.lock->stages[i];
 
 		for (size_t k = 0; k < ls->ndeps; k++)
-			if (producer(c.lock, ls->deps[k].path, NULL) < 0)
+			if (rebuild_producer(&c.rb, ls->deps[k].path, 1, NULL) < 0)
 				add_item(&c, ls->deps[k].path, &ls->deps[k].oi, ls->name, 0);
 	}
 	/* look everything up before touching anything */
@@ -559,12 +362,15 @@ int cmd_checkout(int argc, char **argv)
 		goto out;
 	}
 	for (size_t i = 0; i < c.n; i++) {
+		struct rp_err err = { 0 };
 		long p;
 
 		if (!c.items[i].missing)
 			continue;
-		p = producer(c.lock, c.items[i].path, NULL);
-		if (p < 0 || rebuild_stage(&c, (size_t)p) < 0) {
+		p = rebuild_producer(&c.rb, c.items[i].path, 1, NULL);
+		if (p < 0 || rebuild_stage(&c.rb, (size_t)p, &err) < 0) {
+			if (err.kind)
+				rp_err_report(&err);
 			ret = RP_EXIT_FAIL;
 			goto out;
 		}
@@ -615,7 +421,8 @@ out:
 	for (size_t i = 0; staged && i < c.n; i++)
 		store_checkout_abort(staged[i]);
 	free(staged);
-	free(c.rebuilt);
+	if (c.rb.lock)
+		rebuild_release(&c.rb);
 	free(c.items);
 	lock_free(c.lock);
 	project_close(&c.pr);
