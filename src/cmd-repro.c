@@ -49,7 +49,7 @@ static void say_reasons(const char *verb, const char *how, const struct stage *s
 		return;
 	printf("%s stage '%s'%s", verb, st->name, how);
 	for (size_t k = 0; v && k < v->n; k++) {
-		char *t = reason_text(&v->r[k]);
+		char *t = freshness_reason_text(&v->r[k]);
 
 		printf("%s%s", k ? "; " : ": ", t);
 		free(t);

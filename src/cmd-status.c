@@ -32,9 +32,9 @@ static const char status_usage[] =
 static json_t *reason_json(const struct reason *r)
 {
 	json_t *o = json_object();
-	char *text = reason_text(r);
+	char *text = freshness_reason_text(r);
 
-	json_object_set_new(o, "reason", json_string(reason_kind_name(r->kind)));
+	json_object_set_new(o, "reason", json_string(freshness_reason_name(r->kind)));
 	if (r->subject)
 		json_object_set_new(o, r->kind == R_UPSTREAM ? "stage" :
 				    (r->kind >= R_PARAM_CHANGED && r->kind <= R_PARAM_GONE) ? "param" : "path",
@@ -61,7 +61,7 @@ static void print_verdict(const struct stage *st, const struct verdict *v)
 {
 	printf("%s:\n", st->name);
 	for (size_t r = 0; r < v->n; r++) {
-		char *t = reason_text(&v->r[r]);
+		char *t = freshness_reason_text(&v->r[r]);
 
 		printf("\t%s\n", t);
 		free(t);
@@ -127,8 +127,8 @@ int cmd_status(int argc, char **argv)
 			else
 				print_verdict(st, &v);
 		}
-		verdict_release(&v);
-		eval_release(&ev);
+		freshness_verdict_release(&v);
+		freshness_eval_release(&ev);
 	}
 	if (as_json) {
 		json_object_set_new(root, "dirty", json_integer((json_int_t)ndirty));

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <jansson.h>
 
-void eval_deps(struct store *s, const struct stage *st, struct eval *ev)
+void freshness_eval_deps(struct store *s, const struct stage *st, struct eval *ev)
 {
 	const char **hashes = xcalloc(st->ndeps ? st->ndeps : 1, sizeof(*hashes));
 
@@ -36,7 +36,7 @@ void eval_deps(struct store *s, const struct stage *st, struct eval *ev)
 	free(hashes);
 }
 
-void eval_release(struct eval *ev)
+void freshness_eval_release(struct eval *ev)
 {
 	free(ev->deps);
 	free(ev->dep_ok);
@@ -46,7 +46,7 @@ void eval_release(struct eval *ev)
 	memset(ev, 0, sizeof(*ev));
 }
 
-void verdict_add(struct verdict *v, enum reason_kind kind, const char *subject,
+void freshness_verdict_add(struct verdict *v, enum reason_kind kind, const char *subject,
 		 const char *old, const char *new)
 {
 	struct reason *r;
@@ -59,7 +59,7 @@ void verdict_add(struct verdict *v, enum reason_kind kind, const char *subject,
 	r->new = new ? xstrdup(new) : NULL;
 }
 
-void verdict_release(struct verdict *v)
+void freshness_verdict_release(struct verdict *v)
 {
 	for (size_t i = 0; i < v->n; i++) {
 		free(v->r[i].subject);
@@ -130,7 +130,7 @@ static int listed(const char *const *sorted_want, size_t n, const char *path)
 	return bsearch(&path, sorted_want, n, sizeof(*sorted_want), cmp_str) != NULL;
 }
 
-char *param_display_name(const char *file, const char *key)
+char *freshness_param_name(const char *file, const char *key)
 {
 	if (!key || !*key)
 		return xstrdup(file);
@@ -139,7 +139,7 @@ char *param_display_name(const char *file, const char *key)
 	return xasprintf("%s:%s", file, key);
 }
 
-char *value_display(const char *canonical)
+char *freshness_value_display(const char *canonical)
 {
 	json_t *v = json_loads(canonical, JSON_DECODE_ANY, NULL);
 	char *s;
@@ -161,7 +161,7 @@ static void compare_params(const struct stage *st, const struct lock_stage *ls, 
 		const struct param *p = &st->params[i];
 		const char *key = p->key ? p->key : "";
 		const struct lock_param *lp = NULL;
-		char *name = param_display_name(p->file, key);
+		char *name = freshness_param_name(p->file, key);
 
 		for (j = 0; j < ls->nparams; j++)
 			if (!strcmp(ls->params[j].file, p->file) && !strcmp(ls->params[j].key, key)) {
@@ -171,14 +171,14 @@ static void compare_params(const struct stage *st, const struct lock_stage *ls, 
 		buf_reset(&val);
 		node_canonical(p->value, &val);
 		if (!lp) {
-			char *nv = value_display(val.s);
+			char *nv = freshness_value_display(val.s);
 
-			verdict_add(v, R_PARAM_NEW, name, NULL, nv);
+			freshness_verdict_add(v, R_PARAM_NEW, name, NULL, nv);
 			free(nv);
 		} else if (strcmp(lp->value, val.s)) {
-			char *ov = value_display(lp->value), *nv = value_display(val.s);
+			char *ov = freshness_value_display(lp->value), *nv = freshness_value_display(val.s);
 
-			verdict_add(v, R_PARAM_CHANGED, name, ov, nv);
+			freshness_verdict_add(v, R_PARAM_CHANGED, name, ov, nv);
 			free(ov);
 			free(nv);
 		}
@@ -191,16 +191,16 @@ static void compare_params(const struct stage *st, const struct lock_stage *ls, 
 			found = !strcmp(ls->params[j].file, st->params[i].file) &&
 				!strcmp(ls->params[j].key, st->params[i].key ? st->params[i].key : "");
 		if (!found) {
-			char *name = param_display_name(ls->params[j].file, ls->params[j].key);
+			char *name = freshness_param_name(ls->params[j].file, ls->params[j].key);
 
-			verdict_add(v, R_PARAM_GONE, name, NULL, NULL);
+			freshness_verdict_add(v, R_PARAM_GONE, name, NULL, NULL);
 			free(name);
 		}
 	}
 	buf_release(&val);
 }
 
-void eval_compare(struct store *s, const struct stage *st, struct eval *ev,
+void freshness_compare(struct store *s, const struct stage *st, struct eval *ev,
 		  const struct lock_stage *ls, struct verdict *v)
 {
 	const struct lock_item **items;
@@ -218,19 +218,19 @@ void eval_compare(struct store *s, const struct stage *st, struct eval *ev,
 	}
 	v->key_matches = ls && !ev->nmissing && !strcmp(ls->key, ev->key);
 	if (!ls) {
-		verdict_add(v, R_NEVER_RUN, NULL, NULL, NULL);
+		freshness_verdict_add(v, R_NEVER_RUN, NULL, NULL, NULL);
 		for (i = 0; i < st->ndeps; i++)
 			if (!ev->dep_ok[i])
-				verdict_add(v, R_DEP_MISSING, st->deps[i].path, NULL, NULL);
+				freshness_verdict_add(v, R_DEP_MISSING, st->deps[i].path, NULL, NULL);
 		v->outs_differ = 1;
 		return;
 	}
 	if (st->always_changed)
-		verdict_add(v, R_ALWAYS_CHANGED, NULL, NULL, NULL);
+		freshness_verdict_add(v, R_ALWAYS_CHANGED, NULL, NULL, NULL);
 	if (!same_cmds(st, ls))
-		verdict_add(v, R_CMD, NULL, NULL, NULL);
+		freshness_verdict_add(v, R_CMD, NULL, NULL, NULL);
 	if (strcmp(st->wdir ? st->wdir : ".", ls->wdir))
-		verdict_add(v, R_WDIR, NULL, ls->wdir, st->wdir);
+		freshness_verdict_add(v, R_WDIR, NULL, ls->wdir, st->wdir);
 	paths = xcalloc(st->ndeps + st->nouts + 1, sizeof(*paths));
 	for (i = 0; i < st->ndeps; i++)
 		paths[i] = st->deps[i].path;
@@ -239,18 +239,18 @@ void eval_compare(struct store *s, const struct stage *st, struct eval *ev,
 		const struct lock_item *li = items[i];
 
 		if (!ev->dep_ok[i])
-			verdict_add(v, R_DEP_MISSING, st->deps[i].path, NULL, NULL);
+			freshness_verdict_add(v, R_DEP_MISSING, st->deps[i].path, NULL, NULL);
 		else if (!li)
-			verdict_add(v, R_DEP_NEW, st->deps[i].path, NULL, NULL);
+			freshness_verdict_add(v, R_DEP_NEW, st->deps[i].path, NULL, NULL);
 		else if (strcmp(li->oi.hash, ev->deps[i].hash))
-			verdict_add(v, R_DEP_CHANGED, st->deps[i].path, NULL, NULL);
+			freshness_verdict_add(v, R_DEP_CHANGED, st->deps[i].path, NULL, NULL);
 	}
 	free(items);
 	if (!same) {
 		qsort(paths, st->ndeps, sizeof(*paths), cmp_str);
 		for (i = 0; i < ls->ndeps; i++)
 			if (!listed(paths, st->ndeps, ls->deps[i].path))
-				verdict_add(v, R_DEP_GONE, ls->deps[i].path, NULL, NULL);
+				freshness_verdict_add(v, R_DEP_GONE, ls->deps[i].path, NULL, NULL);
 	}
 	compare_params(st, ls, v);
 	for (i = 0; i < st->nouts; i++)
@@ -261,26 +261,26 @@ void eval_compare(struct store *s, const struct stage *st, struct eval *ev,
 		const struct lock_item *li = items[i];
 
 		if (!li) {
-			verdict_add(v, R_OUTS_DECLARED, st->outs[i].path, NULL, NULL);
+			freshness_verdict_add(v, R_OUTS_DECLARED, st->outs[i].path, NULL, NULL);
 			v->outs_differ = 1;
 		} else if (!ev->out_ok[i]) {
-			verdict_add(v, R_OUT_MISSING, st->outs[i].path, NULL, NULL);
+			freshness_verdict_add(v, R_OUT_MISSING, st->outs[i].path, NULL, NULL);
 			v->outs_differ = 1;
 		} else if (strcmp(li->oi.hash, ev->outs[i].hash)) {
-			verdict_add(v, R_OUT_MODIFIED, st->outs[i].path, NULL, NULL);
+			freshness_verdict_add(v, R_OUT_MODIFIED, st->outs[i].path, NULL, NULL);
 			v->outs_differ = 1;
 		}
 	}
 	free(items);
 	if (ls->nouts != st->nouts && !v->outs_differ) {
-		verdict_add(v, R_OUTS_DECLARED, NULL, NULL, NULL);
+		freshness_verdict_add(v, R_OUTS_DECLARED, NULL, NULL, NULL);
 		v->outs_differ = 1;
 	}
 	if (v->n == before && !v->key_matches)
-		verdict_add(v, R_OUTS_DECLARED, NULL, NULL, NULL);
+		freshness_verdict_add(v, R_OUTS_DECLARED, NULL, NULL, NULL);
 }
 
-const char *reason_kind_name(enum reason_kind k)
+const char *freshness_reason_name(enum reason_kind k)
 {
 	static const char *names[] = {
 		[R_NEVER_RUN] = "never-run", [R_ALWAYS_CHANGED] = "always-changed",
@@ -295,7 +295,7 @@ const char *reason_kind_name(enum reason_kind k)
 	return names[k];
 }
 
-char *reason_text(const struct reason *r)
+char *freshness_reason_text(const struct reason *r)
 {
 	switch (r->kind) {
 	case R_NEVER_RUN: return xstrdup("never run");

@@ -1,8 +1,8 @@
 /*
  * freshness.h - is a stage up to date, and if not, why.
  *
- * `rp status` and `rp repro` share this: eval_deps() hashes a stage's deps
- * (through the state cache) and computes its key; eval_compare() holds the
+ * `rp status` and `rp repro` share this: freshness_eval_deps() hashes a stage's deps
+ * (through the state cache) and computes its key; freshness_compare() holds the
  * stage against its rp.lock entry and lists every reason it is dirty, in a
  * fixed order: never run, always_changed, cmd, wdir, deps, params, outs.
  */
@@ -19,7 +19,7 @@ struct eval {
 	size_t nmissing;          /* deps that do not exist or cannot be hashed */
 	char *errmsg;             /* why the first of them could not be hashed (owned) */
 	char key[HASH_HEX];       /* valid when nmissing == 0 */
-	struct objinfo *outs;     /* filled by eval_compare: one per stage out */
+	struct objinfo *outs;     /* filled by freshness_compare: one per stage out */
 	unsigned char *out_ok;    /* out i exists and was hashed */
 };
 
@@ -44,27 +44,27 @@ struct verdict {
 	int outs_differ;          /* some out is missing or not what the lock says */
 };
 
-/* Hashes the deps of `st` into `ev` (zeroed by the caller, freed by eval_release). */
-void eval_deps(struct store *s, const struct stage *st, struct eval *ev);
+/* Hashes the deps of `st` into `ev` (zeroed by the caller, freed by freshness_eval_release). */
+void freshness_eval_deps(struct store *s, const struct stage *st, struct eval *ev);
 /*
- * Compares `st` (with ev from eval_deps) against its lock entry `ls` (NULL:
+ * Compares `st` (with ev from freshness_eval_deps) against its lock entry `ls` (NULL:
  * never run), hashing its outs into ev->outs. Adds reasons to `v`.
  */
-void eval_compare(struct store *s, const struct stage *st, struct eval *ev,
+void freshness_compare(struct store *s, const struct stage *st, struct eval *ev,
 		  const struct lock_stage *ls, struct verdict *v);
-void eval_release(struct eval *ev);
+void freshness_eval_release(struct eval *ev);
 
 /* Appends a reason (strings copied; NULLs allowed). */
-void verdict_add(struct verdict *v, enum reason_kind kind, const char *subject,
+void freshness_verdict_add(struct verdict *v, enum reason_kind kind, const char *subject,
 		 const char *old, const char *new);
-void verdict_release(struct verdict *v);
+void freshness_verdict_release(struct verdict *v);
 /* A one-line human text for a reason, e.g. "param chunker.size 800 -> 600". Caller frees. */
-char *reason_text(const struct reason *r);
+char *freshness_reason_text(const struct reason *r);
 /* A short machine name for a reason kind, e.g. "param-changed". Static. */
-const char *reason_kind_name(enum reason_kind k);
+const char *freshness_reason_name(enum reason_kind k);
 /* The parameter's display name: "chunker.size", or "other.yaml:k" outside params.yaml. Caller frees. */
-char *param_display_name(const char *file, const char *key);
+char *freshness_param_name(const char *file, const char *key);
 /* Canonical JSON shown to people: strings without their quotes. Caller frees. */
-char *value_display(const char *canonical_json);
+char *freshness_value_display(const char *canonical_json);
 
 #endif

@@ -29,10 +29,10 @@ enum plan_action plan_stage(const struct project *pr, size_t i, const unsigned c
 		return PLAN_FROZEN;
 	for (size_t k = 0; will_run && k < d->nup[i]; k++)
 		if (will_run[d->up[i][k]])
-			verdict_add(v, R_UPSTREAM, pr->p->stages[d->up[i][k]].name, NULL, NULL);
+			freshness_verdict_add(v, R_UPSTREAM, pr->p->stages[d->up[i][k]].name, NULL, NULL);
 	nupstream = v->n;
-	eval_deps(pr->ws.store, st, ev);
-	eval_compare(pr->ws.store, st, ev, ls, v);
+	freshness_eval_deps(pr->ws.store, st, ev);
+	freshness_compare(pr->ws.store, st, ev, ls, v);
 	if (nupstream)
 		return PLAN_RUN;     /* its deps will change */
 	if (ev->nmissing)

@@ -29,8 +29,8 @@ enum plan_action {
 
 /*
  * Plans stage i of pr: hashes its deps into `ev` and its outs (both zeroed
- * by the caller, freed with eval_release) and lists in `v`
- * (zeroed; freed with verdict_release) every reason it is dirty:
+ * by the caller, freed with freshness_eval_release) and lists in `v`
+ * (zeroed; freed with freshness_verdict_release) every reason it is dirty:
  * first "upstream stage 'x' will run" for each upstream stage marked in
  * `will_run` (pr->dag->n bytes; NULL: none), then its own. With `force`, a
  * stage that is not frozen always runs. PLAN_FROZEN leaves ev and v empty.

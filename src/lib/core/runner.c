@@ -535,7 +535,7 @@ static void start(struct runner *r, size_t i)
 			run_stage(r, i, &v);
 		break;
 	}
-	verdict_release(&v);
+	freshness_verdict_release(&v);
 }
 
 /* Marks every selected stage downstream of i as blocked. */
@@ -558,7 +558,7 @@ static void finish(struct runner *r, size_t i, int ok)
 {
 	const struct dag *d = r->pr->dag;
 
-	eval_release(&r->evals[i]);
+	freshness_eval_release(&r->evals[i]);
 	if (!ok) {
 		r->state[i] = ST_FAILED;
 		block_downstream(r, i);
@@ -690,7 +690,7 @@ int runner_run(struct project *pr, const unsigned char *sel, const struct runner
 	free(r.ready);
 	free(r.pos);
 	for (size_t k = 0; k < n; k++)
-		eval_release(&r.evals[k]);
+		freshness_eval_release(&r.evals[k]);
 	free(r.evals);
 	free(r.would_run);
 	return ret;
