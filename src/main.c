@@ -4,6 +4,7 @@
  * looked up next to the rp binary first, then on PATH.
  */
 #include "cmd.h"
+#include "ai/provider.h"
 #include "util/error.h"
 
 #include <errno.h>
@@ -152,6 +153,8 @@ int main(int argc, char **argv)
 	int c;
 
 	rp_progname = "rp";
+	/* .rp/config may hold the stage programs' sections: declare their keys */
+	provider_config_declare();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* "+": stop at the first non-option, the command name */
 	while ((c = getopt_long(argc, argv, "+f:qvh", longopts, NULL)) != -1) {

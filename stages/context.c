@@ -23,14 +23,10 @@
  *             a prompt in which {{document}}, {{chunk}} and {{title}} are
  *             replaced; the document text comes from --docs docs.jsonl.
  *
- * LLM cache (sqlite, default <workspace>/.rp/context-cache.db):
- *
- *   CREATE TABLE context(key TEXT PRIMARY KEY, context TEXT NOT NULL,
- *                        model TEXT NOT NULL, prompt_version TEXT NOT NULL,
- *                        prompt_sha256 TEXT NOT NULL) WITHOUT ROWID;
- *
- * key = SHA-256 over the length-prefixed strings "llm@1", model, prompt
- * version, document sha256 and chunk text. The prompt text itself is not in
+ * LLM cache (llmcache.h; default <workspace>/.rp/context-cache.db, outside
+ * a workspace the user's cache, by provider.h's one rule): the key is the
+ * SHA-256 of "llm@1", model, prompt version, document sha256 and chunk
+ * text. The prompt text itself is not in
  * the key: its version stands for it (bump the version when the text
  * changes; a hit whose stored prompt hash differs draws a warning). Each
  * generated context is committed at once, so a failed run keeps what it
@@ -51,8 +47,8 @@
  * produce a different context or text for the same input.
  */
 #include "ai/chat.h"
+#include "ai/llmcache.h"
 #include "ai/provider.h"
-#include "core/config.h"
 #include "yaml/doc.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -61,13 +57,10 @@
 #include "util/jsonl.h"
 #include "util/numopt.h"
 #include "util/progress.h"
-#include "util/sqlitex.h"
-#include "core/userconfig.h"
 #include "util/utf8.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +87,8 @@ static const char usage_text[] =
 	"      --base-url URL    OpenAI-compatible API root (default: llm.base_url, else OpenAI)\n"
 	"      --api-key-env NAME  environment variable holding the API key\n"
 	"                        (default: llm.api_key_env, else OPENAI_API_KEY if set)\n"
-	"      --cache PATH      context cache (default: .rp/context-cache.db of the workspace)\n"
+	"      --cache PATH      context cache (default: .rp/context-cache.db of the workspace,\n"
+	"                        else ~/.cache/rp/context-cache.db)\n"
 	"      --max-retries N   retries of a request on 429, 408, 5xx (default 5)\n"
 	"      --timeout SECONDS per request, 1..86400 (default 120)\n"
 	"      --deadline SECONDS  for all requests, retries included; suffixes s, m, h\n"
@@ -130,11 +124,9 @@ struct llm {
 	struct srcdoc *docs;
 	size_t ndocs;
 	char *prompt, *prompt_sha;
-	const char *version, *model, *base_url, *key_env;
-	char *key_origin;         /* what named key_env, for messages */
-	int key_env_explicit;
-	sqlite3 *db;
-	sqlite3_stmt *get, *put;
+	const char *version, *model;
+	struct provider_settings ps;  /* model, base URL, key variable, cache path */
+	struct llmcache *cache;
 	struct chat chat;
 	int chat_ready, warned_prompt;
 	size_t hits, misses;
@@ -259,61 +251,6 @@ static int load_docs(struct llm *l, const char *path)
 	return 0;
 }
 
-static int open_cache(struct llm *l, const char *path)
-{
-	struct rp_err err = { 0 };
-	static const char schema[] =
-		"PRAGMA journal_mode=WAL;"
-		"PRAGMA synchronous=NORMAL;"
-		"CREATE TABLE IF NOT EXISTS context(key TEXT PRIMARY KEY, context TEXT NOT NULL,"
-		" model TEXT NOT NULL, prompt_version TEXT NOT NULL,"
-		" prompt_sha256 TEXT NOT NULL) WITHOUT ROWID;";
-
-	if (fs_mkdir_parent(path) < 0)
-		return -1;
-	l->db = sqlitex_open(path, "context cache", schema, 10000, &err);
-	if (!l->db)
-		return rp_err_report(&err);
-	if (sqlite3_prepare_v2(l->db, "SELECT context, prompt_sha256 FROM context WHERE key = ?1", -1,
-			       &l->get, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(l->db, "INSERT OR REPLACE INTO context VALUES (?1, ?2, ?3, ?4, ?5)", -1,
-			       &l->put, NULL) != SQLITE_OK)
-		return rp_error("context cache '%s': %s", path, sqlite3_errmsg(l->db));
-	return 0;
-}
-
-static void close_cache(struct llm *l)
-{
-	sqlite3_finalize(l->get);
-	sqlite3_finalize(l->put);
-	if (l->db)
-		sqlite3_close(l->db);
-}
-
-static void hash_field(struct hash_ctx *h, const char *s, size_t len)
-{
-	char n[32];
-	int k = snprintf(n, sizeof(n), "%zu:", len);
-
-	hash_update(h, n, k);
-	hash_update(h, s, len);
-}
-
-static void cache_key(const struct llm *l, const struct srcdoc *d, const char *chunk, size_t clen,
-		      char hex[HASH_HEX])
-{
-	struct hash_ctx *h = hash_begin();
-	char method[32];
-
-	snprintf(method, sizeof(method), "llm@%d", LLM_VERSION);
-	hash_field(h, method, strlen(method));
-	hash_field(h, l->model, strlen(l->model));
-	hash_field(h, l->version, strlen(l->version));
-	hash_field(h, d->sha256, strlen(d->sha256));
-	hash_field(h, chunk, clen);
-	hash_final(h, hex);
-}
-
 /* Replaces {{document}}, {{chunk}} and {{title}} in the prompt. Caller frees. */
 static char *fill_prompt(const char *prompt, const struct srcdoc *d, const char *chunk)
 {
@@ -351,25 +288,10 @@ static char *fill_prompt(const char *prompt, const struct srcdoc *d, const char 
 static int start_chat(struct llm *l)
 {
 	struct rp_err err = { 0 };
-	const char *key = getenv(l->key_env);
+	const char *key;
 
-	if ((!key || !*key) && l->key_env_explicit) {
-		rp_error_input("environment variable '%s' (named by --api-key-env or llm.api_key_env) "
-			       "is not set; export the API key in it", l->key_env);
-		return -1;
-	}
-	if (key && *key) {
-		/* which variable goes to which host is the user's decision, not the repository's */
-		struct user_config uc;
-		int r = user_config_load(&uc, &err);
-
-		if (r == 0)
-			r = user_config_check_send(&uc, l->key_env, l->key_origin, l->base_url, &err);
-		user_config_release(&uc);
-		if (r < 0)
-			return rp_err_report(&err);
-	}
-	if (chat_init(&l->chat, l->base_url, l->model, key, &err) < 0)
+	if (provider_settings_key(&l->ps, &key, &err) < 0 ||
+	    chat_init(&l->chat, l->ps.base_url, l->model, key, &err) < 0)
 		return rp_err_report(&err);
 	l->chat.max_retries = l->o->max_retries;
 	l->chat.timeout = l->o->timeout;
@@ -381,30 +303,24 @@ static int start_chat(struct llm *l)
 /* The context of one chunk from the cache or the model. Caller frees; NULL (reported). */
 static char *llm_context(struct llm *l, const struct srcdoc *d, const char *chunk, size_t clen)
 {
-	char key[HASH_HEX];
-	char *ctx = NULL, *user;
+	char key[HASH_HEX], method[32];
+	char *ctx = NULL, *user, *stored;
 	struct rp_err err = { 0 };
 	int rc;
 
-	cache_key(l, d, chunk, clen, key);
-	sqlite3_bind_text(l->get, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(l->get);
-	if (rc == SQLITE_ROW) {
-		const char *stored = (const char *)sqlite3_column_text(l->get, 1);
-
-		ctx = xstrdup((const char *)sqlite3_column_text(l->get, 0));
-		if (stored && strcmp(stored, l->prompt_sha) && !l->warned_prompt) {
-			rp_warn("the prompt text changed but its version '%s' did not: cached contexts "
-				"of the old text are reused; bump --prompt-version to regenerate them",
-				l->version);
-			l->warned_prompt = 1;
-		}
-	}
-	sqlite3_reset(l->get);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		rp_error("context cache: %s", sqlite3_errmsg(l->db));
+	snprintf(method, sizeof(method), "llm@%d", LLM_VERSION);
+	llmcache_key(method, l->model, l->version, d->sha256, chunk, clen, key);
+	rc = llmcache_get(l->cache, key, &ctx, &stored, &err);
+	if (rc < 0) {
+		rp_err_report(&err);
 		return NULL;
 	}
+	if (rc > 0 && stored && strcmp(stored, l->prompt_sha) && !l->warned_prompt) {
+		rp_warn("the prompt text changed but its version '%s' did not: cached contexts "
+			"of the old text are reused; bump --prompt-version to regenerate them", l->version);
+		l->warned_prompt = 1;
+	}
+	free(stored);
 	if (ctx) {
 		l->hits++;
 		return ctx;
@@ -428,16 +344,8 @@ static char *llm_context(struct llm *l, const struct srcdoc *d, const char *chun
 		ctx[n - a] = '\0';
 	}
 	l->misses++;
-	sqlite3_bind_text(l->put, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(l->put, 2, ctx, -1, SQLITE_STATIC);
-	sqlite3_bind_text(l->put, 3, l->model, -1, SQLITE_STATIC);
-	sqlite3_bind_text(l->put, 4, l->version, -1, SQLITE_STATIC);
-	sqlite3_bind_text(l->put, 5, l->prompt_sha, -1, SQLITE_STATIC);
-	rc = sqlite3_step(l->put);
-	sqlite3_reset(l->put);
-	sqlite3_clear_bindings(l->put);
-	if (rc != SQLITE_DONE) {
-		rp_error("cannot store in the context cache: %s", sqlite3_errmsg(l->db));
+	if (llmcache_put(l->cache, key, ctx, l->model, l->version, l->prompt_sha, &err) < 0) {
+		rp_err_report(&err);
 		free(ctx);
 		return NULL;
 	}
@@ -489,80 +397,43 @@ static char *read_prompt(const char *path, const char *key)
 }
 
 /* Settles options, config, prompt, docs and cache for --method llm. 0 or -1 (reported). */
-static int llm_setup(struct llm *l, struct opts *o, struct config *cfg, char **cache_path)
+static int llm_setup(struct llm *l, struct opts *o)
 {
-	char *root = NULL;
+	struct provider_opts po = { NULL, o->model, o->base_url, o->api_key_env, o->cache };
 	struct rp_err err = { 0 };
 	char hex[HASH_HEX];
 
 	l->o = o;
 	/* .rp/config of a workspace of the user's only (config.h) */
-	provider_config_declare();
-	if (config_find_root(NULL, &root, &err) < 0)
+	if (provider_settings_resolve(&l->ps, "llm", &po, "context-cache.db", &err) < 0)
 		return rp_err_report(&err);
-	if (root && config_load_workspace(cfg, root, NULL, &err) < 0) {
-		free(root);
-		return rp_err_report(&err);
-	}
-	l->model = o->model ? o->model : config_get(cfg, "llm", "model");
-	l->base_url = o->base_url ? o->base_url : config_get(cfg, "llm", "base_url");
-	if (!l->base_url)
-		l->base_url = "https://api.openai.com/v1";
-	l->key_env = o->api_key_env ? o->api_key_env : config_get(cfg, "llm", "api_key_env");
-	l->key_env_explicit = l->key_env != NULL;
-	if (o->api_key_env)
-		l->key_origin = xstrdup("--api-key-env");
-	else if (l->key_env)
-		l->key_origin = xasprintf("llm.api_key_env in '%s/.rp/config'", root);
-	else
-		l->key_origin = xstrdup("the default");
-	if (!l->key_env)
-		l->key_env = "OPENAI_API_KEY";
-	if (!l->model || !*l->model) {
-		free(root);
+	l->model = l->ps.model;
+	if (!l->model || !*l->model)
 		return rp_error_input("--method llm needs a model: pass --model or set llm.model in .rp/config");
-	}
-	if (!o->docs) {
-		free(root);
+	if (!o->docs)
 		return rp_error_input("--method llm needs the documents: pass --docs DOCS.jsonl");
-	}
-	if (!!o->prompt_file != !!o->prompt_version) {
-		free(root);
+	if (!!o->prompt_file != !!o->prompt_version)
 		return rp_error_input("--prompt-file and --prompt-version go together: "
 				      "the version names the prompt text in the cache key");
-	}
-	if (o->prompt_key && !o->prompt_file) {
-		free(root);
+	if (o->prompt_key && !o->prompt_file)
 		return rp_error_input("--prompt-key needs --prompt-file (the YAML file that holds the key)");
-	}
 	if (o->prompt_file) {
 		l->prompt = read_prompt(o->prompt_file, o->prompt_key);
-		if (!l->prompt) {
-			free(root);
+		if (!l->prompt)
 			return -1;
-		}
 		l->version = o->prompt_version;
-		if (!*l->version) {
-			free(root);
+		if (!*l->version)
 			return rp_error_input("--prompt-version must not be empty");
-		}
 	} else {
 		l->prompt = xstrdup(default_prompt);
 		l->version = default_prompt_version;
 	}
 	hash_buf(l->prompt, strlen(l->prompt), hex);
 	l->prompt_sha = xstrdup(hex);
-	if (o->cache) {
-		*cache_path = xstrdup(o->cache);
-	} else if (root) {
-		*cache_path = xasprintf("%s/.rp/context-cache.db", root);
-	} else {
-		return rp_error_input("not inside an rp workspace (no .rp/ here or above): "
-				      "pass --cache PATH for the context cache");
-	}
-	free(root);
-	if (load_docs(l, o->docs) < 0 || open_cache(l, *cache_path) < 0)
+	if (load_docs(l, o->docs) < 0)
 		return -1;
+	if (!(l->cache = llmcache_open(l->ps.cache_path, &err)))
+		return rp_err_report(&err);
 	return 0;
 }
 
@@ -577,8 +448,8 @@ static void llm_release(struct llm *l)
 	free(l->docs);
 	free(l->prompt);
 	free(l->prompt_sha);
-	free(l->key_origin);
-	close_cache(l);
+	llmcache_close(l->cache);
+	provider_settings_release(&l->ps);
 	if (l->chat_ready)
 		chat_release(&l->chat);
 }
@@ -592,7 +463,11 @@ static int parse_num(const char *s, long *out)
 	return errno || !*s || *end || *out < 0 ? -1 : 0;
 }
 
-int main(int argc, char **argv)
+/*
+ * Reads the options into `o`; -1 to go on, else the exit code (after
+ * --help, or a usage error reported).
+ */
+static int parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_DOCS = 256, O_PFILE, O_PKEY, O_PVER, O_MODEL, O_URL, O_KEYENV, O_CACHE, O_RETRIES, O_TIMEOUT,
 	       O_DEADLINE };
@@ -613,34 +488,21 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { .method = "headings", .max_retries = 5, .timeout = 120,
-			  .deadline = HTTP_DEADLINE_MS / 1000 };
-	struct config cfg = { 0 };
-	struct llm l = { 0 };
-	struct jsonl_reader r;
-	struct rp_err err = { 0 };
-	struct buf out = BUF_INIT;
-	struct progress pg;
-	char *cache_path = NULL, *method_name;
-	json_t **chunks = NULL;
-	size_t n = 0, alloc = 0, *lines = NULL, lalloc = 0;
-	int c, rc, is_llm, ret = RP_EXIT_FAIL;
 	long num;
-	json_t *obj;
+	int c;
 
-	rp_progname = "rp-context";
 	while ((c = getopt_long(argc, argv, "o:m:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'o': o.output = optarg; break;
-		case 'm': o.method = optarg; break;
-		case O_DOCS: o.docs = optarg; break;
-		case O_PFILE: o.prompt_file = optarg; break;
-		case O_PKEY: o.prompt_key = optarg; break;
-		case O_PVER: o.prompt_version = optarg; break;
-		case O_MODEL: o.model = optarg; break;
-		case O_URL: o.base_url = optarg; break;
-		case O_KEYENV: o.api_key_env = optarg; break;
-		case O_CACHE: o.cache = optarg; break;
+		case 'o': o->output = optarg; break;
+		case 'm': o->method = optarg; break;
+		case O_DOCS: o->docs = optarg; break;
+		case O_PFILE: o->prompt_file = optarg; break;
+		case O_PKEY: o->prompt_key = optarg; break;
+		case O_PVER: o->prompt_version = optarg; break;
+		case O_MODEL: o->model = optarg; break;
+		case O_URL: o->base_url = optarg; break;
+		case O_KEYENV: o->api_key_env = optarg; break;
+		case O_CACHE: o->cache = optarg; break;
 		case O_RETRIES:
 		case O_TIMEOUT:
 			if (parse_num(optarg, &num) < 0 || num > 1000000) {
@@ -654,9 +516,9 @@ int main(int argc, char **argv)
 				return RP_EXIT_USAGE;
 			}
 			if (c == O_RETRIES)
-				o.max_retries = num;
+				o->max_retries = num;
 			else
-				o.timeout = num;
+				o->timeout = num;
 			break;
 		case O_DEADLINE: {
 			uint64_t secs;
@@ -666,20 +528,42 @@ int main(int argc, char **argv)
 					       "with a suffix s, m, h, d)", optarg);
 				return RP_EXIT_USAGE;
 			}
-			o.deadline = (long)secs;
+			o->deadline = (long)secs;
 			break;
 		}
 		case 'h': return usage(0);
 		default: return usage(1);
 		}
 	}
-	if (argc - optind != 1 || !o.output)
+	if (argc - optind != 1 || !o->output)
 		return usage(1);
-	o.input = argv[optind];
-	if (strcmp(o.method, "headings") && strcmp(o.method, "llm")) {
-		rp_error("unknown method '%s' (expected headings or llm)", o.method);
+	o->input = argv[optind];
+	if (strcmp(o->method, "headings") && strcmp(o->method, "llm")) {
+		rp_error("unknown method '%s' (expected headings or llm)", o->method);
 		return RP_EXIT_USAGE;
 	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .method = "headings", .max_retries = 5, .timeout = 120,
+			  .deadline = HTTP_DEADLINE_MS / 1000 };
+	struct llm l = { 0 };
+	struct jsonl_reader r;
+	struct rp_err err = { 0 };
+	struct buf out = BUF_INIT;
+	struct progress pg;
+	char *method_name;
+	json_t **chunks = NULL;
+	size_t n = 0, alloc = 0, *lines = NULL, lalloc = 0;
+	int rc, is_llm, ret = RP_EXIT_FAIL;
+	json_t *obj;
+
+	rp_progname = "rp-context";
+	if ((ret = parse_args(argc, argv, &o)) >= 0)
+		return ret;
+	ret = RP_EXIT_FAIL;
 	is_llm = !strcmp(o.method, "llm");
 	method_name = xasprintf("%s@%d", o.method, is_llm ? LLM_VERSION : HEADINGS_VERSION);
 
@@ -712,7 +596,7 @@ int main(int argc, char **argv)
 		ret = rp_error_exit_code();
 		goto out;
 	}
-	if (is_llm && llm_setup(&l, &o, &cfg, &cache_path) < 0) {
+	if (is_llm && llm_setup(&l, &o) < 0) {
 		jsonl_close(&r);
 		ret = rp_error_exit_code();
 		goto out;
@@ -797,8 +681,6 @@ out:
 	free(chunks);
 	free(lines);
 	llm_release(&l);
-	config_release(&cfg);
-	free(cache_path);
 	free(method_name);
 	buf_release(&out);
 	return ret;

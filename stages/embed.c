@@ -10,10 +10,11 @@
  *   2. folds equal keys together (a text embedded once however often it
  *      occurs);
  *   3. looks every key up in the cache in one bulk read;
- *   4. embeds only the misses: the local model in-process on all cores, or the OpenAI
- *      protocol in batches bounded by --batch inputs and --max-batch-tokens
- *      (estimated as ceil(bytes / 4) per text), --concurrency requests in
- *      flight, retried per http.h. Received vectors are committed to the
+ *   4. embeds only the misses through embedder.h (the local model
+ *      in-process on all cores, or the OpenAI protocol in batches bounded
+ *      by --batch inputs and --max-batch-tokens, --concurrency requests in
+ *      flight, retried per http.h); the settings come from provider.h's
+ *      resolver (options, .rp/config, defaults). Received vectors are committed to the
  *      cache at least every COMMIT_SECONDS (one transaction for the answers
  *      of that time: keys are random, so every commit rewrites pages all
  *      over the B-tree, and one per answer wrote most of it again each
@@ -37,10 +38,8 @@
  * of it reaches the cache.
  */
 #include "util/buf.h"
-#include "core/config.h"
 #include "ai/embcache.h"
-#include "ai/embed_local.h"
-#include "ai/embed_openai.h"
+#include "ai/embedder.h"
 #include "ai/provider.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -50,7 +49,6 @@
 #include "util/jsonl.h"
 #include "util/numopt.h"
 #include "util/progress.h"
-#include "core/userconfig.h"
 #include "ai/vectors.h"
 
 #include <errno.h>
@@ -112,13 +110,11 @@ struct uniq {
 
 struct run {
 	/* options */
-	const char *input, *output, *model, *provider, *input_type;
+	const char *input, *output, *model, *provider;
 	const char *stats_path;
-	char *cache_path, *base_url, *api_key_env;
-	int explicit_key_env;
-	unsigned dims_opt;        /* --dimensions, 0 unset */
-	long batch, max_tokens, concurrency, max_retries;
-	long timeout, deadline;   /* --timeout, --deadline (seconds) */
+	struct embedder_params ep;  /* --provider, --dimensions, --batch, ... */
+	struct provider_settings ps;
+	struct embedder *emb;
 	/* data */
 	struct buf in;            /* the input, read whole */
 	struct chunk *chunks;
@@ -128,18 +124,13 @@ struct run {
 	unsigned dim;             /* of every vector of the run; 0 until known */
 	float *vecs;              /* nuniq * dim, allocated once dim is known */
 	struct embcache *cache;
-	/* batches of misses: miss[bstart[b] .. bstart[b+1]) */
+	/* unique texts without a cached vector */
 	size_t *miss, nmiss;
-	size_t *bstart, nbatch;
-	char *url;
-	const char *secret;
 	/* received vectors not yet committed: unique texts pend[0..npend) */
 	size_t *pend, npend;
 	double last_commit;
 	/* counters */
 	size_t hits, done, embedded, stored;
-	long long tokens;
-	struct http_stats hs;
 	struct progress prog;
 	double t0;
 };
@@ -223,7 +214,8 @@ static int read_chunks(struct run *r)
 	struct jsonl_reader rd;
 	struct rp_err err = { 0 };
 	struct buf *in = &r->in;
-	unsigned kdim = !strcmp(r->provider, "local") ? r->dim : r->dims_opt;
+	/* the embedder's dimension before any answer: the asked one, or the local model's */
+	unsigned kdim = r->dim;
 	size_t line = 0, got;
 	struct stat st;
 	int ret = 0;
@@ -256,7 +248,7 @@ static int read_chunks(struct run *r)
 		if (r->nchunks > n) {
 			struct chunk *c = &r->chunks[n];
 
-			embcache_key(r->provider, r->model, kdim, r->input_type, c->text, c->len, c->key);
+			embcache_key(r->provider, r->model, kdim, r->ep.input_type, c->text, c->len, c->key);
 		}
 		p = nl ? nl + 1 : end;
 	}
@@ -319,7 +311,7 @@ static void show(struct run *r)
 	if (!r->prog.enabled)
 		return;
 	snprintf(extra, sizeof(extra), "%zu cache hits, %zu requests, %zu retries", r->hits,
-		 r->hs.requests, r->hs.retries);
+		 r->emb->http.requests, r->emb->http.retries);
 	progress_update(&r->prog, r->done, extra);
 }
 
@@ -415,183 +407,54 @@ static int flush(struct run *r, struct rp_err *err)
 	return ret;
 }
 
-/* ---- the local provider ----------------------------------------------------- */
-
-struct local_job {
-	struct run *r;
-	size_t s, n;              /* misses s .. s+n */
-	float *vecs;
-	unsigned k, nthreads;     /* this thread does items k, k + nthreads, ... */
-};
-
-static void *local_worker(void *arg)
-{
-	struct local_job *j = arg;
-	struct run *r = j->r;
-
-	for (size_t k = j->k; k < j->n; k += j->nthreads) {
-		const struct chunk *c = &r->chunks[r->uniq[r->miss[j->s + k]].first];
-
-		embed_local(c->text, c->len, j->vecs + k * r->dim, r->dim);
-	}
-	return NULL;
-}
-
-/* Embeds the misses on all cores, committing every 1024 vectors. */
-static int embed_local_misses(struct run *r)
-{
-	const size_t per_commit = 1024;
-	float *vecs = xmalloc(per_commit * r->dim * sizeof(float));
-	unsigned nthreads = (unsigned)hash_ncores();
-	pthread_t tid[64];
-	struct local_job jobs[64];
-	struct rp_err err = { 0 };
-
-	if (nthreads > 64)
-		nthreads = 64;
-	for (size_t s = 0; s < r->nmiss; s += per_commit) {
-		size_t n = r->nmiss - s < per_commit ? r->nmiss - s : per_commit;
-		int running[64] = { 0 };
-
-		/* thread 0 is this one; a thread that cannot start has its share done here */
-		for (unsigned t = 0; t < nthreads; t++) {
-			jobs[t] = (struct local_job){ r, s, n, vecs, t, nthreads };
-			if (t && n >= 64)
-				running[t] = !pthread_create(&tid[t], NULL, local_worker, &jobs[t]);
-		}
-		for (unsigned t = 0; t < nthreads; t++)
-			if (!running[t])
-				local_worker(&jobs[t]);
-		for (unsigned t = 1; t < nthreads; t++)
-			if (running[t])
-				pthread_join(tid[t], NULL);
-		if (store(r, r->miss + s, n, vecs, &err) < 0) {
-			free(vecs);
-			return rp_err_report(&err);
-		}
-		for (size_t k = 0; k < n; k++)
-			set_vec(r, r->miss[s + k], vecs + k * r->dim);
-		r->embedded += n;
-		show(r);
-	}
-	free(vecs);
-	return 0;
-}
-
-/* ---- the openai provider ---------------------------------------------------- */
+/* ---- embedding the misses --------------------------------------------------- */
 
 /* Received vectors are committed to the cache at least this often. */
 #define COMMIT_SECONDS 0.5
 
-static void plan_batches(struct run *r)
-{
-	long tokens = 0, count = 0;
-
-	r->bstart = xmalloc((r->nmiss + 1) * sizeof(size_t));
-	for (size_t k = 0; k < r->nmiss; k++) {
-		long t = (long)((r->chunks[r->uniq[r->miss[k]].first].len + 3) / 4);
-
-		if (count && (count >= r->batch || tokens + t > r->max_tokens)) {
-			count = 0;
-			tokens = 0;
-		}
-		if (!count)
-			r->bstart[r->nbatch++] = k;
-		count++;
-		tokens += t;
-	}
-	r->bstart[r->nbatch] = r->nmiss;
-}
-
-static void make_body(void *ctx, size_t b, struct buf *body)
+/* The embedder's sink: vectors of misses first .. first+n. */
+static int on_vectors(void *ctx, size_t first, size_t n, const float *vecs, unsigned dim,
+		      struct rp_err *err)
 {
 	struct run *r = ctx;
-	size_t s = r->bstart[b], n = r->bstart[b + 1] - s;
-	const char **texts = xmalloc(n * sizeof(*texts));
+	const struct embedder *e = r->emb;
 
-	for (size_t k = 0; k < n; k++)
-		texts[k] = r->chunks[r->uniq[r->miss[s + k]].first].text;
-	embed_openai_body(body, r->model, r->dims_opt, r->input_type, texts, n);
-	free(texts);
-}
-
-static int on_response(void *ctx, size_t b, const struct http_result *res, struct rp_err *err)
-{
-	struct run *r = ctx;
-	size_t s = r->bstart[b], n = r->bstart[b + 1] - s;
-	unsigned dim = r->dim;
-	float *vecs = NULL;
-	struct buf msg = BUF_INIT;
-	char *clean;
-
-	if (res->status != 200) {
-		if (!res->status)
-			buf_addf(&msg, "cannot reach '%s': %s", r->url, res->error ? res->error : "no response");
-		else {
-			buf_addf(&msg, "'%s' answered HTTP %ld", r->url, res->status);
-			if (res->attempts > 1)
-				buf_addf(&msg, " after %d attempts", res->attempts);
-			buf_adds(&msg, ": ");
-			embed_openai_error(res->body, res->body_len, &msg);
-		}
-		if (res->status == 401 || res->status == 403)
-			buf_addf(&msg, " (check the key in $%s)", r->api_key_env);
-		else if (res->status == 429 || res->status >= 500 || !res->status)
-			buf_adds(&msg, "; the vectors received so far are cached, re-run to go on");
-		/* rp_err_set redacts the key and the URL's credentials */
-		rp_err_set(err, RP_ERR_IO, "%s", msg.s);
-		buf_release(&msg);
-		return -1;
-	}
-	if (embed_openai_parse(res->body, res->body_len, n, &dim, &vecs, &r->tokens, err) < 0) {
-		clean = xstrdup(err->msg);
-		rp_err_set(err, RP_ERR_IO, "bad answer from '%s' to a batch of %zu texts: %s%s; nothing of "
-			   "this answer was cached", r->url, n, clean, r->dims_opt ? " (asked with --dimensions)"
-			   : r->dim ? " (the dimension of this run's first vectors)" : "");
-		free(clean);
-		return -1;
-	}
-	if (r->dims_opt && dim != r->dims_opt) {
-		rp_err_set(err, RP_ERR_IO, "bad answer from '%s': vectors of %u dimensions, but --dimensions "
-			   "is %u", r->url, dim, r->dims_opt);
-		free(vecs);
-		return -1;
-	}
 	r->dim = dim;
 	for (size_t k = 0; k < n; k++) {
-		set_vec(r, r->miss[s + k], vecs + k * (size_t)dim);
-		r->pend[r->npend++] = r->miss[s + k];
+		set_vec(r, r->miss[first + k], vecs + k * (size_t)dim);
+		r->pend[r->npend++] = r->miss[first + k];
 	}
 	r->embedded += n;
-	free(vecs);
 	show(r);
 	/* the last batches are all in flight: the loop has time to spare */
 	if (progress_now() - r->last_commit >= COMMIT_SECONDS ||
-	    r->nbatch - r->hs.requests < (size_t)r->concurrency)
+	    e->batches - e->batches_done < (size_t)e->in_flight)
 		return flush(r, err);
 	return 0;
 }
 
-static int embed_remote_misses(struct run *r)
+/* Embeds the misses through r->emb, committing as vectors come; 0 or -1 (reported). */
+static int embed_misses(struct run *r)
 {
-	struct http_opts o = HTTP_OPTS_INIT;
+	const char **texts = xmalloc(r->nmiss * sizeof(*texts));
+	size_t *lens = xmalloc(r->nmiss * sizeof(*lens));
 	struct rp_err err = { 0 };
-	const char *env;
 	int ret;
 
-	o.concurrency = (int)r->concurrency;
-	o.max_retries = (int)r->max_retries;
-	o.timeout_ms = r->timeout * 1000;
-	o.deadline_ms = r->deadline * 1000;
-	o.user_agent = "rp-embed";
-	env = getenv("RP_HTTP_BACKOFF_MS");
-	if (env && *env)
-		o.backoff_base_ms = atol(env);
-	o.bearer = r->secret;
-	plan_batches(r);
+	for (size_t k = 0; k < r->nmiss; k++) {
+		const struct chunk *c = &r->chunks[r->uniq[r->miss[k]].first];
+
+		texts[k] = c->text;
+		lens[k] = c->len;
+	}
+	/* the dimension of the cached vectors binds the answers too */
+	if (r->dim && !r->emb->dim)
+		r->emb->dim = r->dim;
 	r->pend = xmalloc(r->nmiss * sizeof(*r->pend));
 	r->last_commit = progress_now();
-	ret = http_post_all(r->url, &o, r->nbatch, make_body, on_response, r, &r->hs, &err);
+	ret = embedder_embed(r->emb, texts, lens, r->nmiss, on_vectors, r, &err);
+	free(texts);
+	free(lens);
 	if (ret < 0) {
 		struct rp_err ferr = { 0 };
 
@@ -647,9 +510,9 @@ static int write_stats(struct run *r, double seconds)
 	json_object_set_new(o, "hits", json_integer((json_int_t)r->hits));
 	json_object_set_new(o, "misses", json_integer((json_int_t)(r->nchunks - r->hits)));
 	json_object_set_new(o, "embedded", json_integer((json_int_t)r->embedded));
-	json_object_set_new(o, "requests", json_integer((json_int_t)r->hs.requests));
-	json_object_set_new(o, "retries", json_integer((json_int_t)r->hs.retries));
-	json_object_set_new(o, "tokens", json_integer((json_int_t)r->tokens));
+	json_object_set_new(o, "requests", json_integer((json_int_t)r->emb->http.requests));
+	json_object_set_new(o, "retries", json_integer((json_int_t)r->emb->http.retries));
+	json_object_set_new(o, "tokens", json_integer((json_int_t)r->emb->tokens));
 	json_object_set_new(o, "seconds", json_real(seconds));
 	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(4));
 	json_decref(o);
@@ -669,24 +532,6 @@ static int write_stats(struct run *r, double seconds)
 
 /* ---- options and main ------------------------------------------------------- */
 
-static char *default_cache(const char *root, const struct config *cfg)
-{
-	const char *home, *embed_cache = config_get(cfg, "embed", "cache");
-
-	if (embed_cache) {
-		if (embed_cache[0] == '/' || !root)
-			return xstrdup(embed_cache);
-		return xasprintf("%s/%s", root, embed_cache);
-	}
-	if (root)
-		return xasprintf("%s/.rp/embed-cache.db", root);
-	home = getenv("XDG_CACHE_HOME");
-	if (home && *home == '/')
-		return xasprintf("%s/rp/embed-cache.db", home);
-	home = getenv("HOME");
-	return xasprintf("%s/.cache/rp/embed-cache.db", home && *home ? home : "/tmp");
-}
-
 static void free_run(struct run *r)
 {
 	for (size_t i = 0; i < r->nchunks; i++) {
@@ -698,50 +543,20 @@ static void free_run(struct run *r)
 	free(r->chunks);
 	free(r->uniq);
 	free(r->miss);
-	free(r->bstart);
 	free(r->pend);
-	free(r->url);
-	free(r->cache_path);
-	free(r->base_url);
-	free(r->api_key_env);
 	embcache_close(r->cache);
-}
-
-/*
- * 0 when the user config lets the value of r->api_key_env go to r->url's
- * host; else -1, reported, before anything is sent. `cfg_root` is the
- * workspace whose .rp/config named the variable (NULL: the command line or
- * the default).
- */
-static int check_key_consent(const struct run *r, const char *cfg_root)
-{
-	struct user_config uc;
-	struct rp_err err = { 0 };
-	char *origin;
-	int ret;
-
-	if (user_config_load(&uc, &err) < 0) {
-		user_config_release(&uc);
-		return rp_err_report(&err);
-	}
-	if (!r->explicit_key_env)
-		origin = xstrdup("the default");
-	else if (cfg_root)
-		origin = xasprintf("embed.api_key_env in '%s/.rp/config'", cfg_root);
-	else
-		origin = xstrdup("--api-key-env");
-	ret = user_config_check_send(&uc, r->api_key_env, origin, r->url, &err);
-	if (ret < 0)
-		rp_err_report(&err);
-	free(origin);
-	user_config_release(&uc);
-	return ret;
+	embedder_free(r->emb);
+	provider_settings_release(&r->ps);
 }
 
 enum { O_PROVIDER = 256, O_BATCH, O_MAXTOK, O_CONC, O_DIMS, O_ITYPE, O_BASE, O_KEYENV, O_CACHE,
        O_STATS, O_RETRIES, O_TIMEOUT, O_DEADLINE };
 
-int main(int argc, char **argv)
+/*
+ * Reads the options into r->ep and po; -1 to go on, else the exit code
+ * (after --help, or a usage error reported).
+ */
+static int parse_args(int argc, char **argv, struct run *r, struct provider_opts *po)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -762,46 +577,36 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct run r = { 0 };
-	struct config cfg;
-	struct rp_err err = { 0 };
-	const char *opt_cache = NULL, *opt_base = NULL, *opt_keyenv = NULL, *opt_provider = NULL;
-	char *root = NULL;
 	long v;
-	int c, ret = RP_EXIT_FAIL, have_cfg = 0;
+	int c;
 
-	rp_progname = "rp-embed";
-	buf_init(&r.in);
-	r.batch = 100;
-	r.max_tokens = 100000;
-	r.concurrency = 4;
-	r.max_retries = 6;
-	r.timeout = HTTP_TIMEOUT_MS / 1000;
-	r.deadline = HTTP_DEADLINE_MS / 1000;
 	while ((c = getopt_long(argc, argv, "o:m:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'o': r.output = optarg; break;
-		case 'm': r.model = optarg; break;
-		case O_PROVIDER: opt_provider = optarg; break;
+		case 'o': r->output = optarg; break;
+		case 'm': r->model = optarg; break;
+		case O_PROVIDER: po->provider = optarg; break;
 		case O_BATCH:
-			if (parse_long("batch", optarg, 1, 100000, &r.batch) < 0)
+			if (parse_long("batch", optarg, 1, 100000, &r->ep.batch) < 0)
 				return usage(1);
 			break;
 		case O_MAXTOK:
-			if (parse_long("max-batch-tokens", optarg, 1, LONG_MAX, &r.max_tokens) < 0)
+			if (parse_long("max-batch-tokens", optarg, 1, LONG_MAX, &r->ep.max_tokens) < 0)
 				return usage(1);
 			break;
 		case O_CONC:
-			if (parse_long("concurrency", optarg, 1, 256, &r.concurrency) < 0)
+			if (parse_long("concurrency", optarg, 1, 256, &v) < 0)
 				return usage(1);
+			r->ep.http.concurrency = (int)v;
 			break;
 		case O_RETRIES:
-			if (parse_long("max-retries", optarg, 0, 100, &r.max_retries) < 0)
+			if (parse_long("max-retries", optarg, 0, 100, &v) < 0)
 				return usage(1);
+			r->ep.http.max_retries = (int)v;
 			break;
 		case O_TIMEOUT:
-			if (parse_long("timeout", optarg, 1, 86400, &r.timeout) < 0)
+			if (parse_long("timeout", optarg, 1, 86400, &v) < 0)
 				return usage(1);
+			r->ep.http.timeout_ms = v * 1000;
 			break;
 		case O_DEADLINE: {
 			uint64_t secs;
@@ -811,105 +616,110 @@ int main(int argc, char **argv)
 					       "(seconds, or with a suffix s, m, h, d)", optarg);
 				return usage(1);
 			}
-			r.deadline = (long)secs;
+			r->ep.http.deadline_ms = (long)secs * 1000;
 			break;
 		}
 		case O_DIMS:
 			if (parse_long("dimensions", optarg, 1, RPV_MAX_DIM, &v) < 0)
 				return usage(1);
-			r.dims_opt = (unsigned)v;
+			r->ep.dims = (unsigned)v;
 			break;
 		case O_ITYPE:
 			if (strcmp(optarg, "document") && strcmp(optarg, "query")) {
 				rp_error_input("option '--input-type': '%s' is not 'document' or 'query'", optarg);
 				return usage(1);
 			}
-			r.input_type = optarg;
+			r->ep.input_type = optarg;
 			break;
-		case O_BASE: opt_base = optarg; break;
-		case O_KEYENV: opt_keyenv = optarg; break;
-		case O_CACHE: opt_cache = optarg; break;
-		case O_STATS: r.stats_path = optarg; break;
+		case O_BASE: po->base_url = optarg; break;
+		case O_KEYENV: po->api_key_env = optarg; break;
+		case O_CACHE: po->cache = optarg; break;
+		case O_STATS: r->stats_path = optarg; break;
 		case 'h': return usage(0);
 		default: return usage(1);
 		}
 	}
-	if (optind + 1 != argc || !r.output || !r.model) {
+	if (optind + 1 != argc || !r->output || !r->model) {
 		if (optind + 1 != argc)
 			rp_error_input("expected one input file (chunks JSONL, '-' for standard input)");
 		else
-			rp_error_input("%s is required", !r.output ? "-o FILE" : "--model ID");
+			rp_error_input("%s is required", !r->output ? "-o FILE" : "--model ID");
 		return usage(1);
 	}
-	r.input = argv[optind];
+	r->input = argv[optind];
+	return -1;
+}
+
+/* Writes the output (while the cache closes) and the summary; 0 or -1 (reported). */
+static int finish(struct run *r)
+{
+	progress_end(&r->prog);
+	{
+		/* the cache is done with; its closing (a WAL checkpoint) overlaps the output */
+		pthread_t closer;
+		int closing = !pthread_create(&closer, NULL, close_cache, r->cache);
+		int wrote;
+
+		if (closing)
+			r->cache = NULL;
+		wrote = write_output(r);
+		if (closing)
+			pthread_join(closer, NULL);
+		if (wrote < 0)
+			return -1;
+	}
+	{
+		double secs = progress_now() - r->t0;
+		const struct http_stats *hs = &r->emb->http;
+
+		if (r->stats_path && write_stats(r, secs) < 0)
+			return -1;
+		if (!r->emb->ops->remote)
+			fprintf(stderr, "rp-embed: %zu chunks, %zu cache hits, %zu embedded locally, %.1fs\n",
+				r->nchunks, r->hits, r->embedded, secs);
+		else
+			fprintf(stderr, "rp-embed: %zu chunks, %zu cache hits, %zu embedded in %zu request%s, "
+				"%zu retr%s, %lld tokens, %.1fs\n", r->nchunks, r->hits, r->embedded,
+				hs->requests, hs->requests == 1 ? "" : "s", hs->retries,
+				hs->retries == 1 ? "y" : "ies", r->emb->tokens, secs);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct run r = { .ep = EMBEDDER_PARAMS_INIT };
+	struct provider_opts po = { 0 };
+	struct rp_err err = { 0 };
+	const char *env;
+	int ret = RP_EXIT_FAIL;
+
+	rp_progname = "rp-embed";
+	buf_init(&r.in);
+	if ((ret = parse_args(argc, argv, &r, &po)) >= 0)
+		return ret;
+	ret = RP_EXIT_FAIL;
 	r.t0 = progress_now();
 
 	/* settings: command line, else .rp/config (of a workspace of the user's), else defaults */
-	provider_config_declare();
-	if (config_find_root(NULL, &root, &err) < 0) {
-		rp_err_report(&err);
-		ret = RP_EXIT_USAGE;
-		goto out;
-	}
-	if (root) {
-		if (config_load_workspace(&cfg, root, NULL, &err) < 0) {
-			rp_err_report(&err);
-			ret = RP_EXIT_USAGE;
-			goto out;
-		}
-		have_cfg = 1;
-	} else {
-		memset(&cfg, 0, sizeof(cfg));
-	}
-	{
-		const char *p = config_get(&cfg, "embed", "provider");
-
-		r.provider = opt_provider ? opt_provider : p ? p : "local";
-	}
-	if (strcmp(r.provider, "local") && strcmp(r.provider, "openai")) {
-		rp_error_input("unknown provider '%s' (expected 'local' or 'openai')", r.provider);
-		ret = RP_EXIT_USAGE;
-		goto out;
-	}
-	r.cache_path = opt_cache ? xstrdup(opt_cache) : default_cache(root, &cfg);
-	{
-		const char *base = config_get(&cfg, "embed", "base_url");
-		const char *kenv = config_get(&cfg, "embed", "api_key_env");
-
-		r.base_url = xstrdup(opt_base ? opt_base : base ? base : "https://api.openai.com/v1");
-		r.explicit_key_env = opt_keyenv || kenv;
-		r.api_key_env = xstrdup(opt_keyenv ? opt_keyenv : kenv ? kenv : "OPENAI_API_KEY");
-	}
-	if (!strcmp(r.provider, "local")) {
-		if (embed_local_check_model(r.model, &err) < 0) {
-			rp_err_report(&err);
-			ret = RP_EXIT_USAGE;
-			goto out;
-		}
-		r.dim = r.dims_opt ? r.dims_opt : EMBED_LOCAL_DIM;
-	} else {
-		r.dim = r.dims_opt;
-		r.url = embed_openai_url(r.base_url);
-		if (strncmp(r.url, "http://", 7) && strncmp(r.url, "https://", 8)) {
-			rp_error_input("base URL '%s' is not an http:// or https:// URL", r.base_url);
-			ret = RP_EXIT_USAGE;
-			goto out;
-		}
-		r.secret = getenv(r.api_key_env);
-		if ((!r.secret || !*r.secret) && r.explicit_key_env) {
-			rp_error_input("the environment variable '%s' (named by --api-key-env or embed.api_key_env) "
-				       "is not set; export it with the API key", r.api_key_env);
-			ret = RP_EXIT_USAGE;
-			goto out;
-		}
-		if (r.secret && !*r.secret)
-			r.secret = NULL;
-		/* which variable goes to which host is the user's decision, not the repository's */
-		if (r.secret && check_key_consent(&r, opt_keyenv ? NULL : root) < 0) {
-			ret = RP_EXIT_USAGE;
-			goto out;
-		}
-	}
+	po.model = r.model;
+	if (provider_settings_resolve(&r.ps, "embed", &po, "embed-cache.db", &err) < 0)
+		goto usage_error;
+	r.provider = r.ps.provider;
+	r.ep.provider = r.ps.provider;
+	r.ep.model = r.model;
+	r.ep.base_url = r.ps.base_url;
+	r.ep.key_env = r.ps.api_key_env;
+	r.ep.http.user_agent = "rp-embed";
+	env = getenv("RP_HTTP_BACKOFF_MS");
+	if (env && *env)
+		r.ep.http.backoff_base_ms = atol(env);
+	if (!(r.emb = embedder_open(&r.ep, &err)))
+		goto usage_error;
+	/* which variable goes to which host is the user's decision, not the repository's */
+	if (r.emb->ops->remote && provider_settings_key(&r.ps, &r.emb->key, &err) < 0)
+		goto usage_error;
+	r.dim = embedder_dim(r.emb);
 
 	if (read_chunks(&r) < 0) {
 		ret = rp_error_exit_code();
@@ -917,7 +727,7 @@ int main(int argc, char **argv)
 	}
 	fold_keys(&r);
 	progress_init(&r.prog, "rp-embed", r.nchunks);
-	r.cache = embcache_open(r.cache_path, &err);
+	r.cache = embcache_open(r.ps.cache_path, &err);
 	if (!r.cache) {
 		rp_err_report(&err);
 		goto out;
@@ -929,7 +739,7 @@ int main(int argc, char **argv)
 	for (size_t u = 0; u < r.nuniq; u++)
 		if (!r.uniq[u].have)
 			r.miss[r.nmiss++] = u;
-	if (r.nmiss && (!strcmp(r.provider, "local") ? embed_local_misses(&r) : embed_remote_misses(&r)) < 0) {
+	if (r.nmiss && embed_misses(&r) < 0) {
 		progress_end(&r.prog);
 		if (r.stored)
 			fprintf(stderr, "rp-embed: %zu new vectors were received and cached; a re-run embeds "
@@ -938,40 +748,14 @@ int main(int argc, char **argv)
 			write_stats(&r, progress_now() - r.t0);
 		goto out;
 	}
-	progress_end(&r.prog);
-	{
-		/* the cache is done with; its closing (a WAL checkpoint) overlaps the output */
-		pthread_t closer;
-		int closing = !pthread_create(&closer, NULL, close_cache, r.cache);
-		int wrote;
-
-		if (closing)
-			r.cache = NULL;
-		wrote = write_output(&r);
-		if (closing)
-			pthread_join(closer, NULL);
-		if (wrote < 0)
-			goto out;
-	}
-	{
-		double secs = progress_now() - r.t0;
-
-		if (r.stats_path && write_stats(&r, secs) < 0)
-			goto out;
-		if (!strcmp(r.provider, "local"))
-			fprintf(stderr, "rp-embed: %zu chunks, %zu cache hits, %zu embedded locally, %.1fs\n",
-				r.nchunks, r.hits, r.embedded, secs);
-		else
-			fprintf(stderr, "rp-embed: %zu chunks, %zu cache hits, %zu embedded in %zu request%s, "
-				"%zu retr%s, %lld tokens, %.1fs\n", r.nchunks, r.hits, r.embedded,
-				r.hs.requests, r.hs.requests == 1 ? "" : "s", r.hs.retries,
-				r.hs.retries == 1 ? "y" : "ies", r.tokens, secs);
-	}
+	if (finish(&r) < 0)
+		goto out;
 	ret = RP_EXIT_OK;
+	goto out;
+usage_error:
+	rp_err_report(&err);
+	ret = RP_EXIT_USAGE;
 out:
 	free_run(&r);
-	if (have_cfg)
-		config_release(&cfg);
-	free(root);
 	return ret;
 }

@@ -97,7 +97,8 @@ for i, l in enumerate(open("ctx.jsonl")):
 	run rp-context chunks.jsonl -o x.jsonl --method llm --docs docs.jsonl --model m --cache c.db --prompt-file prompt.txt
 	assert_failure 2
 	assert_output --partial "--prompt-version"
-	run rp-context chunks.jsonl -o x.jsonl --method llm --docs docs.jsonl --model m
+	# outside a workspace the cache is the user's; with no $HOME either, --cache is asked for
+	run env -u HOME -u XDG_CACHE_HOME rp-context chunks.jsonl -o x.jsonl --method llm --docs docs.jsonl --model m
 	assert_failure 2
 	assert_output --partial "--cache"
 	printf '{"chunk_id":"a#0","doc_id":"a","text":"x"}\nnot json\n' > bad.jsonl
