@@ -4,30 +4,76 @@
 
 load helpers
 
+# The chain s1 -> ... -> s12; stage i first creates marks/i-ROUND (it has
+# started), sleeps 0.05 s (the last one 0.3 s, so that a test slowed down by
+# a loaded machine still sees its start before it ends), then writes
+# out/i.txt (it has finished).
 write_pipeline() {
+	local t
 	{
 		echo "stages:"
 		for i in $(seq 1 12); do
+			t=0.05
+			[ "$i" -lt 12 ] || t=0.3
 			echo "  s$i:"
-			echo "    cmd: sleep 0.02 && echo round-\${round}-$i > out/$i.txt"
+			echo "    cmd: touch marks/$i-\${round} && sleep $t && echo round-\${round}-$i > out/$i.txt"
 			if [ "$i" -gt 1 ]; then echo "    deps: [out/$((i - 1)).txt]"; fi
 			echo "    params: [round]"
 			echo "    outs: [out/$i.txt]"
 		done
 	} > rp.yaml
-	mkdir -p out
+	mkdir -p out marks
+}
+
+# wait_for_file FILE: waits up to 10 s for FILE to exist.
+wait_for_file() {
+	local i
+	for i in $(seq 1000); do
+		[ -e "$1" ] && return 0
+		sleep 0.01
+	done
+	echo "'$1' never appeared" >&2
+	return 1
+}
+
+# kill_session PID: SIGKILLs the session PID leads (rp, its watchdog and the
+# stage commands, as a crash would take them) and reaps PID; sets
+# KILLED_STATUS to PID's exit status, 137 when the kill is what ended it.
+kill_session() {
+	pkill -9 -s "$1" 2>/dev/null || true
+	KILLED_STATUS=0
+	wait "$1" 2>/dev/null || KILLED_STATUS=$?
+}
+
+# pid_gone PID: waits up to 5 s for process PID to be gone.
+pid_gone() {
+	local i
+	for i in $(seq 100); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	return 1
 }
 
 @test "rp repro killed 50 times at random moments always recovers" {
 	write_pipeline
 	for round in $(seq 1 50); do
 		echo "round: $round" > params.yaml
-		# its own session, so the kill takes the stage commands too, as a crash would
+		# its own session, so the kill takes the stage commands too, as a crash
+		# would; the kill lands a random moment after stage K has started:
+		# while K runs, while rp records it, or while K+1 starts
 		setsid rp -q repro -j 2 >/dev/null 2>&1 &
 		pid=$!
-		sleep "0.$(( (RANDOM % 40) + 1 ))"
-		pkill -9 -s "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
+		k=$(( (RANDOM % 12) + 1 ))
+		wait_for_file "marks/$k-$round"
+		[ "$k" -lt 12 ] && sleep "0.0$(( RANDOM % 8 ))"
+		last=$(cat out/12.txt 2>/dev/null || true)
+		kill_session "$pid"
+		# it landed mid-run: stage K had started, the last stage had not
+		# finished just before the kill, and rp was still running
+		[ "$last" != "round-$round-12" ] ||
+			{ echo "round $round: the run finished before the kill"; false; }
+		[ "$KILLED_STATUS" -eq 137 ] || { echo "round $round: rp ended ($KILLED_STATUS) before the kill"; false; }
 
 		# the lock names only finished stages: every object it references exists
 		run rp checkout --force
@@ -58,10 +104,11 @@ stages:
 EOF2
 	setsid rp repro >/dev/null 2>&1 &
 	pid=$!
-	for _ in $(seq 1 100); do [ -e started ] && break; sleep 0.05; done
-	[ -e started ]
-	pkill -9 -s "$pid"
-	wait "$pid" 2>/dev/null || true
+	wait_for_file started
+	kill_session "$pid"
+	# mid-run: second had started and had not finished
+	assert_equal "$KILLED_STATUS" 137
+	[ ! -e two.txt ]
 	run rp status
 	assert_failure 1
 	refute_output --partial "first:"
@@ -72,25 +119,30 @@ EOF2
 }
 
 @test "the commands of a stage do not outlive an rp that was killed" {
+	# the stage's shell and the sleep under it write their pids
 	cat > rp.yaml <<'EOF2'
 stages:
   slow:
-    cmd: touch started && sleep 30.4242 && echo late > late.txt
+    cmd: echo $$ > shell.pid && sh -c 'echo $$ > sleep.pid && exec sleep 30' && echo late > late.txt
     outs: [late.txt]
 EOF2
 	rp repro >/dev/null 2>&1 3>&- &
 	pid=$!
-	for _ in $(seq 1 100); do [ -e started ] && break; sleep 0.05; done
-	[ -e started ]
+	wait_for_file sleep.pid
+	shell_pid=$(cat shell.pid)
+	sleep_pid=$(cat sleep.pid)
+	kill -0 "$sleep_pid"
 	kill -9 "$pid"
-	wait "$pid" 2>/dev/null || true
+	KILLED_STATUS=0
+	wait "$pid" 2>/dev/null || KILLED_STATUS=$?
+	# mid-run: the stage had started and had not finished
+	assert_equal "$KILLED_STATUS" 137
+	[ ! -e late.txt ]
 	# the stage's shell and the sleep under it die with rp (see exec.c)
-	for _ in $(seq 1 100); do
-		pgrep -f "sleep 30.4242" >/dev/null || break
-		sleep 0.05
-	done
-	run pgrep -f "sleep 30.4242"
-	pkill -9 -f "sleep 30.4242" || true
-	assert_failure
+	gone=yes
+	pid_gone "$shell_pid" || gone="no: shell $shell_pid"
+	pid_gone "$sleep_pid" || gone="no: sleep $sleep_pid"
+	kill -9 "$shell_pid" "$sleep_pid" 2>/dev/null || true
+	assert_equal "$gone" yes
 	[ ! -e late.txt ]
 }
