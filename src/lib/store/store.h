@@ -9,8 +9,14 @@
  * Invariant: an object's bytes hash to its name. Objects are written to a
  * temp file and renamed into place; an existing object of that name is success.
  *
- * Run-cache: .rp/cache/runs/<2 hex>/<62 hex of the stage key>, the outs a key
- * produced (the text is the caller's; rp writes the lock's outs as JSON).
+ * Run-cache: the table of .rp/cache/runs.db (runcache.c), the outs a stage
+ * key produced (the text is the caller's; rp writes the lock's outs as
+ * JSON). Entries that earlier rp versions wrote one file each, in
+ * .rp/cache/runs/<2 hex>/<62 hex>, are still read.
+ *
+ * The implementation is split by concern (store.c, manifest.c, tree.c,
+ * save.c, checkout.c, runcache.c; see internal.h); the design is at the
+ * top of store.c.
  */
 #ifndef RP_STORE_H
 #define RP_STORE_H
