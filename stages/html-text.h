@@ -36,7 +36,7 @@
 #define RP_HTML_TEXT_H
 
 #include <stddef.h>
-#include "buf.h"
+#include "util/buf.h"
 
 /*
  * Extracts the visible text of `len` bytes of HTML at `html` (borrowed) into

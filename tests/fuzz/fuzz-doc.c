@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bin.h"
-#include "doc.h"
+#include "util/bin.h"
+#include "yaml/doc.h"
 
 static const char *const fixed_paths[] = {
 	"a", "a.b", "a[0]", "a.b[1].c", "[0]", "", ".", "a..b", "a[", "a[]", "a[-1]",

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "doc.h"
-#include "interp.h"
+#include "yaml/doc.h"
+#include "core/interp.h"
 
 static const char ctx_yaml[] =
 	"chunker:\n"

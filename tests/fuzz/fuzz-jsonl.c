@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonl.h"
+#include "util/jsonl.h"
 
 static const char *const fields[] = { "id", "text", "doc_id", "chunk_id", "" };
 

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lock.h"
-#include "locksnap.h"
+#include "lock/lock.h"
+#include "lock/locksnap.h"
 
 #include <stdio.h>
 #include <unistd.h>

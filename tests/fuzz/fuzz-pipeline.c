@@ -24,7 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pipeline.h"
+#include "core/pipeline.h"
 
 static char dir[PATH_MAX];
 static char rp_yaml[PATH_MAX + 16];

@@ -13,8 +13,8 @@
 
 #include <openssl/sha.h>
 
-#include "buf.h"
-#include "vectors.h"
+#include "util/buf.h"
+#include "ai/vectors.h"
 
 static void decode(const uint8_t *data, size_t size)
 {

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chunker.h"
+#include "ai/chunker.h"
 
 /* Chunks `text` and compares the chunk texts with the NULL-terminated `want`. */
 static void check(enum chunk_strategy s, size_t size, size_t overlap, enum chunk_unit u,

@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "dag.h"
+#include "core/dag.h"
 
 struct ws {
 	char dir[64];

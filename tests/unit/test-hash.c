@@ -15,9 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "fs.h"
-#include "hash.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/hash.h"
 
 #define ABC_SHA256 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

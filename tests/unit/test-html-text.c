@@ -14,7 +14,7 @@
 
 #include <string.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "html-text.h"
 
 struct out {

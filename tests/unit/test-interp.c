@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "doc.h"
-#include "error.h"
-#include "interp.h"
+#include "yaml/doc.h"
+#include "util/error.h"
+#include "core/interp.h"
 
 static const char vars_yaml[] =
 	"chunker:\n"

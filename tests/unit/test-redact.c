@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "http.h"
+#include "util/error.h"
+#include "util/http.h"
 
 #define KEY "sk-proj-Zq81KmW3xYtP0aVb7Lc2Nd9RfE4uGh6J"
 

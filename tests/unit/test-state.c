@@ -18,10 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "fs.h"
-#include "hash.h"
-#include "state.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/hash.h"
+#include "store/state.h"
 
 #define ABC_SHA256 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 

@@ -21,9 +21,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "fs.h"
-#include "storelock.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "store/storelock.h"
 
 static int setup(void **state)
 {

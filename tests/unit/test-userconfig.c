@@ -22,9 +22,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "fs.h"
-#include "userconfig.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "core/userconfig.h"
 
 struct fx {
 	char *dir, *path;

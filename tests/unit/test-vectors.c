@@ -17,10 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "error.h"
-#include "fs.h"
-#include "vectors.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "ai/vectors.h"
 
 #define H1 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 #define H2 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
