@@ -407,7 +407,13 @@ def rp_http_run(embed, work, chunks_file, n, delay_ms, slots, batch, conc, dims)
             os.unlink(cache + suffix)
     stub = Stub(work, delay_ms, slots, dims)
     try:
-        env = dict(os.environ, **{KEY_ENV: KEY})
+        # rp sends a key only to hosts the user's own config allows
+        # (DESIGN.md, Trust): a private XDG_CONFIG_HOME allows the stub's
+        xdg = os.path.join(work, 'xdg')
+        os.makedirs(os.path.join(xdg, 'rp'), exist_ok=True)
+        with open(os.path.join(xdg, 'rp', 'config'), 'w') as f:
+            f.write('credentials:\n  %s: ["%s"]\n' % (KEY_ENV, stub.base.split('/')[2]))
+        env = dict(os.environ, **{KEY_ENV: KEY, 'XDG_CONFIG_HOME': xdg})
         cmd = [embed, chunks_file, '-o', 'http.rpv', '--provider', 'openai', '--model', 'bench-model',
                '--base-url', stub.base, '--api-key-env', KEY_ENV, '--batch', str(batch),
                '--concurrency', str(conc), '--cache', cache, '--stats', 'http.json']
