@@ -133,8 +133,10 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 		case 'l':
-			if (numopt_long(c == 'n' ? "--size" : "--overlap", optarg, 0, LONG_MAX, &num) < 0)
+			if (numopt_long(c == 'n' ? "--size" : "--overlap", optarg, 0, LONG_MAX, &num, &err) < 0) {
+				rp_err_report(&err);
 				return RP_EXIT_USAGE;
+			}
 			*(c == 'n' ? &p.size : &p.overlap) = (size_t)num;
 			break;
 		case 'u':

@@ -1,5 +1,6 @@
 /*
- * test-numopt.c - plain numbers with a range, sizes and durations.
+ * test-numopt.c - plain numbers with a range, sizes and durations;
+ * numopt_long() fills its error instead of printing it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,15 +47,22 @@ static void test_what_is_not_a_plain_number(void **state)
 	assert_int_equal(numopt_parse_long("-11", -10, 10, &v), -1);
 }
 
-static void test_numopt_long_reports_an_input_error(void **state)
+static void test_numopt_long_fills_an_input_error(void **state)
 {
-	long v;
+	struct rp_err err = { 0 };
+	long v = 42;
 
 	(void)state;
 	rp_error_clear();
-	assert_int_equal(numopt_long("-j", "many", 1, 1024, &v), -1);
-	assert_int_equal(rp_last_error_kind, RP_ERR_INPUT);
-	assert_int_equal(numopt_long("-j", "8", 1, 1024, &v), 0);
+	assert_int_equal(numopt_long("-j", "many", 1, 1024, &v, &err), -1);
+	assert_int_equal(err.kind, RP_ERR_INPUT);
+	assert_string_equal(err.msg, "option '-j': 'many' is not a whole number in 1..1024");
+	assert_int_equal(rp_last_error_kind, RP_ERR_NONE);   /* filled, not reported */
+	assert_int_equal(v, 42);
+	assert_int_equal(numopt_long("--size", "-3", 0, LONG_MAX, &v, &err), -1);
+	assert_string_equal(err.msg, "option '--size': '-3' is not a whole number of at least 0");
+	assert_int_equal(numopt_long("-j", "x", 1, 1024, &v, NULL), -1);   /* err may be NULL */
+	assert_int_equal(numopt_long("-j", "8", 1, 1024, &v, &err), 0);
 	assert_int_equal(v, 8);
 }
 
@@ -78,7 +86,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain_numbers_in_range),
 		cmocka_unit_test(test_what_is_not_a_plain_number),
-		cmocka_unit_test(test_numopt_long_reports_an_input_error),
+		cmocka_unit_test(test_numopt_long_fills_an_input_error),
 		cmocka_unit_test(test_sizes_and_durations),
 	};
 

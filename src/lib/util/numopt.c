@@ -4,7 +4,8 @@
  * Both are a run of decimal digits and a unit looked up in a table; the
  * product is checked against UINT64_MAX before it is formed. Plain numbers
  * are strtol's, with what strtol would also accept (blanks, '+', an empty
- * string) refused first.
+ * string) refused first. Nothing here prints: numopt_long() fills a struct rp_err
+ * for its caller to report.
  */
 #include "util/numopt.h"
 #include "util/error.h"
@@ -85,11 +86,13 @@ int numopt_parse_long(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
-int numopt_long(const char *opt, const char *s, long lo, long hi, long *out)
+int numopt_long(const char *opt, const char *s, long lo, long hi, long *out, struct rp_err *err)
 {
 	if (!numopt_parse_long(s, lo, hi, out))
 		return 0;
 	if (hi == LONG_MAX)
-		return rp_error_input("option '%s': '%s' is not a whole number of at least %ld", opt, s, lo);
-	return rp_error_input("option '%s': '%s' is not a whole number in %ld..%ld", opt, s, lo, hi);
+		return rp_err_set(err, RP_ERR_INPUT, "option '%s': '%s' is not a whole number of at least %ld",
+				  opt, s ? s : "", lo);
+	return rp_err_set(err, RP_ERR_INPUT, "option '%s': '%s' is not a whole number in %ld..%ld", opt,
+			  s ? s : "", lo, hi);
 }

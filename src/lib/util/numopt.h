@@ -1,9 +1,15 @@
 /*
- * numopt.h - numbers, sizes and durations given as command-line options.
+ * numopt.h - numbers, sizes and durations given as command-line options
+ * (or in a setting or environment variable the user writes).
+ *
+ * The library parses and, when asked, fills a struct rp_err; the caller
+ * (a command, a stage program's main()) reports it:
  *
  *     long jobs;
- *     if (numopt_long("-j", optarg, 1, 1024, &jobs) < 0)
- *         return RP_EXIT_USAGE;     (reported: "option '-j': 'x' is not ...")
+ *     struct rp_err err = { 0 };
+ *     if (numopt_long("-j", optarg, 1, 1024, &jobs, &err) < 0)
+ *         return rp_err_report(&err), RP_EXIT_USAGE;
+ *                       (reports: "option '-j': 'x' is not a whole number in 1..1024")
  *
  *     uint64_t max;
  *     if (numopt_size(optarg, &max) < 0)
@@ -22,14 +28,17 @@
 
 #include <stdint.h>
 
+struct rp_err;
+
 /* Parses a plain number in lo..hi into *out; 0, or -1 (nothing reported) when `s` is not one. */
 int numopt_parse_long(const char *s, long lo, long hi, long *out);
 /*
  * numopt_parse_long() for the option `opt` (as the user spells it: "--size",
- * "-j"): 0, or -1 after reporting with rp_error_input() that `s` is not a
- * whole number in lo..hi. For commands, which own stderr.
+ * "-j"): 0, or -1 with `err` (if non-NULL) filled as RP_ERR_INPUT saying
+ * that `s` is not a whole number in lo..hi. Prints nothing; *out is left
+ * untouched on failure.
  */
-int numopt_long(const char *opt, const char *s, long lo, long hi, long *out);
+int numopt_long(const char *opt, const char *s, long lo, long hi, long *out, struct rp_err *err);
 
 /* Parses a size into *out (bytes); 0, or -1 (nothing reported) when `s` is not one. */
 int numopt_size(const char *s, uint64_t *out);
