@@ -98,7 +98,7 @@ out:
 	if (ret && err.msg[0])
 		fprintf(stderr, "embcache-bulk: %s\n", err.msg);
 	embcache_close(c);
-	fs_remove_tree(dir);
+	fs_remove_tree(dir, NULL);
 	free(vecs);
 	free(keys);
 	free(db);

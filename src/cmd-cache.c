@@ -118,7 +118,9 @@ int cmd_cache(int argc, char **argv)
 		if (!repair)
 			continue;
 		q = xasprintf("%s/quarantine/%s", pr.ws.store->root, o.names[i]);
-		if (fs_mkdir_parent(q) < 0 || rename(o.paths[i], q) < 0) {
+		/* a failed mkdir is told, then the move it made fail (errno kept) */
+		if ((fs_mkdir_parent(q, &err) < 0 && rp_err_report(&err)) ||
+		    rename(o.paths[i], q) < 0) {
 			rp_error_errno("cannot move '%s' to '%s'", o.paths[i], q);
 			ret = RP_EXIT_FAIL;
 		} else {

@@ -27,6 +27,7 @@ int cmd_init(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cfg = config_default_text();
+	struct rp_err err;
 	int c, force = 0;
 
 	while ((c = getopt_long(argc, argv, "fh", longopts, NULL)) != -1) {
@@ -43,11 +44,13 @@ int cmd_init(int argc, char **argv)
 			       "(use 'rp init --force' to reset its config)", WS_CONFIG);
 		return RP_EXIT_USAGE;
 	}
-	if (fs_mkdir_p(WS_DIR, 0755) < 0 ||
-	    fs_write_atomic(WS_CONFIG, cfg, strlen(cfg)) < 0 ||
+	if (fs_mkdir_p(WS_DIR, 0755, &err) < 0 ||
+	    fs_write_atomic(WS_CONFIG, cfg, strlen(cfg), &err) < 0 ||
 	    fs_write_atomic(WS_DIR "/.gitignore", config_gitignore_text(),
-			    strlen(config_gitignore_text())) < 0)
+			    strlen(config_gitignore_text()), &err) < 0) {
+		rp_err_report(&err);
 		return RP_EXIT_FAIL;
+	}
 	if (!rp_opts.quiet)
 		printf("Initialized rp workspace in .rp/\n"
 		       "Next: describe stages in rp.yaml (see rp.yaml(5)), then run 'rp repro'\n"

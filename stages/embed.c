@@ -503,8 +503,9 @@ static int write_stats(struct run *r, double seconds)
 {
 	json_t *o = json_object();
 	struct buf b = BUF_INIT;
+	struct rp_err err;
 	char *text;
-	int ret;
+	int ret = 0;
 
 	json_object_set_new(o, "chunks", json_integer((json_int_t)r->nchunks));
 	json_object_set_new(o, "hits", json_integer((json_int_t)r->hits));
@@ -521,11 +522,9 @@ static int write_stats(struct run *r, double seconds)
 	buf_adds(&b, text);
 	buf_addch(&b, '\n');
 	free(text);
-	if (fs_mkdir_parent(r->stats_path) < 0) {
-		buf_release(&b);
-		return -1;
-	}
-	ret = fs_write_output(r->stats_path, b.s, b.len);
+	if (fs_mkdir_parent(r->stats_path, &err) < 0 ||
+	    fs_write_output(r->stats_path, b.s, b.len, &err) < 0)
+		ret = rp_err_report(&err);
 	buf_release(&b);
 	return ret;
 }

@@ -200,7 +200,7 @@ static char *describe(const struct doc *d)
 
 static void write_text(const char *path, const char *text)
 {
-	assert_int_equal(fs_write_atomic(path, text, strlen(text)), 0);
+	assert_int_equal(fs_write_atomic(path, text, strlen(text), NULL), 0);
 }
 
 static void the_parse_cache_gives_the_same_doc_and_never_a_stale_one(void **state)
@@ -272,7 +272,7 @@ static void the_parse_cache_gives_the_same_doc_and_never_a_stale_one(void **stat
 		assert_int_equal(buf_read_file(&b, entry), 0);
 		for (size_t i = 0; i < b.len; i++) {
 			b.s[i] ^= 0x01;
-			assert_int_equal(fs_write_atomic(entry, b.s, b.len), 0);
+			assert_int_equal(fs_write_atomic(entry, b.s, b.len, NULL), 0);
 			d = doccache_load_file(c, path, &err);
 			assert_non_null(d);
 			again = describe(d);
@@ -286,7 +286,7 @@ static void the_parse_cache_gives_the_same_doc_and_never_a_stale_one(void **stat
 	buf_release(&b);
 	doccache_close(c);
 	free(first);
-	assert_int_equal(fs_remove_tree(dir), 0);
+	assert_int_equal(fs_remove_tree(dir, NULL), 0);
 }
 
 /*
@@ -324,7 +324,7 @@ static void the_parse_cache_is_used_only_when_passed(void **state)
 	assert_int_equal(access(cache, F_OK), 0);
 	doccache_close(c);
 	doccache_close(NULL);
-	assert_int_equal(fs_remove_tree(dir), 0);
+	assert_int_equal(fs_remove_tree(dir, NULL), 0);
 }
 
 static void duplicate_keys_are_an_error(void **state)

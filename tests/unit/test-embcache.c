@@ -40,7 +40,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	int ret = fs_remove_tree(f->dir);
+	int ret = fs_remove_tree(f->dir, NULL);
 
 	free(f->db);
 	free(f->dir);

@@ -35,7 +35,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	char *dir = *state;
-	int ret = fs_remove_tree(dir);
+	int ret = fs_remove_tree(dir, NULL);
 
 	free(dir);
 	return ret;
@@ -45,7 +45,7 @@ static char *write_file(const char *dir, const char *name, const void *data, siz
 {
 	char *path = xasprintf("%s/%s", dir, name);
 
-	assert_int_equal(fs_write_atomic(path, data, len), 0);
+	assert_int_equal(fs_write_atomic(path, data, len, NULL), 0);
 	return path;
 }
 

@@ -36,14 +36,14 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	return fs_remove_tree(dir);
+	return fs_remove_tree(dir, NULL);
 }
 
 static void put(const char *name, const char *text)
 {
 	char *path = xasprintf("%s/%s", dir, name);
 
-	assert_int_equal(fs_write_atomic(path, text, strlen(text)), 0);
+	assert_int_equal(fs_write_atomic(path, text, strlen(text), NULL), 0);
 	free(path);
 }
 
@@ -181,7 +181,7 @@ static void changing_the_wdir_changes_the_key(void **state)
 {
 	char *sub = xasprintf("%s/sub", dir);
 
-	assert_int_equal(fs_mkdir_p(sub, 0755), 0);
+	assert_int_equal(fs_mkdir_p(sub, 0755, NULL), 0);
 	free(sub);
 	put("sub/params.yaml", base_params);
 	expect_differs("stages:\n  train:\n    cmd: python train.py --lr ${lr}\n    wdir: sub\n"

@@ -38,7 +38,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	return fs_remove_tree(dir);
+	return fs_remove_tree(dir, NULL);
 }
 
 static struct objinfo oi_of(char c, uint64_t size, int isdir, uint64_t nfiles)
@@ -432,7 +432,7 @@ static void a_stale_or_corrupt_image_is_never_used(void **state)
 	/* rp.lock edited by hand (or checked out by git): the YAML wins */
 	text = formatted(l);
 	*strstr(text, "model.bin") = 'M';
-	assert_int_equal(fs_write_atomic(lockpath, text, strlen(text)), 0);
+	assert_int_equal(fs_write_atomic(lockpath, text, strlen(text), NULL), 0);
 	r = lock_load(lockpath, NULL, snap, &err);
 	assert_non_null(r);
 	assert_string_equal(r->stages[0]->outs[0].path, "Model.bin");
@@ -450,7 +450,7 @@ static void a_stale_or_corrupt_image_is_never_used(void **state)
 	assert_int_equal(buf_read_file(&b, snap), 0);
 	for (size_t i = 0; i < b.len; i += 7) {
 		b.s[i] ^= 0x20;
-		assert_int_equal(fs_write_atomic(snap, b.s, b.len), 0);
+		assert_int_equal(fs_write_atomic(snap, b.s, b.len, NULL), 0);
 		r = locksnap_read(snap, l->base);
 		/* bytes 8..55 are rp.lock's stat identity, outside the check: damage there
 		 * can only make the stat not match, and reading by hash ignores it */
@@ -472,7 +472,7 @@ static void a_stale_or_corrupt_image_is_never_used(void **state)
 		b.s[i] ^= 0x20;
 	}
 	/* a truncated image is a miss */
-	assert_int_equal(fs_write_atomic(snap, b.s, b.len / 2), 0);
+	assert_int_equal(fs_write_atomic(snap, b.s, b.len / 2, NULL), 0);
 	assert_null(locksnap_read(snap, l->base));
 	buf_release(&b);
 	lock_free(l);

@@ -47,7 +47,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	int ret = fs_remove_tree(f->dir);
+	int ret = fs_remove_tree(f->dir, NULL);
 
 	free(f->dir);
 	free(f->db);
@@ -61,7 +61,7 @@ static void write_aged(const char *path, const char *s, int age, struct stat *st
 {
 	struct timespec times[2];
 
-	assert_int_equal(fs_write_atomic(path, s, strlen(s)), 0);
+	assert_int_equal(fs_write_atomic(path, s, strlen(s), NULL), 0);
 	clock_gettime(CLOCK_REALTIME, &times[0]);
 	times[0].tv_sec -= age;
 	times[1] = times[0];
@@ -214,7 +214,7 @@ static void a_file_put_right_after_its_modification_is_not_trusted(void **state)
 
 	struct timespec now, times[2];
 
-	assert_int_equal(fs_write_atomic(f->file, "abc", 3), 0);
+	assert_int_equal(fs_write_atomic(f->file, "abc", 3, NULL), 0);
 	/*
 	 * "Right after" must not depend on how fast this machine is: give the
 	 * file an mtime a little ahead of the clock, as a write that lands in

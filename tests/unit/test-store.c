@@ -64,7 +64,7 @@ static int teardown(void **state)
 
 	store_free(f->st);
 	state_close(f->state);
-	ret = fs_remove_tree(f->dir);
+	ret = fs_remove_tree(f->dir, NULL);
 	free(f->dir);
 	free(f);
 	return ret;
@@ -80,8 +80,8 @@ static void put(struct fixture *f, const char *rel, const char *text)
 {
 	char *p = at(f, rel);
 
-	assert_int_equal(fs_mkdir_parent(p), 0);
-	assert_int_equal(fs_write_atomic(p, text, strlen(text)), 0);
+	assert_int_equal(fs_mkdir_parent(p, NULL), 0);
+	assert_int_equal(fs_write_atomic(p, text, strlen(text), NULL), 0);
 	free(p);
 }
 
@@ -185,7 +185,7 @@ static void checkout_replaces_an_existing_file_or_directory(void **state)
 	assert_string_equal(text, "new bytes");
 	free(text);
 
-	assert_int_equal(fs_remove_tree(p), 0);
+	assert_int_equal(fs_remove_tree(p, NULL), 0);
 	put(f, "target/inner/file", "x");
 	assert_int_equal(store_checkout(f->st, &oi, p, &err), 0);
 	text = slurp(p);
@@ -463,7 +463,7 @@ static void a_corrupted_object_is_refused_by_checkout(void **state)
 	put(f, "out.txt", "previous");
 	obj = store_object_path(f->st, oi.hash);
 	assert_int_equal(chmod(obj, 0644), 0);
-	assert_int_equal(fs_write_atomic(obj, "abd", 3), 0);
+	assert_int_equal(fs_write_atomic(obj, "abd", 3, NULL), 0);
 
 	assert_int_equal(store_checkout(f->st, &oi, out, &err), -1);
 	assert_int_equal(err.kind, RP_ERR_IO);
@@ -495,7 +495,7 @@ static void a_corrupted_file_in_a_directory_is_refused(void **state)
 	hash_buf("two", 3, hex);
 	obj = store_object_path(f->st, hex);
 	assert_int_equal(chmod(obj, 0644), 0);
-	assert_int_equal(fs_write_atomic(obj, "tw0", 3), 0);
+	assert_int_equal(fs_write_atomic(obj, "tw0", 3, NULL), 0);
 
 	assert_int_equal(store_checkout(f->st, &oi, out, &err), -1);
 	assert_non_null(strstr(err.msg, "restored/b' is corrupt"));
@@ -634,14 +634,14 @@ static void fs_write_atomic_leaves_no_temp_files(void **state)
 	int i;
 
 	for (i = 0; i < 5; i++)
-		assert_int_equal(fs_write_atomic(p, "v", 1), 0);
+		assert_int_equal(fs_write_atomic(p, "v", 1, NULL), 0);
 	text = slurp(p);
 	assert_string_equal(text, "v");
 	free(text);
 
 	/* a failed rename (the target is a non-empty directory) cleans up too */
 	put(f, "adir/x", "x");
-	assert_int_equal(fs_write_atomic(d, "v", 1), -1);
+	assert_int_equal(fs_write_atomic(d, "v", 1, NULL), -1);
 	assert_int_equal(count_temps(f->dir), 0);
 	free(p);
 	free(d);
@@ -655,9 +655,9 @@ static void fs_remove_tree_removes_read_only_directories(void **state)
 	put(f, "ro/sub/file", "x");
 	assert_int_equal(chmod(sub, 0555), 0);
 	assert_int_equal(chmod(d, 0555), 0);
-	assert_int_equal(fs_remove_tree(d), 0);
+	assert_int_equal(fs_remove_tree(d, NULL), 0);
 	assert_false(fs_exists(d));
-	assert_int_equal(fs_remove_tree(d), 0);
+	assert_int_equal(fs_remove_tree(d, NULL), 0);
 	free(d);
 	free(sub);
 }
@@ -669,7 +669,7 @@ static void fs_clone_file_copies_bytes_and_mode(void **state)
 	struct stat sb;
 
 	put(f, "src", "clone me");
-	assert_int_equal(fs_clone_file(src, dst, 0600, 0), 0);
+	assert_int_equal(fs_clone_file(src, dst, 0600, 0, NULL), 0);
 	text = slurp(dst);
 	assert_string_equal(text, "clone me");
 	assert_int_equal(stat(dst, &sb), 0);

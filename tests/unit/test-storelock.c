@@ -38,7 +38,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	fs_remove_tree(*state);
+	fs_remove_tree(*state, NULL);
 	free(*state);
 	unsetenv("RP_STORE_LEASE");
 	return 0;

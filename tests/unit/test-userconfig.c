@@ -47,7 +47,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	int ret = fs_remove_tree(f->dir);
+	int ret = fs_remove_tree(f->dir, NULL);
 
 	user_config_release(&f->uc);
 	unsetenv("RP_USER_CONFIG");

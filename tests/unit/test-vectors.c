@@ -38,7 +38,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	char *dir = *state;
-	int ret = fs_remove_tree(dir);
+	int ret = fs_remove_tree(dir, NULL);
 
 	free(dir);
 	return ret;

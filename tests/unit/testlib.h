@@ -39,7 +39,7 @@ static inline char *tl_scratch(const char *name)
 /* Removes the tree `dir` and frees the string: 0, or -1 (a teardown's result). */
 static inline int tl_unscratch(char *dir)
 {
-	int ret = dir ? fs_remove_tree(dir) : 0;
+	int ret = dir ? fs_remove_tree(dir, NULL) : 0;
 
 	free(dir);
 	return ret;
@@ -59,7 +59,7 @@ static inline char *tl_write(const char *dir, const char *rel, const void *data,
 {
 	char *path = tl_path(dir, rel);
 
-	if (fs_mkdir_parent(path) < 0 || fs_write_atomic(path, data, len) < 0)
+	if (fs_mkdir_parent(path, NULL) < 0 || fs_write_atomic(path, data, len, NULL) < 0)
 		fail_msg("cannot write '%s'", path);
 	return path;
 }

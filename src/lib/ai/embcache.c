@@ -117,7 +117,7 @@ struct embcache *embcache_open(const char *path, struct rp_err *err)
 	int rc;
 
 	c->path = xstrdup(path);
-	if (fs_mkdir_parent_err(path, err) < 0)
+	if (fs_mkdir_parent(path, err) < 0)
 		goto fail;
 	c->db = sqlitex_open(path, "embedding cache", pragmas, BUSY_TIMEOUT_MS, err);
 	if (!c->db)

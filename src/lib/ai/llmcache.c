@@ -49,7 +49,7 @@ struct llmcache *llmcache_open(const char *path, struct rp_err *err)
 		" prompt_sha256 TEXT NOT NULL) WITHOUT ROWID;";
 	struct llmcache *c;
 
-	if (fs_mkdir_parent_err(path, err) < 0)
+	if (fs_mkdir_parent(path, err) < 0)
 		return NULL;
 	c = xcalloc(1, sizeof(*c));
 	c->db = sqlitex_open(path, "context cache", schema, 10000, err);

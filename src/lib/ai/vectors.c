@@ -223,9 +223,9 @@ int rpv_write(const struct rpv *v, const char *path, struct rp_err *err)
 
 	if (rpv_encode(v, &b, err) < 0)
 		goto out;
-	if (fs_mkdir_parent_err(path, err) < 0)
+	if (fs_mkdir_parent(path, err) < 0)
 		goto out;
-	ret = fs_write_output_err(path, b.s, b.len, err);
+	ret = fs_write_output(path, b.s, b.len, err);
 out:
 	buf_release(&b);
 	return ret;

@@ -111,8 +111,7 @@ static int copy_tree(const char *src, const char *dst, struct rp_err *err)
 	if (lstat(src, &sb) < 0)
 		return rp_err_set(err, RP_ERR_IO, "cannot read '%s': %s", src, strerror(errno));
 	if (S_ISREG(sb.st_mode))
-		return fs_clone_file(src, dst, sb.st_mode & 07777, 0) < 0 ?
-			rp_err_set(err, RP_ERR_IO, "cannot copy '%s' to '%s'", src, dst) : 0;
+		return fs_clone_file(src, dst, sb.st_mode & 07777, 0, err);
 	if (S_ISLNK(sb.st_mode)) {
 		char target[4096];
 		ssize_t n = readlink(src, target, sizeof(target) - 1);
@@ -190,7 +189,7 @@ static int place_dep(struct rebuild *rb, const struct lock_stage *ls, size_t di,
 		}
 	}
 	if (store_has(s, &dep->oi)) {
-		if (fs_mkdir_parent_err(dst, err) < 0 || store_checkout(s, &dep->oi, dst, err) < 0)
+		if (fs_mkdir_parent(dst, err) < 0 || store_checkout(s, &dep->oi, dst, err) < 0)
 			ret = -1;
 	} else {
 		struct objinfo now;
@@ -220,7 +219,7 @@ static int place_params(struct rebuild *rb, const struct lock_stage *ls, const c
 
 		if (rb->rev) {
 			if (git_show(rb->rev, lp->file, &b, &ignored) == 0)
-				fs_write_atomic_err(dst, b.s, b.len, &ignored);
+				fs_write_atomic(dst, b.s, b.len, &ignored);
 			buf_reset(&b);
 		}
 		d = doc_load_file(dst, &ignored);
@@ -278,7 +277,7 @@ int rebuild_stage(struct rebuild *rb, size_t si, struct rp_err *err)
 		return rp_err_set(err, RP_ERR_IO, "cannot rebuild stage '%s': it depends on itself",
 				  ls->name);
 	rb->state[si] = 2;
-	if (fs_mkdir_p_err(".rp/tmp", 0755, err) < 0)
+	if (fs_mkdir_p(".rp/tmp", 0755, err) < 0)
 		return -1;
 	/* the scratch copies of rebuilds that were killed go first */
 	fs_sweep_dead_temps(".rp/tmp", "rebuild-", '-');
@@ -295,7 +294,8 @@ int rebuild_stage(struct rebuild *rb, size_t si, struct rp_err *err)
 	ret = rebuild_in(rb, ls, scratch, err);
 	if (ret == 0)
 		rb->state[si] = 1;
-	fs_remove_tree(scratch);
+	/* best effort: a scratch copy left here is swept by the next rebuild */
+	(void)fs_remove_tree(scratch, NULL);
 	fs_temp_forget(scratch);
 	free(scratch);
 	return ret;

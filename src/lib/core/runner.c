@@ -211,6 +211,9 @@ static char *job_path(const struct runner_job *j, size_t k)
 	return j->root ? xasprintf("%s/%s", j->root, j->outs[k].path) : xstrdup(j->outs[k].path);
 }
 
+/* Why unprotect_one() failed (nftw passes no context to its callback). */
+static struct rp_err unprotect_err;
+
 /*
  * nftw callback: replaces a file that is shared with the store (a symlink or
  * a hardlink, made read-only) by a private writable copy.
@@ -225,8 +228,21 @@ static int unprotect_one(const char *path, const struct stat *sb, int type, stru
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
 		return 0;
 	if (type == FTW_SL || sb->st_nlink > 1 || !(st.st_mode & S_IWUSR))
-		return fs_clone_file(path, path, (st.st_mode & 0777) | S_IWUSR, 0) < 0 ? -1 : 0;
+		return fs_clone_file(path, path, (st.st_mode & 0777) | S_IWUSR, 0, &unprotect_err);
 	return 0;
+}
+
+/* Makes the files under out `p` (`path` in messages) private and writable; 0 or -1 + err. */
+static int unprotect(const char *p, const char *path, struct rp_err *err)
+{
+	unprotect_err.kind = RP_ERR_NONE;
+	if (nftw(p, unprotect_one, 16, FTW_PHYS) == 0)
+		return 0;
+	if (unprotect_err.kind && err) {
+		*err = unprotect_err;
+		return -1;
+	}
+	return rp_err_set(err, RP_ERR_IO, "cannot make a writable copy of output '%s'", path);
 }
 
 /* Prepares outs for a run: removes them unless persist, creates their parents. */
@@ -237,13 +253,12 @@ static int prepare_outs(const struct runner_job *j, struct rp_err *err)
 	for (size_t i = 0; i < j->nouts && !ret; i++) {
 		char *p = job_path(j, i);
 
-		if (!j->outs[i].persist && fs_remove_tree_err(p, err) < 0)
+		if (!j->outs[i].persist && fs_remove_tree(p, err) < 0)
 			ret = -1;
 		/* a persisted out is edited in place: it must not be the store's copy */
-		else if (j->outs[i].persist && fs_exists(p) && nftw(p, unprotect_one, 16, FTW_PHYS) != 0)
-			ret = rp_err_set(err, RP_ERR_IO, "cannot make a writable copy of output '%s'",
-					 j->outs[i].path);
-		else if (fs_mkdir_parent_err(p, err) < 0)
+		else if (j->outs[i].persist && fs_exists(p) && unprotect(p, j->outs[i].path, err) < 0)
+			ret = -1;
+		else if (fs_mkdir_parent(p, err) < 0)
 			ret = -1;
 		free(p);
 	}

@@ -61,7 +61,7 @@ static void refresh_gitignore(void)
 
 	if (buf_read_file(&b, WS_DIR "/.gitignore") == 0 && b.len >= strlen(mark) &&
 	    !strncmp(b.s, mark, strlen(mark)) && strcmp(b.s, want))
-		(void)fs_write_atomic_err(WS_DIR "/.gitignore", want, strlen(want), &err);
+		(void)fs_write_atomic(WS_DIR "/.gitignore", want, strlen(want), &err);
 	buf_release(&b);
 }
 
@@ -138,16 +138,11 @@ int workspace_open(struct workspace *ws, const char *pipeline_path, unsigned fla
 		goto fail;
 	}
 	if (access(WS_DIR, F_OK) < 0) {
-		if (fs_mkdir_p(WS_DIR, 0755) < 0) {
-			rp_err_set(err, RP_ERR_IO, "cannot create '%s'", WS_DIR);
-			goto fail;
-		}
 		const char *gi = config_gitignore_text();
 
-		if (fs_write_atomic(WS_DIR "/.gitignore", gi, strlen(gi)) < 0) {
-			rp_err_set(err, RP_ERR_IO, "cannot write '%s/.gitignore'", WS_DIR);
+		if (fs_mkdir_p(WS_DIR, 0755, err) < 0 ||
+		    fs_write_atomic(WS_DIR "/.gitignore", gi, strlen(gi), err) < 0)
 			goto fail;
-		}
 	} else if (access(WS_LOCK_SNAP, F_OK) < 0) {
 		refresh_gitignore();
 	}

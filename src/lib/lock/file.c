@@ -78,7 +78,7 @@ int lock_write(struct lock *l, const char *path, const char *snap, struct rp_err
 	lock_format_reusing(l, old, oldlen, &b, ranges);
 	fs_unmap(old, oldlen);
 	written = locksnap_clock();
-	ret = fs_write_atomic_err(path, b.s, b.len, err);
+	ret = fs_write_atomic(path, b.s, b.len, err);
 	if (!ret) {
 		hash_buf(b.s, b.len, l->base);
 		for (size_t i = 0; i < l->n; i++) {

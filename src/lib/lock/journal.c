@@ -171,7 +171,7 @@ int lock_journal_start(const struct lock *l, const char *journal, struct rp_err 
 	int ret;
 
 	buf_addf(&b, "{\"base\":\"%s\"}\n", l->base);
-	ret = fs_write_atomic_err(journal, b.s, b.len, err);
+	ret = fs_write_atomic(journal, b.s, b.len, err);
 	buf_release(&b);
 	return ret;
 }

@@ -145,7 +145,7 @@ void locksnap_write(const struct lock *l, const char *snap, const char *lockpath
 	}
 	hash_buf(b.s + CHECKED_FROM, b.len - CHECKED_FROM, check);
 	buf_add(&b, check, HEX_LEN);
-	(void)fs_write_replace_err(snap, b.s, b.len, &err);
+	(void)fs_write_replace(snap, b.s, b.len, &err);
 	buf_release(&b);
 }
 

@@ -58,7 +58,7 @@ static int replace_path(struct store *st, const char *tmp, const char *path,
 			return -1;
 		}
 		/* a leftover stays registered and is removed at exit */
-		if (!fs_remove_tree_err(trash, NULL))
+		if (!fs_remove_tree(trash, NULL))
 			fs_temp_forget(trash);
 		free(trash);
 		fs_fsync_parent_quiet(path);
@@ -99,7 +99,7 @@ static int stage_file(struct store *st, struct store_staged *s, struct rp_err *e
 			   s->path);
 		goto out;
 	}
-	if (fs_mkdir_parent_err(s->path, err) < 0)
+	if (fs_mkdir_parent(s->path, err) < 0)
 		goto out;
 	s->tmp = store_temp_name_for(st, s->path, err);
 	if (!s->tmp)
@@ -157,7 +157,7 @@ static int stage_dir(struct store *st, struct store_staged *s, struct rp_err *er
 		if (store_mode_private(m->v[i].mode))
 			dirmode = 0700;
 	}
-	if (fs_mkdir_parent_err(path, err) < 0)
+	if (fs_mkdir_parent(path, err) < 0)
 		goto out;
 	s->tmp = store_tempdir_for(st, path, err);
 	if (!s->tmp)
@@ -179,7 +179,7 @@ static int stage_dir(struct store *st, struct store_staged *s, struct rp_err *er
 		if (!lastdir || strcmp(lastdir, dst)) {
 			free(lastdir);
 			lastdir = xstrdup(dst);
-			if (fs_mkdir_p_err(dst, dirmode, err) < 0) {
+			if (fs_mkdir_p(dst, dirmode, err) < 0) {
 				*slash = '/';
 				free(obj);
 				goto out;
@@ -226,7 +226,7 @@ void store_checkout_abort(struct store_staged *s)
 	if (!s)
 		return;
 	if (s->tmp) {
-		fs_remove_tree_err(s->tmp, NULL);
+		fs_remove_tree(s->tmp, NULL);
 		fs_temp_forget(s->tmp);
 		free(s->tmp);
 	}

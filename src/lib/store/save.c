@@ -103,7 +103,7 @@ static int put_buf(struct store *st, const void *data, size_t len, char hex[HASH
 		ret = 0;
 		goto out;
 	}
-	if (fs_mkdir_parent_err(obj, err) < 0)
+	if (fs_mkdir_parent(obj, err) < 0)
 		goto out;
 	tmp = store_temp(st, &fd, 0, err);
 	if (!tmp)
@@ -149,7 +149,7 @@ static int save_file(struct store *st, const struct tfile *f, struct rp_err *err
 		rp_err_set(err, RP_ERR_IO, "'%s' changed while it was being saved", f->full);
 		goto out;
 	}
-	if (fs_mkdir_parent_err(obj, err) < 0)
+	if (fs_mkdir_parent(obj, err) < 0)
 		goto out;
 	tmp = store_temp(st, &fd, 0, err);
 	if (!tmp)

@@ -162,7 +162,7 @@ struct state *state_open(const char *dbpath, struct rp_err *err)
 
 	hmap_init(&s->idx, 0);
 	s->dbpath = xstrdup(dbpath);
-	if (fs_mkdir_parent_err(dbpath, err) < 0)
+	if (fs_mkdir_parent(dbpath, err) < 0)
 		goto fail;
 	s->db = sqlitex_open(dbpath, "state database", schema, BUSY_TIMEOUT_MS, err);
 	if (!s->db)

@@ -157,7 +157,7 @@ static int tmp_ready(struct store *st, struct rp_err *err)
 		return st->tmp_state > 0 ? 0 : rp_err_set(err, RP_ERR_IO,
 			"cannot create a temp file in '%s/" TMP_DIR "'", st->root);
 	dir = xasprintf("%s/" TMP_DIR, st->root);
-	if (fs_mkdir_p_err(dir, 0777, err) < 0)
+	if (fs_mkdir_p(dir, 0777, err) < 0)
 		ret = -1;
 	else if (stat(dir, &sb) < 0)
 		ret = rp_err_set(err, RP_ERR_IO, "cannot stat '%s': %s", dir, strerror(errno));
@@ -211,7 +211,7 @@ char *store_temp_name_for(struct store *st, const char *path, struct rp_err *err
 {
 	int fd;
 	char *tmp = tmp_reaches(st, path) ? store_temp(st, &fd, 0, err)
-					  : fs_temp_beside_err(path, &fd, err);
+					  : fs_temp_beside(path, &fd, err);
 
 	if (!tmp)
 		return NULL;
@@ -311,7 +311,7 @@ struct store *store_open(const char *root, struct state *state, struct rp_err *e
 	ret = store_lease_take(&st->lease, root, err);
 	if (ret == 1) {
 		/* a new store: whoever makes its root is its creator */
-		ret = fs_mkdir_parent_err(root, err);
+		ret = fs_mkdir_parent(root, err);
 		if (!ret && mkdir(root, 0777) == 0)
 			st->created = 1;
 		else if (!ret && errno != EEXIST)
@@ -321,7 +321,7 @@ struct store *store_open(const char *root, struct state *state, struct rp_err *e
 			ret = store_lease_take(&st->lease, root, err);
 	}
 	if (!ret)
-		ret = fs_mkdir_p_err(objects, 0777, err);
+		ret = fs_mkdir_p(objects, 0777, err);
 	free(objects);
 	if (ret != 0) {
 		if (ret > 0)
@@ -340,7 +340,7 @@ int store_set_creator(struct store *st, const char *ws_root, struct rp_err *err)
 {
 	char *path = xasprintf("%s/" STORE_CREATOR, st->root);
 	char *text = xasprintf("%s\n", ws_root);
-	int ret = fs_write_atomic_err(path, text, strlen(text), err);
+	int ret = fs_write_atomic(path, text, strlen(text), err);
 
 	free(text);
 	free(path);

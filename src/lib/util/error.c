@@ -96,6 +96,8 @@ int rp_err_set(struct rp_err *err, enum rp_err_kind kind, const char *fmt, ...)
 
 	char *msg, *clean;
 
+	int saved = errno;
+
 	if (!err)
 		return -1;
 	err->kind = kind;
@@ -106,6 +108,7 @@ int rp_err_set(struct rp_err *err, enum rp_err_kind kind, const char *fmt, ...)
 	snprintf(err->msg, sizeof(err->msg), "%s", clean);
 	free(clean);
 	free(msg);
+	errno = saved;
 	return -1;
 }
 
@@ -274,9 +277,14 @@ char *rp_redact(const char *s, size_t len)
 
 int rp_err_report(const struct rp_err *err)
 {
+	int saved = errno;
+
 	if (err->kind == RP_ERR_INPUT)
-		return rp_error_input("%s", err->msg);
-	return rp_error("%s", err->msg);
+		rp_error_input("%s", err->msg);
+	else
+		rp_error("%s", err->msg);
+	errno = saved;
+	return -1;
 }
 
 void rp_bug(const char *file, int line, const char *fmt, ...)

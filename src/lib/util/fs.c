@@ -176,7 +176,7 @@ void fs_sweep_dead_temps(const char *dir, const char *prefix, char sep)
 		    !fs_pid_is_gone(pid))
 			continue;
 		p = xasprintf("%s/%s", dir, de->d_name);
-		(void)fs_remove_tree_err(p, NULL);
+		(void)fs_remove_tree(p, NULL);
 		free(p);
 	}
 	if (d)
@@ -199,7 +199,7 @@ static void sweep_stale_temps(const char *path)
 	free(dir);
 }
 
-char *fs_temp_beside_err(const char *path, int *fd, struct rp_err *err)
+char *fs_temp_beside(const char *path, int *fd, struct rp_err *err)
 {
 	char *tmp = temp_template(path);
 
@@ -210,16 +210,6 @@ char *fs_temp_beside_err(const char *path, int *fd, struct rp_err *err)
 		return NULL;
 	}
 	fs_temp_register(tmp);
-	return tmp;
-}
-
-char *fs_temp_beside(const char *path, int *fd)
-{
-	struct rp_err err;
-	char *tmp = fs_temp_beside_err(path, fd, &err);
-
-	if (!tmp)
-		rp_err_report(&err);
 	return tmp;
 }
 
@@ -271,25 +261,6 @@ void fs_unmap(const char *data, size_t len)
 		munmap((void *)data, len);
 }
 
-int fs_fsync_parent(const char *path)
-{
-	const char *base;
-	char *dir = split_dir(path, &base);
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int ret = 0;
-
-	if (fd < 0) {
-		ret = rp_error_errno("cannot open directory '%s'", dir);
-	} else {
-		/* Some file systems cannot fsync a directory; that is not an error. */
-		if (fsync(fd) < 0 && errno != EINVAL && errno != EROFS && errno != EBADF)
-			ret = rp_error_errno("cannot fsync directory '%s'", dir);
-		close(fd);
-	}
-	free(dir);
-	return ret;
-}
-
 void fs_fsync_parent_quiet(const char *path)
 {
 	const char *base;
@@ -305,7 +276,7 @@ void fs_fsync_parent_quiet(const char *path)
 
 /* ---- mkdir -p / rm -rf -------------------------------------------------- */
 
-int fs_mkdir_p_err(const char *path, mode_t mode, struct rp_err *err)
+int fs_mkdir_p(const char *path, mode_t mode, struct rp_err *err)
 {
 	struct stat st;
 	char *p, *slash;
@@ -332,7 +303,7 @@ int fs_mkdir_p_err(const char *path, mode_t mode, struct rp_err *err)
 	slash = strrchr(p, '/');
 	if (slash && slash != p) {
 		*slash = '\0';
-		ret = fs_mkdir_p_err(p, mode, err);
+		ret = fs_mkdir_p(p, mode, err);
 	}
 	free(p);
 	if (ret < 0)
@@ -350,32 +321,14 @@ check:
 	return 0;
 }
 
-int fs_mkdir_p(const char *path, mode_t mode)
-{
-	struct rp_err err;
-
-	if (fs_mkdir_p_err(path, mode, &err) < 0)
-		return rp_err_report(&err);
-	return 0;
-}
-
-int fs_mkdir_parent_err(const char *path, struct rp_err *err)
+int fs_mkdir_parent(const char *path, struct rp_err *err)
 {
 	const char *base;
 	char *dir = split_dir(path, &base);
-	int ret = fs_mkdir_p_err(dir, 0777, err);
+	int ret = fs_mkdir_p(dir, 0777, err);
 
 	free(dir);
 	return ret;
-}
-
-int fs_mkdir_parent(const char *path)
-{
-	struct rp_err err;
-
-	if (fs_mkdir_parent_err(path, &err) < 0)
-		return rp_err_report(&err);
-	return 0;
 }
 
 /*
@@ -426,18 +379,9 @@ static int remove_tree(const char *path, struct rp_err *err)
 	return ret;
 }
 
-int fs_remove_tree_err(const char *path, struct rp_err *err)
+int fs_remove_tree(const char *path, struct rp_err *err)
 {
 	return remove_tree(path, err);
-}
-
-int fs_remove_tree(const char *path)
-{
-	struct rp_err err;
-
-	if (remove_tree(path, &err) < 0)
-		return rp_err_report(&err);
-	return 0;
 }
 
 /* ---- atomic writes -------------------------------------------------------- */
@@ -465,7 +409,7 @@ static int write_replace(const char *path, const void *data, size_t len, int dur
 			 struct rp_err *err)
 {
 	int fd;
-	char *tmp = fs_temp_beside_err(path, &fd, err);
+	char *tmp = fs_temp_beside(path, &fd, err);
 	FILE *fp;
 	int ret = -1;
 
@@ -519,23 +463,14 @@ out:
 	return ret;
 }
 
-int fs_write_atomic_err(const char *path, const void *data, size_t len, struct rp_err *err)
+int fs_write_atomic(const char *path, const void *data, size_t len, struct rp_err *err)
 {
 	return write_replace(path, data, len, 1, err);
 }
 
-int fs_write_replace_err(const char *path, const void *data, size_t len, struct rp_err *err)
+int fs_write_replace(const char *path, const void *data, size_t len, struct rp_err *err)
 {
 	return write_replace(path, data, len, 0, err);
-}
-
-int fs_write_atomic(const char *path, const void *data, size_t len)
-{
-	struct rp_err err;
-
-	if (fs_write_atomic_err(path, data, len, &err) < 0)
-		return rp_err_report(&err);
-	return 0;
 }
 
 /* ---- stage outputs: replace a file, never a device -------------------------- */
@@ -590,7 +525,7 @@ static int through_proc(const char *path)
 	return ret;
 }
 
-int fs_write_output_err(const char *path, const void *data, size_t len, struct rp_err *err)
+int fs_write_output(const char *path, const void *data, size_t len, struct rp_err *err)
 {
 	struct stat lst, st;
 	int fd;
@@ -614,15 +549,6 @@ int fs_write_output_err(const char *path, const void *data, size_t len, struct r
 	}
 	if (close(fd) < 0)
 		return rp_err_set(err, RP_ERR_IO, "cannot close '%s': %s", path, strerror(errno));
-	return 0;
-}
-
-int fs_write_output(const char *path, const void *data, size_t len)
-{
-	struct rp_err err;
-
-	if (fs_write_output_err(path, data, len, &err) < 0)
-		return rp_err_report(&err);
 	return 0;
 }
 
@@ -680,7 +606,8 @@ int fs_copy_fd(int srcfd, int dstfd, int reflink_only)
 	return copy_read_write(srcfd, dstfd);
 }
 
-int fs_clone_file(const char *src, const char *dst, mode_t mode, int reflink_only)
+int fs_clone_file(const char *src, const char *dst, mode_t mode, int reflink_only,
+		  struct rp_err *err)
 {
 	int srcfd, dstfd;
 	char *tmp = NULL;
@@ -688,36 +615,37 @@ int fs_clone_file(const char *src, const char *dst, mode_t mode, int reflink_onl
 
 	srcfd = open(src, O_RDONLY | O_CLOEXEC);
 	if (srcfd < 0)
-		return rp_error_errno("cannot open '%s'", src);
-	tmp = fs_temp_beside(dst, &dstfd);
+		return rp_err_set(err, RP_ERR_IO, "cannot open '%s': %s", src, strerror(errno));
+	tmp = fs_temp_beside(dst, &dstfd, err);
 	if (!tmp)
 		goto out;
 	if (fs_copy_fd(srcfd, dstfd, reflink_only) < 0) {
 		if (reflink_only) {
 			close(dstfd);
 			drop_temp(tmp);
+			rp_err_set(err, RP_ERR_IO, "cannot clone '%s': %s", src, strerror(EOPNOTSUPP));
 			errno = EOPNOTSUPP;
 			goto out;
 		}
-		rp_error_errno("cannot copy '%s' to '%s'", src, tmp);
+		rp_err_set(err, RP_ERR_IO, "cannot copy '%s' to '%s': %s", src, tmp, strerror(errno));
 		goto fail;
 	}
 	if (fchmod(dstfd, mode) < 0) {
-		rp_error_errno("cannot chmod '%s'", tmp);
+		rp_err_set(err, RP_ERR_IO, "cannot chmod '%s': %s", tmp, strerror(errno));
 		goto fail;
 	}
 	if (fsync(dstfd) < 0) {
-		rp_error_errno("cannot fsync '%s'", tmp);
+		rp_err_set(err, RP_ERR_IO, "cannot fsync '%s': %s", tmp, strerror(errno));
 		goto fail;
 	}
 	if (close(dstfd) < 0) {
 		dstfd = -1;
-		rp_error_errno("cannot close '%s'", tmp);
+		rp_err_set(err, RP_ERR_IO, "cannot close '%s': %s", tmp, strerror(errno));
 		goto fail;
 	}
 	dstfd = -1;
 	if (rename(tmp, dst) < 0) {
-		rp_error_errno("cannot rename '%s' to '%s'", tmp, dst);
+		rp_err_set(err, RP_ERR_IO, "cannot rename '%s' to '%s': %s", tmp, dst, strerror(errno));
 		goto fail;
 	}
 	fs_temp_forget(tmp);

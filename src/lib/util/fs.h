@@ -7,6 +7,10 @@
  * Temp files are named ".<base>.tmp.<pid>.XXXXXX" and removed on failure, by
  * an atexit hook, and (when a kill left them) by the next atomic write of the
  * same file.
+ *
+ * Errors: the functions that can fail fill a struct rp_err (RP_ERR_IO) and
+ * return -1 (or NULL); they print nothing. `err` may be NULL: the error is
+ * then dropped (cleanup, best effort).
  */
 #ifndef RP_FS_H
 #define RP_FS_H
@@ -15,8 +19,14 @@
 #include <sys/types.h>
 #include "util/error.h"
 
-/* Atomically replaces `path` with `len` bytes of `data`, mode 0644 & ~umask. 0 or -1 (reported). */
-int fs_write_atomic(const char *path, const void *data, size_t len);
+/* Atomically replaces `path` with `len` bytes of `data`, mode 0644 & ~umask. 0 or -1 + err. */
+int fs_write_atomic(const char *path, const void *data, size_t len, struct rp_err *err);
+/*
+ * As fs_write_atomic() (temp file and rename: readers never see half a
+ * file, a killed process leaves the old or the new) but without the fsyncs:
+ * durable against a power cut only after a later syncfs (store_sync()).
+ */
+int fs_write_replace(const char *path, const void *data, size_t len, struct rp_err *err);
 /*
  * Writes what a stage program was asked to write (-o, --stats) at `path`.
  * A regular file, or a path that does not exist, is replaced atomically as by
@@ -24,16 +34,18 @@ int fs_write_atomic(const char *path, const void *data, size_t len);
  * it may be a link into the store). Anything else is never replaced: a FIFO,
  * a character device (/dev/null, a terminal) or a link through /proc
  * (/dev/stdout, /dev/fd/N) is opened and written in place; a directory, a
- * socket or a block device is refused. 0 or -1 (reported / err filled).
+ * socket or a block device is refused. 0 or -1 + err.
  */
-int fs_write_output(const char *path, const void *data, size_t len);
-int fs_write_output_err(const char *path, const void *data, size_t len, struct rp_err *err);
-/* mkdir -p; 0 or -1 (reported). */
-int fs_mkdir_p(const char *path, mode_t mode);
-/* mkdir -p of the directory part of `path`; 0 or -1 (reported). */
-int fs_mkdir_parent(const char *path);
-/* rm -rf; a missing path is success; 0 or -1 (reported). */
-int fs_remove_tree(const char *path);
+int fs_write_output(const char *path, const void *data, size_t len, struct rp_err *err);
+/* mkdir -p; 0 or -1 + err. */
+int fs_mkdir_p(const char *path, mode_t mode, struct rp_err *err);
+/* mkdir -p of the directory part of `path`; 0 or -1 + err. */
+int fs_mkdir_parent(const char *path, struct rp_err *err);
+/*
+ * rm -rf; a missing path is success; 0 or -1 + err. Directories without
+ * owner rwx are made accessible first (read-only trees of store objects).
+ */
+int fs_remove_tree(const char *path, struct rp_err *err);
 /* Whether `path` exists (lstat). */
 int fs_exists(const char *path);
 /*
@@ -45,40 +57,28 @@ int fs_exists(const char *path);
  */
 const char *fs_map(const char *path, size_t *len);
 void fs_unmap(const char *data, size_t len);
-/* fsync of the directory containing `path` (best effort, 0 or -1 reported). */
-int fs_fsync_parent(const char *path);
-/* As fs_fsync_parent(), best effort and silent. */
+/* fsync of the directory containing `path`: best effort, no errors. */
 void fs_fsync_parent_quiet(const char *path);
 
 /*
  * Makes `dst` a copy of `src`, sharing blocks when the file system supports
  * reflinks (FICLONE) and copying bytes otherwise; written through a temp file
  * and renamed, so `dst` is never half-written. `mode` is applied to dst.
- * `reflink_only` fails (errno EOPNOTSUPP, no message) instead of copying.
- * 0 or -1 (reported unless reflink_only failed for lack of support).
+ * `reflink_only` fails (errno EOPNOTSUPP) instead of copying.
+ * 0 or -1 + err.
  */
-int fs_clone_file(const char *src, const char *dst, mode_t mode, int reflink_only);
+int fs_clone_file(const char *src, const char *dst, mode_t mode, int reflink_only,
+		  struct rp_err *err);
 
-/* Creates a unique temp path next to `path`; returns it (caller frees) with an open fd in *fd. */
-char *fs_temp_beside(const char *path, int *fd);
+/*
+ * Creates a unique temp file ".<base>.tmp.<pid>.XXXXXX" next to `path`,
+ * registered for removal at exit; returns its path (caller frees) with an
+ * open fd in *fd, or NULL + err.
+ */
+char *fs_temp_beside(const char *path, int *fd, struct rp_err *err);
 /* Registers `path` (copied) for removal at exit; fs_temp_forget() when it was renamed. */
 void fs_temp_register(const char *path);
 void fs_temp_forget(const char *path);
-
-/*
- * Variants that fill `err` (RP_ERR_IO) instead of printing, for modules that
- * report through struct rp_err (store, state). Same behaviour otherwise.
- */
-int fs_write_atomic_err(const char *path, const void *data, size_t len, struct rp_err *err);
-/*
- * As fs_write_atomic_err() (temp file and rename: readers never see half a
- * file, a killed process leaves the old or the new) but without the fsyncs:
- * durable against a power cut only after a later syncfs (store_sync()).
- */
-int fs_write_replace_err(const char *path, const void *data, size_t len, struct rp_err *err);
-int fs_mkdir_p_err(const char *path, mode_t mode, struct rp_err *err);
-int fs_mkdir_parent_err(const char *path, struct rp_err *err);
-int fs_remove_tree_err(const char *path, struct rp_err *err);
 
 /*
  * A lock file's holder: fs_lock_pid_write() writes this process's pid at
@@ -99,8 +99,6 @@ int fs_pid_is_gone(long pid);
  * entries of live pids and of this process stay. Best effort, no errors.
  */
 void fs_sweep_dead_temps(const char *dir, const char *prefix, char sep);
-/* As fs_temp_beside(); NULL + err on failure. The temp file is registered. */
-char *fs_temp_beside_err(const char *path, int *fd, struct rp_err *err);
 /*
  * Creates a unique empty directory ".<base>.tmp.<pid>.XXXXXX" next to `path`,
  * registered for removal at exit (fs_temp_forget() once renamed). Returns its

@@ -116,7 +116,9 @@ int jsonl_write_file(const char *path, const struct buf *text)
 			return rp_error_errno("cannot write to standard output");
 		return 0;
 	}
-	if (fs_mkdir_parent(path) < 0)
-		return -1;
-	return fs_write_output(path, text->s, text->len);
+	struct rp_err err;
+
+	if (fs_mkdir_parent(path, &err) < 0 || fs_write_output(path, text->s, text->len, &err) < 0)
+		return rp_err_report(&err);
+	return 0;
 }

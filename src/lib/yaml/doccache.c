@@ -93,8 +93,8 @@ static void put(const struct doccache *c, const char *file, const char *path,
 	doc_encode(d, &b);
 	hash_buf(b.s, b.len, check);
 	buf_add(&b, check, HEX_LEN);
-	if (fs_mkdir_p_err(c->dir, 0777, &err) == 0)
-		(void)fs_write_replace_err(file, b.s, b.len, &err);
+	if (fs_mkdir_p(c->dir, 0777, &err) == 0)
+		(void)fs_write_replace(file, b.s, b.len, &err);
 	buf_release(&b);
 }
 
