@@ -1,6 +1,6 @@
 /*
- * test-numopt.c - plain numbers with a range, sizes and durations;
- * numopt_long() fills its error instead of printing it.
+ * test-numopt.c - plain numbers with a range, decimal fractions, sizes and
+ * durations; numopt_long() fills its error instead of printing it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,6 +66,34 @@ static void test_numopt_long_fills_an_input_error(void **state)
 	assert_int_equal(v, 8);
 }
 
+static void test_decimal_fractions(void **state)
+{
+	static const char *bad[] = {
+		"", " 1", "+1", "1 ", "1x", "0x10", "inf", "nan", "-1", "1e400", "86400.5", "1..2",
+		"e3", NULL,
+	};
+	double v = 42;
+
+	(void)state;
+	assert_int_equal(numopt_parse_double("0.5", 0, 86400, &v), 0);
+	assert_true(v == 0.5);
+	assert_int_equal(numopt_parse_double("2", 0, 86400, &v), 0);
+	assert_true(v == 2);
+	assert_int_equal(numopt_parse_double(".25", 0, 86400, &v), 0);
+	assert_true(v == 0.25);
+	assert_int_equal(numopt_parse_double("1e-3", 0, 86400, &v), 0);
+	assert_true(v == 1e-3);
+	assert_int_equal(numopt_parse_double("-1.5", -2, 2, &v), 0);
+	assert_true(v == -1.5);
+	v = 42;
+	assert_int_equal(numopt_parse_double(NULL, 0, 86400, &v), -1);
+	for (size_t i = 0; bad[i]; i++) {
+		if (numopt_parse_double(bad[i], 0, 86400, &v) != -1)
+			fail_msg("'%s' was accepted", bad[i]);
+	}
+	assert_true(v == 42);   /* untouched on failure */
+}
+
 static void test_sizes_and_durations(void **state)
 {
 	uint64_t v;
@@ -87,6 +115,7 @@ int main(void)
 		cmocka_unit_test(test_plain_numbers_in_range),
 		cmocka_unit_test(test_what_is_not_a_plain_number),
 		cmocka_unit_test(test_numopt_long_fills_an_input_error),
+		cmocka_unit_test(test_decimal_fractions),
 		cmocka_unit_test(test_sizes_and_durations),
 	};
 

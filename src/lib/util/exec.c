@@ -62,6 +62,7 @@
 #endif
 #include "util/exec.h"
 #include "util/error.h"
+#include "util/numopt.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -481,14 +482,11 @@ static void runner_main(int sock, double grace, const sigset_t *mask)
 static double grace_from_env(void)
 {
 	const char *s = getenv(EXEC_GRACE_ENV);
-	char *end;
 	double g;
 
 	if (!s || !*s)
 		return EXEC_GRACE_DEFAULT;
-	errno = 0;
-	g = strtod(s, &end);
-	if (errno || *end || !(g >= 0) || g > 86400) {
+	if (numopt_parse_double(s, 0, 86400, &g) < 0) {
 		rp_warn("%s='%s' is not a number of seconds from 0 to 86400; using %g",
 			   EXEC_GRACE_ENV, s, EXEC_GRACE_DEFAULT);
 		return EXEC_GRACE_DEFAULT;
@@ -557,15 +555,16 @@ static void flush_line(struct exec *ex, struct exec_job *j, const char *s, size_
 	fprintf(ex->out, "[%s] %.*s\n", j->prefix, (int)len, s);
 }
 
-/* Forks the runner; 0 or -1 (reported). */
-static int start_runner(struct exec *ex)
+/* Forks the runner; 0 or -1 + err. */
+static int start_runner(struct exec *ex, struct rp_err *err)
 {
 	int sv[2], size = 1 << 20, saved_errno;
 	sigset_t all, old;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return rp_error_errno("cannot create a socket to run stage commands");
+		return rp_err_set(err, RP_ERR_IO, "cannot create a socket to run stage commands: %s",
+				  strerror(errno));
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 	fflush(NULL);
 	/* no handler of rp's may run in the runner before it set its own */
@@ -581,8 +580,8 @@ static int start_runner(struct exec *ex)
 	close(sv[1]);
 	if (pid < 0) {
 		close(sv[0]);
-		errno = saved_errno;
-		return rp_error_errno("cannot start the process that runs stage commands");
+		return rp_err_set(err, RP_ERR_IO, "cannot start the process that runs stage "
+				  "commands: %s", strerror(saved_errno));
 	}
 	ex->runner = pid;
 	ex->sock = sv[0];
@@ -597,8 +596,8 @@ static struct exec_job *job_by_pid(struct exec *ex, pid_t pid)
 	return NULL;
 }
 
-/* The runner is gone (killed from outside): what ran under it is dead too. */
-static void runner_lost(struct exec *ex)
+/* The runner is gone (killed from outside): what ran under it is dead too. Fills err. */
+static void runner_lost(struct exec *ex, struct rp_err *err)
 {
 	runner_stop(ex);
 	for (size_t i = 0; i < ex->n; i++) {
@@ -610,15 +609,15 @@ static void runner_lost(struct exec *ex)
 			j->pid = 0;
 		}
 	}
-	rp_error("the process that ran the stage commands died; they were killed");
+	rp_err_set(err, RP_ERR_IO, "the process that ran the stage commands died; they were killed");
 }
 
 /*
  * Reads one message from the runner into *m, waiting for it when `block`.
  * An EXITED message is applied to its job. 1 read, 0 none, -1 the runner is
- * gone (handled).
+ * gone (handled; err says so).
  */
-static int recv_msg(struct exec *ex, struct msg *m, int block)
+static int recv_msg(struct exec *ex, struct msg *m, int block, struct rp_err *err)
 {
 	for (;;) {
 		ssize_t n = recv(ex->sock, m, sizeof(*m), block ? 0 : MSG_DONTWAIT);
@@ -628,7 +627,7 @@ static int recv_msg(struct exec *ex, struct msg *m, int block)
 		if (n < 0 && errno == EAGAIN)
 			return 0;
 		if (n <= 0) {
-			runner_lost(ex);
+			runner_lost(ex, err);
 			return -1;
 		}
 		if (m->type == MSG_EXITED) {
@@ -644,8 +643,8 @@ static int recv_msg(struct exec *ex, struct msg *m, int block)
 	}
 }
 
-/* Starts the next command of `j`; 0 or -1 (reported). */
-static int spawn(struct exec *ex, struct exec_job *j)
+/* Starts the next command of `j`; 0 or -1 + err. */
+static int spawn(struct exec *ex, struct exec_job *j, struct rp_err *err)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -670,15 +669,17 @@ static int spawn(struct exec *ex, struct exec_job *j)
 		free(shown);
 	}
 	if (clen > CMD_MAX)
-		return rp_error("cannot start stage '%s': its command is %zu bytes long, "
-				"more than the %d a program can be given", j->prefix, clen - 1,
-				CMD_MAX - 1);
+		return rp_err_set(err, RP_ERR_IO, "cannot start stage '%s': its command is %zu bytes "
+				  "long, more than the %d a program can be given", j->prefix, clen - 1,
+				  CMD_MAX - 1);
 	if (wlen > WDIR_MAX)
-		return rp_error("cannot start stage '%s': its wdir is too long", j->prefix);
-	if (ex->sock < 0 && start_runner(ex) < 0)
+		return rp_err_set(err, RP_ERR_IO, "cannot start stage '%s': its wdir is too long",
+				  j->prefix);
+	if (ex->sock < 0 && start_runner(ex, err) < 0)
 		return -1;
 	if (pipe2(p, O_CLOEXEC) < 0)
-		return rp_error_errno("cannot create a pipe for stage '%s'", j->prefix);
+		return rp_err_set(err, RP_ERR_IO, "cannot create a pipe for stage '%s': %s",
+				  j->prefix, strerror(errno));
 	memset(&mh, 0, sizeof(mh));
 	memset(&u, 0, sizeof(u));
 	mh.msg_iov = iov;
@@ -694,23 +695,22 @@ static int spawn(struct exec *ex, struct exec_job *j)
 		;
 	close(p[1]);
 	if (r < 0) {
-		int e = errno;
-
+		rp_err_set(err, RP_ERR_IO, "cannot start stage '%s': %s", j->prefix, strerror(errno));
 		close(p[0]);
-		errno = e;
-		return rp_error_errno("cannot start stage '%s'", j->prefix);
+		return -1;
 	}
 	/* EXITED messages of other jobs may come first */
 	do {
-		if (recv_msg(ex, &m, 1) < 0) {
+		if (recv_msg(ex, &m, 1, err) < 0) {
+			/* err says that the runner died: the cause, told alone */
 			close(p[0]);
-			return rp_error("cannot start stage '%s'", j->prefix);
+			return -1;
 		}
 	} while (m.type != MSG_STARTED);
 	if (m.value) {
 		close(p[0]);
-		errno = m.value;
-		return rp_error_errno("cannot start stage '%s'", j->prefix);
+		return rp_err_set(err, RP_ERR_IO, "cannot start stage '%s': %s", j->prefix,
+				  strerror(m.value));
 	}
 	if (j->fd >= 0)
 		close(j->fd);
@@ -721,7 +721,7 @@ static int spawn(struct exec *ex, struct exec_job *j)
 }
 
 int exec_start(struct exec *ex, long id, const char *prefix, char **cmds, size_t ncmds,
-	       const char *wdir)
+	       const char *wdir, struct rp_err *err)
 {
 	struct exec_job *j;
 
@@ -742,7 +742,7 @@ int exec_start(struct exec *ex, long id, const char *prefix, char **cmds, size_t
 		ex->n++;
 		return 0;
 	}
-	if (spawn(ex, j) < 0) {
+	if (spawn(ex, j, err) < 0) {
 		job_free(j);
 		return -1;
 	}
@@ -805,11 +805,13 @@ static void remove_job(struct exec *ex, size_t i)
 	ex->n--;
 }
 
-int exec_wait(struct exec *ex, long *id, int *code)
+int exec_wait(struct exec *ex, long *id, int *code, struct rp_err *err)
 {
 	struct pollfd *pfd = NULL;
 	size_t alloc = 0;
 
+	if (err)
+		err->kind = RP_ERR_NONE;
 	if (!ex->n)
 		return -1;
 	for (;;) {
@@ -826,7 +828,7 @@ int exec_wait(struct exec *ex, long *id, int *code)
 			if (status_code(j->status) == 0 && j->next < j->ncmds && ex->signalled)
 				j->status = (128 + ex->signalled) << 8;
 			if (status_code(j->status) == 0 && j->next < j->ncmds) {
-				if (spawn(ex, j) == 0)
+				if (spawn(ex, j, err) == 0)
 					continue;
 				j->status = 127 << 8;
 			}
@@ -862,7 +864,7 @@ int exec_wait(struct exec *ex, long *id, int *code)
 			}
 		}
 		if (pfd[np].revents && ex->sock >= 0)
-			while (recv_msg(ex, &m, 0) > 0)
+			while (recv_msg(ex, &m, 0, err) > 0)
 				;
 	}
 }

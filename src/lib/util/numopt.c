@@ -3,8 +3,9 @@
  *
  * Both are a run of decimal digits and a unit looked up in a table; the
  * product is checked against UINT64_MAX before it is formed. Plain numbers
- * are strtol's, with what strtol would also accept (blanks, '+', an empty
- * string) refused first. Nothing here prints: numopt_long() fills a struct rp_err
+ * are strtol's and fractions strtod's, with what they would also accept
+ * (blanks, '+', an empty string; for strtod hexadecimal, "inf", "nan")
+ * refused first. Nothing here prints: numopt_long() fills a struct rp_err
  * for its caller to report.
  */
 #include "util/numopt.h"
@@ -12,6 +13,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 
 #include <stddef.h>
@@ -95,4 +97,21 @@ int numopt_long(const char *opt, const char *s, long lo, long hi, long *out, str
 				  opt, s ? s : "", lo);
 	return rp_err_set(err, RP_ERR_INPUT, "option '%s': '%s' is not a whole number in %ld..%ld", opt,
 			  s ? s : "", lo, hi);
+}
+
+int numopt_parse_double(const char *s, double lo, double hi, double *out)
+{
+	const char *d = s && *s == '-' && lo < 0 ? s + 1 : s;
+	char *end;
+	double v;
+
+	if (!d || !((*d >= '0' && *d <= '9') || *d == '.') ||
+	    strspn(d, "0123456789.eE+-") != strlen(d))
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || !(v >= lo) || !(v <= hi))
+		return -1;
+	*out = v;
+	return 0;
 }

@@ -22,6 +22,9 @@
  * sign, no fraction, no blanks), and a value that overflows is refused.
  * Plain numbers: decimal digits, with a leading '-' only where the range
  * allows negative values; no '+', no blanks, nothing after the digits.
+ * Decimal fractions (numopt_parse_double): the same, with an optional
+ * fraction and exponent ("0.5", "2", "1e-3"); no hexadecimal, no "inf" or
+ * "nan".
  */
 #ifndef RP_NUMOPT_H
 #define RP_NUMOPT_H
@@ -39,6 +42,9 @@ int numopt_parse_long(const char *s, long lo, long hi, long *out);
  * untouched on failure.
  */
 int numopt_long(const char *opt, const char *s, long lo, long hi, long *out, struct rp_err *err);
+
+/* Parses a decimal fraction in lo..hi into *out; 0, or -1 (nothing reported) when `s` is not one. */
+int numopt_parse_double(const char *s, double lo, double hi, double *out);
 
 /* Parses a size into *out (bytes); 0, or -1 (nothing reported) when `s` is not one. */
 int numopt_size(const char *s, uint64_t *out);
