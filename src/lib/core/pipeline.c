@@ -7,7 +7,7 @@
  *      `vars:` entry in order (a file, "file:key1,key2", or an inline map),
  *      merged into one context map, p->vars. Maps merge recursively; the same
  *      leaf defined twice is an error, as in DVC. A file already merged (such
- *      as params.yaml named again) is skipped.
+ *      as params.yaml named again) is skipped. This pass is pipevars.c.
  *   2. stages: each entry of `stages:` becomes one stage, or several when it
  *      has foreach/do or matrix. Expanded stages interpolate ${...} against an
  *      overlay map that puts `item` and `key` in front of the vars (the overlay
@@ -23,8 +23,12 @@
  * path they were loaded from, so each file is read at most once. Every error
  * is "file:line:col: message" with kind RP_ERR_INPUT (or the doc layer's
  * RP_ERR_IO when a file exists but cannot be read).
+ *
+ * Which file holds which pass, and what they share (struct loader, the pl_*
+ * helpers defined here), is in pipeline-internal.h.
  */
 #include "core/pipeline.h"
+#include "core/pipeline-internal.h"
 #include "util/fs.h"
 #include "util/wspath.h"
 #include "core/interp.h"
@@ -36,15 +40,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-struct loader {
-	struct pipeline *p;
-	struct doccache *cache;    /* the parse cache for every file loaded, or NULL */
-	struct rp_err *err;
-	size_t stages_alloc;
-	char **merged;             /* on-disk names of vars files merged into p->vars */
-	size_t nmerged, merged_alloc;
-};
 
 /* One stage being built: what messages and interpolation need. */
 struct sctx {
@@ -63,8 +58,7 @@ static const char stage_fields[] =
 	"cmd, wdir, deps, params, outs, metrics, always_changed, frozen, desc, "
 	"foreach, do, matrix";
 
-__attribute__((format(printf, 3, 4)))
-static int fail(struct rp_err *err, const struct node *at, const char *fmt, ...)
+int pl_fail(struct rp_err *err, const struct node *at, const char *fmt, ...)
 {
 	char msg[sizeof(err->msg)];
 	va_list ap;
@@ -81,7 +75,7 @@ static int fail(struct rp_err *err, const struct node *at, const char *fmt, ...)
 }
 
 /* The path of workspace-relative (or absolute) `rel` as seen from the cwd. Caller frees. */
-static char *on_disk(const struct pipeline *p, const char *rel)
+char *pl_on_disk(const struct pipeline *p, const char *rel)
 {
 	if (rel[0] == '/' || !strcmp(p->dir, "."))
 		return xstrdup(rel);
@@ -105,7 +99,7 @@ static void keep_doc(struct pipeline *p, struct doc *d)
 }
 
 /* The doc of the file at `path` (on disk), loaded once. NULL + err when unreadable. */
-static struct doc *get_doc(struct loader *ld, const char *path, struct rp_err *err)
+struct doc *pl_get_doc(struct loader *ld, const char *path, struct rp_err *err)
 {
 	struct pipeline *p = ld->p;
 	struct doc *d = find_doc(p, path);
@@ -118,19 +112,19 @@ static struct doc *get_doc(struct loader *ld, const char *path, struct rp_err *e
 	return d;
 }
 
-static int exists(const char *path)
+int pl_exists(const char *path)
 {
 	struct stat st;
 
 	return stat(path, &st) == 0;
 }
 
-static int is_null(const struct node *n)
+int pl_is_null(const struct node *n)
 {
 	return !n || (n->kind == NODE_SCALAR && node_scalar_type(n) == SCALAR_NULL);
 }
 
-static const struct node *key_node(const struct node *map, const char *key)
+const struct node *pl_key_node(const struct node *map, const char *key)
 {
 	size_t i;
 
@@ -138,205 +132,6 @@ static const struct node *key_node(const struct node *map, const char *key)
 		if (!strcmp(map->keys[i]->str, key))
 			return map->keys[i];
 	return NULL;
-}
-
-/* ---- vars ------------------------------------------------------------ */
-
-/*
- * Merges the pairs of map `src` into map `dst` (deep copies). Two maps under
- * one name merge; any other redefinition is an error at src's key.
- */
-static int merge_vars(struct node *dst, const struct node *src, const char *prefix,
-		      struct rp_err *err)
-{
-	size_t i;
-
-	for (i = 0; i < src->n; i++) {
-		const struct node *k = src->keys[i], *v = src->items[i];
-		struct node *old = node_get(dst, k->str);
-		char *full;
-		int ret;
-
-		if (!old) {
-			node_append(dst, k->str, node_dup(v));
-			continue;
-		}
-		full = prefix ? xasprintf("%s.%s", prefix, k->str) : xstrdup(k->str);
-		if (old->kind == NODE_MAP && v->kind == NODE_MAP) {
-			ret = merge_vars(old, v, full, err);
-		} else {
-			const char *also = old->file;
-
-			if (old->kind == NODE_MAP && old->n)
-				also = old->items[0]->file;
-			ret = fail(err, k, "variable '%s' is defined twice (also in %s); "
-				   "rename one of them", full, also ? also : "an earlier vars entry");
-		}
-		free(full);
-		if (ret < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int merged_already(struct loader *ld, const char *path)
-{
-	size_t i;
-
-	for (i = 0; i < ld->nmerged; i++)
-		if (!strcmp(ld->merged[i], path))
-			return 1;
-	return 0;
-}
-
-static void note_merged(struct loader *ld, const char *path)
-{
-	ALLOC_GROW(ld->merged, ld->nmerged + 1, ld->merged_alloc);
-	ld->merged[ld->nmerged++] = xstrdup(path);
-}
-
-/*
- * Merges the vars file named by `entry` ("file.yaml" or "file.yaml:k1,k2",
- * relative to `base`, workspace-relative) into `ctx`. With `global`, notes
- * the file so that stage-level vars naming it again are skipped.
- */
-static int merge_vars_file(struct loader *ld, struct node *ctx, const struct node *entry,
-			   const char *base, int global)
-{
-	struct pipeline *p = ld->p;
-	char *name = xstrdup(entry->str), *keys = NULL, *rel = NULL, *path = NULL;
-	const char *colon = strrchr(name, ':');
-	struct doc *d;
-	int ret = -1;
-
-	if (colon) {
-		char *whole = on_disk(p, name);
-
-		if (!exists(whole)) {
-			keys = name + (colon - name) + 1;
-			name[colon - name] = '\0';
-		}
-		free(whole);
-	}
-	rel = name[0] == '/' ? xstrdup(name) : wspath_normalize(base, name);
-	if (!rel) /* vars may live above the workspace */
-		rel = strcmp(base, ".") ? xasprintf("%s/%s", base, name) : xstrdup(name);
-	path = on_disk(p, rel);
-	if (merged_already(ld, path)) {
-		ret = 0;
-		goto out;
-	}
-	if (!exists(path)) {
-		fail(ld->err, entry, "vars file '%s' does not exist; create it or remove "
-		     "the entry from 'vars'", rel);
-		goto out;
-	}
-	if (!(d = get_doc(ld, path, ld->err)))
-		goto out;
-	if (d->root && d->root->kind != NODE_MAP) {
-		fail(ld->err, d->root, "vars file '%s' must be a mapping of names to values", rel);
-		goto out;
-	}
-	if (!keys) {
-		if (d->root && merge_vars(ctx, d->root, NULL, ld->err) < 0)
-			goto out;
-		if (global)
-			note_merged(ld, path);
-		ret = 0;
-		goto out;
-	}
-	for (char *k = strtok(keys, ","); k; k = strtok(NULL, ",")) {
-		const struct node *v;
-		struct node *wrap, *leaf;
-		char *dot;
-
-		while (*k == ' ')
-			k++;
-		if (!*k)
-			continue;
-		v = d->root ? node_lookup(d->root, k) : NULL;
-		if (!v) {
-			fail(ld->err, entry, "variable '%s' is not defined in '%s'", k, rel);
-			goto out;
-		}
-		/* "a.b" becomes {a: {b: value}} before merging */
-		wrap = node_new_map();
-		leaf = wrap;
-		while ((dot = strchr(k, '.'))) {
-			struct node *m = node_new_map();
-
-			*dot = '\0';
-			node_append(leaf, k, m);
-			leaf = m;
-			k = dot + 1;
-		}
-		node_append(leaf, k, node_dup(v));
-		ret = merge_vars(ctx, wrap, NULL, ld->err);
-		node_free(wrap);
-		if (ret < 0)
-			goto out;
-	}
-	ret = 0;
-out:
-	free(path);
-	free(rel);
-	free(name);
-	return ret;
-}
-
-/* Merges a `vars:` list (or a lone entry) into `ctx`. */
-static int merge_vars_list(struct loader *ld, struct node *ctx, const struct node *vars,
-			   const char *base, int global)
-{
-	size_t i, n;
-
-	if (is_null(vars))
-		return 0;
-	n = vars->kind == NODE_SEQ ? vars->n : 1;
-	for (i = 0; i < n; i++) {
-		const struct node *e = vars->kind == NODE_SEQ ? vars->items[i] : vars;
-
-		if (e->kind == NODE_MAP) {
-			if (merge_vars(ctx, e, NULL, ld->err) < 0)
-				return -1;
-		} else if (e->kind == NODE_SCALAR && !is_null(e)) {
-			if (merge_vars_file(ld, ctx, e, base, global) < 0)
-				return -1;
-		} else {
-			return fail(ld->err, e, "each entry of 'vars' must be a file name "
-				    "(\"params.yaml\", \"file.yaml:key1,key2\") or a mapping "
-				    "of names to values");
-		}
-	}
-	return 0;
-}
-
-static int load_vars(struct loader *ld, const struct node *vars)
-{
-	struct pipeline *p = ld->p;
-	char *auto_path = on_disk(p, "params.yaml");
-	int ret = -1;
-
-	p->vars = node_new_map();
-	if (exists(auto_path)) {
-		struct doc *d = get_doc(ld, auto_path, ld->err);
-
-		if (!d)
-			goto out;
-		if (d->root && d->root->kind == NODE_MAP) {
-			if (merge_vars(p->vars, d->root, NULL, ld->err) < 0)
-				goto out;
-		} else if (d->root && !is_null(d->root)) {
-			fail(ld->err, d->root, "params file 'params.yaml' must be a mapping "
-			     "of names to values");
-			goto out;
-		}
-		note_merged(ld, auto_path);
-	}
-	ret = merge_vars_list(ld, p->vars, vars, ".", 1);
-out:
-	free(auto_path);
-	return ret;
 }
 
 /* ---- interpolation contexts --------------------------------------------- */
@@ -393,8 +188,8 @@ static int get_bool(struct sctx *s, const struct node *n, const char *what, int 
 	const char *v = n->kind == NODE_SCALAR ? n->str : NULL;
 
 	if (!v || node_scalar_type(n) != SCALAR_BOOL)
-		return fail(s->ld->err, n, "stage '%s': '%s' must be true or false",
-			    s->st->name, what);
+		return pl_fail(s->ld->err, n, "stage '%s': '%s' must be true or false",
+			       s->st->name, what);
 	*out = v[0] == 't' || v[0] == 'T';
 	return 0;
 }
@@ -404,22 +199,22 @@ static char *stage_path(struct sctx *s, const struct node *n, const char *field)
 {
 	char *raw, *norm;
 
-	if (n->kind != NODE_SCALAR || is_null(n)) {
-		fail(s->ld->err, n, "stage '%s': each entry of '%s' must be a path",
-		     s->st->name, field);
+	if (n->kind != NODE_SCALAR || pl_is_null(n)) {
+		pl_fail(s->ld->err, n, "stage '%s': each entry of '%s' must be a path",
+		        s->st->name, field);
 		return NULL;
 	}
 	if (!(raw = interp(s, n)))
 		return NULL;
 	if (!*raw) {
-		fail(s->ld->err, n, "stage '%s': empty path in '%s'", s->st->name, field);
+		pl_fail(s->ld->err, n, "stage '%s': empty path in '%s'", s->st->name, field);
 		free(raw);
 		return NULL;
 	}
 	norm = wspath_normalize(s->st->wdir ? s->st->wdir : ".", raw);
 	if (!norm)
-		fail(s->ld->err, n, "stage '%s': path '%s' leaves the workspace; paths "
-		     "must stay inside the directory of %s", s->st->name, raw, s->ld->p->file);
+		pl_fail(s->ld->err, n, "stage '%s': path '%s' leaves the workspace; paths "
+		        "must stay inside the directory of %s", s->st->name, raw, s->ld->p->file);
 	/*
 	 * .rp/ holds the store and the state: an out there would be removed
 	 * before its stage runs. A .git (the workspace's or a nested one) holds
@@ -428,12 +223,12 @@ static char *stage_path(struct sctx *s, const struct node *n, const char *field)
 	 */
 	else if (wspath_reserved(norm)) {
 		if (wspath_reserved(norm) == WSPATH_RESERVED_RP)
-			fail(s->ld->err, n, "stage '%s': path '%s' is in rp's own directory "
-			     "'.rp', which holds the store; use a path outside it", s->st->name, raw);
+			pl_fail(s->ld->err, n, "stage '%s': path '%s' is in rp's own directory "
+			        "'.rp', which holds the store; use a path outside it", s->st->name, raw);
 		else
-			fail(s->ld->err, n, "stage '%s': path '%s' is in a '.git' (in any letter "
-			     "case), where git keeps its hooks and history; rp never reads or "
-			     "writes there", s->st->name, raw);
+			pl_fail(s->ld->err, n, "stage '%s': path '%s' is in a '.git' (in any letter "
+			        "case), where git keeps its hooks and history; rp never reads or "
+			        "writes there", s->st->name, raw);
 		free(norm);
 		norm = NULL;
 	}
@@ -447,23 +242,23 @@ static int split_entry(struct sctx *s, const struct node *e, const char *field,
 		       const struct node **opts)
 {
 	*opts = NULL;
-	if (e->kind == NODE_SCALAR && !is_null(e)) {
+	if (e->kind == NODE_SCALAR && !pl_is_null(e)) {
 		*pathn = e;
 		return 0;
 	}
 	if (e->kind == NODE_MAP && e->n == 1) {
 		*pathn = e->keys[0];
-		if (!is_null(e->items[0])) {
+		if (!pl_is_null(e->items[0])) {
 			if (e->items[0]->kind != NODE_MAP)
-				return fail(s->ld->err, e->items[0], "stage '%s': the options of "
-					    "'%s' in '%s' must be a mapping like %s",
-					    s->st->name, e->keys[0]->str, field, example);
+				return pl_fail(s->ld->err, e->items[0], "stage '%s': the options of "
+					       "'%s' in '%s' must be a mapping like %s",
+					       s->st->name, e->keys[0]->str, field, example);
 			*opts = e->items[0];
 		}
 		return 0;
 	}
-	return fail(s->ld->err, e, "stage '%s': each entry of '%s' must be a path or a "
-		    "one-key mapping like {path: %s}", s->st->name, field, example);
+	return pl_fail(s->ld->err, e, "stage '%s': each entry of '%s' must be a path or a "
+		       "one-key mapping like {path: %s}", s->st->name, field, example);
 }
 
 static int add_dep(struct sctx *s, const struct node *e)
@@ -484,9 +279,9 @@ static int add_dep(struct sctx *s, const struct node *e)
 			if (get_bool(s, opts->items[i], "cache", &cache) < 0)
 				return -1;
 		} else {
-			return fail(s->ld->err, opts->keys[i], "stage '%s': unknown option "
-				    "'%s' for dependency '%s' (expected cache)",
-				    st->name, k, pathn->str);
+			return pl_fail(s->ld->err, opts->keys[i], "stage '%s': unknown option "
+				       "'%s' for dependency '%s' (expected cache)",
+				       st->name, k, pathn->str);
 		}
 	}
 	if (!(path = stage_path(s, pathn, "deps")))
@@ -521,16 +316,16 @@ static int add_out(struct sctx *s, const struct node *e, int metric)
 			if (get_bool(s, opts->items[i], "persist", &persist) < 0)
 				return -1;
 		} else if (strcmp(k, "desc") && strcmp(k, "remote") && strcmp(k, "push")) {
-			return fail(s->ld->err, opts->keys[i], "stage '%s': unknown option "
-				    "'%s' for output '%s' (expected cache, persist, desc, "
-				    "remote or push)", st->name, k, pathn->str);
+			return pl_fail(s->ld->err, opts->keys[i], "stage '%s': unknown option "
+				       "'%s' for output '%s' (expected cache, persist, desc, "
+				       "remote or push)", st->name, k, pathn->str);
 		}
 	}
 	if (!(path = stage_path(s, pathn, field)))
 		return -1;
 	if (!strcmp(path, ".")) {
-		fail(s->ld->err, pathn, "stage '%s': output '%s' is the whole workspace; "
-		     "name a file or directory inside it", st->name, pathn->str);
+		pl_fail(s->ld->err, pathn, "stage '%s': output '%s' is the whole workspace; "
+		        "name a file or directory inside it", st->name, pathn->str);
 		free(path);
 		return -1;
 	}
@@ -564,21 +359,21 @@ static int add_param(struct sctx *s, char *file, char *key, const struct node *w
 			return 0;
 		}
 	}
-	path = on_disk(p, file);
+	path = pl_on_disk(p, file);
 	d = find_doc(p, path);
-	if (!d && !exists(path)) {
-		fail(s->ld->err, where, "stage '%s': params file '%s' does not exist; "
-		     "create it or remove the entry", st->name, file);
+	if (!d && !pl_exists(path)) {
+		pl_fail(s->ld->err, where, "stage '%s': params file '%s' does not exist; "
+		        "create it or remove the entry", st->name, file);
 		goto fail;
 	}
-	if (!d && !(d = get_doc(s->ld, path, s->ld->err)))
+	if (!d && !(d = pl_get_doc(s->ld, path, s->ld->err)))
 		goto fail;
 	if (key) {
 		value = d->root ? node_lookup(d->root, key) : NULL;
 		if (!value) {
-			fail(s->ld->err, where, "stage '%s': parameter '%s' is not defined "
-			     "in '%s'; add it there or remove it from 'params'", st->name,
-			     key, file);
+			pl_fail(s->ld->err, where, "stage '%s': parameter '%s' is not defined "
+			        "in '%s'; add it there or remove it from 'params'", st->name,
+			        key, file);
 			goto fail;
 		}
 	} else {
@@ -604,7 +399,7 @@ static int add_params_entry(struct sctx *s, const struct node *e)
 	struct stage *st = s->st;
 	size_t i, j;
 
-	if (e->kind == NODE_SCALAR && !is_null(e)) {
+	if (e->kind == NODE_SCALAR && !pl_is_null(e)) {
 		char *file = wspath_normalize(st->wdir, "params.yaml");
 		char *key = interp(s, e);
 
@@ -616,34 +411,34 @@ static int add_params_entry(struct sctx *s, const struct node *e)
 		return add_param(s, file, key, e);
 	}
 	if (e->kind != NODE_MAP)
-		return fail(s->ld->err, e, "stage '%s': each entry of 'params' must be a "
-			    "key of params.yaml or a mapping {file.yaml: [key, ...]}", st->name);
+		return pl_fail(s->ld->err, e, "stage '%s': each entry of 'params' must be a "
+			       "key of params.yaml or a mapping {file.yaml: [key, ...]}", st->name);
 	for (i = 0; i < e->n; i++) {
 		const struct node *fn = e->keys[i], *keys = e->items[i];
 		char *file = stage_path(s, fn, "params");
 
 		if (!file)
 			return -1;
-		if (is_null(keys) || (keys->kind == NODE_SEQ && !keys->n)) {
+		if (pl_is_null(keys) || (keys->kind == NODE_SEQ && !keys->n)) {
 			if (add_param(s, file, NULL, fn) < 0)
 				return -1;
 			continue;
 		}
 		if (keys->kind != NODE_SEQ) {
 			free(file);
-			return fail(s->ld->err, keys, "stage '%s': the keys of params file "
-				    "'%s' must be a list (or empty for the whole file)",
-				    st->name, fn->str);
+			return pl_fail(s->ld->err, keys, "stage '%s': the keys of params file "
+				       "'%s' must be a list (or empty for the whole file)",
+				       st->name, fn->str);
 		}
 		for (j = 0; j < keys->n; j++) {
 			const struct node *kn = keys->items[j];
 			char *key;
 
-			if (kn->kind != NODE_SCALAR || is_null(kn)) {
+			if (kn->kind != NODE_SCALAR || pl_is_null(kn)) {
 				free(file);
-				return fail(s->ld->err, kn, "stage '%s': each key of params "
-					    "file '%s' must be a name like 'train.lr'",
-					    st->name, fn->str);
+				return pl_fail(s->ld->err, kn, "stage '%s': each key of params "
+					       "file '%s' must be a name like 'train.lr'",
+					       st->name, fn->str);
 			}
 			if (!(key = interp(s, kn))) {
 				free(file);
@@ -665,11 +460,11 @@ static int each_entry(struct sctx *s, const struct node *n, const char *field,
 {
 	size_t i;
 
-	if (!n || is_null(n))
+	if (!n || pl_is_null(n))
 		return 0;
 	if (n->kind != NODE_SEQ)
-		return fail(s->ld->err, n, "stage '%s': '%s' must be a list",
-			    s->st->name, field);
+		return pl_fail(s->ld->err, n, "stage '%s': '%s' must be a list",
+			       s->st->name, field);
 	for (i = 0; i < n->n; i++)
 		if (add(s, n->items[i], arg) < 0)
 			return -1;
@@ -698,15 +493,15 @@ static int add_cmd(struct sctx *s, const struct node *n)
 	struct stage *st = s->st;
 	char *c;
 
-	if (n->kind != NODE_SCALAR || is_null(n))
-		return fail(s->ld->err, n, "stage '%s': 'cmd' must be a string or a list "
-			    "of strings", st->name);
+	if (n->kind != NODE_SCALAR || pl_is_null(n))
+		return pl_fail(s->ld->err, n, "stage '%s': 'cmd' must be a string or a list "
+			       "of strings", st->name);
 	if (!(c = interp(s, n)))
 		return -1;
 	if (!*c) {
 		free(c);
-		return fail(s->ld->err, n, "stage '%s': 'cmd' is empty; give the command "
-			    "to run", st->name);
+		return pl_fail(s->ld->err, n, "stage '%s': 'cmd' is empty; give the command "
+			       "to run", st->name);
 	}
 	st->cmds = xrealloc(st->cmds, (st->ncmds + 1) * sizeof(*st->cmds));
 	st->cmds[st->ncmds++] = c;
@@ -769,25 +564,25 @@ static int build_stage(struct loader *ld, char *name, const struct node *where,
 		else if (matrix && !strcmp(f_, "matrix"))
 			continue;
 		else if (!strcmp(f_, "foreach") || !strcmp(f_, "do") || !strcmp(f_, "matrix"))
-			return fail(ld->err, k, "stage '%s': '%s' cannot be nested inside "
-				    "'do' or next to 'matrix'", name, f_);
+			return pl_fail(ld->err, k, "stage '%s': '%s' cannot be nested inside "
+				       "'do' or next to 'matrix'", name, f_);
 		else
-			return fail(ld->err, k, "stage '%s': unknown field '%s' (expected "
-				    "one of %s)", name, f_, stage_fields);
+			return pl_fail(ld->err, k, "stage '%s': unknown field '%s' (expected "
+				       "one of %s)", name, f_, stage_fields);
 	}
 	if (f.wdir) {
 		char *raw;
 
-		if (f.wdir->kind != NODE_SCALAR || is_null(f.wdir))
-			return fail(ld->err, f.wdir, "stage '%s': 'wdir' must be a directory "
-				    "path", name);
+		if (f.wdir->kind != NODE_SCALAR || pl_is_null(f.wdir))
+			return pl_fail(ld->err, f.wdir, "stage '%s': 'wdir' must be a directory "
+				       "path", name);
 		if (!(raw = interp(&s, f.wdir)))
 			return -1;
 		st->wdir = wspath_normalize(".", raw);
 		if (!st->wdir || wspath_reserved(st->wdir)) {
-			fail(ld->err, f.wdir, "stage '%s': path '%s' leaves the workspace or is "
-			     "in '.git' or '.rp'; paths must stay inside the directory of %s",
-			     name, raw, p->file);
+			pl_fail(ld->err, f.wdir, "stage '%s': path '%s' leaves the workspace or is "
+			        "in '.git' or '.rp'; paths must stay inside the directory of %s",
+			        name, raw, p->file);
 			free(raw);
 			return -1;
 		}
@@ -795,21 +590,21 @@ static int build_stage(struct loader *ld, char *name, const struct node *where,
 	} else {
 		st->wdir = xstrdup(".");
 	}
-	if (f.vars && !is_null(f.vars)) {
+	if (f.vars && !pl_is_null(f.vars)) {
 		own_ctx = node_dup(ctx);
-		if (merge_vars_list(ld, own_ctx, f.vars, st->wdir, 0) < 0)
+		if (pipevars_merge(ld, own_ctx, f.vars, st->wdir, 0) < 0)
 			goto out;
 		s.ctx = own_ctx;
 	}
 	if (!f.cmd) {
-		fail(ld->err, where, "stage '%s': missing 'cmd'; give the command to run",
-		     name);
+		pl_fail(ld->err, where, "stage '%s': missing 'cmd'; give the command to run",
+		        name);
 		goto out;
 	}
 	if (f.cmd->kind == NODE_SEQ) {
 		if (!f.cmd->n) {
-			fail(ld->err, f.cmd, "stage '%s': 'cmd' is empty; give the command "
-			     "to run", name);
+			pl_fail(ld->err, f.cmd, "stage '%s': 'cmd' is empty; give the command "
+			        "to run", name);
 			goto out;
 		}
 		for (i = 0; i < f.cmd->n; i++)
@@ -828,9 +623,9 @@ static int build_stage(struct loader *ld, char *name, const struct node *where,
 		goto out;
 	if (f.frozen && get_bool(&s, f.frozen, "frozen", &st->frozen) < 0)
 		goto out;
-	if (f.desc && !is_null(f.desc)) {
+	if (f.desc && !pl_is_null(f.desc)) {
 		if (f.desc->kind != NODE_SCALAR) {
-			fail(ld->err, f.desc, "stage '%s': 'desc' must be a string", name);
+			pl_fail(ld->err, f.desc, "stage '%s': 'desc' must be a string", name);
 			goto out;
 		}
 		if (!(st->desc = interp(&s, f.desc)))
@@ -857,8 +652,8 @@ static const struct node *resolve_collection(struct loader *ld, const struct nod
 			return NULL;
 	}
 	if (!r || r->kind == NODE_SCALAR) {
-		fail(ld->err, n, "stage '%s': %s must be a list, a mapping or a "
-		     "\"${var}\" naming one", stage, what);
+		pl_fail(ld->err, n, "stage '%s': %s must be a list, a mapping or a "
+		        "\"${var}\" naming one", stage, what);
 		return NULL;
 	}
 	return r;
@@ -877,8 +672,8 @@ static int check_stage_count(struct loader *ld, const struct node *at, const cha
 {
 	if (count <= PIPELINE_MAX_STAGES - ld->p->nstages)
 		return 0;
-	return fail(ld->err, at, "stage '%s' expands to too many stages (more than %d "
-		    "in the pipeline)", name, PIPELINE_MAX_STAGES);
+	return pl_fail(ld->err, at, "stage '%s' expands to too many stages (more than %d "
+		       "in the pipeline)", name, PIPELINE_MAX_STAGES);
 }
 
 static int expand_foreach(struct loader *ld, const struct node *key, const struct node *body)
@@ -892,15 +687,15 @@ static int expand_foreach(struct loader *ld, const struct node *key, const struc
 		const char *f = body->keys[i]->str;
 
 		if (strcmp(f, "foreach") && strcmp(f, "do"))
-			return fail(ld->err, body->keys[i], "stage '%s': '%s' cannot stand "
-				    "beside 'foreach'; move it under 'do'", name, f);
+			return pl_fail(ld->err, body->keys[i], "stage '%s': '%s' cannot stand "
+				       "beside 'foreach'; move it under 'do'", name, f);
 	}
 	if (!dob)
-		return fail(ld->err, key_node(body, "foreach"), "stage '%s': 'foreach' "
-			    "needs a 'do' mapping with the stage's fields", name);
+		return pl_fail(ld->err, pl_key_node(body, "foreach"), "stage '%s': 'foreach' "
+			       "needs a 'do' mapping with the stage's fields", name);
 	if (dob->kind != NODE_MAP)
-		return fail(ld->err, dob, "stage '%s': 'do' must be a mapping of stage "
-			    "fields (cmd, deps, outs, ...)", name);
+		return pl_fail(ld->err, dob, "stage '%s': 'do' must be a mapping of stage "
+			       "fields (cmd, deps, outs, ...)", name);
 	if (!(coll = resolve_collection(ld, fe, name, "'foreach'")))
 		return -1;
 	if (check_stage_count(ld, fe, name, coll->n) < 0)
@@ -938,8 +733,8 @@ static int expand_matrix(struct loader *ld, const struct node *key, const struct
 	int ret = -1;
 
 	if (mx->kind != NODE_MAP || !mx->n)
-		return fail(ld->err, mx, "stage '%s': 'matrix' must be a mapping of names "
-			    "to lists of values", name);
+		return pl_fail(ld->err, mx, "stage '%s': 'matrix' must be a mapping of names "
+			       "to lists of values", name);
 	naxes = mx->n;
 	axes = xcalloc(naxes, sizeof(*axes));
 	at = xcalloc(naxes, sizeof(*at));
@@ -958,8 +753,8 @@ static int expand_matrix(struct loader *ld, const struct node *key, const struct
 		if (!axes[i])
 			goto out;
 		if (axes[i]->kind != NODE_SEQ) {
-			fail(ld->err, mx->items[i], "stage '%s': matrix axis '%s' must be "
-			     "a list", name, mx->keys[i]->str);
+			pl_fail(ld->err, mx->items[i], "stage '%s': matrix axis '%s' must be "
+			        "a list", name, mx->keys[i]->str);
 			goto out;
 		}
 		if (!axes[i]->n) { /* an empty axis: no stages */
@@ -1023,18 +818,18 @@ static int load_stage_entry(struct loader *ld, const struct node *key, const str
 	const char *bad = strpbrk(name, "@:/\\,");
 
 	if (!*name)
-		return fail(ld->err, key, "a stage needs a name");
+		return pl_fail(ld->err, key, "a stage needs a name");
 	if (bad)
-		return fail(ld->err, key, "stage name '%s' may not contain '%c'; use "
-			    "letters, digits, '-', '_' and '.'", name, *bad);
+		return pl_fail(ld->err, key, "stage name '%s' may not contain '%c'; use "
+			       "letters, digits, '-', '_' and '.'", name, *bad);
 	if (body->kind != NODE_MAP)
-		return fail(ld->err, body, "stage '%s' must be a mapping of fields (%s)",
-			    name, stage_fields);
+		return pl_fail(ld->err, body, "stage '%s' must be a mapping of fields (%s)",
+			       name, stage_fields);
 	if (node_get(body, "foreach"))
 		return expand_foreach(ld, key, body);
 	if (node_get(body, "do"))
-		return fail(ld->err, key_node(body, "do"), "stage '%s': 'do' needs "
-			    "'foreach' beside it", name);
+		return pl_fail(ld->err, pl_key_node(body, "do"), "stage '%s': 'do' needs "
+			       "'foreach' beside it", name);
 	if (node_get(body, "matrix"))
 		return expand_matrix(ld, key, body);
 	return build_stage(ld, xstrdup(name), key, body, ld->p->vars, 0);
@@ -1069,9 +864,9 @@ static int index_names(struct pipeline *p, struct rp_err *err)
 		const struct stage *b = &p->stages[p->by_name[i]];
 
 		if (!strcmp(a->name, b->name))
-			return fail(err, b->where, "stage '%s' is defined twice (also at "
-				    "line %d); foreach and matrix names must be unique",
-				    b->name, a->where ? a->where->line : 0);
+			return pl_fail(err, b->where, "stage '%s' is defined twice (also at "
+				       "line %d); foreach and matrix names must be unique",
+				       b->name, a->where ? a->where->line : 0);
 	}
 	return 0;
 }
@@ -1104,13 +899,13 @@ struct pipeline *pipeline_load_cached(const char *path, struct doccache *cache,
 		goto fail;
 	keep_doc(p, d);
 	root = d->root;
-	if (!root || is_null(root)) {
+	if (!root || pl_is_null(root)) {
 		rp_err_set(err, RP_ERR_INPUT, "%s:1:1: the pipeline has no stages; add a "
 			   "'stages:' mapping", path);
 		goto fail;
 	}
 	if (root->kind != NODE_MAP) {
-		fail(err, root, "the pipeline must be a mapping with a 'stages:' key");
+		pl_fail(err, root, "the pipeline must be a mapping with a 'stages:' key");
 		goto fail;
 	}
 	for (i = 0; i < root->n; i++) {
@@ -1122,40 +917,36 @@ struct pipeline *pipeline_load_cached(const char *path, struct doccache *cache,
 			vars = root->items[i];
 		else if (strcmp(k, "plots") && strcmp(k, "metrics") && strcmp(k, "params") &&
 			 strcmp(k, "artifacts") && strcmp(k, "datasets")) {
-			fail(err, root->keys[i], "unknown top-level key '%s' (expected vars "
-			     "or stages)", k);
+			pl_fail(err, root->keys[i], "unknown top-level key '%s' (expected vars "
+			        "or stages)", k);
 			goto fail;
 		}
 	}
 	if (!stages) {
-		fail(err, root, "the pipeline has no stages; add a 'stages:' mapping");
+		pl_fail(err, root, "the pipeline has no stages; add a 'stages:' mapping");
 		goto fail;
 	}
-	if (is_null(stages) || (stages->kind == NODE_MAP && !stages->n)) {
-		fail(err, key_node(root, "stages"), "'stages' is empty; add at least one stage");
+	if (pl_is_null(stages) || (stages->kind == NODE_MAP && !stages->n)) {
+		pl_fail(err, pl_key_node(root, "stages"), "'stages' is empty; add at least one stage");
 		goto fail;
 	}
 	if (stages->kind != NODE_MAP) {
-		fail(err, stages, "'stages' must be a mapping of stage names to stages");
+		pl_fail(err, stages, "'stages' must be a mapping of stage names to stages");
 		goto fail;
 	}
-	if (load_vars(&ld, vars) < 0)
+	if (pipevars_load(&ld, vars) < 0)
 		goto fail;
 	for (i = 0; i < stages->n; i++)
 		if (load_stage_entry(&ld, stages->keys[i], stages->items[i]) < 0)
 			goto fail;
 	if (index_names(p, err) < 0)
 		goto fail;
-	for (i = 0; i < ld.nmerged; i++)
-		free(ld.merged[i]);
-	free(ld.merged);
+	pipevars_release(&ld);
 	return p;
 fail:
 	if (err && err->kind == RP_ERR_NONE)
 		err->kind = RP_ERR_INPUT;
-	for (i = 0; i < ld.nmerged; i++)
-		free(ld.merged[i]);
-	free(ld.merged);
+	pipevars_release(&ld);
 	pipeline_free(p);
 	return NULL;
 }
