@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "util/error.h"
 #include "util/hash.h"
+#include "util/numopt.h"
 #include "core/freshness.h"
 #include "core/project.h"
 #include "core/runner.h"
@@ -121,11 +122,10 @@ int cmd_repro(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "j:nkshf", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': {
-			char *end;
-			long j = strtol(optarg, &end, 10);
+			long j;
 
-			if (*end || j < 1 || j > 1024) {
-				rp_error_input("-j takes a number of jobs from 1 to 1024, not '%s'", optarg);
+			if (numopt_long("-j", optarg, 1, 1024, &j, &err) < 0) {
+				rp_err_report(&err);
 				return RP_EXIT_USAGE;
 			}
 			o.jobs = (int)j;

@@ -143,7 +143,7 @@ load helpers
 	for j in 0 abc -3 2x 1025; do
 		run rp repro -j "$j"
 		assert_failure 2
-		assert_output --partial "-j takes a number of jobs from 1 to 1024, not '$j'"
+		assert_output --partial "rp: error: option '-j': '$j' is not a whole number in 1..1024"
 	done
 	[ "$(runs_of runs-a.log)" -eq 0 ]
 }
