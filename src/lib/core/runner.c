@@ -269,7 +269,7 @@ int runner_job_start(struct exec *ex, long id, const struct runner_job *j, struc
 {
 	if (prepare_outs(j, err) < 0)
 		return -1;
-	return exec_start(ex, id, j->prefix, j->cmds, j->ncmds, j->wdir);
+	return exec_start(ex, id, j->prefix, j->cmds, j->ncmds, j->wdir, err);
 }
 
 /* Hashes out `k` of `j` into `oi` and checks it against its expected hash. 0 or -1 + err. */
@@ -322,10 +322,11 @@ int runner_job_run(struct store *s, const struct runner_job *j, FILE *out,
 
 	exec_init(&ex, out);
 	ret = runner_job_start(&ex, 0, j, err);
-	if (ret == 0 && exec_wait(&ex, &id, &code) < 0)
+	if (ret == 0 && exec_wait(&ex, &id, &code, err) < 0)
 		code = -1;
 	exec_release(&ex);
-	if (ret < 0)
+	/* an error of exec_wait() comes first: it says why the command failed */
+	if (ret < 0 || (err && err->kind))
 		return -1;
 	if (code)
 		return rp_err_set(err, RP_ERR_IO, "rebuilding stage '%s' failed: its command exited "
@@ -637,6 +638,7 @@ static void schedule(struct runner *r)
 			ready_push(r, i);
 	}
 	for (;;) {
+		struct rp_err err;
 		long id;
 		int code;
 
@@ -645,8 +647,10 @@ static void schedule(struct runner *r)
 			start(r, ready_pop(r));
 		if (!exec_running(&r->ex))
 			break;
-		if (exec_wait(&r->ex, &id, &code) < 0)
+		if (exec_wait(&r->ex, &id, &code, &err) < 0)
 			break;
+		if (err.kind)
+			event(r, RUNNER_ERROR, NULL, NULL, &err);
 		store_memo_clear(r->pr->ws.store);
 		ended(r, (size_t)id, code);
 	}

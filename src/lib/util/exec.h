@@ -68,18 +68,21 @@ void exec_init(struct exec *ex, FILE *out);
 void exec_release(struct exec *ex);
 /*
  * Starts job `id`: cmds[0..ncmds) (borrowed; must outlive the job) in `wdir`.
- * 0, or -1 (reported) if the first command cannot be started.
+ * 0, or -1 + err if the first command cannot be started.
  */
 int exec_start(struct exec *ex, long id, const char *prefix, char **cmds, size_t ncmds,
-	       const char *wdir);
+	       const char *wdir, struct rp_err *err);
 /* Number of jobs still running. */
 size_t exec_running(const struct exec *ex);
 /*
  * Streams output until one job ends; sets *id and *code (0 success, the exit
  * status of the failing command, or 128+signal). Returns 0, or -1 with
- * nothing running.
+ * nothing running. Something that went wrong on the way fills err, for the
+ * caller to report before it handles the job (err->kind is RP_ERR_NONE
+ * otherwise): the job's next command could not be started (*code is then
+ * 127), or the watchdog died (every job was killed: 128+9).
  */
-int exec_wait(struct exec *ex, long *id, int *code);
+int exec_wait(struct exec *ex, long *id, int *code, struct rp_err *err);
 /*
  * Forwards `sig` to every running command's process group; the second call,
  * or the end of the grace period after the first, kills every process the
