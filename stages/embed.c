@@ -141,16 +141,13 @@ static int usage(int is_error)
 	return is_error ? RP_EXIT_USAGE : RP_EXIT_OK;
 }
 
+/* numopt_long() for option `opt` ("--batch"), reporting a bad value: 0, or -1. */
 static int parse_long(const char *opt, const char *s, long lo, long hi, long *out)
 {
-	char *end;
-	long v;
+	struct rp_err err = { 0 };
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return rp_error_input("option '--%s': '%s' is not a number in %ld..%ld", opt, s, lo, hi);
-	*out = v;
+	if (numopt_long(opt, s, lo, hi, out, &err) < 0)
+		return rp_err_report(&err);
 	return 0;
 }
 
@@ -585,25 +582,25 @@ static int parse_args(int argc, char **argv, struct run *r, struct provider_opts
 		case 'm': r->model = optarg; break;
 		case O_PROVIDER: po->provider = optarg; break;
 		case O_BATCH:
-			if (parse_long("batch", optarg, 1, 100000, &r->ep.batch) < 0)
+			if (parse_long("--batch", optarg, 1, 100000, &r->ep.batch) < 0)
 				return usage(1);
 			break;
 		case O_MAXTOK:
-			if (parse_long("max-batch-tokens", optarg, 1, LONG_MAX, &r->ep.max_tokens) < 0)
+			if (parse_long("--max-batch-tokens", optarg, 1, LONG_MAX, &r->ep.max_tokens) < 0)
 				return usage(1);
 			break;
 		case O_CONC:
-			if (parse_long("concurrency", optarg, 1, 256, &v) < 0)
+			if (parse_long("--concurrency", optarg, 1, 256, &v) < 0)
 				return usage(1);
 			r->ep.http.concurrency = (int)v;
 			break;
 		case O_RETRIES:
-			if (parse_long("max-retries", optarg, 0, 100, &v) < 0)
+			if (parse_long("--max-retries", optarg, 0, 100, &v) < 0)
 				return usage(1);
 			r->ep.http.max_retries = (int)v;
 			break;
 		case O_TIMEOUT:
-			if (parse_long("timeout", optarg, 1, 86400, &v) < 0)
+			if (parse_long("--timeout", optarg, 1, 86400, &v) < 0)
 				return usage(1);
 			r->ep.http.timeout_ms = v * 1000;
 			break;
@@ -619,7 +616,7 @@ static int parse_args(int argc, char **argv, struct run *r, struct provider_opts
 			break;
 		}
 		case O_DIMS:
-			if (parse_long("dimensions", optarg, 1, RPV_MAX_DIM, &v) < 0)
+			if (parse_long("--dimensions", optarg, 1, RPV_MAX_DIM, &v) < 0)
 				return usage(1);
 			r->ep.dims = (unsigned)v;
 			break;
