@@ -214,8 +214,10 @@ int main(int argc, char **argv)
 		buf_add(&all, docs[i].lines.s, docs[i].lines.len);
 	}
 	jsonl_close(&r);
-	if (jsonl_write_file(output, &all) < 0)
+	if (jsonl_write_file(output, &all, &err) < 0) {
+		rp_err_report(&err);
 		ret = RP_EXIT_FAIL;
+	}
 out:
 	for (size_t i = 0; i < ndocs; i++) {
 		free(docs[i].doc_id);

@@ -665,8 +665,10 @@ int main(int argc, char **argv)
 	}
 	progress_end(&pg);
 	jsonl_close(&r);
-	if (jsonl_write_file(o.output, &out) < 0)
+	if (jsonl_write_file(o.output, &out, &err) < 0) {
+		rp_err_report(&err);
 		goto out;
+	}
 	if (is_llm)
 		fprintf(stderr, "rp-context: %zu chunks, %zu cached, %zu generated (%lu requests, %lu retries)\n",
 			n, l.hits, l.misses, l.chat_ready ? l.chat.requests : 0UL,

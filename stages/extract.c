@@ -919,6 +919,7 @@ int main(int argc, char **argv)
 	const char *out = NULL;
 	int c, strict = 0, verbose = 0, quiet = 0, ret = RP_EXIT_OK, nargs;
 	struct buf text = BUF_INIT;
+	struct rp_err err;
 	size_t nskipped;
 
 	rp_progname = "rp-extract";
@@ -1004,8 +1005,10 @@ int main(int argc, char **argv)
 			 "drop --strict", nskipped, nskipped == 1 ? "" : "s");
 		ret = RP_EXIT_FAIL;
 	}
-	if (ret == RP_EXIT_OK && jsonl_write_file(out, &text) < 0)
+	if (ret == RP_EXIT_OK && jsonl_write_file(out, &text, &err) < 0) {
+		rp_err_report(&err);
 		ret = RP_EXIT_FAIL;
+	}
 	if (ret == RP_EXIT_OK) {
 		if (verbose)
 			list_skips(&ex, 0);

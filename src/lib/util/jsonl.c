@@ -109,16 +109,15 @@ void jsonl_dump(json_t *obj, struct buf *out)
 	free(s);
 }
 
-int jsonl_write_file(const char *path, const struct buf *text)
+int jsonl_write_file(const char *path, const struct buf *text, struct rp_err *err)
 {
 	if (!strcmp(path, "-")) {
 		if (fwrite(text->s, 1, text->len, stdout) != text->len || fflush(stdout) != 0)
-			return rp_error_errno("cannot write to standard output");
+			return rp_err_set(err, RP_ERR_IO, "cannot write to standard output: %s",
+					  strerror(errno));
 		return 0;
 	}
-	struct rp_err err;
-
-	if (fs_mkdir_parent(path, &err) < 0 || fs_write_output(path, text->s, text->len, &err) < 0)
-		return rp_err_report(&err);
-	return 0;
+	if (fs_mkdir_parent(path, err) < 0)
+		return -1;
+	return fs_write_output(path, text->s, text->len, err);
 }

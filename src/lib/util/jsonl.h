@@ -51,8 +51,9 @@ const char *jsonl_get_str(const struct jsonl_reader *r, json_t *obj, const char 
 void jsonl_dump(json_t *obj, struct buf *out);
 /*
  * Writes `text` to `path` ("-": stdout) as fs_write_output() does: a file
- * atomically, a FIFO or device in place. 0 or -1 (reported).
+ * atomically, a FIFO or device in place; the parent directories are made.
+ * 0 or -1 + err.
  */
-int jsonl_write_file(const char *path, const struct buf *text);
+int jsonl_write_file(const char *path, const struct buf *text, struct rp_err *err);
 
 #endif
