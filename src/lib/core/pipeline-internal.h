@@ -7,6 +7,9 @@
  *     pipeline.c  the file: top-level keys, the docs kept alive, one stage
  *                 (a table of its fields), the name index, lookups
  *     pipevars.c  vars: params.yaml and `vars:` merged into one context map
+ *     expand.c    foreach/do and matrix: one entry as many stages; it has a
+ *                 header of its own, expand.h, as it needs nothing of struct
+ *                 pipeline or struct loader, only pl_fail() and pl_key_node()
  *
  * They share one struct loader for the duration of pipeline_load_cached()
  * and the pl_* helpers below (defined in pipeline.c). Every pl_* helper and

@@ -11,9 +11,10 @@
  *   2. stages: each entry of `stages:` becomes one stage, or several when it
  *      has foreach/do or matrix. Expanded stages interpolate ${...} against an
  *      overlay map that puts `item` and `key` in front of the vars (the overlay
- *      borrows every node and only owns its arrays). Every path is normalised
- *      to be relative to the pipeline file's directory (the workspace root),
- *      and each parameter is resolved in its params file.
+ *      borrows every node and only owns its arrays); expand.c makes them and
+ *      calls back here to build each. Every path is normalised to be relative
+ *      to the pipeline file's directory (the workspace root), and each
+ *      parameter is resolved in its params file.
  *   3. names: a sorted index of stage names (p->by_name) finds duplicates and
  *      serves pipeline_find().
  *
@@ -31,6 +32,7 @@
 #include "core/pipeline-internal.h"
 #include "util/fs.h"
 #include "util/wspath.h"
+#include "core/expand.h"
 #include "core/interp.h"
 #include "yaml/doccache.h"
 
@@ -46,12 +48,6 @@ struct sctx {
 	struct loader *ld;
 	struct stage *st;          /* in p->stages; its name is set */
 	const struct node *ctx;    /* interpolation context (a map) */
-};
-
-/* A map that shows `item` and `key` in front of the pairs of another map. */
-struct overlay {
-	struct node map;
-	struct node *k_item, *k_key, *v_key;
 };
 
 static const char stage_fields[] =
@@ -132,46 +128,6 @@ const struct node *pl_key_node(const struct node *map, const char *key)
 		if (!strcmp(map->keys[i]->str, key))
 			return map->keys[i];
 	return NULL;
-}
-
-/* ---- interpolation contexts --------------------------------------------- */
-
-/* Sets up `o` as `base` with item = `item` and key = `key` in front. */
-static void overlay_init(struct overlay *o, const struct node *base,
-			 const struct node *item, const char *key)
-{
-	size_t i, n = 0, cap = (base ? base->n : 0) + 2;
-
-	memset(o, 0, sizeof(*o));
-	o->k_item = node_new_scalar("item", 0);
-	o->k_key = node_new_scalar("key", 0);
-	o->v_key = node_new_scalar(key, 1);
-	o->map.kind = NODE_MAP;
-	o->map.file = "<generated>";
-	o->map.keys = xmalloc(cap * sizeof(*o->map.keys));
-	o->map.items = xmalloc(cap * sizeof(*o->map.items));
-	o->map.keys[n] = o->k_item;
-	o->map.items[n++] = (struct node *)item;
-	o->map.keys[n] = o->k_key;
-	o->map.items[n++] = o->v_key;
-	for (i = 0; base && i < base->n; i++) {
-		const char *k = base->keys[i]->str;
-
-		if (!strcmp(k, "item") || !strcmp(k, "key"))
-			continue;
-		o->map.keys[n] = base->keys[i];
-		o->map.items[n++] = base->items[i];
-	}
-	o->map.n = n;
-}
-
-static void overlay_release(struct overlay *o)
-{
-	free(o->map.keys);
-	free(o->map.items);
-	node_free(o->k_item);
-	node_free(o->k_key);
-	node_free(o->v_key);
 }
 
 /* ---- one stage -------------------------------------------------------- */
@@ -637,185 +593,20 @@ out:
 	return ret;
 }
 
-/* ---- foreach and matrix ------------------------------------------------ */
+/* ---- one entry of `stages:` -------------------------------------------- */
 
-/* The seq or map that `n` is, or names as "${var}"; NULL + err otherwise. */
-static const struct node *resolve_collection(struct loader *ld, const struct node *n,
-					     const char *stage, const char *what)
+/* expand.h's callback: builds one stage of a foreach or matrix entry. */
+static int build_expanded(void *arg, char *name, const struct node *key,
+			  const struct node *body, const struct node *ctx, int matrix)
 {
-	const struct node *r = n;
-
-	if (n->kind == NODE_SCALAR) {
-		ld->err->kind = RP_ERR_NONE;
-		r = interp_node(n->str, ld->p->vars, n, ld->err);
-		if (!r && ld->err->kind != RP_ERR_NONE)
-			return NULL;
-	}
-	if (!r || r->kind == NODE_SCALAR) {
-		pl_fail(ld->err, n, "stage '%s': %s must be a list, a mapping or a "
-		        "\"${var}\" naming one", stage, what);
-		return NULL;
-	}
-	return r;
-}
-
-/*
- * At most this many stages in one pipeline. A few lines of foreach or matrix
- * over aliased lists would otherwise ask for billions of stages and hang rp
- * until it runs out of memory, instead of failing with a message.
- */
-#define PIPELINE_MAX_STAGES 100000
-
-/* Fails when `count` more stages, made by stage `name`, would pass the cap. */
-static int check_stage_count(struct loader *ld, const struct node *at, const char *name,
-			     size_t count)
-{
-	if (count <= PIPELINE_MAX_STAGES - ld->p->nstages)
-		return 0;
-	return pl_fail(ld->err, at, "stage '%s' expands to too many stages (more than %d "
-		       "in the pipeline)", name, PIPELINE_MAX_STAGES);
-}
-
-static int expand_foreach(struct loader *ld, const struct node *key, const struct node *body)
-{
-	const char *name = key->str;
-	const struct node *fe = node_get(body, "foreach"), *dob = node_get(body, "do");
-	const struct node *coll;
-	size_t i;
-
-	for (i = 0; i < body->n; i++) {
-		const char *f = body->keys[i]->str;
-
-		if (strcmp(f, "foreach") && strcmp(f, "do"))
-			return pl_fail(ld->err, body->keys[i], "stage '%s': '%s' cannot stand "
-				       "beside 'foreach'; move it under 'do'", name, f);
-	}
-	if (!dob)
-		return pl_fail(ld->err, pl_key_node(body, "foreach"), "stage '%s': 'foreach' "
-			       "needs a 'do' mapping with the stage's fields", name);
-	if (dob->kind != NODE_MAP)
-		return pl_fail(ld->err, dob, "stage '%s': 'do' must be a mapping of stage "
-			       "fields (cmd, deps, outs, ...)", name);
-	if (!(coll = resolve_collection(ld, fe, name, "'foreach'")))
-		return -1;
-	if (check_stage_count(ld, fe, name, coll->n) < 0)
-		return -1;
-	for (i = 0; i < coll->n; i++) {
-		const struct node *item = coll->items[i];
-		struct overlay o;
-		char *suffix, *full;
-		int ret;
-
-		if (coll->kind == NODE_MAP)
-			suffix = xstrdup(coll->keys[i]->str);
-		else if (item->kind == NODE_SCALAR)
-			suffix = xstrdup(item->str);
-		else
-			suffix = xasprintf("%zu", i);
-		full = xasprintf("%s@%s", name, suffix);
-		overlay_init(&o, ld->p->vars, item, suffix);
-		ret = build_stage(ld, full, key, dob, &o.map, 0);
-		overlay_release(&o);
-		free(suffix);
-		if (ret < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int expand_matrix(struct loader *ld, const struct node *key, const struct node *body)
-{
-	const char *name = key->str;
-	const struct node *mx = node_get(body, "matrix");
-	const struct node **axes = NULL;
-	size_t *at = NULL, i, naxes, total;
-	struct node item = { 0 };
-	int ret = -1;
-
-	if (mx->kind != NODE_MAP || !mx->n)
-		return pl_fail(ld->err, mx, "stage '%s': 'matrix' must be a mapping of names "
-			       "to lists of values", name);
-	naxes = mx->n;
-	axes = xcalloc(naxes, sizeof(*axes));
-	at = xcalloc(naxes, sizeof(*at));
-	item.kind = NODE_MAP;
-	item.file = mx->file;
-	item.line = mx->line;
-	item.col = mx->col;
-	item.n = naxes;
-	item.keys = mx->keys;
-	item.items = xcalloc(naxes, sizeof(*item.items));
-	for (i = 0; i < naxes; i++) {
-		char *what = xasprintf("matrix axis '%s'", mx->keys[i]->str);
-
-		axes[i] = resolve_collection(ld, mx->items[i], name, what);
-		free(what);
-		if (!axes[i])
-			goto out;
-		if (axes[i]->kind != NODE_SEQ) {
-			pl_fail(ld->err, mx->items[i], "stage '%s': matrix axis '%s' must be "
-			        "a list", name, mx->keys[i]->str);
-			goto out;
-		}
-		if (!axes[i]->n) { /* an empty axis: no stages */
-			ret = 0;
-			goto out;
-		}
-	}
-	for (i = 0, total = 1; i < naxes; i++) {
-		if (total > PIPELINE_MAX_STAGES / axes[i]->n) {
-			total = (size_t)PIPELINE_MAX_STAGES + 1;
-			break;
-		}
-		total *= axes[i]->n;
-	}
-	if (check_stage_count(ld, mx, name, total) < 0)
-		goto out;
-	for (;;) {
-		struct buf suffix = BUF_INIT;
-		struct overlay o;
-		char *full;
-		int r;
-
-		for (i = 0; i < naxes; i++) {
-			const struct node *v = axes[i]->items[at[i]];
-
-			item.items[i] = (struct node *)v;
-			if (i)
-				buf_addch(&suffix, '-');
-			if (v->kind == NODE_SCALAR)
-				buf_adds(&suffix, v->str);
-			else
-				buf_addf(&suffix, "%zu", at[i]);
-		}
-		full = xasprintf("%s@%s", name, suffix.s);
-		overlay_init(&o, ld->p->vars, &item, suffix.s);
-		r = build_stage(ld, full, key, body, &o.map, 1);
-		overlay_release(&o);
-		buf_release(&suffix);
-		if (r < 0)
-			goto out;
-		/* next combination; the last axis moves fastest */
-		for (i = naxes; i-- > 0;) {
-			if (++at[i] < axes[i]->n)
-				break;
-			at[i] = 0;
-		}
-		if (i == (size_t)-1)
-			break;
-	}
-	ret = 0;
-out:
-	free(item.items);
-	free(at);
-	free(axes);
-	return ret;
+	return build_stage(arg, name, key, body, ctx, matrix);
 }
 
 static int load_stage_entry(struct loader *ld, const struct node *key, const struct node *body)
 {
 	const char *name = key->str;
 	const char *bad = strpbrk(name, "@:/\\,");
+	struct expand ex = { ld->p->vars, ld->p->nstages, ld->err, build_expanded, ld };
 
 	if (!*name)
 		return pl_fail(ld->err, key, "a stage needs a name");
@@ -826,12 +617,12 @@ static int load_stage_entry(struct loader *ld, const struct node *key, const str
 		return pl_fail(ld->err, body, "stage '%s' must be a mapping of fields (%s)",
 			       name, stage_fields);
 	if (node_get(body, "foreach"))
-		return expand_foreach(ld, key, body);
+		return expand_foreach(&ex, key, body);
 	if (node_get(body, "do"))
 		return pl_fail(ld->err, pl_key_node(body, "do"), "stage '%s': 'do' needs "
 			       "'foreach' beside it", name);
 	if (node_get(body, "matrix"))
-		return expand_matrix(ld, key, body);
+		return expand_matrix(&ex, key, body);
 	return build_stage(ld, xstrdup(name), key, body, ld->p->vars, 0);
 }
 
