@@ -454,15 +454,6 @@ static void llm_release(struct llm *l)
 		chat_release(&l->chat);
 }
 
-static int parse_num(const char *s, long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtol(s, &end, 10);
-	return errno || !*s || *end || *out < 0 ? -1 : 0;
-}
-
 /*
  * Reads the options into `o`; -1 to go on, else the exit code (after
  * --help, or a usage error reported).
@@ -488,6 +479,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct rp_err err = { 0 };
 	long num;
 	int c;
 
@@ -504,21 +496,19 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_KEYENV: o->api_key_env = optarg; break;
 		case O_CACHE: o->cache = optarg; break;
 		case O_RETRIES:
-		case O_TIMEOUT:
-			if (parse_num(optarg, &num) < 0 || num > 1000000) {
-				rp_error("--%s '%s' is not a whole number", c == O_RETRIES ? "max-retries" : "timeout",
-					 optarg);
+			if (numopt_long("--max-retries", optarg, 0, 1000000, &num, &err) < 0) {
+				rp_err_report(&err);
 				return RP_EXIT_USAGE;
 			}
-			if (c == O_TIMEOUT && (num < 1 || num > 86400)) {
-				/* 0 would be curl's "no limit": a stalled server would hold the run forever */
+			o->max_retries = num;
+			break;
+		case O_TIMEOUT:
+			/* 0 would be curl's "no limit": a stalled server would hold the run forever */
+			if (numopt_parse_long(optarg, 1, 86400, &num) < 0) {
 				rp_error_input("--timeout '%s' is not a number of seconds in 1..86400", optarg);
 				return RP_EXIT_USAGE;
 			}
-			if (c == O_RETRIES)
-				o->max_retries = num;
-			else
-				o->timeout = num;
+			o->timeout = num;
 			break;
 		case O_DEADLINE: {
 			uint64_t secs;
