@@ -25,6 +25,7 @@
  */
 #include "core/config.h"
 #include "util/buf.h"
+#include "util/numopt.h"
 #include "yaml/doc.h"
 
 #include <errno.h>
@@ -130,7 +131,7 @@ static int bad(struct rp_err *err, const struct node *n, const char *msg)
 /* Checks value `v` of key `k` and returns its stored text (caller frees); NULL + err. */
 static char *check_value(const struct config_key *k, const struct node *v, struct rp_err *err)
 {
-	char *end, msg[128];
+	char msg[128];
 	long n;
 
 	switch (k->type) {
@@ -139,8 +140,7 @@ static char *check_value(const struct config_key *k, const struct node *v, struc
 			break;
 		return xstrdup(v->str[0] == 't' || v->str[0] == 'T' ? "true" : "false");
 	case CONFIG_UINT:
-		n = v->kind == NODE_SCALAR ? strtol(v->str, &end, 10) : -1;
-		if (v->kind == NODE_SCALAR && !*end && n >= 0 && n <= k->max)
+		if (v->kind == NODE_SCALAR && !numopt_parse_long(v->str, 0, k->max, &n))
 			return xasprintf("%ld", n);
 		snprintf(msg, sizeof(msg), "'%s' must be a number from 0 to %ld", k->name, k->max);
 		bad(err, v, msg);
@@ -201,12 +201,16 @@ static int unknown_section(const struct node *kn, struct rp_err *err)
 /* core's own settings into the fields of `c` (the values were checked). */
 static void fill_core(struct config *c)
 {
+	long jobs = 0;
+
 	free(c->cache_dir);
 	free(c->cache_type);
 	c->cache_dir = xstrdup(config_get(c, "cache", "dir"));
 	c->cache_type = xstrdup(config_get(c, "cache", "type"));
 	c->save_sources = !strcmp(config_get(c, "cache", "save_sources"), "true");
-	c->jobs = atoi(config_get(c, "core", "jobs"));
+	/* check_value() stored a plain number in range: this cannot fail */
+	numopt_parse_long(config_get(c, "core", "jobs"), 0, INT_MAX, &jobs);
+	c->jobs = (int)jobs;
 }
 
 int config_parse(struct config *c, const struct doc *d, struct rp_err *err)
