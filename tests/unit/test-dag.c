@@ -1,9 +1,10 @@
 /*
  * test-dag.c - edges, conflicts, cycles, order and selection of the stage graph.
  *
- * Each test writes a pipeline into a scratch directory (mkdtemp), loads it
+ * Each test writes a pipeline into a scratch directory (testlib.h), loads it
  * with pipeline_load() and builds the dag; teardown frees both and removes
- * the directory. Tests that touch sources chdir into the workspace and back.
+ * the directory. Tests that touch sources chdir into the workspace (tl_enter),
+ * and teardown goes back.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -15,49 +16,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "testlib.h"
 #include "core/dag.h"
 
 struct ws {
-	char dir[64];
-	char path[256];
-	char oldcwd[4096];
+	char *dir;
 	struct pipeline *p;
 	struct dag *d;
 	struct rp_err err;
 };
-
-static void write_file(struct ws *w, const char *name, const char *text)
-{
-	char *path = xasprintf("%s/%s", w->dir, name), *slash;
-	FILE *f;
-
-	for (slash = strchr(path + strlen(w->dir) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		mkdir(path, 0755);
-		*slash = '/';
-	}
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-	free(path);
-}
 
 /* Loads `yaml` as rp.yaml and builds its dag; returns the dag or NULL (w->err). */
 static struct dag *build(struct ws *w, const char *yaml)
 {
 	dag_free(w->d);
 	w->d = NULL;
-	pipeline_free(w->p);
-	write_file(w, "rp.yaml", yaml);
-	memset(&w->err, 0, sizeof(w->err));
-	w->p = pipeline_load(w->path, &w->err);
-	if (!w->p)
+	if (!tl_pipeline(w->dir, yaml, &w->p, &w->err))
 		fail_msg("pipeline did not load: %s", w->err.msg);
 	w->d = dag_build(w->p, &w->err);
 	return w->d;
@@ -102,20 +80,13 @@ static char *sel_text(struct ws *w, const unsigned char *sel)
 	return buf_detach(&b);
 }
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb; (void)flag; (void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
-	struct ws *w = calloc(1, sizeof(*w));
+	struct ws *w = xcalloc(1, sizeof(*w));
 
-	strcpy(w->dir, "/tmp/rp-test-dag-XXXXXX");
-	if (!mkdtemp(w->dir) || !getcwd(w->oldcwd, sizeof(w->oldcwd)))
+	w->dir = tl_scratch("dag");
+	if (!w->dir)
 		return -1;
-	snprintf(w->path, sizeof(w->path), "%s/rp.yaml", w->dir);
 	*state = w;
 	return 0;
 }
@@ -123,14 +94,13 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct ws *w = *state;
+	int ret;
 
 	dag_free(w->d);
 	pipeline_free(w->p);
-	if (chdir(w->oldcwd) < 0)
-		return -1;
-	nftw(w->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	ret = tl_unscratch(w->dir);
 	free(w);
-	return 0;
+	return ret;
 }
 
 static const char diamond[] =
@@ -350,12 +320,12 @@ static void check_sources_accepts_existing_and_produced_deps(void **state)
 	struct ws *w = *state;
 	struct buf seen = BUF_INIT;
 
-	write_file(w, "in/raw.txt", "x\n");
+	tl_put(w->dir, "in/raw.txt", "x\n");
 	assert_non_null(build(w,
 		"stages:\n"
 		"  a:\n    cmd: x\n    deps: [in/raw.txt, in]\n    outs: [mid/a.txt]\n"
 		"  b:\n    cmd: x\n    deps: [mid/a.txt, mid]\n"));
-	assert_int_equal(chdir(w->dir), 0);
+	tl_enter(w->dir);
 	assert_int_equal(dag_check_sources(w->d, note_seen, &seen, &w->err), 0);
 	/* the source file, not the source directory nor what a stage makes */
 	assert_string_equal(seen.s, "in/raw.txt;");
@@ -370,7 +340,7 @@ static void check_sources_rejects_missing_and_dangling_deps(void **state)
 	assert_int_equal(symlink("nowhere", link), 0);
 	free(link);
 	assert_non_null(build(w, "stages:\n  a:\n    cmd: x\n    deps: [missing.txt]\n"));
-	assert_int_equal(chdir(w->dir), 0);
+	tl_enter(w->dir);
 	assert_int_equal(dag_check_sources(w->d, NULL, NULL, &w->err), -1);
 	assert_int_equal(w->err.kind, RP_ERR_INPUT);
 	assert_non_null(strstr(w->err.msg, "rp.yaml:4:12: stage 'a': dependency 'missing.txt' "

@@ -17,11 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "testlib.h"
 #include "util/buf.h"
 #include "yaml/doc.h"
 #include "yaml/doccache.h"
 #include "util/error.h"
-#include "util/fs.h"
 
 /* Loads `text` as "t.yaml"; the test fails if it does not load. */
 static struct doc *load_ok(const char *text)
@@ -198,14 +198,9 @@ static char *describe(const struct doc *d)
 	return buf_detach(&b);
 }
 
-static void write_text(const char *path, const char *text)
-{
-	assert_int_equal(fs_write_atomic(path, text, strlen(text), NULL), 0);
-}
-
 static void the_parse_cache_gives_the_same_doc_and_never_a_stale_one(void **state)
 {
-	char dir[] = "/tmp/rp-test-doccache.XXXXXX";
+	char *dir = tl_scratch("doccache");
 	char path[128], cache[128], *first, *again;
 	struct rp_err err = { 0 };
 	struct buf b = BUF_INIT;
@@ -214,11 +209,11 @@ static void the_parse_cache_gives_the_same_doc_and_never_a_stale_one(void **stat
 	int nentries = 0;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	assert_non_null(dir);
 	snprintf(path, sizeof(path), "%s/rp.yaml", dir);
 	snprintf(cache, sizeof(cache), "%s/parsed", dir);
-	write_text(path, "stages:\n  a:\n    cmd: \"echo 'x'\"\n    deps: [in.txt, 2]\n"
-		   "    params:\n      - lr\n  b: {cmd: true, n: ~}\nlist:\n- |\n  block\n");
+	tl_put(dir, "rp.yaml", "stages:\n  a:\n    cmd: \"echo 'x'\"\n    deps: [in.txt, 2]\n"
+	       "    params:\n      - lr\n  b: {cmd: true, n: ~}\nlist:\n- |\n  block\n");
 	c = doccache_open(cache);
 	assert_int_equal(access(cache, F_OK), -1);  /* opening writes nothing */
 
@@ -235,7 +230,7 @@ static void the_parse_cache_gives_the_same_doc_and_never_a_stale_one(void **stat
 	doc_free(d);
 
 	/* an edited file is parsed again, never served from the old entry */
-	write_text(path, "stages:\n  a:\n    cmd: changed\n");
+	tl_put(dir, "rp.yaml", "stages:\n  a:\n    cmd: changed\n");
 	d = doccache_load_file(c, path, &err);
 	assert_non_null(d);
 	assert_string_equal(node_lookup(d->root, "stages.a.cmd")->str, "changed");
@@ -243,13 +238,13 @@ static void the_parse_cache_gives_the_same_doc_and_never_a_stale_one(void **stat
 	doc_free(d);
 
 	/* bad YAML still fails with its position, whatever the cache holds */
-	write_text(path, "stages:\n  a: [unclosed\n");
+	tl_put(dir, "rp.yaml", "stages:\n  a: [unclosed\n");
 	assert_null(doccache_load_file(c, path, &err));
 	assert_int_equal(err.kind, RP_ERR_INPUT);
 	assert_non_null(strstr(err.msg, "rp.yaml:"));
 
 	/* a corrupt entry is a miss: flip bytes in the one entry there is */
-	write_text(path, "k: v\n");
+	tl_put(dir, "rp.yaml", "k: v\n");
 	d = doccache_load_file(c, path, &err);
 	assert_non_null(d);
 	free(first);
@@ -272,7 +267,7 @@ static void the_parse_cache_gives_the_same_doc_and_never_a_stale_one(void **stat
 		assert_int_equal(buf_read_file(&b, entry), 0);
 		for (size_t i = 0; i < b.len; i++) {
 			b.s[i] ^= 0x01;
-			assert_int_equal(fs_write_atomic(entry, b.s, b.len, NULL), 0);
+			tl_write_path(entry, b.s, b.len);
 			d = doccache_load_file(c, path, &err);
 			assert_non_null(d);
 			again = describe(d);
@@ -286,7 +281,7 @@ static void the_parse_cache_gives_the_same_doc_and_never_a_stale_one(void **stat
 	buf_release(&b);
 	doccache_close(c);
 	free(first);
-	assert_int_equal(fs_remove_tree(dir, NULL), 0);
+	assert_int_equal(tl_unscratch(dir), 0);
 }
 
 /*
@@ -296,17 +291,17 @@ static void the_parse_cache_gives_the_same_doc_and_never_a_stale_one(void **stat
  */
 static void the_parse_cache_is_used_only_when_passed(void **state)
 {
-	char dir[] = "/tmp/rp-test-doccache.XXXXXX";
+	char *dir = tl_scratch("doccache");
 	char path[128], cache[128];
 	struct rp_err err = { 0 };
 	struct doccache *c;
 	struct doc *d;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	assert_non_null(dir);
 	snprintf(path, sizeof(path), "%s/params.yaml", dir);
 	snprintf(cache, sizeof(cache), "%s/parsed", dir);
-	write_text(path, "lr: 0.1\n");
+	tl_put(dir, "params.yaml", "lr: 0.1\n");
 	c = doccache_open(cache);
 
 	d = doc_load_file(path, &err);
@@ -324,7 +319,7 @@ static void the_parse_cache_is_used_only_when_passed(void **state)
 	assert_int_equal(access(cache, F_OK), 0);
 	doccache_close(c);
 	doccache_close(NULL);
-	assert_int_equal(fs_remove_tree(dir, NULL), 0);
+	assert_int_equal(tl_unscratch(dir), 0);
 }
 
 static void duplicate_keys_are_an_error(void **state)

@@ -18,8 +18,8 @@
 #include <sqlite3.h>
 
 #include "ai/embcache.h"
+#include "testlib.h"
 #include "util/error.h"
-#include "util/fs.h"
 
 struct fx {
 	char *dir, *db;
@@ -29,8 +29,8 @@ static int setup(void **state)
 {
 	struct fx *f = xcalloc(1, sizeof(*f));
 
-	f->dir = xstrdup("/tmp/rp-test-embcache.XXXXXX");
-	if (!mkdtemp(f->dir))
+	f->dir = tl_scratch("embcache");
+	if (!f->dir)
 		return -1;
 	f->db = xasprintf("%s/sub/embed-cache.db", f->dir);
 	*state = f;
@@ -40,10 +40,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	int ret = fs_remove_tree(f->dir, NULL);
+	int ret = tl_unscratch(f->dir);
 
 	free(f->db);
-	free(f->dir);
 	free(f);
 	return ret;
 }

@@ -39,17 +39,6 @@ struct fx {
 	struct lock *lock;
 };
 
-/* Hashes and saves DIR/REL into the store, filling `oi`. */
-static void save(struct fx *f, const char *rel, struct objinfo *oi)
-{
-	char *p = tl_path(f->dir, rel);
-	struct rp_err err = { 0 };
-
-	if (store_hash_path(f->st, p, oi, &err) < 0 || store_save(f->st, p, oi, 0, &err) < 0)
-		fail_msg("%s: %s", rel, err.msg);
-	free(p);
-}
-
 static char *hash_of_text(const char *text)
 {
 	char hex[HASH_HEX];
@@ -62,18 +51,10 @@ static int setup(void **state)
 {
 	struct fx *f = xcalloc(1, sizeof(*f));
 	struct rp_err err = { 0 };
-	char *p, *lock;
+	char *lock;
 
 	f->dir = tl_scratch("gc");
-	if (!f->dir)
-		return -1;
-	p = tl_path(f->dir, ".rp/state.db");
-	f->state = state_open(p, &err);
-	free(p);
-	p = tl_path(f->dir, ".rp/cache");
-	f->st = f->state ? store_open(p, f->state, &err) : NULL;
-	free(p);
-	if (!f->st)
+	if (!f->dir || tl_store_open(f->dir, &f->state, &f->st) < 0)
 		return -1;
 	tl_put(f->dir, "a.txt", "alpha\n");
 	tl_put(f->dir, "b.txt", "beta\n");
@@ -82,11 +63,11 @@ static int setup(void **state)
 	tl_put(f->dir, "kept/sub/y", "kept y\n");
 	tl_put(f->dir, "gone/z", "gone z\n");
 	tl_put(f->dir, "gone/w", "gone w\n");
-	save(f, "a.txt", &f->a);
-	save(f, "b.txt", &f->b);
-	save(f, "old.txt", &f->old);
-	save(f, "kept", &f->kept);
-	save(f, "gone", &f->gone);
+	tl_save(f->st, f->dir, "a.txt", &f->a, 0);
+	tl_save(f->st, f->dir, "b.txt", &f->b, 0);
+	tl_save(f->st, f->dir, "old.txt", &f->old, 0);
+	tl_save(f->st, f->dir, "kept", &f->kept, 0);
+	tl_save(f->st, f->dir, "gone", &f->gone, 0);
 	f->kept_members[0] = hash_of_text("kept x\n");
 	f->kept_members[1] = hash_of_text("kept y\n");
 	f->gone_members[0] = hash_of_text("gone z\n");
@@ -113,8 +94,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	lock_free(f->lock);
-	store_free(f->st);
-	state_close(f->state);
+	tl_store_close(f->state, f->st);
 	for (int i = 0; i < 2; i++) {
 		free(f->kept_members[i]);
 		free(f->gone_members[i]);

@@ -15,39 +15,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "testlib.h"
 #include "util/error.h"
-#include "util/fs.h"
 #include "util/hash.h"
 
 #define ABC_SHA256 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-static int setup(void **state)
-{
-	char *dir = xstrdup("/tmp/rp-test-hash.XXXXXX");
-
-	if (!mkdtemp(dir))
-		return -1;
-	*state = dir;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char *dir = *state;
-	int ret = fs_remove_tree(dir, NULL);
-
-	free(dir);
-	return ret;
-}
-
-static char *write_file(const char *dir, const char *name, const void *data, size_t len)
-{
-	char *path = xasprintf("%s/%s", dir, name);
-
-	assert_int_equal(fs_write_atomic(path, data, len, NULL), 0);
-	return path;
-}
 
 /* Deterministic pseudo-random bytes. */
 static unsigned char *make_bytes(size_t len, unsigned seed)
@@ -90,7 +63,7 @@ static void hash_file_of_a_multi_megabyte_file_equals_hash_buf(void **state)
 {
 	size_t len = 5 * 1024 * 1024 + 123;
 	unsigned char *data = make_bytes(len, 7);
-	char *path = write_file(*state, "big", data, len);
+	char *path = tl_write(*state, "big", data, len);
 	char a[HASH_HEX], b[HASH_HEX];
 	struct rp_err err;
 
@@ -103,7 +76,7 @@ static void hash_file_of_a_multi_megabyte_file_equals_hash_buf(void **state)
 
 static void hash_file_of_a_small_file_equals_hash_buf(void **state)
 {
-	char *path = write_file(*state, "small", "abc", 3);
+	char *path = tl_write(*state, "small", "abc", 3);
 	char hex[HASH_HEX];
 	struct rp_err err;
 
@@ -142,7 +115,7 @@ static void hash_file_of_files_around_the_threaded_size_equals_hash_buf(void **s
 		char name[32], a[HASH_HEX], b[HASH_HEX];
 
 		snprintf(name, sizeof(name), "big%zu", i);
-		paths[i] = write_file(*state, name, data, sizes[i]);
+		paths[i] = tl_write(*state, name, data, sizes[i]);
 		assert_int_equal(hash_file(paths[i], a, &err), 0);
 		hash_buf(data, sizes[i], b);
 		assert_string_equal(a, b);
@@ -188,7 +161,7 @@ static void hash_files_in_parallel_equals_serial(void **state)
 		char name[32];
 
 		snprintf(name, sizeof(name), "f%zu", i);
-		paths[i] = write_file(*state, name, data, len);
+		paths[i] = tl_write(*state, name, data, len);
 		free(data);
 	}
 	assert_int_equal(hash_files((const char *const *)paths, N, par, 4, &err), 0);
@@ -210,7 +183,7 @@ static void hash_files_in_parallel_equals_serial(void **state)
 
 static void hash_files_reports_the_first_failing_path(void **state)
 {
-	char *ok = write_file(*state, "ok", "abc", 3);
+	char *ok = tl_write(*state, "ok", "abc", 3);
 	char *missing = xasprintf("%s/missing", (char *)*state);
 	const char *paths[] = { ok, missing, ok, ok };
 	char hex[4][HASH_HEX];
@@ -232,15 +205,16 @@ static void hash_ncores_is_at_least_one(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, tl_dir_setup, tl_dir_teardown)
 		cmocka_unit_test(hash_of_abc_is_the_known_digest),
 		cmocka_unit_test(streaming_in_pieces_equals_one_shot),
-		cmocka_unit_test_setup_teardown(hash_file_of_a_multi_megabyte_file_equals_hash_buf, setup, teardown),
-		cmocka_unit_test_setup_teardown(hash_file_of_a_small_file_equals_hash_buf, setup, teardown),
-		cmocka_unit_test_setup_teardown(hash_file_of_a_missing_file_names_it, setup, teardown),
-		cmocka_unit_test_setup_teardown(hash_file_of_files_around_the_threaded_size_equals_hash_buf, setup, teardown),
-		cmocka_unit_test_setup_teardown(hash_file_of_a_directory_names_it, setup, teardown),
-		cmocka_unit_test_setup_teardown(hash_files_in_parallel_equals_serial, setup, teardown),
-		cmocka_unit_test_setup_teardown(hash_files_reports_the_first_failing_path, setup, teardown),
+		T(hash_file_of_a_multi_megabyte_file_equals_hash_buf),
+		T(hash_file_of_a_small_file_equals_hash_buf),
+		T(hash_file_of_a_missing_file_names_it),
+		T(hash_file_of_files_around_the_threaded_size_equals_hash_buf),
+		T(hash_file_of_a_directory_names_it),
+		T(hash_files_in_parallel_equals_serial),
+		T(hash_files_reports_the_first_failing_path),
 		cmocka_unit_test(hash_ncores_is_at_least_one),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

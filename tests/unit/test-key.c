@@ -1,8 +1,8 @@
 /*
  * test-key.c - the stage cache key: every input counts, formatting does not.
  *
- * Each test writes a pipeline and params file into a scratch directory,
- * loads it with pipeline_load(), and computes the key of stage 'train' with
+ * Each test writes a pipeline and params file into a scratch directory
+ * (testlib.h), loads it with pipeline_load(), and computes the key of stage 'train' with
  * fixed dep hashes, so the key depends only on what the YAML says.
  */
 #ifndef _GNU_SOURCE
@@ -19,32 +19,38 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "util/fs.h"
+#include "testlib.h"
 #include "core/key.h"
 #include "core/pipeline.h"
 
-static char dir[64];
+static char *dir;
 
 static int setup(void **state)
 {
-	strcpy(dir, "/tmp/rp-test-key-XXXXXX");
-	assert_non_null(mkdtemp(dir));
 	(void)state;
-	return 0;
+	dir = tl_scratch("key");
+	return dir ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
+	int ret = tl_unscratch(dir);
+
 	(void)state;
-	return fs_remove_tree(dir, NULL);
+	dir = NULL;
+	return ret;
 }
 
-static void put(const char *name, const char *text)
+/* Writes rp.yaml and params.yaml and loads them (caller frees); fails the test if they do not load. */
+static struct pipeline *load(const char *yaml, const char *params)
 {
-	char *path = xasprintf("%s/%s", dir, name);
+	struct rp_err err = { 0 };
+	struct pipeline *p = NULL;
 
-	assert_int_equal(fs_write_atomic(path, text, strlen(text), NULL), 0);
-	free(path);
+	tl_put(dir, "params.yaml", params);
+	if (!tl_pipeline(dir, yaml, &p, &err))
+		fail_msg("pipeline_load: %s", err.msg);
+	return p;
 }
 
 static const char *const hashes_a[] = {
@@ -56,17 +62,10 @@ static const char *const hashes_a[] = {
 static void key_of(const char *yaml, const char *params, const char *const *hashes,
 		   char hex[HASH_HEX])
 {
-	struct rp_err err = { 0 };
-	char *path = xasprintf("%s/rp.yaml", dir);
-	struct pipeline *p;
+	struct pipeline *p = load(yaml, params);
 	const struct stage *st;
 	const char *h[8];
 
-	put("rp.yaml", yaml);
-	put("params.yaml", params);
-	p = pipeline_load(path, &err);
-	if (!p)
-		fail_msg("pipeline_load: %s", err.msg);
 	st = pipeline_find(p, "train");
 	assert_non_null(st);
 	assert_true(st->ndeps <= 2);
@@ -75,7 +74,6 @@ static void key_of(const char *yaml, const char *params, const char *const *hash
 		h[i] = hashes[strcmp(st->deps[i].path, "a.txt") == 0 ? 0 : 1];
 	key_compute(st, h, hex);
 	pipeline_free(p);
-	free(path);
 }
 
 static const char base_yaml[] =
@@ -179,11 +177,7 @@ static void changing_the_outs_changes_the_key(void **state)
 
 static void changing_the_wdir_changes_the_key(void **state)
 {
-	char *sub = xasprintf("%s/sub", dir);
-
-	assert_int_equal(fs_mkdir_p(sub, 0755, NULL), 0);
-	free(sub);
-	put("sub/params.yaml", base_params);
+	tl_put(dir, "sub/params.yaml", base_params);
 	expect_differs("stages:\n  train:\n    cmd: python train.py --lr ${lr}\n    wdir: sub\n"
 		       "    deps: [../a.txt, ../b.txt]\n    params: [lr, model]\n    outs: [../model.bin]\n",
 		       base_params, hashes_a);
@@ -216,16 +210,10 @@ static void quoting_style_of_a_string_keeps_the_key(void **state)
 
 static void the_encoding_is_length_prefixed(void **state)
 {
-	struct rp_err err = { 0 };
-	char *path = xasprintf("%s/rp.yaml", dir);
-	struct pipeline *p;
+	struct pipeline *p = load(base_yaml, base_params);
 	struct buf b = BUF_INIT;
 	const char *h[] = { hashes_a[0], hashes_a[1] };
 
-	put("rp.yaml", base_yaml);
-	put("params.yaml", base_params);
-	p = pipeline_load(path, &err);
-	assert_non_null(p);
 	key_encode(pipeline_find(p, "train"), h, &b);
 	assert_non_null(strstr(b.s, "rp-stage-key 1\n"));
 	assert_non_null(strstr(b.s, "cmd 24:python train.py --lr 0.1\n"));
@@ -235,7 +223,6 @@ static void the_encoding_is_length_prefixed(void **state)
 	assert_non_null(strstr(b.s, "out 9:model.bin\n"));
 	buf_release(&b);
 	pipeline_free(p);
-	free(path);
 }
 
 /*
@@ -260,18 +247,11 @@ static const char golden_hex[] =
 
 static void the_encoding_and_key_of_a_fixed_stage_never_change(void **state)
 {
-	struct rp_err err = { 0 };
-	char *path = xasprintf("%s/rp.yaml", dir);
-	struct pipeline *p;
+	struct pipeline *p = load(base_yaml, base_params);
 	const struct stage *st;
 	struct buf b = BUF_INIT;
 	char hex[HASH_HEX];
 
-	put("rp.yaml", base_yaml);
-	put("params.yaml", base_params);
-	p = pipeline_load(path, &err);
-	if (!p)
-		fail_msg("pipeline_load: %s", err.msg);
 	st = pipeline_find(p, "train");
 	assert_non_null(st);
 	key_encode(st, hashes_a, &b);
@@ -281,7 +261,6 @@ static void the_encoding_and_key_of_a_fixed_stage_never_change(void **state)
 	assert_string_equal(hex, golden_hex);
 	buf_release(&b);
 	pipeline_free(p);
-	free(path);
 }
 
 int main(void)

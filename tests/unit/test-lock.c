@@ -16,29 +16,32 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "testlib.h"
 #include "util/buf.h"
-#include "util/fs.h"
 #include "lock/lock.h"
 #include "lock/locksnap.h"
 
-static char dir[64];
-static char lockpath[128], journal[128], snap[128];
+static char *dir, *lockpath, *journal, *snap;
 
 static int setup(void **state)
 {
-	strcpy(dir, "/tmp/rp-test-lock-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(lockpath, sizeof(lockpath), "%s/rp.lock", dir);
-	snprintf(journal, sizeof(journal), "%s/lock.journal", dir);
-	snprintf(snap, sizeof(snap), "%s/lock.snap", dir);
 	(void)state;
+	dir = tl_scratch("lock");
+	if (!dir)
+		return -1;
+	lockpath = tl_path(dir, "rp.lock");
+	journal = tl_path(dir, "lock.journal");
+	snap = tl_path(dir, "lock.snap");
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	return fs_remove_tree(dir, NULL);
+	free(lockpath);
+	free(journal);
+	free(snap);
+	return tl_unscratch(dir);
 }
 
 static struct objinfo oi_of(char c, uint64_t size, int isdir, uint64_t nfiles)
@@ -432,7 +435,7 @@ static void a_stale_or_corrupt_image_is_never_used(void **state)
 	/* rp.lock edited by hand (or checked out by git): the YAML wins */
 	text = formatted(l);
 	*strstr(text, "model.bin") = 'M';
-	assert_int_equal(fs_write_atomic(lockpath, text, strlen(text), NULL), 0);
+	tl_write_path(lockpath, text, strlen(text));
 	r = lock_load(lockpath, NULL, snap, &err);
 	assert_non_null(r);
 	assert_string_equal(r->stages[0]->outs[0].path, "Model.bin");
@@ -450,7 +453,7 @@ static void a_stale_or_corrupt_image_is_never_used(void **state)
 	assert_int_equal(buf_read_file(&b, snap), 0);
 	for (size_t i = 0; i < b.len; i += 7) {
 		b.s[i] ^= 0x20;
-		assert_int_equal(fs_write_atomic(snap, b.s, b.len, NULL), 0);
+		tl_write_path(snap, b.s, b.len);
 		r = locksnap_read(snap, l->base);
 		/* bytes 8..55 are rp.lock's stat identity, outside the check: damage there
 		 * can only make the stat not match, and reading by hash ignores it */
@@ -472,7 +475,7 @@ static void a_stale_or_corrupt_image_is_never_used(void **state)
 		b.s[i] ^= 0x20;
 	}
 	/* a truncated image is a miss */
-	assert_int_equal(fs_write_atomic(snap, b.s, b.len / 2, NULL), 0);
+	tl_write_path(snap, b.s, b.len / 2);
 	assert_null(locksnap_read(snap, l->base));
 	buf_release(&b);
 	lock_free(l);

@@ -1,7 +1,7 @@
 /*
  * test-pipeline.c - loading, expanding and validating pipeline files.
  *
- * Each test gets a scratch directory (mkdtemp) holding the pipeline file and
+ * Each test gets a scratch directory (testlib.h) holding the pipeline file and
  * its params/vars files, written from the strings below; teardown removes it.
  * Error tests assert on the "file:line:col: message" text with strstr.
  */
@@ -15,46 +15,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ftw.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <cmocka.h>
 
+#include "testlib.h"
 #include "core/pipeline.h"
 #include "util/wspath.h"
 
 struct ws {
-	char dir[64];
-	char path[256];          /* the pipeline file */
+	char *dir;
 	struct pipeline *p;
 	struct rp_err err;
 };
 
-static void write_file(struct ws *w, const char *name, const char *text)
-{
-	char *path = xasprintf("%s/%s", w->dir, name), *slash;
-	FILE *f;
-
-	for (slash = strchr(path + strlen(w->dir) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		mkdir(path, 0755);
-		*slash = '/';
-	}
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-	free(path);
-}
-
 /* Writes rp.yaml and loads it; returns the pipeline or NULL (w->err filled). */
 static struct pipeline *load(struct ws *w, const char *yaml)
 {
-	write_file(w, "rp.yaml", yaml);
-	pipeline_free(w->p);
-	memset(&w->err, 0, sizeof(w->err));
-	w->p = pipeline_load(w->path, &w->err);
-	return w->p;
+	return tl_pipeline(w->dir, yaml, &w->p, &w->err);
 }
 
 /* Loads `yaml`, expects failure, and checks the message contains each string. */
@@ -69,20 +45,13 @@ static void expect_error(struct ws *w, const char *yaml, const char *want)
 		fail_msg("error '%s' does not start with a file name", w->err.msg);
 }
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb; (void)flag; (void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
-	struct ws *w = calloc(1, sizeof(*w));
+	struct ws *w = xcalloc(1, sizeof(*w));
 
-	strcpy(w->dir, "/tmp/rp-test-pipeline-XXXXXX");
-	if (!mkdtemp(w->dir))
+	w->dir = tl_scratch("pipeline");
+	if (!w->dir)
 		return -1;
-	snprintf(w->path, sizeof(w->path), "%s/rp.yaml", w->dir);
 	*state = w;
 	return 0;
 }
@@ -90,11 +59,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct ws *w = *state;
+	int ret;
 
 	pipeline_free(w->p);
-	nftw(w->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	ret = tl_unscratch(w->dir);
 	free(w);
-	return 0;
+	return ret;
 }
 
 static const struct param *find_param(const struct stage *st, const char *file, const char *key)
@@ -127,10 +97,10 @@ static void a_full_pipeline_loads_every_field(void **state)
 	const struct stage *st;
 	const struct param *pa;
 
-	write_file(w, "params.yaml", "chunker:\n  size: 512\n  strategy: fixed\nlr: 0.1\n");
-	write_file(w, "sub/params.yaml", "depth: 3\n");
-	write_file(w, "other.yaml", "a: {b: 1}\nc: [1, 2]\n");
-	write_file(w, "whole.yaml", "x: 1\n");
+	tl_put(w->dir, "params.yaml", "chunker:\n  size: 512\n  strategy: fixed\nlr: 0.1\n");
+	tl_put(w->dir, "sub/params.yaml", "depth: 3\n");
+	tl_put(w->dir, "other.yaml", "a: {b: 1}\nc: [1, 2]\n");
+	tl_put(w->dir, "whole.yaml", "x: 1\n");
 	assert_non_null(load(w,
 		"plots:\n  - loss.csv\n"
 		"metrics: [m.json]\n"
@@ -249,7 +219,7 @@ static void foreach_over_a_map_variable_uses_keys_and_values(void **state)
 {
 	struct ws *w = *state;
 
-	write_file(w, "params.yaml",
+	tl_put(w->dir, "params.yaml",
 		   "models:\n  small: {id: mini, dim: 384}\n  large: {id: big, dim: 1024}\n");
 	assert_non_null(load(w,
 		"stages:\n"
@@ -301,9 +271,9 @@ static void vars_merge_files_selected_keys_and_inline_maps(void **state)
 {
 	struct ws *w = *state;
 
-	write_file(w, "params.yaml", "seed: 7\n");
-	write_file(w, "config/a.yaml", "model: {name: m1}\n");
-	write_file(w, "config/b.yaml", "keep: yes-kept\ndrop: dropped\nnest: {x: {y: 5}}\n");
+	tl_put(w->dir, "params.yaml", "seed: 7\n");
+	tl_put(w->dir, "config/a.yaml", "model: {name: m1}\n");
+	tl_put(w->dir, "config/b.yaml", "keep: yes-kept\ndrop: dropped\nnest: {x: {y: 5}}\n");
 	assert_non_null(load(w,
 		"vars:\n"
 		"  - params.yaml\n"
@@ -323,8 +293,8 @@ static void stage_vars_add_to_the_context_of_their_stage_only(void **state)
 {
 	struct ws *w = *state;
 
-	write_file(w, "params.yaml", "lr: 1\n");
-	write_file(w, "sub/stage.yaml", "depth: 4\n");
+	tl_put(w->dir, "params.yaml", "lr: 1\n");
+	tl_put(w->dir, "sub/stage.yaml", "depth: 4\n");
 	assert_non_null(load(w,
 		"stages:\n"
 		"  a:\n"
@@ -456,7 +426,7 @@ static void a_missing_params_key_is_an_error(void **state)
 {
 	struct ws *w = *state;
 
-	write_file(w, "params.yaml", "chunker: {size: 1}\n");
+	tl_put(w->dir, "params.yaml", "chunker: {size: 1}\n");
 	expect_error(w, "stages:\n  s:\n    cmd: x\n    params:\n      - chunker.overlap\n",
 		     "rp.yaml:5:9: stage 's': parameter 'chunker.overlap' is not defined "
 		     "in 'params.yaml'");
@@ -477,7 +447,7 @@ static void a_path_leaving_the_workspace_is_an_error(void **state)
 	char *want;
 
 	want = xasprintf("rp.yaml:4:12: stage 's': path '../a' leaves the workspace; "
-			 "paths must stay inside the directory of %s", w->path);
+			 "paths must stay inside the directory of %s/rp.yaml", w->dir);
 	expect_error(w, "stages:\n  s:\n    cmd: x\n    outs: [../a]\n", want);
 	free(want);
 	expect_error(w, "stages:\n  s:\n    cmd: x\n    wdir: sub\n    deps: [../../a]\n",
@@ -490,7 +460,7 @@ static void a_variable_defined_twice_is_an_error(void **state)
 {
 	struct ws *w = *state;
 
-	write_file(w, "params.yaml", "lr: 0.1\n");
+	tl_put(w->dir, "params.yaml", "lr: 0.1\n");
 	expect_error(w, "vars:\n  - params.yaml\n  - {lr: 0.2}\nstages:\n  s:\n    cmd: x\n",
 		     "rp.yaml:3:6: variable 'lr' is defined twice (also in ");
 }

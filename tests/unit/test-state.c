@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "testlib.h"
 #include "util/error.h"
-#include "util/fs.h"
 #include "util/hash.h"
 #include "store/state.h"
 
@@ -35,8 +35,8 @@ static int setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof(*f));
 
-	f->dir = xstrdup("/tmp/rp-test-state.XXXXXX");
-	if (!mkdtemp(f->dir))
+	f->dir = tl_scratch("state");
+	if (!f->dir)
 		return -1;
 	f->db = xasprintf("%s/sub/state.db", f->dir);
 	f->file = xasprintf("%s/file", f->dir);
@@ -47,9 +47,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	int ret = fs_remove_tree(f->dir, NULL);
+	int ret = tl_unscratch(f->dir);
 
-	free(f->dir);
 	free(f->db);
 	free(f->file);
 	free(f);
@@ -61,7 +60,7 @@ static void write_aged(const char *path, const char *s, int age, struct stat *st
 {
 	struct timespec times[2];
 
-	assert_int_equal(fs_write_atomic(path, s, strlen(s), NULL), 0);
+	tl_write_path(path, s, strlen(s));
 	clock_gettime(CLOCK_REALTIME, &times[0]);
 	times[0].tv_sec -= age;
 	times[1] = times[0];
@@ -214,7 +213,7 @@ static void a_file_put_right_after_its_modification_is_not_trusted(void **state)
 
 	struct timespec now, times[2];
 
-	assert_int_equal(fs_write_atomic(f->file, "abc", 3, NULL), 0);
+	tl_write_path(f->file, "abc", 3);
 	/*
 	 * "Right after" must not depend on how fast this machine is: give the
 	 * file an mtime a little ahead of the clock, as a write that lands in

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "testlib.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -37,21 +38,9 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof(*f));
-	struct rp_err err;
-	char *p;
 
-	f->dir = xstrdup("/tmp/rp-test-store.XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	p = xasprintf("%s/.rp/state.db", f->dir);
-	f->state = state_open(p, &err);
-	free(p);
-	if (!f->state)
-		return -1;
-	p = xasprintf("%s/.rp/cache", f->dir);
-	f->st = store_open(p, f->state, &err);
-	free(p);
-	if (!f->st)
+	f->dir = tl_scratch("store");
+	if (!f->dir || tl_store_open(f->dir, &f->state, &f->st) < 0)
 		return -1;
 	*state = f;
 	return 0;
@@ -62,50 +51,10 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	int ret;
 
-	store_free(f->st);
-	state_close(f->state);
-	ret = fs_remove_tree(f->dir, NULL);
-	free(f->dir);
+	tl_store_close(f->state, f->st);
+	ret = tl_unscratch(f->dir);
 	free(f);
 	return ret;
-}
-
-/* dir/rel, newly allocated. */
-static char *at(struct fixture *f, const char *rel)
-{
-	return xasprintf("%s/%s", f->dir, rel);
-}
-
-static void put(struct fixture *f, const char *rel, const char *text)
-{
-	char *p = at(f, rel);
-
-	assert_int_equal(fs_mkdir_parent(p, NULL), 0);
-	assert_int_equal(fs_write_atomic(p, text, strlen(text), NULL), 0);
-	free(p);
-}
-
-static char *slurp(const char *path)
-{
-	struct buf b = BUF_INIT;
-
-	if (buf_read_file(&b, path) < 0) {
-		buf_release(&b);
-		return NULL;
-	}
-	return buf_detach(&b);
-}
-
-static void hash_and_save(struct fixture *f, const char *rel, struct objinfo *oi, int relink)
-{
-	char *p = at(f, rel);
-	struct rp_err err = { 0 };
-
-	if (store_hash_path(f->st, p, oi, &err) < 0)
-		fail_msg("%s", err.msg);
-	if (store_save(f->st, p, oi, relink, &err) < 0)
-		fail_msg("%s", err.msg);
-	free(p);
 }
 
 /* Number of entries in `dir` whose name contains ".tmp.". */
@@ -135,7 +84,7 @@ static void put_buf_names_the_object_by_its_hash(void **state)
 	assert_string_equal(hex, ABC_SHA256);
 	obj = store_object_path(f->st, hex);
 	assert_non_null(strstr(obj, "/.rp/cache/objects/ba/7816bf8f01"));
-	text = slurp(obj);
+	text = tl_read_file(obj);
 	assert_string_equal(text, "abc");
 	assert_int_equal(stat(obj, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0444);
@@ -151,18 +100,18 @@ static void a_saved_file_checks_out_with_the_same_bytes(void **state)
 	struct fixture *f = *state;
 	struct objinfo oi;
 	struct rp_err err;
-	char *out = at(f, "elsewhere/copy.txt");
+	char *out = tl_path(f->dir, "elsewhere/copy.txt");
 	char *text;
 
-	put(f, "data.txt", "abc");
-	hash_and_save(f, "data.txt", &oi, 0);
+	tl_put(f->dir, "data.txt", "abc");
+	tl_save(f->st, f->dir, "data.txt", &oi, 0);
 	assert_string_equal(oi.hash, ABC_SHA256);
 	assert_int_equal(oi.size, 3);
 	assert_int_equal(oi.isdir, 0);
 	assert_true(store_has(f->st, &oi));
 
 	assert_int_equal(store_checkout(f->st, &oi, out, &err), 0);
-	text = slurp(out);
+	text = tl_read_file(out);
 	assert_string_equal(text, "abc");
 	assert_int_equal(count_temps(f->dir), 0);
 	free(text);
@@ -174,21 +123,21 @@ static void checkout_replaces_an_existing_file_or_directory(void **state)
 	struct fixture *f = *state;
 	struct objinfo oi;
 	struct rp_err err;
-	char *p = at(f, "target");
+	char *p = tl_path(f->dir, "target");
 	char *text;
 
-	put(f, "src", "new bytes");
-	hash_and_save(f, "src", &oi, 0);
-	put(f, "target", "old bytes");
+	tl_put(f->dir, "src", "new bytes");
+	tl_save(f->st, f->dir, "src", &oi, 0);
+	tl_put(f->dir, "target", "old bytes");
 	assert_int_equal(store_checkout(f->st, &oi, p, &err), 0);
-	text = slurp(p);
+	text = tl_read_file(p);
 	assert_string_equal(text, "new bytes");
 	free(text);
 
-	assert_int_equal(fs_remove_tree(p, NULL), 0);
-	put(f, "target/inner/file", "x");
+	assert_int_equal(tl_rmtree(p), 0);
+	tl_put(f->dir, "target/inner/file", "x");
 	assert_int_equal(store_checkout(f->st, &oi, p, &err), 0);
-	text = slurp(p);
+	text = tl_read_file(p);
 	assert_string_equal(text, "new bytes");
 	assert_int_equal(count_temps(f->dir), 0);
 	free(text);
@@ -200,12 +149,12 @@ static void editing_the_checked_out_copy_leaves_the_object_intact(void **state)
 	struct fixture *f = *state;
 	struct objinfo oi;
 	struct rp_err err;
-	char *p = at(f, "data.txt");
+	char *p = tl_path(f->dir, "data.txt");
 	char *obj, *text;
 	FILE *fp;
 
-	put(f, "data.txt", "abc");
-	hash_and_save(f, "data.txt", &oi, 1);
+	tl_put(f->dir, "data.txt", "abc");
+	tl_save(f->st, f->dir, "data.txt", &oi, 1);
 	assert_int_equal(store_checkout(f->st, &oi, p, &err), 0);
 	fp = fopen(p, "r+");
 	assert_non_null(fp);
@@ -213,7 +162,7 @@ static void editing_the_checked_out_copy_leaves_the_object_intact(void **state)
 	fclose(fp);
 
 	obj = store_object_path(f->st, oi.hash);
-	text = slurp(obj);
+	text = tl_read_file(obj);
 	assert_string_equal(text, "abc");
 	assert_int_equal(store_verify_object(f->st, oi.hash, NULL, &err), 0);
 	free(text);
@@ -226,16 +175,16 @@ static void a_hardlinked_workspace_file_is_read_only_and_keeps_its_hash(void **s
 	struct fixture *f = *state;
 	struct objinfo oi, again;
 	struct rp_err err;
-	char *dir = at(f, "out");
-	char *file = at(f, "out/a.txt");
+	char *dir = tl_path(f->dir, "out");
+	char *file = tl_path(f->dir, "out/a.txt");
 	char *obj;
 	struct stat ws, os;
 
 	assert_int_equal(store_set_links(f->st, "hardlink, copy", &err), 0);
 	assert_int_equal(f->st->nlinks, 2);
-	put(f, "out/a.txt", "alpha");
-	put(f, "out/b.txt", "beta");
-	hash_and_save(f, "out", &oi, 1);
+	tl_put(f->dir, "out/a.txt", "alpha");
+	tl_put(f->dir, "out/b.txt", "beta");
+	tl_save(f->st, f->dir, "out", &oi, 1);
 
 	assert_int_equal(stat(file, &ws), 0);
 	assert_int_equal(ws.st_mode & 0222, 0);
@@ -261,17 +210,17 @@ static void a_directory_hashes_the_same_whatever_the_creation_order(void **state
 	struct fixture *f = *state;
 	struct objinfo a, b;
 	struct rp_err err;
-	char *da = at(f, "a"), *db = at(f, "b");
+	char *da = tl_path(f->dir, "a"), *db = tl_path(f->dir, "b");
 
-	put(f, "a/z.txt", "zz");
-	put(f, "a/sub/deep/x", "x");
-	put(f, "a/a-b", "dash");
-	put(f, "a/a/b", "slash");
+	tl_put(f->dir, "a/z.txt", "zz");
+	tl_put(f->dir, "a/sub/deep/x", "x");
+	tl_put(f->dir, "a/a-b", "dash");
+	tl_put(f->dir, "a/a/b", "slash");
 
-	put(f, "b/a/b", "slash");
-	put(f, "b/a-b", "dash");
-	put(f, "b/sub/deep/x", "x");
-	put(f, "b/z.txt", "zz");
+	tl_put(f->dir, "b/a/b", "slash");
+	tl_put(f->dir, "b/a-b", "dash");
+	tl_put(f->dir, "b/sub/deep/x", "x");
+	tl_put(f->dir, "b/z.txt", "zz");
 
 	assert_int_equal(store_hash_path(f->st, da, &a, &err), 0);
 	assert_int_equal(store_hash_path(f->st, db, &b, &err), 0);
@@ -290,7 +239,7 @@ static void a_directory_hashes_the_same_whatever_the_creation_order(void **state
 	}
 
 	/* content change changes the hash */
-	put(f, "b/sub/deep/x", "y");
+	tl_put(f->dir, "b/sub/deep/x", "y");
 	assert_int_equal(store_hash_path(f->st, db, &b, &err), 0);
 	assert_string_not_equal(a.hash, b.hash);
 	free(da);
@@ -305,15 +254,15 @@ static void the_manifest_lists_sorted_paths_and_is_the_directory_hash(void **sta
 	char hex[HASH_HEX], want[1024];
 	char ha[HASH_HEX], hb[HASH_HEX], hc[HASH_HEX];
 
-	put(f, "d/z.txt", "zz");
-	put(f, "d/a/b", "slash");
-	put(f, "d/a-b", "dash");
-	exe = at(f, "d/a-b");
+	tl_put(f->dir, "d/z.txt", "zz");
+	tl_put(f->dir, "d/a/b", "slash");
+	tl_put(f->dir, "d/a-b", "dash");
+	exe = tl_path(f->dir, "d/a-b");
 	assert_int_equal(chmod(exe, 0755), 0);
-	hash_and_save(f, "d", &oi, 0);
+	tl_save(f->st, f->dir, "d", &oi, 0);
 
 	obj = store_object_path(f->st, oi.hash);
-	text = slurp(obj);
+	text = tl_read_file(obj);
 	assert_non_null(text);
 	hash_buf(text, strlen(text), hex);
 	assert_string_equal(hex, oi.hash);
@@ -340,33 +289,33 @@ static void a_directory_round_trips_through_the_store_with_modes(void **state)
 	struct fixture *f = *state;
 	struct objinfo oi, back;
 	struct rp_err err;
-	char *exe = at(f, "d/bin/run");
-	char *out = at(f, "restored");
+	char *exe = tl_path(f->dir, "d/bin/run");
+	char *out = tl_path(f->dir, "restored");
 	char *p, *text;
 	struct stat sb;
 	int n = 0;
 
-	put(f, "d/bin/run", "#!/bin/sh\n");
+	tl_put(f->dir, "d/bin/run", "#!/bin/sh\n");
 	assert_int_equal(chmod(exe, 0755), 0);
-	put(f, "d/readme", "hello");
-	put(f, "d/x/y/z", "deep");
-	hash_and_save(f, "d", &oi, 0);
+	tl_put(f->dir, "d/readme", "hello");
+	tl_put(f->dir, "d/x/y/z", "deep");
+	tl_save(f->st, f->dir, "d", &oi, 0);
 	assert_int_equal(store_manifest_each(f->st, oi.hash, count_object, &n, &err), 0);
 	assert_int_equal(n, 3);
 
-	put(f, "restored/stale", "old");
+	tl_put(f->dir, "restored/stale", "old");
 	assert_int_equal(store_checkout(f->st, &oi, out, &err), 0);
 	assert_int_equal(store_hash_path(f->st, out, &back, &err), 0);
 	assert_string_equal(back.hash, oi.hash);
-	p = at(f, "restored/stale");
+	p = tl_path(f->dir, "restored/stale");
 	assert_false(fs_exists(p));
 	free(p);
-	p = at(f, "restored/bin/run");
+	p = tl_path(f->dir, "restored/bin/run");
 	assert_int_equal(stat(p, &sb), 0);
 	assert_true(sb.st_mode & S_IXUSR);
 	free(p);
-	p = at(f, "restored/x/y/z");
-	text = slurp(p);
+	p = tl_path(f->dir, "restored/x/y/z");
+	text = tl_read_file(p);
 	assert_string_equal(text, "deep");
 	assert_int_equal(count_temps(f->dir), 0);
 	free(text);
@@ -381,7 +330,7 @@ static int checkout_manifest(struct fixture *f, const char *manifest, struct rp_
 	struct buf text = BUF_INIT;
 	struct objinfo oi = { .isdir = 1, .size = 3, .nfiles = 1 };
 	char hex[HASH_HEX];
-	char *out = at(f, "out");
+	char *out = tl_path(f->dir, "out");
 	int r;
 
 	assert_int_equal(store_put_buf(f->st, "abc", 3, hex, err), 0);
@@ -410,7 +359,7 @@ static void a_crafted_manifest_is_refused_and_creates_nothing(void **state)
 		"H 3 644 a\nH 3 644 a/b\n", "H 3 644 a\nH 3 644 a-b\nH 3 644 a/b\n", "H 3 644 a",
 	};
 	struct fixture *f = *state;
-	char *out = at(f, "out");
+	char *out = tl_path(f->dir, "out");
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		struct rp_err err = { 0 };
@@ -432,19 +381,19 @@ static void owner_only_modes_round_trip_and_nothing_more(void **state)
 	char *p;
 
 	assert_int_equal(checkout_manifest(f, "H 3 600 a\nH 3 700 b/c\nH 3 755 d\n", &err), 0);
-	p = at(f, "out/a");
+	p = tl_path(f->dir, "out/a");
 	assert_int_equal(stat(p, &sb), 0);
 	assert_int_equal(sb.st_mode & 07777, 0600);
 	free(p);
-	p = at(f, "out/b/c");
+	p = tl_path(f->dir, "out/b/c");
 	assert_int_equal(stat(p, &sb), 0);
 	assert_int_equal(sb.st_mode & 07777, 0700);
 	free(p);
-	p = at(f, "out/b");
+	p = tl_path(f->dir, "out/b");
 	assert_int_equal(stat(p, &sb), 0);
 	assert_int_equal(sb.st_mode & 0077, 0);
 	free(p);
-	p = at(f, "out/d");
+	p = tl_path(f->dir, "out/d");
 	assert_int_equal(stat(p, &sb), 0);
 	assert_int_equal(sb.st_mode & 07777, 0755);
 	free(p);
@@ -455,22 +404,22 @@ static void a_corrupted_object_is_refused_by_checkout(void **state)
 	struct fixture *f = *state;
 	struct objinfo oi;
 	struct rp_err err = { 0 };
-	char *obj, *out = at(f, "out.txt"), *text;
+	char *obj, *out = tl_path(f->dir, "out.txt"), *text;
 	char actual[HASH_HEX];
 
-	put(f, "data.txt", "abc");
-	hash_and_save(f, "data.txt", &oi, 0);
-	put(f, "out.txt", "previous");
+	tl_put(f->dir, "data.txt", "abc");
+	tl_save(f->st, f->dir, "data.txt", &oi, 0);
+	tl_put(f->dir, "out.txt", "previous");
 	obj = store_object_path(f->st, oi.hash);
 	assert_int_equal(chmod(obj, 0644), 0);
-	assert_int_equal(fs_write_atomic(obj, "abd", 3, NULL), 0);
+	tl_write_path(obj, "abd", 3);
 
 	assert_int_equal(store_checkout(f->st, &oi, out, &err), -1);
 	assert_int_equal(err.kind, RP_ERR_IO);
 	assert_non_null(strstr(err.msg, "object " ABC_SHA256));
 	assert_non_null(strstr(err.msg, "is corrupt (bytes hash to "));
 	assert_non_null(strstr(err.msg, "rp checkout --rebuild"));
-	text = slurp(out);
+	text = tl_read_file(out);
 	assert_string_equal(text, "previous");
 	assert_int_equal(count_temps(f->dir), 0);
 	assert_int_equal(store_verify_object(f->st, oi.hash, actual, &err), -1);
@@ -486,16 +435,16 @@ static void a_corrupted_file_in_a_directory_is_refused(void **state)
 	struct fixture *f = *state;
 	struct objinfo oi;
 	struct rp_err err = { 0 };
-	char *obj, *out = at(f, "restored");
+	char *obj, *out = tl_path(f->dir, "restored");
 	char hex[HASH_HEX];
 
-	put(f, "d/a", "one");
-	put(f, "d/b", "two");
-	hash_and_save(f, "d", &oi, 0);
+	tl_put(f->dir, "d/a", "one");
+	tl_put(f->dir, "d/b", "two");
+	tl_save(f->st, f->dir, "d", &oi, 0);
 	hash_buf("two", 3, hex);
 	obj = store_object_path(f->st, hex);
 	assert_int_equal(chmod(obj, 0644), 0);
-	assert_int_equal(fs_write_atomic(obj, "tw0", 3, NULL), 0);
+	tl_write_path(obj, "tw0", 3);
 
 	assert_int_equal(store_checkout(f->st, &oi, out, &err), -1);
 	assert_non_null(strstr(err.msg, "restored/b' is corrupt"));
@@ -510,7 +459,7 @@ static void a_missing_object_is_an_error_naming_it(void **state)
 	struct fixture *f = *state;
 	struct objinfo oi = { 0 };
 	struct rp_err err = { 0 };
-	char *out = at(f, "out.txt");
+	char *out = tl_path(f->dir, "out.txt");
 	char want[256];
 
 	hash_buf("never stored", 12, oi.hash);
@@ -533,7 +482,7 @@ static void hashing_a_missing_path_says_no_such_file(void **state)
 	struct fixture *f = *state;
 	struct objinfo oi;
 	struct rp_err err = { 0 };
-	char *p = at(f, "nope");
+	char *p = tl_path(f->dir, "nope");
 	char want[256];
 
 	assert_int_equal(store_hash_path(f->st, p, &oi, &err), -1);
@@ -548,14 +497,15 @@ static void a_symlinked_directory_inside_is_refused_but_symlinked_files_count(vo
 	struct fixture *f = *state;
 	struct objinfo a, b;
 	struct rp_err err = { 0 };
-	char *target = at(f, "real.txt"), *link = at(f, "d/link.txt");
-	char *dlink = at(f, "d/sub"), *d = at(f, "d"), *plain = at(f, "plain");
+	char *target = tl_path(f->dir, "real.txt"), *link = tl_path(f->dir, "d/link.txt");
+	char *dlink = tl_path(f->dir, "d/sub"), *d = tl_path(f->dir, "d");
+	char *plain = tl_path(f->dir, "plain");
 
-	put(f, "real.txt", "content");
-	put(f, "d/other", "o");
+	tl_put(f->dir, "real.txt", "content");
+	tl_put(f->dir, "d/other", "o");
 	assert_int_equal(symlink(target, link), 0);
-	put(f, "plain/other", "o");
-	put(f, "plain/link.txt", "content");
+	tl_put(f->dir, "plain/other", "o");
+	tl_put(f->dir, "plain/link.txt", "content");
 	assert_int_equal(store_hash_path(f->st, d, &a, &err), 0);
 	assert_int_equal(store_hash_path(f->st, plain, &b, &err), 0);
 	assert_string_equal(a.hash, b.hash);
@@ -576,10 +526,10 @@ static void the_state_spares_rehashing_unchanged_files(void **state)
 	struct objinfo oi;
 	struct rp_err err;
 	struct timespec old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
-	char *p = at(f, "data.txt");
+	char *p = tl_path(f->dir, "data.txt");
 	struct stat sb;
 
-	put(f, "data.txt", "abc");
+	tl_put(f->dir, "data.txt", "abc");
 	assert_int_equal(utimensat(AT_FDCWD, p, old, 0), 0);
 	assert_int_equal(store_hash_path(f->st, p, &oi, &err), 0);
 	assert_int_equal(stat(p, &sb), 0);
@@ -630,17 +580,17 @@ static void run_cache_put_then_get_round_trips(void **state)
 static void fs_write_atomic_leaves_no_temp_files(void **state)
 {
 	struct fixture *f = *state;
-	char *p = at(f, "file"), *d = at(f, "adir"), *text;
+	char *p = tl_path(f->dir, "file"), *d = tl_path(f->dir, "adir"), *text;
 	int i;
 
 	for (i = 0; i < 5; i++)
 		assert_int_equal(fs_write_atomic(p, "v", 1, NULL), 0);
-	text = slurp(p);
+	text = tl_read_file(p);
 	assert_string_equal(text, "v");
 	free(text);
 
 	/* a failed rename (the target is a non-empty directory) cleans up too */
-	put(f, "adir/x", "x");
+	tl_put(f->dir, "adir/x", "x");
 	assert_int_equal(fs_write_atomic(d, "v", 1, NULL), -1);
 	assert_int_equal(count_temps(f->dir), 0);
 	free(p);
@@ -650,9 +600,9 @@ static void fs_write_atomic_leaves_no_temp_files(void **state)
 static void fs_remove_tree_removes_read_only_directories(void **state)
 {
 	struct fixture *f = *state;
-	char *d = at(f, "ro"), *sub = at(f, "ro/sub");
+	char *d = tl_path(f->dir, "ro"), *sub = tl_path(f->dir, "ro/sub");
 
-	put(f, "ro/sub/file", "x");
+	tl_put(f->dir, "ro/sub/file", "x");
 	assert_int_equal(chmod(sub, 0555), 0);
 	assert_int_equal(chmod(d, 0555), 0);
 	assert_int_equal(fs_remove_tree(d, NULL), 0);
@@ -665,12 +615,12 @@ static void fs_remove_tree_removes_read_only_directories(void **state)
 static void fs_clone_file_copies_bytes_and_mode(void **state)
 {
 	struct fixture *f = *state;
-	char *src = at(f, "src"), *dst = at(f, "dst"), *text;
+	char *src = tl_path(f->dir, "src"), *dst = tl_path(f->dir, "dst"), *text;
 	struct stat sb;
 
-	put(f, "src", "clone me");
+	tl_put(f->dir, "src", "clone me");
 	assert_int_equal(fs_clone_file(src, dst, 0600, 0, NULL), 0);
-	text = slurp(dst);
+	text = tl_read_file(dst);
 	assert_string_equal(text, "clone me");
 	assert_int_equal(stat(dst, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
@@ -700,16 +650,16 @@ static void a_symlink_checkout_points_at_the_object(void **state)
 	struct fixture *f = *state;
 	struct objinfo oi, back;
 	struct rp_err err;
-	char *out = at(f, "out.txt"), *text;
+	char *out = tl_path(f->dir, "out.txt"), *text;
 	struct stat sb;
 
-	put(f, "data.txt", "abc");
-	hash_and_save(f, "data.txt", &oi, 0);
+	tl_put(f->dir, "data.txt", "abc");
+	tl_save(f->st, f->dir, "data.txt", &oi, 0);
 	assert_int_equal(store_set_links(f->st, "symlink", &err), 0);
 	assert_int_equal(store_checkout(f->st, &oi, out, &err), 0);
 	assert_int_equal(lstat(out, &sb), 0);
 	assert_true(S_ISLNK(sb.st_mode));
-	text = slurp(out);
+	text = tl_read_file(out);
 	assert_string_equal(text, "abc");
 	assert_int_equal(store_hash_path(f->st, out, &back, &err), 0);
 	assert_string_equal(back.hash, oi.hash);

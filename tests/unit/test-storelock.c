@@ -21,15 +21,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "testlib.h"
 #include "util/error.h"
-#include "util/fs.h"
 #include "store/storelock.h"
 
 static int setup(void **state)
 {
-	char *dir = xstrdup("/tmp/rp-test-storelock.XXXXXX");
+	char *dir = tl_scratch("storelock");
 
-	if (!mkdtemp(dir))
+	if (!dir)
 		return -1;
 	unsetenv("RP_STORE_LEASE");
 	*state = dir;
@@ -38,10 +38,10 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	fs_remove_tree(*state, NULL);
-	free(*state);
+	int ret = tl_unscratch(*state);
+
 	unsetenv("RP_STORE_LEASE");
-	return 0;
+	return ret;
 }
 
 /* 1 when another open file description of ROOT/lock can be locked with `op` now. */

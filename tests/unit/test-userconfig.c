@@ -22,8 +22,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "testlib.h"
 #include "util/error.h"
-#include "util/fs.h"
 #include "core/userconfig.h"
 
 struct fx {
@@ -35,8 +35,8 @@ static int setup(void **state)
 {
 	struct fx *f = xcalloc(1, sizeof(*f));
 
-	f->dir = xstrdup("/tmp/rp-test-userconfig.XXXXXX");
-	if (!mkdtemp(f->dir))
+	f->dir = tl_scratch("userconfig");
+	if (!f->dir)
 		return -1;
 	f->path = xasprintf("%s/config", f->dir);
 	setenv("RP_USER_CONFIG", f->path, 1);
@@ -47,12 +47,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	int ret = fs_remove_tree(f->dir, NULL);
+	int ret = tl_unscratch(f->dir);
 
 	user_config_release(&f->uc);
 	unsetenv("RP_USER_CONFIG");
 	free(f->path);
-	free(f->dir);
 	free(f);
 	return ret;
 }
@@ -60,11 +59,7 @@ static int teardown(void **state)
 /* Writes `text` as the user config with `mode`, then loads it. */
 static int load(struct fx *f, const char *text, mode_t mode, struct rp_err *err)
 {
-	FILE *fp = fopen(f->path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	assert_int_equal(fclose(fp), 0);
+	tl_write_path(f->path, text, strlen(text));
 	assert_int_equal(chmod(f->path, mode), 0);
 	user_config_release(&f->uc);
 	return user_config_load(&f->uc, err);

@@ -18,31 +18,12 @@
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "testlib.h"
 #include "util/error.h"
-#include "util/fs.h"
 #include "ai/vectors.h"
 
 #define H1 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 #define H2 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-static int setup(void **state)
-{
-	char *dir = xstrdup("/tmp/rp-test-vectors.XXXXXX");
-
-	if (!mkdtemp(dir))
-		return -1;
-	*state = dir;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char *dir = *state;
-	int ret = fs_remove_tree(dir, NULL);
-
-	free(dir);
-	return ret;
-}
 
 /* Two records of dimension 3. */
 static void sample(struct rpv *v)
@@ -251,7 +232,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(layout_is_the_documented_one),
 		cmocka_unit_test(encode_decode_round_trips_and_is_deterministic),
-		cmocka_unit_test_setup_teardown(write_then_read_from_a_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(write_then_read_from_a_file, tl_dir_setup, tl_dir_teardown),
 		cmocka_unit_test(truncated_files_are_named_as_such),
 		cmocka_unit_test(a_wrong_count_is_an_error),
 		cmocka_unit_test(nan_and_corruption_are_caught),
