@@ -8,6 +8,7 @@
  */
 #include "core/freshness.h"
 #include "core/key.h"
+#include "util/strv.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -86,11 +87,6 @@ static int cmp_item_path(const void *a, const void *b)
 		      (*(const struct lock_item *const *)b)->path);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /*
  * found[i] = the item of it[0..n) whose path is want[i], or NULL; *all_same
  * is set when both list the same paths in the same order (as rp writes them).
@@ -122,12 +118,6 @@ static const struct lock_item **match_items(const struct lock_item *it, size_t n
 	}
 	free(sorted);
 	return found;
-}
-
-/* 1 if `path` is one of want[0..n) (sorted by strcmp). */
-static int listed(const char *const *sorted_want, size_t n, const char *path)
-{
-	return bsearch(&path, sorted_want, n, sizeof(*sorted_want), cmp_str) != NULL;
 }
 
 char *freshness_param_name(const char *file, const char *key)
@@ -247,9 +237,9 @@ void freshness_compare(struct store *s, const struct stage *st, struct eval *ev,
 	}
 	free(items);
 	if (!same) {
-		qsort(paths, st->ndeps, sizeof(*paths), cmp_str);
+		strv_sort(paths, st->ndeps);
 		for (i = 0; i < ls->ndeps; i++)
-			if (!listed(paths, st->ndeps, ls->deps[i].path))
+			if (!strv_has(paths, st->ndeps, ls->deps[i].path))
 				freshness_verdict_add(v, R_DEP_GONE, ls->deps[i].path, NULL, NULL);
 	}
 	compare_params(st, ls, v);
