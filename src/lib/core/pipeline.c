@@ -38,6 +38,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,7 @@ struct sctx {
 	struct loader *ld;
 	struct stage *st;          /* in p->stages; its name is set */
 	const struct node *ctx;    /* interpolation context (a map) */
+	struct node *own_ctx;      /* ctx with the stage's own vars (owned), or NULL */
 };
 
 static const char stage_fields[] =
@@ -464,132 +466,189 @@ static int add_cmd(struct sctx *s, const struct node *n)
 	return 0;
 }
 
-struct fields {
-	const struct node *cmd, *wdir, *deps, *params, *outs, *metrics;
-	const struct node *always_changed, *frozen, *desc, *vars;
+/* ---- the fields of a stage --------------------------------------------- */
+
+struct stage_field {
+	const char *name;
+	/*
+	 * applies the field, whose value is `v` (NULL when the stage has none);
+	 * NULL for a field of DVC's that rp accepts and ignores
+	 */
+	int (*set)(struct sctx *s, const struct stage_field *f, const struct node *v);
+	/* set_list(): adds one entry of the list */
+	int (*add)(struct sctx *s, const struct node *e, int arg);
+	size_t arg;                /* add()'s `arg`, or set_flag()'s offset in the stage */
 };
 
+static int set_wdir(struct sctx *s, const struct stage_field *f, const struct node *v)
+{
+	struct stage *st = s->st;
+	char *raw;
+
+	if (!v) {
+		st->wdir = xstrdup(".");
+		return 0;
+	}
+	if (v->kind != NODE_SCALAR || pl_is_null(v))
+		return pl_fail(s->ld->err, v, "stage '%s': 'wdir' must be a directory "
+			       "path", st->name);
+	if (!(raw = interp(s, v)))
+		return -1;
+	st->wdir = wspath_normalize(".", raw);
+	if (!st->wdir || wspath_reserved(st->wdir)) {
+		pl_fail(s->ld->err, v, "stage '%s': path '%s' leaves the workspace or is "
+			"in '.git' or '.rp'; paths must stay inside the directory of %s",
+			st->name, raw, s->ld->p->file);
+		free(raw);
+		return -1;
+	}
+	free(raw);
+	return 0;
+}
+
+/* A stage's own vars: merged into a copy of its context, for it alone. */
+static int set_vars(struct sctx *s, const struct stage_field *f, const struct node *v)
+{
+	if (pl_is_null(v))
+		return 0;
+	s->own_ctx = node_dup(s->ctx);
+	if (pipevars_merge(s->ld, s->own_ctx, v, s->st->wdir, 0) < 0)
+		return -1;
+	s->ctx = s->own_ctx;
+	return 0;
+}
+
+static int set_cmd(struct sctx *s, const struct stage_field *f, const struct node *v)
+{
+	size_t i;
+
+	if (!v)
+		return pl_fail(s->ld->err, s->st->where, "stage '%s': missing 'cmd'; give "
+			       "the command to run", s->st->name);
+	if (v->kind != NODE_SEQ)
+		return add_cmd(s, v);
+	if (!v->n)
+		return pl_fail(s->ld->err, v, "stage '%s': 'cmd' is empty; give the command "
+			       "to run", s->st->name);
+	for (i = 0; i < v->n; i++)
+		if (add_cmd(s, v->items[i]) < 0)
+			return -1;
+	return 0;
+}
+
+static int set_list(struct sctx *s, const struct stage_field *f, const struct node *v)
+{
+	return each_entry(s, v, f->name, f->add, (int)f->arg);
+}
+
+/* A true/false field: sets the int at offset f->arg of the stage. */
+static int set_flag(struct sctx *s, const struct stage_field *f, const struct node *v)
+{
+	if (!v)
+		return 0;
+	return get_bool(s, v, f->name, (int *)((char *)s->st + f->arg));
+}
+
+static int set_desc(struct sctx *s, const struct stage_field *f, const struct node *v)
+{
+	if (pl_is_null(v))
+		return 0;
+	if (v->kind != NODE_SCALAR)
+		return pl_fail(s->ld->err, v, "stage '%s': 'desc' must be a string",
+			       s->st->name);
+	return (s->st->desc = interp(s, v)) ? 0 : -1;
+}
+
 /*
- * Appends the stage `name` (taken) built from `body` with context `ctx`.
+ * Every field a stage may have, in the order they are applied, which is
+ * also the order of their errors: wdir first, as paths are relative to it,
+ * then vars, the context of everything after. Each set() runs once per
+ * stage, with NULL when the field is absent. `foreach`, `do` and `matrix`
+ * are not here: load_stage_entry() and expand.c handle them.
+ */
+static const struct stage_field stage_field_table[] = {
+	{ "wdir", set_wdir, NULL, 0 },
+	{ "vars", set_vars, NULL, 0 },
+	{ "cmd", set_cmd, NULL, 0 },
+	{ "deps", set_list, add_dep_cb, 0 },
+	{ "params", set_list, add_params_cb, 0 },
+	{ "outs", set_list, add_out_cb, 0 },
+	{ "metrics", set_list, add_out_cb, 1 },
+	{ "always_changed", set_flag, NULL, offsetof(struct stage, always_changed) },
+	{ "frozen", set_flag, NULL, offsetof(struct stage, frozen) },
+	{ "desc", set_desc, NULL, 0 },
+	{ "meta", NULL, NULL, 0 },   /* DVC's; nothing for rp to do */
+	{ "plots", NULL, NULL, 0 },
+	{ "live", NULL, NULL, 0 },
+};
+
+#define NFIELDS (sizeof(stage_field_table) / sizeof(*stage_field_table))
+
+/*
+ * Sorts the pairs of `body` into vals[], by their index in the table.
  * `matrix` says the body's `matrix` key was already expanded by the caller.
  */
-static int build_stage(struct loader *ld, char *name, const struct node *where,
-		       const struct node *body, const struct node *ctx, int matrix)
+static int collect_fields(struct sctx *s, const struct node *body, int matrix,
+			  const struct node *vals[NFIELDS])
+{
+	size_t i, j;
+
+	for (i = 0; i < body->n; i++) {
+		const struct node *k = body->keys[i];
+		const char *name = k->str;
+
+		for (j = 0; j < NFIELDS; j++)
+			if (!strcmp(name, stage_field_table[j].name))
+				break;
+		if (j < NFIELDS)
+			vals[j] = body->items[i];
+		else if (matrix && !strcmp(name, "matrix"))
+			continue;
+		else if (!strcmp(name, "foreach") || !strcmp(name, "do") ||
+			 !strcmp(name, "matrix"))
+			return pl_fail(s->ld->err, k, "stage '%s': '%s' cannot be nested "
+				       "inside 'do' or next to 'matrix'", s->st->name, name);
+		else
+			return pl_fail(s->ld->err, k, "stage '%s': unknown field '%s' "
+				       "(expected one of %s)", s->st->name, name, stage_fields);
+	}
+	return 0;
+}
+
+/* Appends an empty stage called `name` (taken) to the pipeline. */
+static struct stage *new_stage(struct loader *ld, char *name, const struct node *where)
 {
 	struct pipeline *p = ld->p;
-	struct node *own_ctx = NULL;
-	struct fields f = { 0 };
-	struct sctx s = { ld, NULL, ctx };
 	struct stage *st;
-	size_t i;
-	int ret = -1;
 
 	ALLOC_GROW(p->stages, p->nstages + 1, ld->stages_alloc);
 	st = &p->stages[p->nstages++];
 	memset(st, 0, sizeof(*st));
 	st->name = name;
 	st->where = where;
-	s.st = st;
+	return st;
+}
 
-	for (i = 0; i < body->n; i++) {
-		const struct node *k = body->keys[i], *v = body->items[i];
-		const char *f_ = k->str;
+/*
+ * Appends the stage `name` (taken, even on failure: the stage is appended
+ * first, and pipeline_free() frees it) built from the fields of `body`
+ * with context `ctx`. `matrix` says the body's `matrix` key was already
+ * expanded by the caller.
+ */
+static int build_stage(struct loader *ld, char *name, const struct node *where,
+		       const struct node *body, const struct node *ctx, int matrix)
+{
+	const struct node *vals[NFIELDS] = { 0 };
+	struct sctx s = { ld, new_stage(ld, name, where), ctx, NULL };
+	size_t i;
+	int ret = 0;
 
-		if (!strcmp(f_, "cmd"))
-			f.cmd = v;
-		else if (!strcmp(f_, "wdir"))
-			f.wdir = v;
-		else if (!strcmp(f_, "deps"))
-			f.deps = v;
-		else if (!strcmp(f_, "params"))
-			f.params = v;
-		else if (!strcmp(f_, "outs"))
-			f.outs = v;
-		else if (!strcmp(f_, "metrics"))
-			f.metrics = v;
-		else if (!strcmp(f_, "always_changed"))
-			f.always_changed = v;
-		else if (!strcmp(f_, "frozen"))
-			f.frozen = v;
-		else if (!strcmp(f_, "desc"))
-			f.desc = v;
-		else if (!strcmp(f_, "vars"))
-			f.vars = v;
-		else if (!strcmp(f_, "meta") || !strcmp(f_, "plots") || !strcmp(f_, "live"))
-			continue; /* DVC's; nothing for rp to do */
-		else if (matrix && !strcmp(f_, "matrix"))
-			continue;
-		else if (!strcmp(f_, "foreach") || !strcmp(f_, "do") || !strcmp(f_, "matrix"))
-			return pl_fail(ld->err, k, "stage '%s': '%s' cannot be nested inside "
-				       "'do' or next to 'matrix'", name, f_);
-		else
-			return pl_fail(ld->err, k, "stage '%s': unknown field '%s' (expected "
-				       "one of %s)", name, f_, stage_fields);
-	}
-	if (f.wdir) {
-		char *raw;
-
-		if (f.wdir->kind != NODE_SCALAR || pl_is_null(f.wdir))
-			return pl_fail(ld->err, f.wdir, "stage '%s': 'wdir' must be a directory "
-				       "path", name);
-		if (!(raw = interp(&s, f.wdir)))
-			return -1;
-		st->wdir = wspath_normalize(".", raw);
-		if (!st->wdir || wspath_reserved(st->wdir)) {
-			pl_fail(ld->err, f.wdir, "stage '%s': path '%s' leaves the workspace or is "
-			        "in '.git' or '.rp'; paths must stay inside the directory of %s",
-			        name, raw, p->file);
-			free(raw);
-			return -1;
-		}
-		free(raw);
-	} else {
-		st->wdir = xstrdup(".");
-	}
-	if (f.vars && !pl_is_null(f.vars)) {
-		own_ctx = node_dup(ctx);
-		if (pipevars_merge(ld, own_ctx, f.vars, st->wdir, 0) < 0)
-			goto out;
-		s.ctx = own_ctx;
-	}
-	if (!f.cmd) {
-		pl_fail(ld->err, where, "stage '%s': missing 'cmd'; give the command to run",
-		        name);
-		goto out;
-	}
-	if (f.cmd->kind == NODE_SEQ) {
-		if (!f.cmd->n) {
-			pl_fail(ld->err, f.cmd, "stage '%s': 'cmd' is empty; give the command "
-			        "to run", name);
-			goto out;
-		}
-		for (i = 0; i < f.cmd->n; i++)
-			if (add_cmd(&s, f.cmd->items[i]) < 0)
-				goto out;
-	} else if (add_cmd(&s, f.cmd) < 0) {
-		goto out;
-	}
-	if (each_entry(&s, f.deps, "deps", add_dep_cb, 0) < 0 ||
-	    each_entry(&s, f.params, "params", add_params_cb, 0) < 0 ||
-	    each_entry(&s, f.outs, "outs", add_out_cb, 0) < 0 ||
-	    each_entry(&s, f.metrics, "metrics", add_out_cb, 1) < 0)
-		goto out;
-	if (f.always_changed && get_bool(&s, f.always_changed, "always_changed",
-					 &st->always_changed) < 0)
-		goto out;
-	if (f.frozen && get_bool(&s, f.frozen, "frozen", &st->frozen) < 0)
-		goto out;
-	if (f.desc && !pl_is_null(f.desc)) {
-		if (f.desc->kind != NODE_SCALAR) {
-			pl_fail(ld->err, f.desc, "stage '%s': 'desc' must be a string", name);
-			goto out;
-		}
-		if (!(st->desc = interp(&s, f.desc)))
-			goto out;
-	}
-	ret = 0;
-out:
-	node_free(own_ctx);
+	if (collect_fields(&s, body, matrix, vals) < 0)
+		return -1;
+	for (i = 0; i < NFIELDS && !ret; i++)
+		if (stage_field_table[i].set)
+			ret = stage_field_table[i].set(&s, &stage_field_table[i], vals[i]);
+	node_free(s.own_ctx);
 	return ret;
 }
 
