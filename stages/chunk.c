@@ -47,13 +47,18 @@ struct doc_out {
 	struct buf lines;
 };
 
+struct doc_set {                /* the documents read, in input order until sorted */
+	struct doc_out *v;
+	size_t n, alloc;
+};
+
 static int usage(int is_error)
 {
 	fputs(usage_text, is_error ? stderr : stdout);
 	return is_error ? RP_EXIT_USAGE : RP_EXIT_OK;
 }
 
-/* Parses a non-negative decimal number; 0 or -1. */
+/* qsort() order of documents: by doc_id. */
 static int cmp_doc(const void *a, const void *b)
 {
 	const struct doc_out *x = a, *y = b;
@@ -98,7 +103,12 @@ static void chunk_doc(const struct chunk_params *p, const char *doc_id, const ch
 	free(chunker);
 }
 
-int main(int argc, char **argv)
+/*
+ * Reads the options into `p`, `input` and `output`; -1 to go on, else the
+ * exit code (after --help, or a usage error reported).
+ */
+static int parse_args(int argc, char **argv, struct chunk_params *p, const char **input,
+		      const char **output)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -109,23 +119,15 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct chunk_params p = { CHUNK_RECURSIVE, 1000, 0, CHUNK_CHARS };
-	const char *input, *output = NULL;
-	struct jsonl_reader r;
 	struct rp_err err = { 0 };
-	struct doc_out *docs = NULL;
-	size_t ndocs = 0, alloc = 0;
-	struct buf all = BUF_INIT;
-	json_t *obj;
-	int c, rc, ret = RP_EXIT_OK;
+	int c;
 	long num;
 
-	rp_progname = "rp-chunk";
 	while ((c = getopt_long(argc, argv, "o:s:n:l:u:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'o': output = optarg; break;
+		case 'o': *output = optarg; break;
 		case 's':
-			if (chunker_parse_strategy(optarg, &p.strategy) < 0) {
+			if (chunker_parse_strategy(optarg, &p->strategy) < 0) {
 				rp_error("unknown strategy '%s' (expected fixed, recursive, markdown or sentence)",
 					 optarg);
 				return RP_EXIT_USAGE;
@@ -137,10 +139,10 @@ int main(int argc, char **argv)
 				rp_err_report(&err);
 				return RP_EXIT_USAGE;
 			}
-			*(c == 'n' ? &p.size : &p.overlap) = (size_t)num;
+			*(c == 'n' ? &p->size : &p->overlap) = (size_t)num;
 			break;
 		case 'u':
-			if (chunker_parse_unit(optarg, &p.unit) < 0) {
+			if (chunker_parse_unit(optarg, &p->unit) < 0) {
 				rp_error("unknown unit '%s' (expected chars or words)", optarg);
 				return RP_EXIT_USAGE;
 			}
@@ -149,81 +151,102 @@ int main(int argc, char **argv)
 		default: return usage(1);
 		}
 	}
-	if (argc - optind != 1 || !output)
+	if (argc - optind != 1 || !*output)
 		return usage(1);
-	input = argv[optind];
-	if (chunker_check(&p, &err) < 0) {
+	*input = argv[optind];
+	if (chunker_check(p, &err) < 0) {
 		rp_error("%s (see --size and --overlap)", err.msg);
 		return RP_EXIT_USAGE;
 	}
+	return -1;
+}
 
+/* Checks the document `obj` (line r->line) and adds its chunks to ds: 0, or -1 + err. */
+static int add_doc(struct jsonl_reader *r, json_t *obj, const struct chunk_params *p,
+		   struct doc_set *ds, struct rp_err *err)
+{
+	const char *doc_id, *text, *title = "";
+	json_t *t = json_object_get(obj, "title"), *tv;
+	struct doc_out *d;
+
+	if (!(doc_id = jsonl_get_str(r, obj, "doc_id", err)) ||
+	    !(text = jsonl_get_str(r, obj, "text", err)))
+		return -1;
+	if (!*doc_id)
+		return rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: field 'doc_id' is empty", r->path, r->line);
+	if (t && !json_is_null(t) && !(title = jsonl_get_str(r, obj, "title", err)))
+		return -1;
+	tv = json_object_get(obj, "text");
+	ALLOC_GROW(ds->v, ds->n + 1, ds->alloc);
+	d = &ds->v[ds->n++];
+	d->doc_id = xstrdup(doc_id);
+	d->line = r->line;
+	buf_init(&d->lines);
+	chunk_doc(p, doc_id, title, text, json_string_length(tv), d);
+	return 0;
+}
+
+/*
+ * Sorts the documents by doc_id and appends their lines to `all`; 0, or -1
+ * after reporting a doc_id that two lines of `path` share.
+ */
+static int join_docs(const char *path, struct doc_set *ds, struct buf *all)
+{
+	qsort(ds->v, ds->n, sizeof(*ds->v), cmp_doc);
+	for (size_t i = 0; i < ds->n; i++) {
+		if (i && !strcmp(ds->v[i].doc_id, ds->v[i - 1].doc_id)) {
+			size_t a = ds->v[i - 1].line, b = ds->v[i].line;
+
+			return rp_error_input("%s:%zu:1: duplicate doc_id '%s' (also on line %zu); doc ids "
+					      "must be unique", path, a > b ? a : b, ds->v[i].doc_id,
+					      a > b ? b : a);
+		}
+		buf_add(all, ds->v[i].lines.s, ds->v[i].lines.len);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct chunk_params p = { CHUNK_RECURSIVE, 1000, 0, CHUNK_CHARS };
+	const char *input, *output = NULL;
+	struct jsonl_reader r;
+	struct rp_err err = { 0 };
+	struct doc_set ds = { 0 };
+	struct buf all = BUF_INIT;
+	json_t *obj;
+	int rc, ret = RP_EXIT_OK;
+
+	rp_progname = "rp-chunk";
+	if ((ret = parse_args(argc, argv, &p, &input, &output)) >= 0)
+		return ret;
+	ret = RP_EXIT_OK;
 	if (jsonl_open(&r, input, &err) < 0) {
 		rp_err_report(&err);
 		return rp_error_exit_code();
 	}
 	while ((rc = jsonl_next(&r, &obj, &err)) > 0) {
-		const char *doc_id, *text, *title = "";
-		json_t *t = json_object_get(obj, "title"), *tv;
-		struct doc_out *d;
-
-		if (!(doc_id = jsonl_get_str(&r, obj, "doc_id", &err)) ||
-		    !(text = jsonl_get_str(&r, obj, "text", &err))) {
-			json_decref(obj);
-			rc = -1;
-			break;
-		}
-		if (!*doc_id) {
-			rp_err_set(&err, RP_ERR_INPUT, "%s:%zu:1: field 'doc_id' is empty", r.path, r.line);
-			json_decref(obj);
-			rc = -1;
-			break;
-		}
-		if (t && !json_is_null(t)) {
-			if (!(title = jsonl_get_str(&r, obj, "title", &err))) {
-				json_decref(obj);
-				rc = -1;
-				break;
-			}
-		}
-		tv = json_object_get(obj, "text");
-		ALLOC_GROW(docs, ndocs + 1, alloc);
-		d = &docs[ndocs++];
-		d->doc_id = xstrdup(doc_id);
-		d->line = r.line;
-		buf_init(&d->lines);
-		chunk_doc(&p, doc_id, title, text, json_string_length(tv), d);
+		rc = add_doc(&r, obj, &p, &ds, &err);
 		json_decref(obj);
+		if (rc < 0)
+			break;
 	}
 	if (rc < 0) {
 		rp_err_report(&err);
 		ret = rp_error_exit_code();
-		jsonl_close(&r);
-		goto out;
-	}
-	qsort(docs, ndocs, sizeof(*docs), cmp_doc);
-	for (size_t i = 0; i < ndocs; i++) {
-		if (i && !strcmp(docs[i].doc_id, docs[i - 1].doc_id)) {
-			size_t a = docs[i - 1].line, b = docs[i].line;
-
-			rp_error_input("%s:%zu:1: duplicate doc_id '%s' (also on line %zu); doc ids must be unique",
-				       r.path, a > b ? a : b, docs[i].doc_id, a > b ? b : a);
-			ret = RP_EXIT_USAGE;
-			jsonl_close(&r);
-			goto out;
-		}
-		buf_add(&all, docs[i].lines.s, docs[i].lines.len);
+	} else if (join_docs(r.path, &ds, &all) < 0) {
+		ret = RP_EXIT_USAGE;
 	}
 	jsonl_close(&r);
-	if (jsonl_write_file(output, &all, &err) < 0) {
+	if (ret == RP_EXIT_OK && jsonl_write_file(output, &all, &err) < 0) {
 		rp_err_report(&err);
 		ret = RP_EXIT_FAIL;
 	}
-out:
-	for (size_t i = 0; i < ndocs; i++) {
-		free(docs[i].doc_id);
-		buf_release(&docs[i].lines);
+	for (size_t i = 0; i < ds.n; i++) {
+		free(ds.v[i].doc_id);
+		buf_release(&ds.v[i].lines);
 	}
-	free(docs);
+	free(ds.v);
 	buf_release(&all);
 	return ret;
 }
