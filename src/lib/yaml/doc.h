@@ -13,6 +13,11 @@
  * Limits, each a clean RP_ERR_INPUT: a file of at most 32 MiB (larger ones,
  * or endless ones such as /dev/zero, are refused after reading 32 MiB), at
  * most 1,000,000 nodes (aliases expanded) and 256 levels of nesting.
+ *
+ * Implemented in four files (doc-internal.h says what they share): doc.c
+ * (the node model, access, scalar typing), load.c (parsing and reading
+ * files), docbin.c (the binary form for doccache.h) and json.c (canonical
+ * JSON and display text).
  */
 #ifndef RP_DOC_H
 #define RP_DOC_H
