@@ -535,6 +535,93 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return -1;
 }
 
+/* The input lines: each chunk object (owned) and its line number in the input. */
+struct chunk_set {
+	json_t **v;
+	size_t *lines;
+	size_t n, alloc, lalloc;
+};
+
+/* Reads every chunk of `r` into cs, checking its fields: 0, or -1 + err. */
+static int read_chunks(struct jsonl_reader *r, struct chunk_set *cs, struct rp_err *err)
+{
+	json_t *obj;
+	int rc;
+
+	while ((rc = jsonl_next(r, &obj, err)) > 0) {
+		json_t *h = json_object_get(obj, "headings");
+
+		ALLOC_GROW(cs->v, cs->n + 1, cs->alloc);
+		ALLOC_GROW(cs->lines, cs->n + 1, cs->lalloc);
+		cs->v[cs->n] = obj;
+		cs->lines[cs->n++] = r->line;
+		if (!jsonl_get_str(r, obj, "doc_id", err) || !jsonl_get_str(r, obj, "text", err))
+			return -1;
+		if (h && !json_is_array(h))
+			return rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: field 'headings' is not an array of "
+					  "strings", r->path, r->line);
+	}
+	return rc;
+}
+
+/*
+ * Puts the context of chunk `ch` (line `line` of `path`) in front of its
+ * text, records how it was made (`method_name`; with `l`, the prompt and
+ * model) and appends the line to `out`: RP_EXIT_OK, or the exit code after
+ * reporting why not.
+ */
+static int add_context(struct llm *l, const char *method_name, json_t *ch, const char *path,
+		       size_t line, struct buf *out)
+{
+	const char *doc_id = json_string_value(json_object_get(ch, "doc_id"));
+	json_t *tv = json_object_get(ch, "original_text");
+	char *text, *ctx, hex[HASH_HEX];
+	size_t tlen;
+	struct buf nt = BUF_INIT;
+
+	/* a line that already went through rp-context keeps its original text */
+	if (!json_is_string(tv))
+		tv = json_object_get(ch, "text");
+	text = xstrndup(json_string_value(tv), json_string_length(tv));
+	tlen = json_string_length(tv);
+	if (l) {
+		const struct srcdoc *d = find_doc(l, doc_id);
+
+		if (!d) {
+			rp_error_input("%s:%zu:1: doc_id '%s' is not in '%s'; pass the docs.jsonl "
+				       "the chunks were made from", path, line, doc_id, l->o->docs);
+			free(text);
+			return RP_EXIT_USAGE;
+		}
+		if (!(ctx = llm_context(l, d, text, tlen))) {
+			free(text);
+			return rp_error_exit_code();
+		}
+	} else {
+		ctx = headings_context(ch, doc_id);
+	}
+	if (*ctx) {
+		buf_adds(&nt, ctx);
+		buf_adds(&nt, "\n\n");
+	}
+	buf_add(&nt, text, tlen);
+	hash_buf(nt.s, nt.len, hex);
+	json_object_set_new(ch, "original_text", json_stringn(text, tlen));
+	json_object_set_new(ch, "context", json_string(ctx));
+	json_object_set_new(ch, "text", json_stringn(nt.s, nt.len));
+	json_object_set_new(ch, "content_hash", json_string(hex));
+	json_object_set_new(ch, "context_method", json_string(method_name));
+	if (l) {
+		json_object_set_new(ch, "prompt_version", json_string(l->version));
+		json_object_set_new(ch, "llm_model", json_string(l->model));
+	}
+	jsonl_dump(ch, out);
+	buf_release(&nt);
+	free(ctx);
+	free(text);
+	return RP_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { .method = "headings", .max_retries = 5, .timeout = 120,
@@ -544,11 +631,9 @@ int main(int argc, char **argv)
 	struct rp_err err = { 0 };
 	struct buf out = BUF_INIT;
 	struct progress pg;
+	struct chunk_set cs = { 0 };
 	char *method_name;
-	json_t **chunks = NULL;
-	size_t n = 0, alloc = 0, *lines = NULL, lalloc = 0;
 	int rc, is_llm, ret = RP_EXIT_FAIL;
-	json_t *obj;
 
 	rp_progname = "rp-context";
 	if ((ret = parse_args(argc, argv, &o)) >= 0)
@@ -562,25 +647,7 @@ int main(int argc, char **argv)
 		ret = rp_error_exit_code();
 		goto out;
 	}
-	while ((rc = jsonl_next(&r, &obj, &err)) > 0) {
-		json_t *h = json_object_get(obj, "headings");
-
-		ALLOC_GROW(chunks, n + 1, alloc);
-		ALLOC_GROW(lines, n + 1, lalloc);
-		chunks[n] = obj;
-		lines[n++] = r.line;
-		if (!jsonl_get_str(&r, obj, "doc_id", &err) || !jsonl_get_str(&r, obj, "text", &err)) {
-			rc = -1;
-			break;
-		}
-		if (h && !json_is_array(h)) {
-			rp_err_set(&err, RP_ERR_INPUT, "%s:%zu:1: field 'headings' is not an array of strings",
-				   r.path, r.line);
-			rc = -1;
-			break;
-		}
-	}
-	if (rc < 0) {
+	if (read_chunks(&r, &cs, &err) < 0) {
 		jsonl_close(&r);
 		rp_err_report(&err);
 		ret = rp_error_exit_code();
@@ -591,67 +658,21 @@ int main(int argc, char **argv)
 		ret = rp_error_exit_code();
 		goto out;
 	}
-	progress_init(&pg, "context", n);
-	for (size_t i = 0; i < n; i++) {
-		json_t *ch = chunks[i];
-		const char *doc_id = json_string_value(json_object_get(ch, "doc_id"));
-		json_t *tv = json_object_get(ch, "original_text");
-		/* a line that already went through rp-context keeps its original text */
-		if (!json_is_string(tv))
-			tv = json_object_get(ch, "text");
-		char *text = xstrndup(json_string_value(tv), json_string_length(tv));
-		size_t tlen = json_string_length(tv);
-		char *ctx, hex[HASH_HEX];
-		struct buf nt = BUF_INIT;
-
-		if (is_llm) {
-			const struct srcdoc *d = find_doc(&l, doc_id);
-
-			if (!d) {
-				rp_error_input("%s:%zu:1: doc_id '%s' is not in '%s'; pass the docs.jsonl "
-					       "the chunks were made from", r.path, lines[i], doc_id, o.docs);
-				free(text);
-				progress_end(&pg);
-				jsonl_close(&r);
-				ret = RP_EXIT_USAGE;
-				goto out;
-			}
-			ctx = llm_context(&l, d, text, tlen);
-			if (!ctx) {
-				free(text);
-				progress_end(&pg);
-				jsonl_close(&r);
-				ret = rp_error_exit_code();
-				goto out;
-			}
-			if (pg.enabled) {
-				char extra[96];
-
-				snprintf(extra, sizeof(extra), "cached %zu, generated %zu", l.hits, l.misses);
-				progress_update(&pg, i + 1, extra);
-			}
-		} else {
-			ctx = headings_context(ch, doc_id);
+	progress_init(&pg, "context", cs.n);
+	for (size_t i = 0; i < cs.n; i++) {
+		rc = add_context(is_llm ? &l : NULL, method_name, cs.v[i], r.path, cs.lines[i], &out);
+		if (rc != RP_EXIT_OK) {
+			progress_end(&pg);
+			jsonl_close(&r);
+			ret = rc;
+			goto out;
 		}
-		if (*ctx) {
-			buf_adds(&nt, ctx);
-			buf_adds(&nt, "\n\n");
+		if (is_llm && pg.enabled) {
+			char extra[96];
+
+			snprintf(extra, sizeof(extra), "cached %zu, generated %zu", l.hits, l.misses);
+			progress_update(&pg, i + 1, extra);
 		}
-		buf_add(&nt, text, tlen);
-		hash_buf(nt.s, nt.len, hex);
-		json_object_set_new(ch, "original_text", json_stringn(text, tlen));
-		json_object_set_new(ch, "context", json_string(ctx));
-		json_object_set_new(ch, "text", json_stringn(nt.s, nt.len));
-		json_object_set_new(ch, "content_hash", json_string(hex));
-		json_object_set_new(ch, "context_method", json_string(method_name));
-		if (is_llm) {
-			json_object_set_new(ch, "prompt_version", json_string(l.version));
-			json_object_set_new(ch, "llm_model", json_string(l.model));
-		}
-		jsonl_dump(ch, &out);
-		buf_release(&nt);
-		free(ctx);
-		free(text);
 	}
 	progress_end(&pg);
 	jsonl_close(&r);
@@ -661,17 +682,17 @@ int main(int argc, char **argv)
 	}
 	if (is_llm)
 		fprintf(stderr, "rp-context: %zu chunks, %zu cached, %zu generated (%lu requests, %lu retries)\n",
-			n, l.hits, l.misses, l.chat_ready ? l.chat.requests : 0UL,
+			cs.n, l.hits, l.misses, l.chat_ready ? l.chat.requests : 0UL,
 			l.chat_ready ? l.chat.retries : 0UL);
 	ret = RP_EXIT_OK;
 out:
 	if (is_llm && ret != RP_EXIT_OK && (l.hits || l.misses))
 		fprintf(stderr, "rp-context: failed; %zu contexts were generated and stay cached\n",
 			l.misses);
-	for (size_t i = 0; i < n; i++)
-		json_decref(chunks[i]);
-	free(chunks);
-	free(lines);
+	for (size_t i = 0; i < cs.n; i++)
+		json_decref(cs.v[i]);
+	free(cs.v);
+	free(cs.lines);
 	llm_release(&l);
 	free(method_name);
 	buf_release(&out);
