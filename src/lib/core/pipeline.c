@@ -159,7 +159,7 @@ static char *stage_path(struct sctx *s, const struct node *n, const char *field)
 
 	if (n->kind != NODE_SCALAR || pl_is_null(n)) {
 		pl_fail(s->ld->err, n, "stage '%s': each entry of '%s' must be a path",
-		        s->st->name, field);
+			s->st->name, field);
 		return NULL;
 	}
 	if (!(raw = interp(s, n)))
@@ -172,7 +172,7 @@ static char *stage_path(struct sctx *s, const struct node *n, const char *field)
 	norm = wspath_normalize(s->st->wdir ? s->st->wdir : ".", raw);
 	if (!norm)
 		pl_fail(s->ld->err, n, "stage '%s': path '%s' leaves the workspace; paths "
-		        "must stay inside the directory of %s", s->st->name, raw, s->ld->p->file);
+			"must stay inside the directory of %s", s->st->name, raw, s->ld->p->file);
 	/*
 	 * .rp/ holds the store and the state: an out there would be removed
 	 * before its stage runs. A .git (the workspace's or a nested one) holds
@@ -182,11 +182,11 @@ static char *stage_path(struct sctx *s, const struct node *n, const char *field)
 	else if (wspath_reserved(norm)) {
 		if (wspath_reserved(norm) == WSPATH_RESERVED_RP)
 			pl_fail(s->ld->err, n, "stage '%s': path '%s' is in rp's own directory "
-			        "'.rp', which holds the store; use a path outside it", s->st->name, raw);
+				"'.rp', which holds the store; use a path outside it", s->st->name, raw);
 		else
 			pl_fail(s->ld->err, n, "stage '%s': path '%s' is in a '.git' (in any letter "
-			        "case), where git keeps its hooks and history; rp never reads or "
-			        "writes there", s->st->name, raw);
+				"case), where git keeps its hooks and history; rp never reads or "
+				"writes there", s->st->name, raw);
 		free(norm);
 		norm = NULL;
 	}
@@ -219,29 +219,51 @@ static int split_entry(struct sctx *s, const struct node *e, const char *field,
 		       "one-key mapping like {path: %s}", s->st->name, field, example);
 }
 
+/* An option of a deps/outs entry: true/false into *out, or (out NULL) ignored. */
+struct entry_opt {
+	const char *name;
+	int *out;
+};
+
+/*
+ * Reads the options map `opts` (NULL: none) of the entry at `pathn`, each
+ * one of `known` (ended by a NULL name). `what` ("dependency", "output")
+ * and `expected` (the names in `known`) are for the message.
+ */
+static int read_options(struct sctx *s, const struct node *opts, const struct node *pathn,
+			const char *what, const char *expected,
+			const struct entry_opt *known)
+{
+	const struct entry_opt *o;
+	size_t i;
+
+	for (i = 0; opts && i < opts->n; i++) {
+		const char *k = opts->keys[i]->str;
+
+		for (o = known; o->name && strcmp(o->name, k); o++)
+			;
+		if (!o->name)
+			return pl_fail(s->ld->err, opts->keys[i], "stage '%s': unknown option "
+				       "'%s' for %s '%s' (expected %s)", s->st->name, k, what,
+				       pathn->str, expected);
+		if (o->out && get_bool(s, opts->items[i], k, o->out) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int add_dep(struct sctx *s, const struct node *e)
 {
 	const struct node *pathn, *opts;
 	struct stage *st = s->st;
 	struct dep *d;
 	int cache = 1;
-	size_t i;
+	const struct entry_opt known[] = { { "cache", &cache }, { NULL, NULL } };
 	char *path;
 
-	if (split_entry(s, e, "deps", "{cache: false}", &pathn, &opts) < 0)
+	if (split_entry(s, e, "deps", "{cache: false}", &pathn, &opts) < 0 ||
+	    read_options(s, opts, pathn, "dependency", "cache", known) < 0)
 		return -1;
-	for (i = 0; opts && i < opts->n; i++) {
-		const char *k = opts->keys[i]->str;
-
-		if (!strcmp(k, "cache")) {
-			if (get_bool(s, opts->items[i], "cache", &cache) < 0)
-				return -1;
-		} else {
-			return pl_fail(s->ld->err, opts->keys[i], "stage '%s': unknown option "
-				       "'%s' for dependency '%s' (expected cache)",
-				       st->name, k, pathn->str);
-		}
-	}
 	if (!(path = stage_path(s, pathn, "deps")))
 		return -1;
 	st->deps = xrealloc(st->deps, (st->ndeps + 1) * sizeof(*st->deps));
@@ -258,32 +280,23 @@ static int add_out(struct sctx *s, const struct node *e, int metric)
 	const struct node *pathn, *opts;
 	struct stage *st = s->st;
 	int cache = 1, persist = 0;
+	const struct entry_opt known[] = {
+		{ "cache", &cache }, { "persist", &persist },
+		{ "desc", NULL }, { "remote", NULL }, { "push", NULL }, /* DVC's */
+		{ NULL, NULL }
+	};
 	struct out *o;
-	size_t i;
 	char *path;
 
-	if (split_entry(s, e, field, "{cache: false, persist: true}", &pathn, &opts) < 0)
+	if (split_entry(s, e, field, "{cache: false, persist: true}", &pathn, &opts) < 0 ||
+	    read_options(s, opts, pathn, "output", "cache, persist, desc, remote or push",
+			 known) < 0)
 		return -1;
-	for (i = 0; opts && i < opts->n; i++) {
-		const char *k = opts->keys[i]->str;
-
-		if (!strcmp(k, "cache")) {
-			if (get_bool(s, opts->items[i], "cache", &cache) < 0)
-				return -1;
-		} else if (!strcmp(k, "persist")) {
-			if (get_bool(s, opts->items[i], "persist", &persist) < 0)
-				return -1;
-		} else if (strcmp(k, "desc") && strcmp(k, "remote") && strcmp(k, "push")) {
-			return pl_fail(s->ld->err, opts->keys[i], "stage '%s': unknown option "
-				       "'%s' for output '%s' (expected cache, persist, desc, "
-				       "remote or push)", st->name, k, pathn->str);
-		}
-	}
 	if (!(path = stage_path(s, pathn, field)))
 		return -1;
 	if (!strcmp(path, ".")) {
 		pl_fail(s->ld->err, pathn, "stage '%s': output '%s' is the whole workspace; "
-		        "name a file or directory inside it", st->name, pathn->str);
+			"name a file or directory inside it", st->name, pathn->str);
 		free(path);
 		return -1;
 	}
@@ -321,7 +334,7 @@ static int add_param(struct sctx *s, char *file, char *key, const struct node *w
 	d = find_doc(p, path);
 	if (!d && !pl_exists(path)) {
 		pl_fail(s->ld->err, where, "stage '%s': params file '%s' does not exist; "
-		        "create it or remove the entry", st->name, file);
+			"create it or remove the entry", st->name, file);
 		goto fail;
 	}
 	if (!d && !(d = pl_get_doc(s->ld, path, s->ld->err)))
@@ -330,8 +343,8 @@ static int add_param(struct sctx *s, char *file, char *key, const struct node *w
 		value = d->root ? node_lookup(d->root, key) : NULL;
 		if (!value) {
 			pl_fail(s->ld->err, where, "stage '%s': parameter '%s' is not defined "
-			        "in '%s'; add it there or remove it from 'params'", st->name,
-			        key, file);
+				"in '%s'; add it there or remove it from 'params'", st->name,
+				key, file);
 			goto fail;
 		}
 	} else {
@@ -768,7 +781,7 @@ struct pipeline *pipeline_load_cached(const char *path, struct doccache *cache,
 		else if (strcmp(k, "plots") && strcmp(k, "metrics") && strcmp(k, "params") &&
 			 strcmp(k, "artifacts") && strcmp(k, "datasets")) {
 			pl_fail(err, root->keys[i], "unknown top-level key '%s' (expected vars "
-			        "or stages)", k);
+				"or stages)", k);
 			goto fail;
 		}
 	}
