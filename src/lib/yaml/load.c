@@ -483,21 +483,32 @@ static struct node *load_node(struct loader *l, yaml_event_t *ev)
 	return n;
 }
 
+/*
+ * Reads the next event and checks that it is of `type`, else fills l->err
+ * with `what` at the event's position. Deletes the event either way.
+ * Returns 0 or -1.
+ */
+static int expect_event(struct loader *l, yaml_event_type_t type, const char *what)
+{
+	yaml_event_t ev;
+	int ret = 0;
+
+	if (next_event(l, &ev) < 0)
+		return -1;
+	if (ev.type != type)
+		ret = load_error(l, &ev.start_mark, "%s", what);
+	yaml_event_delete(&ev);
+	return ret;
+}
+
 /* Parses the stream; returns 0 and sets *root (NULL when empty), or -1. */
 static int load_stream(struct loader *l, struct node **root)
 {
 	yaml_event_t ev;
-	int ret = -1;
 
 	*root = NULL;
-	if (next_event(l, &ev) < 0)
+	if (expect_event(l, YAML_STREAM_START_EVENT, "expected the start of a YAML stream") < 0)
 		return -1;
-	if (ev.type != YAML_STREAM_START_EVENT) {
-		load_error(l, &ev.start_mark, "expected the start of a YAML stream");
-		yaml_event_delete(&ev);
-		return -1;
-	}
-	yaml_event_delete(&ev);
 
 	if (next_event(l, &ev) < 0)
 		return -1;
@@ -518,30 +529,14 @@ static int load_stream(struct loader *l, struct node **root)
 	if (!*root)
 		return -1;
 
-	if (next_event(l, &ev) < 0)
-		goto out;
-	if (ev.type != YAML_DOCUMENT_END_EVENT) {
-		load_error(l, &ev.start_mark, "expected the end of the document");
-		yaml_event_delete(&ev);
-		goto out;
-	}
-	yaml_event_delete(&ev);
-
-	if (next_event(l, &ev) < 0)
-		goto out;
-	if (ev.type != YAML_STREAM_END_EVENT) {
-		load_error(l, &ev.start_mark, "multiple documents in one file are not supported");
-		yaml_event_delete(&ev);
-		goto out;
-	}
-	yaml_event_delete(&ev);
-	ret = 0;
-out:
-	if (ret < 0) {
+	if (expect_event(l, YAML_DOCUMENT_END_EVENT, "expected the end of the document") < 0 ||
+	    expect_event(l, YAML_STREAM_END_EVENT,
+			 "multiple documents in one file are not supported") < 0) {
 		node_free(*root);
 		*root = NULL;
+		return -1;
 	}
-	return ret;
+	return 0;
 }
 
 struct doc *doc_load_buf(const char *name, const char *data, size_t len, struct rp_err *err)
