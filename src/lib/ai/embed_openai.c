@@ -82,11 +82,159 @@ static long decode_b64(const char *s, float **out)
 	return got / 4;
 }
 
+/*
+ * Checks data[k]'s "index" against the n inputs and the indexes seen so far,
+ * and marks it seen. Returns the index, or -1 + err.
+ */
+static long long item_index(json_t *item, size_t k, size_t n, unsigned char *seen,
+			    struct rp_err *err)
+{
+	json_t *idx = json_object_get(item, "index");
+	json_int_t i;
+
+	if (!json_is_integer(idx)) {
+		rp_err_set(err, RP_ERR_IO, "data[%zu] of the response has no integer \"index\"", k);
+		return -1;
+	}
+	i = json_integer_value(idx);
+	if (i < 0 || (size_t)i >= n || seen[i]) {
+		rp_err_set(err, RP_ERR_IO, "data[%zu] of the response has index %lld, %s", k,
+			   (long long)i, i < 0 || (size_t)i >= n ? "out of range" : "seen twice");
+		return -1;
+	}
+	seen[i] = 1;
+	return i;
+}
+
+/*
+ * Sets *d to the number of numbers in data[k]'s "embedding" `emb`: an
+ * array's size, or for a base64 string the number of floats it decodes to,
+ * which *floats then holds (the caller frees it; NULL for an array).
+ * Returns 0, or -1 + err (*floats NULL).
+ */
+static int item_length(json_t *emb, size_t k, float **floats, size_t *d, struct rp_err *err)
+{
+	*floats = NULL;
+	if (json_is_array(emb)) {
+		*d = json_array_size(emb);
+	} else if (json_is_string(emb)) {
+		long m = decode_b64(json_string_value(emb), floats);
+
+		if (m < 0) {
+			rp_err_set(err, RP_ERR_IO, "data[%zu] of the response: \"embedding\" is a string "
+				   "but not base64 float32 data", k);
+			return -1;
+		}
+		*d = (size_t)m;
+	} else {
+		rp_err_set(err, RP_ERR_IO, "data[%zu] of the response has no \"embedding\" array", k);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Checks that data[k]'s d numbers make a vector of dimension *dim; when
+ * *dim is 0 (not known yet), d becomes it if it is a plausible dimension.
+ * Returns 0, or -1 + err.
+ */
+static int check_dim(size_t k, size_t d, unsigned *dim, struct rp_err *err)
+{
+	if (!*dim) {
+		if (!d || d > 65536) {
+			rp_err_set(err, RP_ERR_IO, "data[%zu] of the response has an embedding of %zu numbers",
+				   k, d);
+			return -1;
+		}
+		*dim = (unsigned)d;
+	}
+	if (d != *dim) {
+		rp_err_set(err, RP_ERR_IO, "data[%zu] of the response has %zu dimensions, expected %u "
+			   "(every vector of a model must have the same dimension)", k, d, *dim);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Stores data[k]'s d numbers in row[0..d): from `floats` when the embedding
+ * was base64, else from the array `emb`, whose every item must be a number.
+ * Each must be a finite float32. Returns 0, or -1 + err.
+ */
+static int store_row(json_t *emb, const float *floats, size_t k, size_t d, float *row,
+		     struct rp_err *err)
+{
+	for (size_t j = 0; j < d; j++) {
+		float f;
+
+		if (floats) {
+			f = floats[j];
+		} else {
+			json_t *v = json_array_get(emb, j);
+
+			if (!json_is_number(v)) {
+				rp_err_set(err, RP_ERR_IO, "data[%zu].embedding[%zu] of the response is not a number",
+					   k, j);
+				return -1;
+			}
+			f = (float)json_number_value(v);
+		}
+		if (!isfinite(f)) {
+			rp_err_set(err, RP_ERR_IO, "data[%zu].embedding[%zu] of the response is not a finite "
+				   "float32", k, j);
+			return -1;
+		}
+		row[j] = f;
+	}
+	return 0;
+}
+
+/*
+ * Checks data[k] of a response to n inputs and stores its vector in the
+ * row of *vecs that its "index" names; *vecs (n rows of *dim floats, owned
+ * by the caller) is allocated at the first vector. Returns 0, or -1 + err.
+ */
+static int parse_item(json_t *item, size_t k, size_t n, unsigned char *seen, unsigned *dim,
+		      float **vecs, struct rp_err *err)
+{
+	json_t *emb = json_object_get(item, "embedding");
+	float *floats = NULL;
+	long long i;
+	size_t d;
+	int ret = -1;
+
+	i = item_index(item, k, n, seen, err);
+	if (i < 0 || item_length(emb, k, &floats, &d, err) < 0)
+		return -1;
+	if (check_dim(k, d, dim, err) < 0)
+		goto out;
+	if (!*vecs)
+		*vecs = xmalloc(n * (size_t)*dim * sizeof(float));
+	ret = store_row(emb, floats, k, d, *vecs + (size_t)i * *dim, err);
+out:
+	free(floats);
+	return ret;
+}
+
+/* Adds the response's usage.total_tokens (else prompt_tokens) to *tokens when it is above 0. */
+static void add_usage(json_t *root, long long *tokens)
+{
+	json_t *usage = json_object_get(root, "usage"), *t;
+
+	if (!json_is_object(usage))
+		return;
+	t = json_object_get(usage, "total_tokens");
+	if (!json_is_integer(t))
+		t = json_object_get(usage, "prompt_tokens");
+	if (json_is_integer(t) && json_integer_value(t) > 0)
+		*tokens += json_integer_value(t);
+}
+
 int embed_openai_parse(const char *body, size_t len, size_t n, unsigned *dim, float **out,
 		       long long *tokens, struct rp_err *err)
 {
 	json_error_t je;
-	json_t *root = json_loadb(body, len, 0, &je), *data, *usage, *item;
+	json_t *root = json_loadb(body, len, 0, &je), *data, *item;
 	unsigned char *seen = NULL;
 	float *vecs = NULL;
 	size_t k;
@@ -110,90 +258,10 @@ int embed_openai_parse(const char *body, size_t len, size_t n, unsigned *dim, fl
 	}
 	seen = xcalloc(n ? n : 1, 1);
 	json_array_foreach(data, k, item) {
-		json_t *idx = json_object_get(item, "index"), *emb = json_object_get(item, "embedding");
-		json_int_t i;
-		float *tmp = NULL;
-		size_t d;
-
-		if (!json_is_integer(idx)) {
-			rp_err_set(err, RP_ERR_IO, "data[%zu] of the response has no integer \"index\"", k);
+		if (parse_item(item, k, n, seen, dim, &vecs, err) < 0)
 			goto out;
-		}
-		i = json_integer_value(idx);
-		if (i < 0 || (size_t)i >= n || seen[i]) {
-			rp_err_set(err, RP_ERR_IO, "data[%zu] of the response has index %lld, %s", k,
-				   (long long)i, i < 0 || (size_t)i >= n ? "out of range" : "seen twice");
-			goto out;
-		}
-		seen[i] = 1;
-		if (json_is_array(emb)) {
-			d = json_array_size(emb);
-		} else if (json_is_string(emb)) {
-			long m = decode_b64(json_string_value(emb), &tmp);
-
-			if (m < 0) {
-				rp_err_set(err, RP_ERR_IO, "data[%zu] of the response: \"embedding\" is a string "
-					   "but not base64 float32 data", k);
-				goto out;
-			}
-			d = (size_t)m;
-		} else {
-			rp_err_set(err, RP_ERR_IO, "data[%zu] of the response has no \"embedding\" array", k);
-			goto out;
-		}
-		if (!*dim) {
-			if (!d || d > 65536) {
-				free(tmp);
-				rp_err_set(err, RP_ERR_IO, "data[%zu] of the response has an embedding of %zu numbers",
-					   k, d);
-				goto out;
-			}
-			*dim = (unsigned)d;
-		}
-		if (d != *dim) {
-			free(tmp);
-			rp_err_set(err, RP_ERR_IO, "data[%zu] of the response has %zu dimensions, expected %u "
-				   "(every vector of a model must have the same dimension)", k, d, *dim);
-			goto out;
-		}
-		if (!vecs)
-			vecs = xmalloc(n * (size_t)*dim * sizeof(float));
-		for (size_t j = 0; j < d; j++) {
-			double x;
-			float f;
-
-			if (tmp) {
-				f = tmp[j];
-			} else {
-				json_t *v = json_array_get(emb, j);
-
-				if (!json_is_number(v)) {
-					rp_err_set(err, RP_ERR_IO, "data[%zu].embedding[%zu] of the response is not a number",
-						   k, j);
-					goto out;
-				}
-				x = json_number_value(v);
-				f = (float)x;
-			}
-			if (!isfinite(f)) {
-				free(tmp);
-				rp_err_set(err, RP_ERR_IO, "data[%zu].embedding[%zu] of the response is not a finite "
-					   "float32", k, j);
-				goto out;
-			}
-			vecs[(size_t)i * *dim + j] = f;
-		}
-		free(tmp);
 	}
-	usage = json_object_get(root, "usage");
-	if (json_is_object(usage)) {
-		json_t *t = json_object_get(usage, "total_tokens");
-
-		if (!json_is_integer(t))
-			t = json_object_get(usage, "prompt_tokens");
-		if (json_is_integer(t) && json_integer_value(t) > 0)
-			*tokens += json_integer_value(t);
-	}
+	add_usage(root, tokens);
 	if (!vecs && n)
 		BUG("no vectors after a checked response");
 	*out = vecs;
