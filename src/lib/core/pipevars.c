@@ -78,6 +78,47 @@ static void note_merged(struct loader *ld, const char *path)
 }
 
 /*
+ * Merges the keys listed in `keys` ("k1,k2"; cut up in place) of vars file
+ * `d` into `ctx`. `entry` and `rel` (the file's name) are for messages.
+ */
+static int merge_vars_keys(struct loader *ld, struct node *ctx, const struct doc *d,
+			   char *keys, const struct node *entry, const char *rel)
+{
+	for (char *k = strtok(keys, ","); k; k = strtok(NULL, ",")) {
+		const struct node *v;
+		struct node *wrap, *leaf;
+		char *dot;
+		int ret;
+
+		while (*k == ' ')
+			k++;
+		if (!*k)
+			continue;
+		v = d->root ? node_lookup(d->root, k) : NULL;
+		if (!v)
+			return pl_fail(ld->err, entry, "variable '%s' is not defined in '%s'",
+				       k, rel);
+		/* "a.b" becomes {a: {b: value}} before merging */
+		wrap = node_new_map();
+		leaf = wrap;
+		while ((dot = strchr(k, '.'))) {
+			struct node *m = node_new_map();
+
+			*dot = '\0';
+			node_append(leaf, k, m);
+			leaf = m;
+			k = dot + 1;
+		}
+		node_append(leaf, k, node_dup(v));
+		ret = merge_vars(ctx, wrap, NULL, ld->err);
+		node_free(wrap);
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * Merges the vars file named by `entry` ("file.yaml" or "file.yaml:k1,k2",
  * relative to `base`, workspace-relative) into `ctx`. With `global`, notes
  * the file so that stage-level vars naming it again are skipped.
@@ -110,7 +151,7 @@ static int merge_vars_file(struct loader *ld, struct node *ctx, const struct nod
 	}
 	if (!pl_exists(path)) {
 		pl_fail(ld->err, entry, "vars file '%s' does not exist; create it or remove "
-		        "the entry from 'vars'", rel);
+			"the entry from 'vars'", rel);
 		goto out;
 	}
 	if (!(d = pl_get_doc(ld, path, ld->err)))
@@ -119,45 +160,14 @@ static int merge_vars_file(struct loader *ld, struct node *ctx, const struct nod
 		pl_fail(ld->err, d->root, "vars file '%s' must be a mapping of names to values", rel);
 		goto out;
 	}
-	if (!keys) {
-		if (d->root && merge_vars(ctx, d->root, NULL, ld->err) < 0)
-			goto out;
-		if (global)
-			note_merged(ld, path);
-		ret = 0;
+	if (keys) {
+		ret = merge_vars_keys(ld, ctx, d, keys, entry, rel);
 		goto out;
 	}
-	for (char *k = strtok(keys, ","); k; k = strtok(NULL, ",")) {
-		const struct node *v;
-		struct node *wrap, *leaf;
-		char *dot;
-
-		while (*k == ' ')
-			k++;
-		if (!*k)
-			continue;
-		v = d->root ? node_lookup(d->root, k) : NULL;
-		if (!v) {
-			pl_fail(ld->err, entry, "variable '%s' is not defined in '%s'", k, rel);
-			goto out;
-		}
-		/* "a.b" becomes {a: {b: value}} before merging */
-		wrap = node_new_map();
-		leaf = wrap;
-		while ((dot = strchr(k, '.'))) {
-			struct node *m = node_new_map();
-
-			*dot = '\0';
-			node_append(leaf, k, m);
-			leaf = m;
-			k = dot + 1;
-		}
-		node_append(leaf, k, node_dup(v));
-		ret = merge_vars(ctx, wrap, NULL, ld->err);
-		node_free(wrap);
-		if (ret < 0)
-			goto out;
-	}
+	if (d->root && merge_vars(ctx, d->root, NULL, ld->err) < 0)
+		goto out;
+	if (global)
+		note_merged(ld, path);
 	ret = 0;
 out:
 	free(path);
@@ -210,7 +220,7 @@ int pipevars_load(struct loader *ld, const struct node *vars)
 				goto out;
 		} else if (d->root && !pl_is_null(d->root)) {
 			pl_fail(ld->err, d->root, "params file 'params.yaml' must be a mapping "
-			        "of names to values");
+				"of names to values");
 			goto out;
 		}
 		note_merged(ld, auto_path);
