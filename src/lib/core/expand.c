@@ -85,7 +85,7 @@ static const struct node *resolve_collection(const struct expand *ex, const stru
 	}
 	if (!r || r->kind == NODE_SCALAR) {
 		pl_fail(ex->err, n, "stage '%s': %s must be a list, a mapping or a "
-		        "\"${var}\" naming one", stage, what);
+			"\"${var}\" naming one", stage, what);
 		return NULL;
 	}
 	return r;
@@ -155,12 +155,80 @@ int expand_foreach(const struct expand *ex, const struct node *key, const struct
 	return 0;
 }
 
+/*
+ * Resolves the axes of matrix `mx` into axes[] and sets *total to the
+ * number of combinations: 0 at the first empty axis (the later ones are not
+ * looked at), PIPELINE_MAX_STAGES + 1 when past the cap.
+ */
+static int matrix_axes(const struct expand *ex, const char *name, const struct node *mx,
+		       const struct node **axes, size_t *total)
+{
+	size_t i;
+
+	for (i = 0; i < mx->n; i++) {
+		char *what = xasprintf("matrix axis '%s'", mx->keys[i]->str);
+
+		axes[i] = resolve_collection(ex, mx->items[i], name, what);
+		free(what);
+		if (!axes[i])
+			return -1;
+		if (axes[i]->kind != NODE_SEQ)
+			return pl_fail(ex->err, mx->items[i], "stage '%s': matrix axis '%s' "
+				       "must be a list", name, mx->keys[i]->str);
+		if (!axes[i]->n) { /* an empty axis: no stages */
+			*total = 0;
+			return 0;
+		}
+	}
+	for (i = 0, *total = 1; i < mx->n; i++) {
+		if (*total > PIPELINE_MAX_STAGES / axes[i]->n) {
+			*total = (size_t)PIPELINE_MAX_STAGES + 1;
+			break;
+		}
+		*total *= axes[i]->n;
+	}
+	return 0;
+}
+
+/*
+ * Builds the stage of combination at[] (an index into each axis). `item`
+ * maps each axis's name to its value; its values are set here.
+ */
+static int matrix_stage(const struct expand *ex, const struct node *key,
+			const struct node *body, const struct node **axes,
+			const size_t *at, struct node *item)
+{
+	struct buf suffix = BUF_INIT;
+	struct overlay o;
+	char *full;
+	size_t i;
+	int r;
+
+	for (i = 0; i < item->n; i++) {
+		const struct node *v = axes[i]->items[at[i]];
+
+		item->items[i] = (struct node *)v;
+		if (i)
+			buf_addch(&suffix, '-');
+		if (v->kind == NODE_SCALAR)
+			buf_adds(&suffix, v->str);
+		else
+			buf_addf(&suffix, "%zu", at[i]);
+	}
+	full = xasprintf("%s@%s", key->str, suffix.s);
+	overlay_init(&o, ex->vars, item, suffix.s);
+	r = ex->stage(ex->arg, full, key, body, &o.map, 1);
+	overlay_release(&o);
+	buf_release(&suffix);
+	return r;
+}
+
 int expand_matrix(const struct expand *ex, const struct node *key, const struct node *body)
 {
 	const char *name = key->str;
 	const struct node *mx = node_get(body, "matrix");
-	const struct node **axes = NULL;
-	size_t *at = NULL, i, naxes, total;
+	const struct node **axes;
+	size_t *at, i, naxes, total;
 	struct node item = { 0 };
 	int ret = -1;
 
@@ -177,55 +245,16 @@ int expand_matrix(const struct expand *ex, const struct node *key, const struct 
 	item.n = naxes;
 	item.keys = mx->keys;
 	item.items = xcalloc(naxes, sizeof(*item.items));
-	for (i = 0; i < naxes; i++) {
-		char *what = xasprintf("matrix axis '%s'", mx->keys[i]->str);
-
-		axes[i] = resolve_collection(ex, mx->items[i], name, what);
-		free(what);
-		if (!axes[i])
-			goto out;
-		if (axes[i]->kind != NODE_SEQ) {
-			pl_fail(ex->err, mx->items[i], "stage '%s': matrix axis '%s' must be "
-			        "a list", name, mx->keys[i]->str);
-			goto out;
-		}
-		if (!axes[i]->n) { /* an empty axis: no stages */
-			ret = 0;
-			goto out;
-		}
-	}
-	for (i = 0, total = 1; i < naxes; i++) {
-		if (total > PIPELINE_MAX_STAGES / axes[i]->n) {
-			total = (size_t)PIPELINE_MAX_STAGES + 1;
-			break;
-		}
-		total *= axes[i]->n;
+	if (matrix_axes(ex, name, mx, axes, &total) < 0)
+		goto out;
+	if (!total) { /* an empty axis */
+		ret = 0;
+		goto out;
 	}
 	if (check_stage_count(ex, mx, name, total) < 0)
 		goto out;
-	for (;;) {
-		struct buf suffix = BUF_INIT;
-		struct overlay o;
-		char *full;
-		int r;
-
-		for (i = 0; i < naxes; i++) {
-			const struct node *v = axes[i]->items[at[i]];
-
-			item.items[i] = (struct node *)v;
-			if (i)
-				buf_addch(&suffix, '-');
-			if (v->kind == NODE_SCALAR)
-				buf_adds(&suffix, v->str);
-			else
-				buf_addf(&suffix, "%zu", at[i]);
-		}
-		full = xasprintf("%s@%s", name, suffix.s);
-		overlay_init(&o, ex->vars, &item, suffix.s);
-		r = ex->stage(ex->arg, full, key, body, &o.map, 1);
-		overlay_release(&o);
-		buf_release(&suffix);
-		if (r < 0)
+	do {
+		if (matrix_stage(ex, key, body, axes, at, &item) < 0)
 			goto out;
 		/* next combination; the last axis moves fastest */
 		for (i = naxes; i-- > 0;) {
@@ -233,9 +262,7 @@ int expand_matrix(const struct expand *ex, const struct node *key, const struct 
 				break;
 			at[i] = 0;
 		}
-		if (i == (size_t)-1)
-			break;
-	}
+	} while (i != (size_t)-1);
 	ret = 0;
 out:
 	free(item.items);
