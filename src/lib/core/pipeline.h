@@ -10,6 +10,9 @@
  *
  * Every error is reported as "file:line:col: message" with the fix, and makes
  * pipeline_load() fail with err->kind == RP_ERR_INPUT.
+ *
+ * The design is at the top of pipeline.c; vars live in pipevars.c and
+ * foreach/matrix in expand.c (pipeline-internal.h says who holds what).
  */
 #ifndef RP_PIPELINE_H
 #define RP_PIPELINE_H
