@@ -127,8 +127,7 @@ static int mark_keep(struct gc *g, const char *arg)
 	}
 	l = lock_load(lockf, journal, NULL, &err);
 	if (!l) {
-		rp_err_report(&err);
-		ret = rp_error_exit_code();
+		ret = rp_err_exit(&err);
 		goto out;
 	}
 	if (gc_mark_lock(g, l, &err) < 0) {
@@ -182,8 +181,7 @@ int cmd_gc(int argc, char **argv)
 	}
 	gc_init(&g, pr.ws.store);
 	if (scope && !dry_run && gc_check_store(pr.ws.store, pr.ws.root, &err) < 0) {
-		rp_err_report(&err);
-		ret = rp_error_exit_code();
+		ret = rp_err_exit(&err);
 		goto out;
 	}
 	if (gc_mark_lock(&g, pr.lock, &err) < 0) {
@@ -197,8 +195,7 @@ int cmd_gc(int argc, char **argv)
 	}
 	if (scope && !dry_run && store_lease_exclusive(&pr.ws.store->lease, pr.ws.store->root,
 						       &err) < 0) {
-		rp_err_report(&err);
-		ret = rp_error_exit_code();
+		ret = rp_err_exit(&err);
 		goto out;
 	}
 	for (size_t i = 0; i < nkeep && !ret; i++)

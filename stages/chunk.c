@@ -221,10 +221,8 @@ int main(int argc, char **argv)
 	if ((ret = parse_args(argc, argv, &p, &input, &output)) >= 0)
 		return ret;
 	ret = RP_EXIT_OK;
-	if (jsonl_open(&r, input, &err) < 0) {
-		rp_err_report(&err);
-		return rp_error_exit_code();
-	}
+	if (jsonl_open(&r, input, &err) < 0)
+		return rp_err_exit(&err);
 	while ((rc = jsonl_next(&r, &obj, &err)) > 0) {
 		rc = add_doc(&r, obj, &p, &ds, &err);
 		json_decref(obj);
@@ -232,8 +230,7 @@ int main(int argc, char **argv)
 			break;
 	}
 	if (rc < 0) {
-		rp_err_report(&err);
-		ret = rp_error_exit_code();
+		ret = rp_err_exit(&err);
 	} else if (join_docs(r.path, &ds, &all) < 0) {
 		ret = RP_EXIT_USAGE;
 	}

@@ -287,6 +287,12 @@ int rp_err_report(const struct rp_err *err)
 	return -1;
 }
 
+int rp_err_exit(const struct rp_err *err)
+{
+	rp_err_report(err);
+	return err->kind == RP_ERR_INPUT ? RP_EXIT_USAGE : RP_EXIT_FAIL;
+}
+
 void rp_bug(const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;

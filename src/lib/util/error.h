@@ -1,9 +1,12 @@
 /*
  * error.h - reporting errors, allocation that cannot fail, and exit codes.
  *
- * Whoever detects a failure reports it once with rp_error() and returns -1;
- * callers pass the -1 up. Code that may fail quietly fills a struct rp_err
- * instead, for its caller to report (rp_err_report) or drop.
+ * Library code (src/lib) that detects a failure fills a struct rp_err and
+ * returns -1 (or NULL); it prints nothing, and callers pass the err up.
+ * Commands and stage programs report it (rp_err_report, or rp_err_exit,
+ * which also gives the exit code of its kind) or drop it. rp_error*() and
+ * rp_warn print at once, and mark rp_last_error_kind for the exit code of
+ * the code that reports itself (project_open(), for one).
  *
  * Secrets: every message that rp_error*, rp_warn and rp_err_set format is
  * passed through rp_redact() whole, before it is cut to size or printed,
@@ -56,8 +59,15 @@ int rp_error_exit_code(void);
 /* Fills `err` (if non-NULL) with a formatted message of `kind`; returns -1. */
 int rp_err_set(struct rp_err *err, enum rp_err_kind kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Reports `err` through rp_error/rp_error_input; returns -1. */
+/* Reports `err` through rp_error/rp_error_input; returns -1. Keeps errno. */
 int rp_err_report(const struct rp_err *err);
+/*
+ * Reports `err` as rp_err_report() does and returns the exit code of its
+ * own kind: RP_EXIT_USAGE for RP_ERR_INPUT, else RP_EXIT_FAIL. For commands
+ * (`return rp_err_exit(&err);`): the code comes from the err, not from what
+ * rp_last_error_kind has gathered.
+ */
+int rp_err_exit(const struct rp_err *err);
 
 /*
  * Registers `secret` (copied; NULL or "" does nothing) for rp_redact(). The
