@@ -89,22 +89,14 @@ EOF
 }
 
 @test "checkout --rebuild --rev rebuilds with that revision's params and leaves the user's params file alone" {
-	git_init
-	printf 'build/\nruns-*.log\n' > .gitignore
-	use_chunk
-	rp repro >/dev/null
-	old=$(hash_of build/chunks.txt)
-	git_commit "size 10"
-	set_size 20
-	rp repro >/dev/null
-	git_commit "size 20"
-	drop_object "$old"
+	two_commits
+	drop_object "$OLD_CHUNKS"
 	set_size 30
 	cp params.yaml params.mine
 	run rp checkout --rev HEAD~1 --rebuild
 	assert_success
 	assert_output --partial "fold -w 10"
-	assert_equal "$(hash_of build/chunks.txt)" "$old"
+	assert_equal "$(hash_of build/chunks.txt)" "$OLD_CHUNKS"
 	run cmp params.yaml params.mine
 	assert_success
 }

@@ -1,21 +1,7 @@
 load helpers
 load fixtures/c-lib
 
-# two versions of the chunk pipeline: OLD.lock (size 10) and rp.lock (size 20);
-# OLD_CHUNKS/OLD_COUNT and NEW_CHUNKS/NEW_COUNT are the outputs' hashes.
-two_versions() {
-	use_chunk
-	rp repro >/dev/null
-	cp rp.lock OLD.lock
-	OLD_CHUNKS=$(hash_of build/chunks.txt)
-	OLD_COUNT=$(hash_of build/count.txt)
-	set_size 20
-	rp repro >/dev/null
-	NEW_CHUNKS=$(hash_of build/chunks.txt)
-	NEW_COUNT=$(hash_of build/count.txt)
-	[ "$OLD_CHUNKS" != "$NEW_CHUNKS" ]
-	[ "$OLD_COUNT" != "$NEW_COUNT" ]
-}
+# two_versions (helpers.bash): OLD.lock (size 10) and rp.lock (size 20).
 
 @test "checkout of an older lock brings back its outputs and rp.lock brings back the new ones" {
 	two_versions

@@ -3,35 +3,18 @@
 # errors, and that the API key never leaks).
 load helpers
 
-STUB_PID=
-
-teardown() {
-	if [ -n "$STUB_PID" ]; then
-		kill "$STUB_PID" 2>/dev/null || true
-		wait "$STUB_PID" 2>/dev/null || true
-	fi
-}
-
-# start_stub MODE [ARGS...]: runs the stub in the background; sets BASE.
+# start_stub MODE [ARGS...]: the chat stub (start_chat_stub in helpers.bash),
+# its URL in BASE, its request log in $CCOUNT; STUB_KEY may go to it.
 start_stub() {
-	rm -f port count
-	python3 "$RP_SRCDIR/tests/servers/chat_stub.py" --port-file port --count-file count \
-		--mode "$@" --max-seconds 120 >/dev/null 2>&1 3>&- &
-	STUB_PID=$!
-	wait_port_file port
-	BASE="http://127.0.0.1:$(cat port)/v1"
-	: > count
+	start_chat_stub chat "$@"
+	BASE=$CBASE
+	: > "$CCOUNT"
 	allow_key STUB_KEY 127.0.0.1
 }
 
-stop_stub() {
-	kill "$STUB_PID"
-	wait "$STUB_PID" 2>/dev/null || true
-	STUB_PID=
-}
-
+# requests: how many requests the stub received.
 requests() {
-	wc -l < count | tr -d ' '
+	wc -l < "$CCOUNT" | tr -d ' '
 }
 
 # corpus: docs.jsonl and chunks.jsonl (5 chunks over 2 docs).
@@ -199,7 +182,7 @@ for i, l in enumerate(open("ctx.jsonl")):
 	assert_success
 	assert_output --partial "(6 requests, 1 retries)"
 	[ "$(requests)" -eq 6 ]
-	head -1 count | grep -q '^429 '
+	head -1 "$CCOUNT" | grep -q '^429 '
 	python3 -c "import sys,time; sys.exit(0 if time.time() - $start >= 1.0 else 1)"
 	cmp clean.jsonl ctx.jsonl
 	stop_stub
@@ -251,8 +234,8 @@ for i, l in enumerate(open("ctx.jsonl")):
 	assert_success
 	refute_output --partial "SECRET"
 	[ "$(requests)" -eq 5 ]
-	grep -q '^200 ' count
-	! grep -q '^401 ' count
+	grep -q '^200 ' "$CCOUNT"
+	! grep -q '^401 ' "$CCOUNT"
 	# the default cache is in the workspace
 	[ -s .rp/context-cache.db ]
 	run grep -rla "sk-planted-SECRET-4711" ctx.jsonl .rp/

@@ -25,17 +25,6 @@ write_pipeline() {
 	mkdir -p out marks
 }
 
-# wait_for_file FILE: waits up to 10 s for FILE to exist.
-wait_for_file() {
-	local i
-	for i in $(seq 1000); do
-		[ -e "$1" ] && return 0
-		sleep 0.01
-	done
-	echo "'$1' never appeared" >&2
-	return 1
-}
-
 # kill_session PID: SIGKILLs the session PID leads (rp, its watchdog and the
 # stage commands, as a crash would take them) and reaps PID; sets
 # KILLED_STATUS to PID's exit status, 137 when the kill is what ended it.
@@ -43,16 +32,6 @@ kill_session() {
 	pkill -9 -s "$1" 2>/dev/null || true
 	KILLED_STATUS=0
 	wait "$1" 2>/dev/null || KILLED_STATUS=$?
-}
-
-# pid_gone PID: waits up to 5 s for process PID to be gone.
-pid_gone() {
-	local i
-	for i in $(seq 100); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.05
-	done
-	return 1
 }
 
 @test "rp repro killed 50 times at random moments always recovers" {
@@ -65,7 +44,7 @@ pid_gone() {
 		setsid rp -q repro -j 2 >/dev/null 2>&1 &
 		pid=$!
 		k=$(( (RANDOM % 12) + 1 ))
-		wait_for_file "marks/$k-$round"
+		wait_for "marks/$k-$round"
 		[ "$k" -lt 12 ] && sleep "0.0$(( RANDOM % 8 ))"
 		last=$(cat out/12.txt 2>/dev/null || true)
 		kill_session "$pid"
@@ -104,7 +83,7 @@ stages:
 EOF2
 	setsid rp repro >/dev/null 2>&1 &
 	pid=$!
-	wait_for_file started
+	wait_for started
 	kill_session "$pid"
 	# mid-run: second had started and had not finished
 	assert_equal "$KILLED_STATUS" 137
@@ -128,7 +107,7 @@ stages:
 EOF2
 	rp repro >/dev/null 2>&1 3>&- &
 	pid=$!
-	wait_for_file sleep.pid
+	wait_for sleep.pid
 	shell_pid=$(cat shell.pid)
 	sleep_pid=$(cat sleep.pid)
 	kill -0 "$sleep_pid"
@@ -140,8 +119,8 @@ EOF2
 	[ ! -e late.txt ]
 	# the stage's shell and the sleep under it die with rp (see exec.c)
 	gone=yes
-	pid_gone "$shell_pid" || gone="no: shell $shell_pid"
-	pid_gone "$sleep_pid" || gone="no: sleep $sleep_pid"
+	wait_pid_gone "$shell_pid" || gone="no: shell $shell_pid"
+	wait_pid_gone "$sleep_pid" || gone="no: sleep $sleep_pid"
 	kill -9 "$shell_pid" "$sleep_pid" 2>/dev/null || true
 	assert_equal "$gone" yes
 	[ ! -e late.txt ]

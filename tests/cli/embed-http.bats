@@ -10,22 +10,11 @@ load fixtures/embed-lib
 KEY=sk-test-PLANTED-0123456789abcdef
 
 setup() {
-	WS="$BATS_TEST_TMPDIR/ws"
-	mkdir -p "$WS"
-	cd "$WS" || return 1
+	enter_ws || return 1
 	rp init >/dev/null
 	export RP_TEST_KEY=$KEY
 	export RP_HTTP_BACKOFF_MS=20
-	STUB_PIDS=()
 	allow_key RP_TEST_KEY 127.0.0.1
-}
-
-teardown() {
-	local p
-	for p in "${STUB_PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
 }
 
 # start_stub NAME [ARGS...]: the OpenAI stub (start_openai_stub in helpers.bash)
@@ -313,8 +302,7 @@ EOF
 
 @test "a server that cannot be reached fails after the retries" {
 	start_stub s
-	kill "${STUB_PIDS[0]}"
-	wait "${STUB_PIDS[0]}" 2>/dev/null || true
+	stop_stub
 	gen_chunks chunks.jsonl 3
 	run emb chunks.jsonl -o v.rpv --max-retries 1
 	assert_failure 1

@@ -7,9 +7,7 @@ load helpers
 load fixtures/embed-lib
 
 setup() {
-	WS="$BATS_TEST_TMPDIR/ws"
-	mkdir -p "$WS"
-	cd "$WS" || return 1
+	enter_ws || return 1
 	rp init >/dev/null
 }
 

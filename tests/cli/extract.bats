@@ -21,11 +21,6 @@ field() {
 	python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readlines()[int(sys.argv[2])-1])[sys.argv[3]])' "$@"
 }
 
-# ids FILE: the doc_ids of a JSONL file, one per line.
-ids() {
-	python3 -c 'import json,sys; [print(json.loads(l)["doc_id"]) for l in open(sys.argv[1])]' "$1"
-}
-
 # strip_prefix FILE PREFIX: the file with "PREFIX/" removed from every doc_id.
 strip_prefix() {
 	python3 -c '

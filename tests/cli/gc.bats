@@ -1,18 +1,7 @@
 load helpers
 load fixtures/c-lib
 
-# The chunk pipeline run with size 10 (kept as OLD.lock), then with size 20.
-two_versions() {
-	use_chunk
-	rp repro >/dev/null
-	cp rp.lock OLD.lock
-	OLD_CHUNKS=$(hash_of build/chunks.txt)
-	OLD_COUNT=$(hash_of build/count.txt)
-	set_size 20
-	rp repro >/dev/null
-	NEW_CHUNKS=$(hash_of build/chunks.txt)
-	NEW_COUNT=$(hash_of build/count.txt)
-}
+# two_versions (helpers.bash): OLD.lock (size 10) and rp.lock (size 20).
 
 store_files() {
 	find .rp/cache -type f | sort
@@ -101,15 +90,7 @@ store_files() {
 }
 
 @test "gc --all-revs keeps the objects of every committed rp.lock" {
-	git_init
-	printf 'build/\nruns-*.log\nOLD.lock\n' > .gitignore
-	use_chunk
-	rp repro >/dev/null
-	old=$(hash_of build/chunks.txt)
-	git_commit "size 10"
-	set_size 20
-	rp repro >/dev/null
-	git_commit "size 20"
+	two_commits
 	set_size 30
 	rp repro >/dev/null
 	run rp gc --all-revs
@@ -118,7 +99,7 @@ store_files() {
 	assert_output --partial "deleted 0 objects"
 	run rp checkout --rev HEAD~1
 	assert_success
-	assert_equal "$(hash_of build/chunks.txt)" "$old"
+	assert_equal "$(hash_of build/chunks.txt)" "$OLD_CHUNKS"
 	run rp checkout --rev HEAD
 	assert_success
 	run rp gc --workspace

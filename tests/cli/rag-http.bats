@@ -9,19 +9,9 @@ load fixtures/embed-lib
 
 KEY=sk-test-PLANTED-rag-0123456789
 
-teardown() {
-	if [ -n "${STUB_PID:-}" ]; then
-		kill "$STUB_PID" 2>/dev/null || true
-		wait "$STUB_PID" 2>/dev/null || true
-	fi
-}
-
+# start_stub: the OpenAI stub (start_openai_stub in helpers.bash); sets PORT and STATS.
 start_stub() {
-	python3 "$RP_SRCDIR/tests/servers/openai_stub.py" --port-file "$BATS_TEST_TMPDIR/port" \
-		--stats-file "$BATS_TEST_TMPDIR/stats" --expect-key "$KEY" 3>&- &
-	STUB_PID=$!
-	wait_port_file "$BATS_TEST_TMPDIR/port"
-	PORT=$(cat "$BATS_TEST_TMPDIR/port")
+	start_openai_stub rag
 	# the user's consent: RP_RAG_KEY may go to the stub (rp(1), FILES)
 	allow_key RP_RAG_KEY "127.0.0.1:$PORT"
 }
@@ -85,8 +75,8 @@ YAML
 	assert_success
 	total=$(wc -l < build/chunks.jsonl)
 	[ "$total" -ge 4000 ]
-	assert_equal "$(json_get "$BATS_TEST_TMPDIR/stats" inputs)" "$total"
-	assert_equal "$(json_get "$BATS_TEST_TMPDIR/stats" auth_bad)" 0
+	assert_equal "$(json_get "$STATS" inputs)" "$total"
+	assert_equal "$(json_get "$STATS" auth_bad)" 0
 	cp build/chunks.jsonl before.jsonl
 
 	sed -i '5s/.*/This line was rewritten by the test, and nothing else changed./' corpus/part04/doc0417.md
@@ -94,13 +84,13 @@ YAML
 	assert_success
 	want=$(changed_chunks before.jsonl build/chunks.jsonl)
 	[ "$want" -ge 1 ] && [ "$want" -le 3 ]
-	assert_equal "$(json_get "$BATS_TEST_TMPDIR/stats" inputs)" "$((total + want))"
+	assert_equal "$(json_get "$STATS" inputs)" "$((total + want))"
 
 	# a third run asks the server for nothing
 	run rp repro
 	assert_success
 	assert_output --partial "3 up to date"
-	assert_equal "$(json_get "$BATS_TEST_TMPDIR/stats" inputs)" "$((total + want))"
+	assert_equal "$(json_get "$STATS" inputs)" "$((total + want))"
 	# and the key is nowhere in what rp wrote
 	run grep -rl "$KEY" rp.lock build .rp
 	assert_failure

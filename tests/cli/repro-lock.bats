@@ -20,16 +20,6 @@ teardown() {
 	fi
 }
 
-# wait_for FILE: wait up to 5 s for FILE to exist.
-wait_for() {
-	local i=0
-	while [ ! -e "$1" ] && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ -e "$1" ]
-}
-
 # slow_pipeline: `fast` finishes at once; `slow` (after it) writes its pgid
 # to slow.pid, touches slow.started, then waits (at most 10 s) for `release`.
 slow_pipeline() {

@@ -23,40 +23,24 @@ load helpers
 load fixtures/embed-lib
 
 SECRET=AKIA-PLANTED-aws-secret-0123456789
-STUB_PID=
 
 setup() {
-	WS="$BATS_TEST_TMPDIR/ws"
-	mkdir -p "$WS"
-	cd "$WS" || return 1
+	enter_ws || return 1
 	unset SUDO_UID RP_DISCOVERY_ACROSS_FILESYSTEM OPENAI_API_KEY
 	export AWS_SECRET_ACCESS_KEY=$SECRET RP_HTTP_BACKOFF_MS=20
 	LOG="$BATS_TEST_TMPDIR/stub.log"
 	: > "$LOG"
 }
 
-teardown() {
-	if [ -n "$STUB_PID" ]; then
-		kill "$STUB_PID" 2>/dev/null || true
-		wait "$STUB_PID" 2>/dev/null || true
-	fi
-}
-
 need_root() {
 	[ "$(id -u)" = 0 ] || skip "needs root to give files to another user"
 }
 
-# start_stub: the OpenAI embeddings stub; sets BASE and PORT; every request
-# it receives is appended to $LOG (request line, headers, body).
+# start_stub: the OpenAI embeddings stub (start_openai_stub in helpers.bash,
+# no key expected); sets BASE and PORT; every request it receives is appended
+# to $LOG (request line, headers, body).
 start_stub() {
-	local portf="$BATS_TEST_TMPDIR/stub.port"
-	rm -f "$portf"
-	python3 "$RP_SRCDIR/tests/servers/openai_stub.py" --port-file "$portf" \
-		--stats-file "$BATS_TEST_TMPDIR/stub.stats" --log-headers "$LOG" 3>&- &
-	STUB_PID=$!
-	wait_port_file "$portf"
-	PORT=$(cat "$portf")
-	BASE="http://127.0.0.1:$PORT/v1"
+	start_openai_stub stub --log-headers "$LOG"
 }
 
 # hostile_config DIR: DIR/.rp/config as a hostile repository would write it:

@@ -190,15 +190,14 @@ blocking_second_stage() {
 	EOF
 }
 
-# wait_for FILE [PATTERN]: until FILE exists (and has a line matching
-# PATTERN), at most 10 s.
-wait_for() {
-	local n=0
-	until [ -s "$1" ] && { [ -z "${2:-}" ] || grep -q -- "$2" "$1"; }; do
-		n=$((n + 1))
-		[ "$n" -lt 500 ] || { echo "timed out waiting for $1 ${2:-}"; return 1; }
-		sleep 0.02
-	done
+# has_text FILE [PATTERN]: FILE is not empty (and has a line matching PATTERN).
+has_text() {
+	[ -s "$1" ] && { [ -z "${2:-}" ] || grep -q -- "$2" "$1"; }
+}
+
+# wait_for_text FILE [PATTERN]: until has_text FILE PATTERN, at most 10 s.
+wait_for_text() {
+	wait_until 10 has_text "$@"
 }
 
 @test "gc --keep LOCK keeps what that workspace's journal names (a killed run's finished stages)" {
@@ -212,7 +211,7 @@ wait_for() {
 	(cd "$B" && exec rp repro > "$BATS_TEST_TMPDIR/repro.log" 2>&1) &
 	rp_pid=$!
 	BG_PIDS=$rp_pid
-	wait_for "$B/two.pid"
+	wait_for_text "$B/two.pid"
 	kill -9 "$rp_pid"
 	touch "$BATS_TEST_TMPDIR/release"
 	wait "$rp_pid" || true
@@ -238,11 +237,11 @@ wait_for() {
 	(cd "$B" && exec rp repro > "$BATS_TEST_TMPDIR/repro.log" 2>&1) &
 	rp_pid=$!
 	BG_PIDS=$rp_pid
-	wait_for "$B/two.pid"
+	wait_for_text "$B/two.pid"
 	(cd "$A" && exec rp gc --keep "$B/rp.lock" > "$BATS_TEST_TMPDIR/gc.log" 2>&1) &
 	gc_pid=$!
 	BG_PIDS="$rp_pid $gc_pid"
-	wait_for "$BATS_TEST_TMPDIR/gc.log" "waiting for the rp processes using the store"
+	wait_for_text "$BATS_TEST_TMPDIR/gc.log" "waiting for the rp processes using the store"
 	grep -q "pid $rp_pid" "$BATS_TEST_TMPDIR/gc.log"
 	kill -0 "$gc_pid"
 	touch "$BATS_TEST_TMPDIR/release"
@@ -261,11 +260,11 @@ wait_for() {
 	# a gc that holds the gate (as gc does while it waits and deletes)
 	flock -x "$STORE/gc.lock" sh -c "echo held > '$BATS_TEST_TMPDIR/held'; while [ ! -e '$BATS_TEST_TMPDIR/release' ]; do sleep 0.02; done" &
 	BG_PIDS=$!
-	wait_for "$BATS_TEST_TMPDIR/held"
+	wait_for_text "$BATS_TEST_TMPDIR/held"
 	(cd "$B" && exec rp status > "$BATS_TEST_TMPDIR/status.log" 2>&1) &
 	st_pid=$!
 	BG_PIDS="$BG_PIDS $st_pid"
-	wait_for "$BATS_TEST_TMPDIR/status.log" "waiting for 'rp gc'"
+	wait_for_text "$BATS_TEST_TMPDIR/status.log" "waiting for 'rp gc'"
 	kill -0 "$st_pid"
 	touch "$BATS_TEST_TMPDIR/release"
 	wait "$st_pid"

@@ -18,9 +18,7 @@
 load helpers
 
 setup() {
-	WS="$BATS_TEST_TMPDIR/ws"
-	mkdir -p "$WS"
-	cd "$WS" || return 1
+	enter_ws || return 1
 	MARK="300.$$$RANDOM"
 }
 
@@ -31,37 +29,24 @@ teardown() {
 	fi
 }
 
+# none_marked: true when no process carries the marker.
+none_marked() {
+	! pgrep -f "sleep $MARK" >/dev/null
+}
+
 # wait_gone: true once no process carries the marker (within ~5 s).
 wait_gone() {
-	for _ in $(seq 1 100); do
-		pgrep -f "sleep $MARK" >/dev/null || return 0
-		sleep 0.05
-	done
+	wait_until 5 none_marked && return 0
 	echo "still running:" >&2
 	pgrep -af "sleep $MARK" >&2
 	return 1
 }
 
-# wait_for FILE: true once FILE exists (within ~10 s).
-wait_for() {
-	for _ in $(seq 1 200); do
-		[ -e "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # wait_exit PID: true once PID has exited (within ~10 s); its status in $RC.
 wait_exit() {
-	for _ in $(seq 1 200); do
-		if ! kill -0 "$1" 2>/dev/null; then
-			RC=0
-			wait "$1" || RC=$?
-			return 0
-		fi
-		sleep 0.05
-	done
-	return 1
+	wait_pid_gone "$1" 10 || return 1
+	RC=0
+	wait "$1" || RC=$?
 }
 
 # the stage starts three sleeps: a background job, a grandchild under another

@@ -18,22 +18,15 @@ load fixtures/embed-lib
 KEY=sk-test-PLANTED-0123456789abcdefWXYZ
 
 setup() {
-	WS="$BATS_TEST_TMPDIR/ws"
-	mkdir -p "$WS"
-	cd "$WS" || return 1
+	enter_ws || return 1
 	export RP_TEST_KEY=$KEY
 	export RP_HTTP_BACKOFF_MS=20
 	allow_key RP_TEST_KEY 127.0.0.1
-	STUB_PIDS=()
 	BG_PIDS=()
 }
 
 teardown() {
-	local p
-	for p in "${STUB_PIDS[@]}" "${BG_PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	stop_stubs "${BG_PIDS[@]}"
 }
 
 # start_stub NAME [ARGS...]: the OpenAI stub (start_openai_stub in helpers.bash)
@@ -41,15 +34,9 @@ start_stub() {
 	start_openai_stub "$@"
 }
 
-# start_chat MODE: starts chat_stub.py in MODE; sets CBASE.
+# start_chat MODE: the chat stub in MODE (start_chat_stub in helpers.bash); sets CBASE.
 start_chat() {
-	rm -f "$BATS_TEST_TMPDIR/chat.port"
-	python3 "$RP_SRCDIR/tests/servers/chat_stub.py" --port-file "$BATS_TEST_TMPDIR/chat.port" \
-		--count-file "$BATS_TEST_TMPDIR/chat.count" --mode "$1" --max-seconds 150 >/dev/null 2>&1 3>&- &
-	STUB_PIDS+=($!)
-	wait_port_file "$BATS_TEST_TMPDIR/chat.port"
-	CBASE="http://127.0.0.1:$(cat "$BATS_TEST_TMPDIR/chat.port")/v1"
-	export CBASE
+	start_chat_stub chat "$1"
 }
 
 # emb ARGS...: rp-embed against the last started stub, with the key.
@@ -187,11 +174,6 @@ bomb() {
 }
 
 # ---- 5.2: titles are bounded ---------------------------------------------------------
-
-# ids FILE: the doc_ids of a JSONL file.
-ids() {
-	python3 -c 'import json,sys; [print(json.loads(l)["doc_id"]) for l in open(sys.argv[1])]' "$1"
-}
 
 # title_of FILE: "<code points> <last 12 characters>" of the first line's title.
 title_of() {
