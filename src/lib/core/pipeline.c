@@ -182,11 +182,12 @@ static char *stage_path(struct sctx *s, const struct node *n, const char *field)
 	else if (wspath_reserved(norm)) {
 		if (wspath_reserved(norm) == WSPATH_RESERVED_RP)
 			pl_fail(s->ld->err, n, "stage '%s': path '%s' is in rp's own directory "
-				"'.rp', which holds the store; use a path outside it", s->st->name, raw);
+				"'.rp', which holds the store; use a path outside it",
+				s->st->name, raw);
 		else
-			pl_fail(s->ld->err, n, "stage '%s': path '%s' is in a '.git' (in any letter "
-				"case), where git keeps its hooks and history; rp never reads or "
-				"writes there", s->st->name, raw);
+			pl_fail(s->ld->err, n, "stage '%s': path '%s' is in a '.git' (in any "
+				"letter case), where git keeps its hooks and history; rp never "
+				"reads or writes there", s->st->name, raw);
 		free(norm);
 		norm = NULL;
 	}
@@ -208,8 +209,8 @@ static int split_entry(struct sctx *s, const struct node *e, const char *field,
 		*pathn = e->keys[0];
 		if (!pl_is_null(e->items[0])) {
 			if (e->items[0]->kind != NODE_MAP)
-				return pl_fail(s->ld->err, e->items[0], "stage '%s': the options of "
-					       "'%s' in '%s' must be a mapping like %s",
+				return pl_fail(s->ld->err, e->items[0], "stage '%s': the options "
+					       "of '%s' in '%s' must be a mapping like %s",
 					       s->st->name, e->keys[0]->str, field, example);
 			*opts = e->items[0];
 		}
@@ -790,7 +791,8 @@ struct pipeline *pipeline_load_cached(const char *path, struct doccache *cache,
 		goto fail;
 	}
 	if (pl_is_null(stages) || (stages->kind == NODE_MAP && !stages->n)) {
-		pl_fail(err, pl_key_node(root, "stages"), "'stages' is empty; add at least one stage");
+		pl_fail(err, pl_key_node(root, "stages"), "'stages' is empty; add at least "
+			"one stage");
 		goto fail;
 	}
 	if (stages->kind != NODE_MAP) {

@@ -52,7 +52,8 @@ static int merge_vars(struct node *dst, const struct node *src, const char *pref
 			if (old->kind == NODE_MAP && old->n)
 				also = old->items[0]->file;
 			ret = pl_fail(err, k, "variable '%s' is defined twice (also in %s); "
-				      "rename one of them", full, also ? also : "an earlier vars entry");
+				      "rename one of them", full,
+				      also ? also : "an earlier vars entry");
 		}
 		free(full);
 		if (ret < 0)
@@ -157,7 +158,8 @@ static int merge_vars_file(struct loader *ld, struct node *ctx, const struct nod
 	if (!(d = pl_get_doc(ld, path, ld->err)))
 		goto out;
 	if (d->root && d->root->kind != NODE_MAP) {
-		pl_fail(ld->err, d->root, "vars file '%s' must be a mapping of names to values", rel);
+		pl_fail(ld->err, d->root, "vars file '%s' must be a mapping of names to "
+			"values", rel);
 		goto out;
 	}
 	if (keys) {
