@@ -36,6 +36,7 @@ static double now(void)
 static int on_hit(void *ctx, size_t i, const char *provider, const char *model, unsigned dim,
 		  const float *vec)
 {
+	(void)i, (void)provider, (void)model, (void)dim, (void)vec;
 	(*(size_t *)ctx)++;
 	return 0;
 }

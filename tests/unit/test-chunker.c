@@ -38,6 +38,7 @@ static void check(enum chunk_strategy s, size_t size, size_t overlap, enum chunk
 
 static void fixed_chars_windows_step_by_size_minus_overlap(void **state)
 {
+	(void)state;
 	const char *want[] = { "abcd", "cdef", "efgh", "ghij", NULL };
 
 	check(CHUNK_FIXED, 4, 2, CHUNK_CHARS, "abcdefghij", want);
@@ -45,6 +46,7 @@ static void fixed_chars_windows_step_by_size_minus_overlap(void **state)
 
 static void fixed_chars_never_cut_a_utf8_sequence(void **state)
 {
+	(void)state;
 	/* 5 code points, 10 bytes */
 	const char *want[] = { "\xc3\xa9\xc3\xa9", "\xc3\xa9\xc3\xa9", "\xc3\xa9", NULL };
 	struct chunk_params p = { CHUNK_FIXED, 2, 0, CHUNK_CHARS };
@@ -60,6 +62,7 @@ static void fixed_chars_never_cut_a_utf8_sequence(void **state)
 
 static void fixed_words_span_whole_words(void **state)
 {
+	(void)state;
 	const char *want[] = { "one two\nthree", "three four  five", "five six", NULL };
 
 	check(CHUNK_FIXED, 3, 1, CHUNK_WORDS, "one two\nthree four  five six", want);
@@ -67,6 +70,7 @@ static void fixed_words_span_whole_words(void **state)
 
 static void recursive_prefers_paragraphs_then_sentences(void **state)
 {
+	(void)state;
 	const char *text = "Alpha beta gamma.\n\nDelta epsilon. Zeta eta theta iota.";
 	const char *want[] = { "Alpha beta gamma.", "Delta epsilon.", "Zeta eta theta iota.", NULL };
 
@@ -75,6 +79,7 @@ static void recursive_prefers_paragraphs_then_sentences(void **state)
 
 static void recursive_merges_small_pieces_with_overlap(void **state)
 {
+	(void)state;
 	const char *want[] = { "a b c d", "d e f g", "g h", NULL };
 
 	check(CHUNK_RECURSIVE, 4, 1, CHUNK_WORDS, "a b c d e f g h", want);
@@ -82,6 +87,7 @@ static void recursive_merges_small_pieces_with_overlap(void **state)
 
 static void recursive_splits_long_words_into_characters(void **state)
 {
+	(void)state;
 	const char *want[] = { "abcde", "fghij", "k", NULL };
 
 	check(CHUNK_RECURSIVE, 5, 0, CHUNK_CHARS, "abcdefghijk", want);
@@ -89,6 +95,7 @@ static void recursive_splits_long_words_into_characters(void **state)
 
 static void markdown_cuts_at_headings_and_tracks_the_path(void **state)
 {
+	(void)state;
 	const char *text = "Intro.\n# Install\nGet it.\n## From source\nBuild it.\n"
 		"```\n# code\n```\n# Usage ##\nRun it.\n";
 	struct chunk_params p = { CHUNK_MARKDOWN, 100, 0, CHUNK_CHARS };
@@ -111,6 +118,7 @@ static void markdown_cuts_at_headings_and_tracks_the_path(void **state)
 
 static void markdown_splits_a_large_section_recursively(void **state)
 {
+	(void)state;
 	const char *want[] = { "one two three", "four five six", "seven", NULL };
 
 	check(CHUNK_MARKDOWN, 3, 0, CHUNK_WORDS, "# H\none two three four five six seven\n", want);
@@ -118,6 +126,7 @@ static void markdown_splits_a_large_section_recursively(void **state)
 
 static void sentence_packs_whole_sentences_with_overlap(void **state)
 {
+	(void)state;
 	const char *text = "One. Two! Three? Four. \"Five.\" Six";
 	const char *want[] = { "One. Two! Three?", "Three? Four. \"Five.\"", "\"Five.\" Six", NULL };
 
@@ -126,6 +135,7 @@ static void sentence_packs_whole_sentences_with_overlap(void **state)
 
 static void sentence_does_not_cut_decimals(void **state)
 {
+	(void)state;
 	const char *want[] = { "Pi is 3.14 here.", "Yes.", NULL };
 
 	check(CHUNK_SENTENCE, 16, 0, CHUNK_CHARS, "Pi is 3.14 here. Yes.", want);
@@ -133,6 +143,7 @@ static void sentence_does_not_cut_decimals(void **state)
 
 static void whitespace_only_text_gives_no_chunks(void **state)
 {
+	(void)state;
 	const char *want[] = { NULL };
 
 	for (int s = CHUNK_FIXED; s <= CHUNK_SENTENCE; s++)
@@ -142,6 +153,7 @@ static void whitespace_only_text_gives_no_chunks(void **state)
 
 static void check_rejects_bad_sizes(void **state)
 {
+	(void)state;
 	struct chunk_params p = { CHUNK_FIXED, 0, 0, CHUNK_CHARS };
 	struct rp_err err = { 0 };
 
@@ -156,6 +168,7 @@ static void check_rejects_bad_sizes(void **state)
 
 static void names_and_versions_round_trip(void **state)
 {
+	(void)state;
 	enum chunk_strategy s;
 	enum chunk_unit u;
 

@@ -68,6 +68,7 @@ static int on_hit(void *ctx, size_t i, const char *provider, const char *model, 
 {
 	struct hits *h = ctx;
 
+	(void)provider;
 	h->n++;
 	h->dim = dim;
 	snprintf(h->model, sizeof(h->model), "%s", model);

@@ -110,11 +110,13 @@ static void expect_same(const char *yaml, const char *params)
 
 static void the_same_inputs_give_the_same_key(void **state)
 {
+	(void)state;
 	expect_same(base_yaml, base_params);
 }
 
 static void the_key_is_64_hex_digits(void **state)
 {
+	(void)state;
 	char a[HASH_HEX];
 
 	key_of(base_yaml, base_params, hashes_a, a);
@@ -124,6 +126,7 @@ static void the_key_is_64_hex_digits(void **state)
 
 static void changing_the_command_changes_the_key(void **state)
 {
+	(void)state;
 	expect_differs("stages:\n  train:\n    cmd: python train.py  --lr ${lr}\n"
 		       "    deps: [a.txt, b.txt]\n    params: [lr, model]\n    outs: [model.bin]\n",
 		       base_params, hashes_a);
@@ -131,6 +134,7 @@ static void changing_the_command_changes_the_key(void **state)
 
 static void changing_a_dep_hash_changes_the_key(void **state)
 {
+	(void)state;
 	static const char *const other[] = {
 		"1111111111111111111111111111111111111111111111111111111111111111",
 		"3333333333333333333333333333333333333333333333333333333333333333",
@@ -140,6 +144,7 @@ static void changing_a_dep_hash_changes_the_key(void **state)
 
 static void adding_a_dep_changes_the_key(void **state)
 {
+	(void)state;
 	expect_differs("stages:\n  train:\n    cmd: python train.py --lr ${lr}\n"
 		       "    deps: [a.txt]\n    params: [lr, model]\n    outs: [model.bin]\n",
 		       base_params, hashes_a);
@@ -147,6 +152,7 @@ static void adding_a_dep_changes_the_key(void **state)
 
 static void renaming_a_dep_changes_the_key(void **state)
 {
+	(void)state;
 	expect_differs("stages:\n  train:\n    cmd: python train.py --lr ${lr}\n"
 		       "    deps: [a.txt, c.txt]\n    params: [lr, model]\n    outs: [model.bin]\n",
 		       base_params, hashes_a);
@@ -154,22 +160,26 @@ static void renaming_a_dep_changes_the_key(void **state)
 
 static void changing_a_listed_param_changes_the_key(void **state)
 {
+	(void)state;
 	/* the cmd does not use model.layers: only the params entry carries it */
 	expect_differs(base_yaml, "lr: 0.1\nmodel:\n  name: small\n  layers: 5\nunused: 1\n", hashes_a);
 }
 
 static void changing_a_param_type_changes_the_key(void **state)
 {
+	(void)state;
 	expect_differs(base_yaml, "lr: 0.1\nmodel:\n  name: small\n  layers: '4'\nunused: 1\n", hashes_a);
 }
 
 static void changing_an_unlisted_param_keeps_the_key(void **state)
 {
+	(void)state;
 	expect_same(base_yaml, "lr: 0.1\nmodel:\n  name: small\n  layers: 4\nunused: 2\n");
 }
 
 static void changing_the_outs_changes_the_key(void **state)
 {
+	(void)state;
 	expect_differs("stages:\n  train:\n    cmd: python train.py --lr ${lr}\n"
 		       "    deps: [a.txt, b.txt]\n    params: [lr, model]\n    outs: [model2.bin]\n",
 		       base_params, hashes_a);
@@ -177,6 +187,7 @@ static void changing_the_outs_changes_the_key(void **state)
 
 static void changing_the_wdir_changes_the_key(void **state)
 {
+	(void)state;
 	tl_put(dir, "sub/params.yaml", base_params);
 	expect_differs("stages:\n  train:\n    cmd: python train.py --lr ${lr}\n    wdir: sub\n"
 		       "    deps: [../a.txt, ../b.txt]\n    params: [lr, model]\n    outs: [../model.bin]\n",
@@ -185,11 +196,13 @@ static void changing_the_wdir_changes_the_key(void **state)
 
 static void reordering_params_keys_keeps_the_key(void **state)
 {
+	(void)state;
 	expect_same(base_yaml, "unused: 1\nmodel:\n  layers: 4\n  name: small\nlr: 0.1\n");
 }
 
 static void whitespace_comments_and_flow_style_keep_the_key(void **state)
 {
+	(void)state;
 	expect_same("# the pipeline\nstages:\n\n  train:\n    cmd:   python train.py --lr ${lr}\n"
 		    "    deps:\n      - a.txt\n      - b.txt\n    params:\n    - lr\n    - model\n"
 		    "    outs: [ model.bin ]\n",
@@ -198,6 +211,7 @@ static void whitespace_comments_and_flow_style_keep_the_key(void **state)
 
 static void reordering_deps_params_and_outs_keeps_the_key(void **state)
 {
+	(void)state;
 	expect_same("stages:\n  train:\n    outs: [model.bin]\n    params: [model, lr]\n"
 		    "    deps: [b.txt, a.txt]\n    cmd: python train.py --lr ${lr}\n",
 		    base_params);
@@ -205,11 +219,13 @@ static void reordering_deps_params_and_outs_keeps_the_key(void **state)
 
 static void quoting_style_of_a_string_keeps_the_key(void **state)
 {
+	(void)state;
 	expect_same(base_yaml, "lr: 0.1\nmodel:\n  name: 'small'\n  layers: 4\nunused: 1\n");
 }
 
 static void the_encoding_is_length_prefixed(void **state)
 {
+	(void)state;
 	struct pipeline *p = load(base_yaml, base_params);
 	struct buf b = BUF_INIT;
 	const char *h[] = { hashes_a[0], hashes_a[1] };
@@ -247,6 +263,7 @@ static const char golden_hex[] =
 
 static void the_encoding_and_key_of_a_fixed_stage_never_change(void **state)
 {
+	(void)state;
 	struct pipeline *p = load(base_yaml, base_params);
 	const struct stage *st;
 	struct buf b = BUF_INIT;

@@ -77,6 +77,7 @@ static struct lock_stage *sample(const char *name, char keych)
 
 static void a_written_lock_reads_back_the_same(void **state)
 {
+	(void)state;
 	struct lock *l = lock_new(), *r;
 	struct rp_err err = { 0 };
 	struct lock_stage *s;
@@ -115,6 +116,7 @@ static void a_written_lock_reads_back_the_same(void **state)
 
 static void the_lock_is_sorted_and_byte_deterministic(void **state)
 {
+	(void)state;
 	struct lock *a = lock_new(), *b = lock_new();
 	struct buf ta = BUF_INIT, tb = BUF_INIT;
 
@@ -138,6 +140,7 @@ static void the_lock_is_sorted_and_byte_deterministic(void **state)
 
 static void formatting_a_parsed_lock_gives_the_same_bytes(void **state)
 {
+	(void)state;
 	struct lock *l = lock_new(), *r;
 	struct buf t1 = BUF_INIT, t2 = BUF_INIT;
 	struct rp_err err = { 0 };
@@ -156,6 +159,7 @@ static void formatting_a_parsed_lock_gives_the_same_bytes(void **state)
 
 static void a_missing_lock_is_empty(void **state)
 {
+	(void)state;
 	struct rp_err err = { 0 };
 	struct lock *l = lock_load(lockpath, journal, NULL, &err);
 
@@ -166,6 +170,7 @@ static void a_missing_lock_is_empty(void **state)
 
 static void the_journal_replays_finished_stages(void **state)
 {
+	(void)state;
 	struct lock *l = lock_new(), *r;
 	struct rp_err err = { 0 };
 	struct lock_stage *s;
@@ -191,6 +196,7 @@ static void the_journal_replays_finished_stages(void **state)
 
 static void a_journal_for_another_lock_is_ignored(void **state)
 {
+	(void)state;
 	struct lock *l = lock_new(), *r;
 	struct rp_err err = { 0 };
 	struct lock_stage *s = sample("train", '2');
@@ -210,6 +216,7 @@ static void a_journal_for_another_lock_is_ignored(void **state)
 
 static void a_torn_last_journal_line_is_ignored(void **state)
 {
+	(void)state;
 	struct lock *l = lock_new(), *r;
 	struct rp_err err = { 0 };
 	struct lock_stage *s = sample("train", '2');
@@ -242,6 +249,7 @@ static void expect_parse_error(const char *text, const char *want)
 
 static void a_malformed_lock_names_file_line_and_column(void **state)
 {
+	(void)state;
 	expect_parse_error("schema: rp.lock/1\nstages:\n  a:\n    key: 12\n    cmd: x\n",
 			   "rp.lock:4:10: 'key' must be 64 lowercase hex digits");
 	expect_parse_error("schema: rp.lock/9\n", "rp.lock:1:9: unsupported lock schema");
@@ -301,6 +309,7 @@ static void a_lock_naming_git_or_rp_in_any_spelling_is_refused(void **state)
 
 static void run_cache_outs_round_trip(void **state)
 {
+	(void)state;
 	struct lock_stage *s = sample("train", '1'), *t = lock_stage_new("train");
 	char *json = lock_outs_to_json(s);
 
@@ -317,6 +326,7 @@ static void run_cache_outs_round_trip(void **state)
 
 static void removing_a_stage_keeps_the_others_sorted(void **state)
 {
+	(void)state;
 	struct lock *l = lock_new();
 
 	lock_set(l, sample("c", '1'));

@@ -603,8 +603,8 @@ out:
 	return ret;
 }
 
-static void mark_closure(const struct dag *d, size_t **adj, const size_t *nadj,
-			 unsigned char *sel, size_t *stack, size_t nstack)
+static void mark_closure(size_t **adj, const size_t *nadj, unsigned char *sel,
+			 size_t *stack, size_t nstack)
 {
 	while (nstack) {
 		size_t s = stack[--nstack], i;
@@ -673,9 +673,9 @@ int dag_select(const struct dag *d, const char **targets, size_t ntargets,
 			}
 	}
 	if (flags & DAG_SELECT_DOWNSTREAM)
-		mark_closure(d, d->down, d->ndown, sel, stack, nstack);
+		mark_closure(d->down, d->ndown, sel, stack, nstack);
 	else if (!(flags & DAG_SELECT_SINGLE))
-		mark_closure(d, d->up, d->nup, sel, stack, nstack);
+		mark_closure(d->up, d->nup, sel, stack, nstack);
 out:
 	free(stack);
 	free(idx);

@@ -228,7 +228,7 @@ int expand_matrix(const struct expand *ex, const struct node *key, const struct 
 	const char *name = key->str;
 	const struct node *mx = node_get(body, "matrix");
 	const struct node **axes;
-	size_t *at, i, naxes, total;
+	size_t *at, i, naxes, total = 0;
 	struct node item = { 0 };
 	int ret = -1;
 

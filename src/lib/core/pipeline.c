@@ -499,6 +499,7 @@ static int set_wdir(struct sctx *s, const struct stage_field *f, const struct no
 	struct stage *st = s->st;
 	char *raw;
 
+	(void)f;
 	if (!v) {
 		st->wdir = xstrdup(".");
 		return 0;
@@ -523,6 +524,7 @@ static int set_wdir(struct sctx *s, const struct stage_field *f, const struct no
 /* A stage's own vars: merged into a copy of its context, for it alone. */
 static int set_vars(struct sctx *s, const struct stage_field *f, const struct node *v)
 {
+	(void)f;
 	if (pl_is_null(v))
 		return 0;
 	s->own_ctx = node_dup(s->ctx);
@@ -536,6 +538,7 @@ static int set_cmd(struct sctx *s, const struct stage_field *f, const struct nod
 {
 	size_t i;
 
+	(void)f;
 	if (!v)
 		return pl_fail(s->ld->err, s->st->where, "stage '%s': missing 'cmd'; give "
 			       "the command to run", s->st->name);
@@ -565,6 +568,7 @@ static int set_flag(struct sctx *s, const struct stage_field *f, const struct no
 
 static int set_desc(struct sctx *s, const struct stage_field *f, const struct node *v)
 {
+	(void)f;
 	if (pl_is_null(v))
 		return 0;
 	if (v->kind != NODE_SCALAR)
