@@ -125,7 +125,7 @@ const char *config_get(const struct config *c, const char *section, const char *
 
 static int bad(struct rp_err *err, const struct node *n, const char *msg)
 {
-	return rp_err_set(err, RP_ERR_INPUT, "%s:%d:%d: %s", n->file, n->line, n->col, msg);
+	return node_fail(err, n, "%s", msg);
 }
 
 /* Checks value `v` of key `k` and returns its stored text (caller frees); NULL + err. */
@@ -168,8 +168,7 @@ static int parse_keys(struct config *c, const struct config_section *s, const ch
 		char *text;
 
 		if (!k)
-			return rp_err_set(err, RP_ERR_INPUT, "%s:%d:%d: unknown setting '%s.%s'", kn->file,
-					  kn->line, kn->col, sec, kn->str);
+			return node_fail(err, kn, "unknown setting '%s.%s'", sec, kn->str);
 		if (!(text = check_value(k, m->items[j], err)))
 			return -1;
 		ALLOC_GROW(c->vals, c->nvals + 1, c->valloc);
@@ -192,8 +191,7 @@ static int unknown_section(const struct node *kn, struct rp_err *err)
 
 	for (size_t i = 0; i < nsections; i++)
 		buf_addf(&list, "%s%s", !i ? "" : i + 1 < nsections ? ", " : " or ", sections[i]->name);
-	r = rp_err_set(err, RP_ERR_INPUT, "%s:%d:%d: unknown section '%s' (expected %s)", kn->file,
-		       kn->line, kn->col, kn->str, list.s);
+	r = node_fail(err, kn, "unknown section '%s' (expected %s)", kn->str, list.s);
 	buf_release(&list);
 	return r;
 }

@@ -195,10 +195,9 @@ static int size_cmp(const void *a, const void *b)
 static int fail_at(struct rp_err *err, const struct node *at, const char *file,
 		   const char *msg)
 {
-	if (at && at->file && at->line > 0)
-		return rp_err_set(err, RP_ERR_INPUT, "%s:%d:%d: %s", at->file, at->line,
-				  at->col, msg);
-	return rp_err_set(err, RP_ERR_INPUT, "%s: %s", at && at->file ? at->file : file, msg);
+	if (at && at->file)
+		return node_fail(err, at, "%s", msg);
+	return rp_err_set(err, RP_ERR_INPUT, "%s: %s", file, msg);
 }
 
 static int check_outs(struct dag *d, struct rp_err *err)

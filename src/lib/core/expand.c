@@ -84,7 +84,7 @@ static const struct node *resolve_collection(const struct expand *ex, const stru
 			return NULL;
 	}
 	if (!r || r->kind == NODE_SCALAR) {
-		pl_fail(ex->err, n, "stage '%s': %s must be a list, a mapping or a "
+		node_fail(ex->err, n, "stage '%s': %s must be a list, a mapping or a "
 			"\"${var}\" naming one", stage, what);
 		return NULL;
 	}
@@ -104,7 +104,7 @@ static int check_stage_count(const struct expand *ex, const struct node *at,
 {
 	if (count <= PIPELINE_MAX_STAGES - ex->nstages)
 		return 0;
-	return pl_fail(ex->err, at, "stage '%s' expands to too many stages (more than %d "
+	return node_fail(ex->err, at, "stage '%s' expands to too many stages (more than %d "
 		       "in the pipeline)", name, PIPELINE_MAX_STAGES);
 }
 
@@ -119,14 +119,14 @@ int expand_foreach(const struct expand *ex, const struct node *key, const struct
 		const char *f = body->keys[i]->str;
 
 		if (strcmp(f, "foreach") && strcmp(f, "do"))
-			return pl_fail(ex->err, body->keys[i], "stage '%s': '%s' cannot stand "
+			return node_fail(ex->err, body->keys[i], "stage '%s': '%s' cannot stand "
 				       "beside 'foreach'; move it under 'do'", name, f);
 	}
 	if (!dob)
-		return pl_fail(ex->err, pl_key_node(body, "foreach"), "stage '%s': 'foreach' "
+		return node_fail(ex->err, pl_key_node(body, "foreach"), "stage '%s': 'foreach' "
 			       "needs a 'do' mapping with the stage's fields", name);
 	if (dob->kind != NODE_MAP)
-		return pl_fail(ex->err, dob, "stage '%s': 'do' must be a mapping of stage "
+		return node_fail(ex->err, dob, "stage '%s': 'do' must be a mapping of stage "
 			       "fields (cmd, deps, outs, ...)", name);
 	if (!(coll = resolve_collection(ex, fe, name, "'foreach'")))
 		return -1;
@@ -173,7 +173,7 @@ static int matrix_axes(const struct expand *ex, const char *name, const struct n
 		if (!axes[i])
 			return -1;
 		if (axes[i]->kind != NODE_SEQ)
-			return pl_fail(ex->err, mx->items[i], "stage '%s': matrix axis '%s' "
+			return node_fail(ex->err, mx->items[i], "stage '%s': matrix axis '%s' "
 				       "must be a list", name, mx->keys[i]->str);
 		if (!axes[i]->n) { /* an empty axis: no stages */
 			*total = 0;
@@ -233,7 +233,7 @@ int expand_matrix(const struct expand *ex, const struct node *key, const struct 
 	int ret = -1;
 
 	if (mx->kind != NODE_MAP || !mx->n)
-		return pl_fail(ex->err, mx, "stage '%s': 'matrix' must be a mapping of names "
+		return node_fail(ex->err, mx, "stage '%s': 'matrix' must be a mapping of names "
 			       "to lists of values", name);
 	naxes = mx->n;
 	axes = xcalloc(naxes, sizeof(*axes));

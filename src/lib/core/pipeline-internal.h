@@ -9,7 +9,7 @@
  *     pipevars.c  vars: params.yaml and `vars:` merged into one context map
  *     expand.c    foreach/do and matrix: one entry as many stages; it has a
  *                 header of its own, expand.h, as it needs nothing of struct
- *                 pipeline or struct loader, only pl_fail() and pl_key_node()
+ *                 pipeline or struct loader, only node_fail() and pl_key_node()
  *
  * They share one struct loader for the duration of pipeline_load_cached()
  * and the pl_* helpers below (defined in pipeline.c). Every pl_* helper and
@@ -43,13 +43,6 @@ struct loader {
 
 /* ---- helpers (pipeline.c) ------------------------------------------------ */
 
-/*
- * Fills `err` with the message, prefixed by "file:line:col: " of `at` (or
- * "file: " when `at` has no line, nothing when `at` is NULL), kind
- * RP_ERR_INPUT. Returns -1.
- */
-__attribute__((format(printf, 3, 4)))
-int pl_fail(struct rp_err *err, const struct node *at, const char *fmt, ...);
 /* Whether `n` is absent or a null scalar ("", "~", "null"). */
 int pl_is_null(const struct node *n);
 /* The key node of `key` in `map` (for messages), or NULL; borrowed from map. */

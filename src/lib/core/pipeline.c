@@ -56,22 +56,6 @@ static const char stage_fields[] =
 	"cmd, wdir, deps, params, outs, metrics, always_changed, frozen, desc, "
 	"foreach, do, matrix";
 
-int pl_fail(struct rp_err *err, const struct node *at, const char *fmt, ...)
-{
-	char msg[sizeof(err->msg)];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (at && at->file && at->line > 0)
-		return rp_err_set(err, RP_ERR_INPUT, "%s:%d:%d: %s", at->file,
-				  at->line, at->col, msg);
-	if (at && at->file)
-		return rp_err_set(err, RP_ERR_INPUT, "%s: %s", at->file, msg);
-	return rp_err_set(err, RP_ERR_INPUT, "%s", msg);
-}
-
 /* The path of workspace-relative (or absolute) `rel` as seen from the cwd. Caller frees. */
 char *pl_on_disk(const struct pipeline *p, const char *rel)
 {
@@ -146,7 +130,7 @@ static int get_bool(struct sctx *s, const struct node *n, const char *what, int 
 	const char *v = n->kind == NODE_SCALAR ? n->str : NULL;
 
 	if (!v || node_scalar_type(n) != SCALAR_BOOL)
-		return pl_fail(s->ld->err, n, "stage '%s': '%s' must be true or false",
+		return node_fail(s->ld->err, n, "stage '%s': '%s' must be true or false",
 			       s->st->name, what);
 	*out = v[0] == 't' || v[0] == 'T';
 	return 0;
@@ -158,20 +142,20 @@ static char *stage_path(struct sctx *s, const struct node *n, const char *field)
 	char *raw, *norm;
 
 	if (n->kind != NODE_SCALAR || pl_is_null(n)) {
-		pl_fail(s->ld->err, n, "stage '%s': each entry of '%s' must be a path",
+		node_fail(s->ld->err, n, "stage '%s': each entry of '%s' must be a path",
 			s->st->name, field);
 		return NULL;
 	}
 	if (!(raw = interp(s, n)))
 		return NULL;
 	if (!*raw) {
-		pl_fail(s->ld->err, n, "stage '%s': empty path in '%s'", s->st->name, field);
+		node_fail(s->ld->err, n, "stage '%s': empty path in '%s'", s->st->name, field);
 		free(raw);
 		return NULL;
 	}
 	norm = wspath_normalize(s->st->wdir ? s->st->wdir : ".", raw);
 	if (!norm)
-		pl_fail(s->ld->err, n, "stage '%s': path '%s' leaves the workspace; paths "
+		node_fail(s->ld->err, n, "stage '%s': path '%s' leaves the workspace; paths "
 			"must stay inside the directory of %s", s->st->name, raw, s->ld->p->file);
 	/*
 	 * .rp/ holds the store and the state: an out there would be removed
@@ -181,11 +165,11 @@ static char *stage_path(struct sctx *s, const struct node *n, const char *field)
 	 */
 	else if (wspath_reserved(norm)) {
 		if (wspath_reserved(norm) == WSPATH_RESERVED_RP)
-			pl_fail(s->ld->err, n, "stage '%s': path '%s' is in rp's own directory "
+			node_fail(s->ld->err, n, "stage '%s': path '%s' is in rp's own directory "
 				"'.rp', which holds the store; use a path outside it",
 				s->st->name, raw);
 		else
-			pl_fail(s->ld->err, n, "stage '%s': path '%s' is in a '.git' (in any "
+			node_fail(s->ld->err, n, "stage '%s': path '%s' is in a '.git' (in any "
 				"letter case), where git keeps its hooks and history; rp never "
 				"reads or writes there", s->st->name, raw);
 		free(norm);
@@ -209,14 +193,14 @@ static int split_entry(struct sctx *s, const struct node *e, const char *field,
 		*pathn = e->keys[0];
 		if (!pl_is_null(e->items[0])) {
 			if (e->items[0]->kind != NODE_MAP)
-				return pl_fail(s->ld->err, e->items[0], "stage '%s': the options "
+				return node_fail(s->ld->err, e->items[0], "stage '%s': the options "
 					       "of '%s' in '%s' must be a mapping like %s",
 					       s->st->name, e->keys[0]->str, field, example);
 			*opts = e->items[0];
 		}
 		return 0;
 	}
-	return pl_fail(s->ld->err, e, "stage '%s': each entry of '%s' must be a path or a "
+	return node_fail(s->ld->err, e, "stage '%s': each entry of '%s' must be a path or a "
 		       "one-key mapping like {path: %s}", s->st->name, field, example);
 }
 
@@ -244,7 +228,7 @@ static int read_options(struct sctx *s, const struct node *opts, const struct no
 		for (o = known; o->name && strcmp(o->name, k); o++)
 			;
 		if (!o->name)
-			return pl_fail(s->ld->err, opts->keys[i], "stage '%s': unknown option "
+			return node_fail(s->ld->err, opts->keys[i], "stage '%s': unknown option "
 				       "'%s' for %s '%s' (expected %s)", s->st->name, k, what,
 				       pathn->str, expected);
 		if (o->out && get_bool(s, opts->items[i], k, o->out) < 0)
@@ -296,7 +280,7 @@ static int add_out(struct sctx *s, const struct node *e, int metric)
 	if (!(path = stage_path(s, pathn, field)))
 		return -1;
 	if (!strcmp(path, ".")) {
-		pl_fail(s->ld->err, pathn, "stage '%s': output '%s' is the whole workspace; "
+		node_fail(s->ld->err, pathn, "stage '%s': output '%s' is the whole workspace; "
 			"name a file or directory inside it", st->name, pathn->str);
 		free(path);
 		return -1;
@@ -334,7 +318,7 @@ static int add_param(struct sctx *s, char *file, char *key, const struct node *w
 	path = pl_on_disk(p, file);
 	d = find_doc(p, path);
 	if (!d && !pl_exists(path)) {
-		pl_fail(s->ld->err, where, "stage '%s': params file '%s' does not exist; "
+		node_fail(s->ld->err, where, "stage '%s': params file '%s' does not exist; "
 			"create it or remove the entry", st->name, file);
 		goto fail;
 	}
@@ -343,7 +327,7 @@ static int add_param(struct sctx *s, char *file, char *key, const struct node *w
 	if (key) {
 		value = d->root ? node_lookup(d->root, key) : NULL;
 		if (!value) {
-			pl_fail(s->ld->err, where, "stage '%s': parameter '%s' is not defined "
+			node_fail(s->ld->err, where, "stage '%s': parameter '%s' is not defined "
 				"in '%s'; add it there or remove it from 'params'", st->name,
 				key, file);
 			goto fail;
@@ -383,7 +367,7 @@ static int add_params_entry(struct sctx *s, const struct node *e)
 		return add_param(s, file, key, e);
 	}
 	if (e->kind != NODE_MAP)
-		return pl_fail(s->ld->err, e, "stage '%s': each entry of 'params' must be a "
+		return node_fail(s->ld->err, e, "stage '%s': each entry of 'params' must be a "
 			       "key of params.yaml or a mapping {file.yaml: [key, ...]}", st->name);
 	for (i = 0; i < e->n; i++) {
 		const struct node *fn = e->keys[i], *keys = e->items[i];
@@ -398,7 +382,7 @@ static int add_params_entry(struct sctx *s, const struct node *e)
 		}
 		if (keys->kind != NODE_SEQ) {
 			free(file);
-			return pl_fail(s->ld->err, keys, "stage '%s': the keys of params file "
+			return node_fail(s->ld->err, keys, "stage '%s': the keys of params file "
 				       "'%s' must be a list (or empty for the whole file)",
 				       st->name, fn->str);
 		}
@@ -408,7 +392,7 @@ static int add_params_entry(struct sctx *s, const struct node *e)
 
 			if (kn->kind != NODE_SCALAR || pl_is_null(kn)) {
 				free(file);
-				return pl_fail(s->ld->err, kn, "stage '%s': each key of params "
+				return node_fail(s->ld->err, kn, "stage '%s': each key of params "
 					       "file '%s' must be a name like 'train.lr'",
 					       st->name, fn->str);
 			}
@@ -435,7 +419,7 @@ static int each_entry(struct sctx *s, const struct node *n, const char *field,
 	if (!n || pl_is_null(n))
 		return 0;
 	if (n->kind != NODE_SEQ)
-		return pl_fail(s->ld->err, n, "stage '%s': '%s' must be a list",
+		return node_fail(s->ld->err, n, "stage '%s': '%s' must be a list",
 			       s->st->name, field);
 	for (i = 0; i < n->n; i++)
 		if (add(s, n->items[i], arg) < 0)
@@ -466,13 +450,13 @@ static int add_cmd(struct sctx *s, const struct node *n)
 	char *c;
 
 	if (n->kind != NODE_SCALAR || pl_is_null(n))
-		return pl_fail(s->ld->err, n, "stage '%s': 'cmd' must be a string or a list "
+		return node_fail(s->ld->err, n, "stage '%s': 'cmd' must be a string or a list "
 			       "of strings", st->name);
 	if (!(c = interp(s, n)))
 		return -1;
 	if (!*c) {
 		free(c);
-		return pl_fail(s->ld->err, n, "stage '%s': 'cmd' is empty; give the command "
+		return node_fail(s->ld->err, n, "stage '%s': 'cmd' is empty; give the command "
 			       "to run", st->name);
 	}
 	st->cmds = xrealloc(st->cmds, (st->ncmds + 1) * sizeof(*st->cmds));
@@ -505,13 +489,13 @@ static int set_wdir(struct sctx *s, const struct stage_field *f, const struct no
 		return 0;
 	}
 	if (v->kind != NODE_SCALAR || pl_is_null(v))
-		return pl_fail(s->ld->err, v, "stage '%s': 'wdir' must be a directory "
+		return node_fail(s->ld->err, v, "stage '%s': 'wdir' must be a directory "
 			       "path", st->name);
 	if (!(raw = interp(s, v)))
 		return -1;
 	st->wdir = wspath_normalize(".", raw);
 	if (!st->wdir || wspath_reserved(st->wdir)) {
-		pl_fail(s->ld->err, v, "stage '%s': path '%s' leaves the workspace or is "
+		node_fail(s->ld->err, v, "stage '%s': path '%s' leaves the workspace or is "
 			"in '.git' or '.rp'; paths must stay inside the directory of %s",
 			st->name, raw, s->ld->p->file);
 		free(raw);
@@ -540,12 +524,12 @@ static int set_cmd(struct sctx *s, const struct stage_field *f, const struct nod
 
 	(void)f;
 	if (!v)
-		return pl_fail(s->ld->err, s->st->where, "stage '%s': missing 'cmd'; give "
+		return node_fail(s->ld->err, s->st->where, "stage '%s': missing 'cmd'; give "
 			       "the command to run", s->st->name);
 	if (v->kind != NODE_SEQ)
 		return add_cmd(s, v);
 	if (!v->n)
-		return pl_fail(s->ld->err, v, "stage '%s': 'cmd' is empty; give the command "
+		return node_fail(s->ld->err, v, "stage '%s': 'cmd' is empty; give the command "
 			       "to run", s->st->name);
 	for (i = 0; i < v->n; i++)
 		if (add_cmd(s, v->items[i]) < 0)
@@ -572,7 +556,7 @@ static int set_desc(struct sctx *s, const struct stage_field *f, const struct no
 	if (pl_is_null(v))
 		return 0;
 	if (v->kind != NODE_SCALAR)
-		return pl_fail(s->ld->err, v, "stage '%s': 'desc' must be a string",
+		return node_fail(s->ld->err, v, "stage '%s': 'desc' must be a string",
 			       s->st->name);
 	return (s->st->desc = interp(s, v)) ? 0 : -1;
 }
@@ -624,10 +608,10 @@ static int collect_fields(struct sctx *s, const struct node *body, int matrix,
 			continue;
 		else if (!strcmp(name, "foreach") || !strcmp(name, "do") ||
 			 !strcmp(name, "matrix"))
-			return pl_fail(s->ld->err, k, "stage '%s': '%s' cannot be nested "
+			return node_fail(s->ld->err, k, "stage '%s': '%s' cannot be nested "
 				       "inside 'do' or next to 'matrix'", s->st->name, name);
 		else
-			return pl_fail(s->ld->err, k, "stage '%s': unknown field '%s' "
+			return node_fail(s->ld->err, k, "stage '%s': unknown field '%s' "
 				       "(expected one of %s)", s->st->name, name, stage_fields);
 	}
 	return 0;
@@ -686,17 +670,17 @@ static int load_stage_entry(struct loader *ld, const struct node *key, const str
 	struct expand ex = { ld->p->vars, ld->p->nstages, ld->err, build_expanded, ld };
 
 	if (!*name)
-		return pl_fail(ld->err, key, "a stage needs a name");
+		return node_fail(ld->err, key, "a stage needs a name");
 	if (bad)
-		return pl_fail(ld->err, key, "stage name '%s' may not contain '%c'; use "
+		return node_fail(ld->err, key, "stage name '%s' may not contain '%c'; use "
 			       "letters, digits, '-', '_' and '.'", name, *bad);
 	if (body->kind != NODE_MAP)
-		return pl_fail(ld->err, body, "stage '%s' must be a mapping of fields (%s)",
+		return node_fail(ld->err, body, "stage '%s' must be a mapping of fields (%s)",
 			       name, stage_fields);
 	if (node_get(body, "foreach"))
 		return expand_foreach(&ex, key, body);
 	if (node_get(body, "do"))
-		return pl_fail(ld->err, pl_key_node(body, "do"), "stage '%s': 'do' needs "
+		return node_fail(ld->err, pl_key_node(body, "do"), "stage '%s': 'do' needs "
 			       "'foreach' beside it", name);
 	if (node_get(body, "matrix"))
 		return expand_matrix(&ex, key, body);
@@ -732,7 +716,7 @@ static int index_names(struct pipeline *p, struct rp_err *err)
 		const struct stage *b = &p->stages[p->by_name[i]];
 
 		if (!strcmp(a->name, b->name))
-			return pl_fail(err, b->where, "stage '%s' is defined twice (also at "
+			return node_fail(err, b->where, "stage '%s' is defined twice (also at "
 				       "line %d); foreach and matrix names must be unique",
 				       b->name, a->where ? a->where->line : 0);
 	}
@@ -773,7 +757,7 @@ struct pipeline *pipeline_load_cached(const char *path, struct doccache *cache,
 		goto fail;
 	}
 	if (root->kind != NODE_MAP) {
-		pl_fail(err, root, "the pipeline must be a mapping with a 'stages:' key");
+		node_fail(err, root, "the pipeline must be a mapping with a 'stages:' key");
 		goto fail;
 	}
 	for (i = 0; i < root->n; i++) {
@@ -785,22 +769,22 @@ struct pipeline *pipeline_load_cached(const char *path, struct doccache *cache,
 			vars = root->items[i];
 		else if (strcmp(k, "plots") && strcmp(k, "metrics") && strcmp(k, "params") &&
 			 strcmp(k, "artifacts") && strcmp(k, "datasets")) {
-			pl_fail(err, root->keys[i], "unknown top-level key '%s' (expected vars "
+			node_fail(err, root->keys[i], "unknown top-level key '%s' (expected vars "
 				"or stages)", k);
 			goto fail;
 		}
 	}
 	if (!stages) {
-		pl_fail(err, root, "the pipeline has no stages; add a 'stages:' mapping");
+		node_fail(err, root, "the pipeline has no stages; add a 'stages:' mapping");
 		goto fail;
 	}
 	if (pl_is_null(stages) || (stages->kind == NODE_MAP && !stages->n)) {
-		pl_fail(err, pl_key_node(root, "stages"), "'stages' is empty; add at least "
+		node_fail(err, pl_key_node(root, "stages"), "'stages' is empty; add at least "
 			"one stage");
 		goto fail;
 	}
 	if (stages->kind != NODE_MAP) {
-		pl_fail(err, stages, "'stages' must be a mapping of stage names to stages");
+		node_fail(err, stages, "'stages' must be a mapping of stage names to stages");
 		goto fail;
 	}
 	if (pipevars_load(&ld, vars) < 0)

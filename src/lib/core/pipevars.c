@@ -51,7 +51,7 @@ static int merge_vars(struct node *dst, const struct node *src, const char *pref
 
 			if (old->kind == NODE_MAP && old->n)
 				also = old->items[0]->file;
-			ret = pl_fail(err, k, "variable '%s' is defined twice (also in %s); "
+			ret = node_fail(err, k, "variable '%s' is defined twice (also in %s); "
 				      "rename one of them", full,
 				      also ? also : "an earlier vars entry");
 		}
@@ -97,7 +97,7 @@ static int merge_vars_keys(struct loader *ld, struct node *ctx, const struct doc
 			continue;
 		v = d->root ? node_lookup(d->root, k) : NULL;
 		if (!v)
-			return pl_fail(ld->err, entry, "variable '%s' is not defined in '%s'",
+			return node_fail(ld->err, entry, "variable '%s' is not defined in '%s'",
 				       k, rel);
 		/* "a.b" becomes {a: {b: value}} before merging */
 		wrap = node_new_map();
@@ -151,14 +151,14 @@ static int merge_vars_file(struct loader *ld, struct node *ctx, const struct nod
 		goto out;
 	}
 	if (!pl_exists(path)) {
-		pl_fail(ld->err, entry, "vars file '%s' does not exist; create it or remove "
+		node_fail(ld->err, entry, "vars file '%s' does not exist; create it or remove "
 			"the entry from 'vars'", rel);
 		goto out;
 	}
 	if (!(d = pl_get_doc(ld, path, ld->err)))
 		goto out;
 	if (d->root && d->root->kind != NODE_MAP) {
-		pl_fail(ld->err, d->root, "vars file '%s' must be a mapping of names to "
+		node_fail(ld->err, d->root, "vars file '%s' must be a mapping of names to "
 			"values", rel);
 		goto out;
 	}
@@ -197,7 +197,7 @@ int pipevars_merge(struct loader *ld, struct node *ctx, const struct node *vars,
 			if (merge_vars_file(ld, ctx, e, base, global) < 0)
 				return -1;
 		} else {
-			return pl_fail(ld->err, e, "each entry of 'vars' must be a file name "
+			return node_fail(ld->err, e, "each entry of 'vars' must be a file name "
 				       "(\"params.yaml\", \"file.yaml:key1,key2\") or a mapping "
 				       "of names to values");
 		}
@@ -221,7 +221,7 @@ int pipevars_load(struct loader *ld, const struct node *vars)
 			if (merge_vars(p->vars, d->root, NULL, ld->err) < 0)
 				goto out;
 		} else if (d->root && !pl_is_null(d->root)) {
-			pl_fail(ld->err, d->root, "params file 'params.yaml' must be a mapping "
+			node_fail(ld->err, d->root, "params file 'params.yaml' must be a mapping "
 				"of names to values");
 			goto out;
 		}

@@ -75,7 +75,7 @@ static int bad(struct rp_err *err, const struct node *n, const char *fmt, const 
 	char msg[512];
 
 	snprintf(msg, sizeof(msg), fmt, arg);
-	return rp_err_set(err, RP_ERR_INPUT, "%s:%d:%d: %s", n->file, n->line, n->col, msg);
+	return node_fail(err, n, "%s", msg);
 }
 
 /* A copy of absolute path `s` without trailing slashes ("/" stays). */
@@ -191,8 +191,8 @@ static const char *check_host(const char *s)
 
 static int unknown(struct rp_err *err, const struct node *k, const char *sec, const char *expected)
 {
-	return rp_err_set(err, RP_ERR_INPUT, "%s:%d:%d: unknown setting '%s%s%s' (expected %s)",
-			  k->file, k->line, k->col, sec, *sec ? "." : "", k->str, expected);
+	return node_fail(err, k, "unknown setting '%s%s%s' (expected %s)", sec, *sec ? "." : "",
+			 k->str, expected);
 }
 
 static int parse(struct user_config *uc, const struct node *root, struct rp_err *err)

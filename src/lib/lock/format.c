@@ -27,9 +27,8 @@
 
 static int bad(struct rp_err *err, const struct node *n, const char *what)
 {
-	return rp_err_set(err, RP_ERR_INPUT, "%s:%d:%d: %s; the lock file is written by rp: "
-			  "restore it from git or delete it and run 'rp repro'",
-			  n->file, n->line, n->col, what);
+	return node_fail(err, n, "%s; the lock file is written by rp: restore it from git "
+			 "or delete it and run 'rp repro'", what);
 }
 
 static int parse_u64(const struct node *n, uint64_t *v, struct rp_err *err)

@@ -18,6 +18,8 @@
  * float (including .inf and .nan) or else a string.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,6 +151,22 @@ void doc_free(struct doc *d)
 }
 
 /* ---- access ---- */
+
+int node_fail(struct rp_err *err, const struct node *at, const char *fmt, ...)
+{
+	char msg[sizeof(err->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (at && at->file && at->line > 0)
+		return rp_err_set(err, RP_ERR_INPUT, "%s:%d:%d: %s", at->file, at->line, at->col,
+				  msg);
+	if (at && at->file)
+		return rp_err_set(err, RP_ERR_INPUT, "%s: %s", at->file, msg);
+	return rp_err_set(err, RP_ERR_INPUT, "%s", msg);
+}
 
 struct node *node_get(const struct node *map, const char *key)
 {

@@ -73,6 +73,15 @@ struct doc *doc_decode(const char *name, struct bin_reader *r);
 /* Frees the doc and every node in it. doc_free(NULL) does nothing. */
 void doc_free(struct doc *d);
 
+/*
+ * Fills `err` (RP_ERR_INPUT; may be NULL) with the formatted message placed
+ * at `at`: "FILE:LINE:COL: MSG", "FILE: MSG" for a node without a position,
+ * "MSG" for no node or a node without a file. Returns -1. rp's one way of
+ * saying where in a user's YAML file the problem is.
+ */
+int node_fail(struct rp_err *err, const struct node *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Map lookup by key; returns a node owned by the map, or NULL. */
 struct node *node_get(const struct node *map, const char *key);
 /*
