@@ -87,8 +87,8 @@ int cmd_cache(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cmd_usage(cache_usage, 1);
-	if (project_open(&pr, rp_opts.pipeline_file, PROJECT_LOCK | PROJECT_NO_PIPELINE) < 0)
-		return rp_error_exit_code();
+	if (project_open(&pr, rp_opts.pipeline_file, PROJECT_LOCK | PROJECT_NO_PIPELINE, &err) < 0)
+		return rp_err_exit(&err);
 	if (list_objects(pr.ws.store->root, &o) < 0) {
 		ret = RP_EXIT_FAIL;
 		goto out;

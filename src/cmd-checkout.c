@@ -141,12 +141,11 @@ int cmd_checkout(int argc, char **argv)
 		return cmd_usage(checkout_usage, 1);
 	if (optind < argc)
 		file = argv[optind];
-	if (project_open(&pr, rp_opts.pipeline_file, PROJECT_LOCK | PROJECT_NO_PIPELINE) < 0)
-		return rp_error_exit_code();
+	if (project_open(&pr, rp_opts.pipeline_file, PROJECT_LOCK | PROJECT_NO_PIPELINE, &err) < 0)
+		return rp_err_exit(&err);
 	lock = wscheckout_load_lock(file, o.rev, &err);
 	if (!lock) {
-		rp_err_report(&err);
-		ret = rp_error_exit_code();
+		ret = rp_err_exit(&err);
 	} else if (wscheckout_open(&c, &pr, lock, file, &o, &err) < 0) {
 		rp_err_report(&err);
 		ret = RP_EXIT_USAGE;

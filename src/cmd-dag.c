@@ -63,8 +63,8 @@ int cmd_dag(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return cmd_usage(dag_usage, 1);
-	if (project_open(&pr, rp_opts.pipeline_file, 0) < 0)
-		return rp_error_exit_code();
+	if (project_open(&pr, rp_opts.pipeline_file, 0, &err) < 0)
+		return rp_err_exit(&err);
 	sel = xcalloc(pr.dag->n + 1, 1);
 	if (dag_select(pr.dag, (const char **)argv + optind, (size_t)(argc - optind), 0, sel, &err) < 0) {
 		rp_err_report(&err);

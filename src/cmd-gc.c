@@ -175,9 +175,9 @@ int cmd_gc(int argc, char **argv)
 		free(keep);
 		return cmd_usage(gc_usage, 1);
 	}
-	if (project_open(&pr, rp_opts.pipeline_file, PROJECT_LOCK | PROJECT_NO_PIPELINE) < 0) {
+	if (project_open(&pr, rp_opts.pipeline_file, PROJECT_LOCK | PROJECT_NO_PIPELINE, &err) < 0) {
 		free(keep);
-		return rp_error_exit_code();
+		return rp_err_exit(&err);
 	}
 	gc_init(&g, pr.ws.store);
 	if (scope && !dry_run && gc_check_store(pr.ws.store, pr.ws.root, &err) < 0) {

@@ -31,10 +31,8 @@ static struct doc *load_now(const char *path, int *failed)
 	struct doc *d = doc_load_file(path, &err);
 
 	if (!d) {
-		if (err.kind == RP_ERR_INPUT) {
-			rp_err_report(&err);
-			*failed = 1;
-		}
+		if (err.kind == RP_ERR_INPUT)
+			*failed = rp_err_exit(&err);
 	}
 	return d;
 }
@@ -50,6 +48,7 @@ int cmd_metrics(int argc, char **argv)
 	const char *rev = "HEAD";
 	int c, all = 0, diff, failed = 0, ret = RP_EXIT_OK;
 	struct table t;
+	struct rp_err err = { 0 };
 
 	if (argc < 2 || (strcmp(argv[1], "show") && strcmp(argv[1], "diff")))
 		return cmd_usage(metrics_usage, argc >= 2 && !strcmp(argv[1], "-h") ? 0 : 1);
@@ -67,8 +66,8 @@ int cmd_metrics(int argc, char **argv)
 		return cmd_usage(metrics_usage, 1);
 	if (optind < argc)
 		rev = argv[optind];
-	if (project_open(&pr, rp_opts.pipeline_file, 0) < 0)
-		return rp_error_exit_code();
+	if (project_open(&pr, rp_opts.pipeline_file, 0, &err) < 0)
+		return rp_err_exit(&err);
 	if (diff) {
 		const char *hdr[] = { "Path", "Metric", rev, "Workspace", "Change" };
 		table_init(&t, 5, hdr);
@@ -85,8 +84,8 @@ int cmd_metrics(int argc, char **argv)
 			if (!o->metric)
 				continue;
 			now = load_now(o->path, &failed);
-			if (diff)
-				then = git_load_doc_or_report(rev, o->path, &failed);
+			if (diff && !(then = git_load_doc_opt(rev, o->path, &err)) && err.kind)
+				failed = rp_err_exit(&err);
 			if (now)
 				flatten(now->root, "", &ln);
 			if (then)
@@ -119,7 +118,7 @@ int cmd_metrics(int argc, char **argv)
 			doc_free(then);
 		}
 	if (failed)
-		ret = rp_error_exit_code();
+		ret = failed;
 	else if (t.nrows > 1)
 		table_print(&t, stdout);
 	else if (!rp_opts.quiet)

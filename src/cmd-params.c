@@ -44,6 +44,7 @@ int cmd_params(int argc, char **argv)
 	size_t nkeys = 0, alloc = 0, nchanged = 0;
 	int c, all = 0, failed = 0, ret = RP_EXIT_OK;
 	struct table t;
+	struct rp_err err = { 0 };
 
 	if (argc < 2 || strcmp(argv[1], "diff"))
 		return cmd_usage(params_usage, argc < 2 || strcmp(argv[1], "-h") ? 1 : 0);
@@ -60,8 +61,8 @@ int cmd_params(int argc, char **argv)
 		return cmd_usage(params_usage, 1);
 	if (optind < argc)
 		rev = argv[optind];
-	if (project_open(&pr, rp_opts.pipeline_file, 0) < 0)
-		return rp_error_exit_code();
+	if (project_open(&pr, rp_opts.pipeline_file, 0, &err) < 0)
+		return rp_err_exit(&err);
 	for (size_t i = 0; i < pr.p->nstages; i++)
 		for (size_t k = 0; k < pr.p->stages[i].nparams; k++) {
 			const struct param *p = &pr.p->stages[i].params[k];
@@ -79,11 +80,13 @@ int cmd_params(int argc, char **argv)
 	const char *hdr[] = { "Path", "Param", rev, "Workspace" };
 	table_init(&t, 4, hdr);
 	for (size_t j = 0; j < nkeys && !failed; j++) {
-		struct doc *old = git_load_doc_or_report(rev, keys[j].file, &failed);
+		struct doc *old = git_load_doc_opt(rev, keys[j].file, &err);
 		const struct node *ov = old && old->root
 			? (keys[j].key ? node_lookup(old->root, keys[j].key) : old->root) : NULL;
 		struct leaves now = { 0 }, then = { 0 };
 
+		if (!old && err.kind)
+			failed = rp_err_exit(&err);
 		flatten(keys[j].value, keys[j].key, &now);
 		flatten(ov, keys[j].key, &then);
 		for (size_t i = 0; i < now.n; i++) {
@@ -108,7 +111,7 @@ int cmd_params(int argc, char **argv)
 		doc_free(old);
 	}
 	if (failed)
-		ret = rp_error_exit_code();
+		ret = failed;
 	else if (t.nrows > 1)
 		table_print(&t, stdout);
 	else if (!rp_opts.quiet)

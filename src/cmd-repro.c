@@ -141,8 +141,8 @@ int cmd_repro(int argc, char **argv)
 		default: return cmd_usage(repro_usage, 1);
 		}
 	}
-	if (project_open(&pr, rp_opts.pipeline_file, PROJECT_LOCK) < 0)
-		return rp_error_exit_code();
+	if (project_open(&pr, rp_opts.pipeline_file, PROJECT_LOCK, &err) < 0)
+		return rp_err_exit(&err);
 	if (rehash)
 		state_clear(pr.ws.state);
 	store_memo_enable(pr.ws.store);   /* cleared whenever a stage starts or ends */

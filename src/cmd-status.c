@@ -91,8 +91,8 @@ int cmd_status(int argc, char **argv)
 		default: return cmd_usage(status_usage, 1);
 		}
 	}
-	if (project_open(&pr, rp_opts.pipeline_file, 0) < 0)
-		return rp_error_exit_code();
+	if (project_open(&pr, rp_opts.pipeline_file, 0, &err) < 0)
+		return rp_err_exit(&err);
 	if (rehash)
 		state_clear(pr.ws.state);
 	store_memo_enable(pr.ws.store);     /* status changes no file */

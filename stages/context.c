@@ -643,14 +643,12 @@ int main(int argc, char **argv)
 	method_name = xasprintf("%s@%d", o.method, is_llm ? LLM_VERSION : HEADINGS_VERSION);
 
 	if (jsonl_open(&r, o.input, &err) < 0) {
-		rp_err_report(&err);
-		ret = rp_error_exit_code();
+		ret = rp_err_exit(&err);
 		goto out;
 	}
 	if (read_chunks(&r, &cs, &err) < 0) {
 		jsonl_close(&r);
-		rp_err_report(&err);
-		ret = rp_error_exit_code();
+		ret = rp_err_exit(&err);
 		goto out;
 	}
 	if (is_llm && llm_setup(&l, &o) < 0) {

@@ -100,15 +100,10 @@ struct doc *git_load_doc(const char *rev, const char *path, int *absent, struct 
 	return d;
 }
 
-struct doc *git_load_doc_or_report(const char *rev, const char *path, int *failed)
+struct doc *git_load_doc_opt(const char *rev, const char *path, struct rp_err *err)
 {
-	struct rp_err err = { 0 };
 	int absent;
-	struct doc *d = git_load_doc(rev, path, &absent, &err);
 
-	if (!d && !absent) {
-		rp_err_report(&err);
-		*failed = 1;
-	}
-	return d;
+	err->kind = RP_ERR_NONE;
+	return git_load_doc(rev, path, &absent, err);
 }

@@ -24,8 +24,11 @@ int git_show(const char *rev, const char *path, struct buf *out, struct rp_err *
  * when REV has no such file (err untouched), else with err filled.
  */
 struct doc *git_load_doc(const char *rev, const char *path, int *absent, struct rp_err *err);
-/* As git_load_doc(), but reports a failure itself and then sets *failed. */
-struct doc *git_load_doc_or_report(const char *rev, const char *path, int *failed);
+/*
+ * As git_load_doc(), for a file that may be absent: NULL with err->kind
+ * RP_ERR_NONE when REV has no such file, NULL with err filled on a failure.
+ */
+struct doc *git_load_doc_opt(const char *rev, const char *path, struct rp_err *err);
 /*
  * Lists the commits (hex, one per line in `out`) reachable from any ref or
  * reflog entry that changed PATH, with the full history (no simplification:

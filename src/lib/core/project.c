@@ -6,9 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-int project_open(struct project *pr, const char *pipeline_file, unsigned flags)
+int project_open(struct project *pr, const char *pipeline_file, unsigned flags,
+		 struct rp_err *err)
 {
-	struct rp_err err = { 0 };
 	unsigned wsflags = 0;
 
 	memset(pr, 0, sizeof(*pr));
@@ -16,22 +16,21 @@ int project_open(struct project *pr, const char *pipeline_file, unsigned flags)
 		wsflags |= WS_LOCK;
 	if (flags & PROJECT_NO_PIPELINE)
 		wsflags |= WS_NO_PIPELINE;
-	if (workspace_open(&pr->ws, pipeline_file, wsflags, &err) < 0)
-		return rp_err_report(&err);
+	if (workspace_open(&pr->ws, pipeline_file, wsflags, err) < 0)
+		return -1;
 	if (access(pr->ws.pipeline_file, F_OK) == 0 || !(flags & PROJECT_NO_PIPELINE)) {
-		pr->p = pipeline_load_cached(pr->ws.pipeline_file, pr->ws.parsed, &err);
+		pr->p = pipeline_load_cached(pr->ws.pipeline_file, pr->ws.parsed, err);
 		if (!pr->p)
 			goto fail;
-		pr->dag = dag_build(pr->p, &err);
+		pr->dag = dag_build(pr->p, err);
 		if (!pr->dag)
 			goto fail;
 	}
-	pr->lock = lock_load(WS_LOCK_FILE, WS_JOURNAL, WS_LOCK_SNAP, &err);
+	pr->lock = lock_load(WS_LOCK_FILE, WS_JOURNAL, WS_LOCK_SNAP, err);
 	if (!pr->lock)
 		goto fail;
 	return 0;
 fail:
-	rp_err_report(&err);
 	project_close(pr);
 	return -1;
 }

@@ -24,8 +24,12 @@ enum project_flags {
 	PROJECT_NO_PIPELINE = 1 << 1, /* the pipeline file is optional */
 };
 
-/* Opens and loads everything; reports errors itself. 0, or -1 (see rp_error_exit_code()). */
-int project_open(struct project *pr, const char *pipeline_file, unsigned flags);
+/*
+ * Opens and loads everything. 0, or -1 with `err` filled (RP_ERR_INPUT when
+ * a file the user wrote is invalid) and nothing left open.
+ */
+int project_open(struct project *pr, const char *pipeline_file, unsigned flags,
+		 struct rp_err *err);
 /* Saves the state cache and frees everything. */
 void project_close(struct project *pr);
 /*

@@ -5,8 +5,9 @@
  * returns -1 (or NULL); it prints nothing, and callers pass the err up.
  * Commands and stage programs report it (rp_err_report, or rp_err_exit,
  * which also gives the exit code of its kind) or drop it. rp_error*() and
- * rp_warn print at once, and mark rp_last_error_kind for the exit code of
- * the code that reports itself (project_open(), for one).
+ * rp_warn print at once; rp_error_input() also marks rp_last_error_kind,
+ * which rp_error_exit_code() reads: only the stage programs' own reporting
+ * helpers still rely on it (rp's commands take the code from the err).
  *
  * Secrets: every message that rp_error*, rp_warn and rp_err_set format is
  * passed through rp_redact() whole, before it is cut to size or printed,
