@@ -121,7 +121,7 @@ static int mark_keep(struct gc *g, const char *arg)
 					    WS_JOURNAL);
 	}
 	if (access(lockf, F_OK) < 0 && !(journal && access(journal, F_OK) == 0)) {
-		rp_error_input("--keep '%s': no such lock file", arg);
+		rp_error("--keep '%s': no such lock file", arg);
 		ret = RP_EXIT_USAGE;
 		goto out;
 	}
@@ -213,9 +213,9 @@ int cmd_gc(int argc, char **argv)
 	       "kept %" PRIu64 " objects\n", dry_run || !scope ? "would delete" : "deleted",
 	       st.objects, st.object_bytes, st.runs, st.kept);
 	if (!scope && !dry_run) {
-		rp_error_input("nothing deleted: say what to keep besides rp.lock: --workspace "
-			       "(nothing else), --keep LOCK (another lock or workspace), --all-revs "
-			       "(every rp.lock in git), or --force (as --workspace); -n lists the objects");
+		rp_error("nothing deleted: say what to keep besides rp.lock: --workspace "
+			 "(nothing else), --keep LOCK (another lock or workspace), --all-revs "
+			 "(every rp.lock in git), or --force (as --workspace); -n lists the objects");
 		ret = RP_EXIT_USAGE;
 	}
 out:

@@ -40,8 +40,8 @@ int cmd_init(int argc, char **argv)
 	if (optind < argc)
 		return cmd_usage(init_usage, 1);
 	if (access(WS_CONFIG, F_OK) == 0 && !force) {
-		rp_error_input("'%s' already exists; this directory is an rp workspace "
-			       "(use 'rp init --force' to reset its config)", WS_CONFIG);
+		rp_error("'%s' already exists; this directory is an rp workspace "
+			 "(use 'rp init --force' to reset its config)", WS_CONFIG);
 		return RP_EXIT_USAGE;
 	}
 	if (fs_mkdir_p(WS_DIR, 0755, &err) < 0 ||

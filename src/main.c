@@ -85,8 +85,8 @@ static int run_external(const char *name, int argc, char **argv)
 	}
 	execvp(prog, argv);
 	if (errno == ENOENT)
-		rp_error_input("'%s' is not an rp command and no program '%s' was found "
-			       "next to rp or on PATH; see 'rp --help'", name, prog);
+		rp_error("'%s' is not an rp command and no program '%s' was found "
+			 "next to rp or on PATH; see 'rp --help'", name, prog);
 	else
 		rp_error_errno("cannot run '%s'", prog);
 	free(prog);

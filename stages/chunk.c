@@ -197,9 +197,9 @@ static int join_docs(const char *path, struct doc_set *ds, struct buf *all)
 		if (i && !strcmp(ds->v[i].doc_id, ds->v[i - 1].doc_id)) {
 			size_t a = ds->v[i - 1].line, b = ds->v[i].line;
 
-			return rp_error_input("%s:%zu:1: duplicate doc_id '%s' (also on line %zu); doc ids "
-					      "must be unique", path, a > b ? a : b, ds->v[i].doc_id,
-					      a > b ? b : a);
+			return rp_error("%s:%zu:1: duplicate doc_id '%s' (also on line %zu); doc ids "
+					"must be unique", path, a > b ? a : b, ds->v[i].doc_id,
+					a > b ? b : a);
 		}
 		buf_add(all, ds->v[i].lines.s, ds->v[i].lines.len);
 	}

@@ -130,6 +130,7 @@ struct llm {
 	struct chat chat;
 	int chat_ready, warned_prompt;
 	size_t hits, misses;
+	struct rp_err err;            /* why the last llm_* call failed, for main() */
 };
 
 static int usage(int is_error)
@@ -211,16 +212,16 @@ static char *headings_context(json_t *chunk, const char *doc_id)
 static int load_docs(struct llm *l, const char *path)
 {
 	struct jsonl_reader r;
-	struct rp_err err = { 0 };
+	struct rp_err *err = &l->err;
 	size_t alloc = 0;
 	json_t *obj;
 	int rc;
 
-	if (jsonl_open(&r, path, &err) < 0)
-		return rp_err_report(&err);
-	while ((rc = jsonl_next(&r, &obj, &err)) > 0) {
-		const char *id = jsonl_get_str(&r, obj, "doc_id", &err);
-		const char *text = id ? jsonl_get_str(&r, obj, "text", &err) : NULL;
+	if (jsonl_open(&r, path, err) < 0)
+		return -1;
+	while ((rc = jsonl_next(&r, &obj, err)) > 0) {
+		const char *id = jsonl_get_str(&r, obj, "doc_id", err);
+		const char *text = id ? jsonl_get_str(&r, obj, "text", err) : NULL;
 		json_t *sha = json_object_get(obj, "sha256"), *title = json_object_get(obj, "title");
 		struct srcdoc *d;
 
@@ -246,7 +247,7 @@ static int load_docs(struct llm *l, const char *path)
 	}
 	jsonl_close(&r);
 	if (rc < 0)
-		return rp_err_report(&err);
+		return -1;
 	qsort(l->docs, l->ndocs, sizeof(*l->docs), cmp_doc);
 	return 0;
 }
@@ -287,12 +288,11 @@ static char *fill_prompt(const char *prompt, const struct srcdoc *d, const char 
 
 static int start_chat(struct llm *l)
 {
-	struct rp_err err = { 0 };
 	const char *key;
 
-	if (provider_settings_key(&l->ps, &key, &err) < 0 ||
-	    chat_init(&l->chat, l->ps.base_url, l->model, key, &err) < 0)
-		return rp_err_report(&err);
+	if (provider_settings_key(&l->ps, &key, &l->err) < 0 ||
+	    chat_init(&l->chat, l->ps.base_url, l->model, key, &l->err) < 0)
+		return -1;
 	l->chat.max_retries = l->o->max_retries;
 	l->chat.timeout = l->o->timeout;
 	l->chat.deadline = l->o->deadline;
@@ -300,19 +300,17 @@ static int start_chat(struct llm *l)
 	return 0;
 }
 
-/* The context of one chunk from the cache or the model. Caller frees; NULL (reported). */
+/* The context of one chunk from the cache or the model. Caller frees; NULL (l->err filled). */
 static char *llm_context(struct llm *l, const struct srcdoc *d, const char *chunk, size_t clen)
 {
 	char key[HASH_HEX], method[32];
 	char *ctx = NULL, *user, *stored;
-	struct rp_err err = { 0 };
 	int rc;
 
 	snprintf(method, sizeof(method), "llm@%d", LLM_VERSION);
 	llmcache_key(method, l->model, l->version, d->sha256, chunk, clen, key);
-	rc = llmcache_get(l->cache, key, &ctx, &stored, &err);
+	rc = llmcache_get(l->cache, key, &ctx, &stored, &l->err);
 	if (rc < 0) {
-		rp_err_report(&err);
 		return NULL;
 	}
 	if (rc > 0 && stored && strcmp(stored, l->prompt_sha) && !l->warned_prompt) {
@@ -328,10 +326,9 @@ static char *llm_context(struct llm *l, const struct srcdoc *d, const char *chun
 	if (!l->chat_ready && start_chat(l) < 0)
 		return NULL;
 	user = fill_prompt(l->prompt, d, chunk);
-	ctx = chat_complete(&l->chat, default_system, user, &err);
+	ctx = chat_complete(&l->chat, default_system, user, &l->err);
 	free(user);
 	if (!ctx) {
-		rp_err_report(&err);
 		return NULL;
 	}
 	/* trim: the model's surrounding whitespace is not part of the context */
@@ -344,8 +341,7 @@ static char *llm_context(struct llm *l, const struct srcdoc *d, const char *chun
 		ctx[n - a] = '\0';
 	}
 	l->misses++;
-	if (llmcache_put(l->cache, key, ctx, l->model, l->version, l->prompt_sha, &err) < 0) {
-		rp_err_report(&err);
+	if (llmcache_put(l->cache, key, ctx, l->model, l->version, l->prompt_sha, &l->err) < 0) {
 		free(ctx);
 		return NULL;
 	}
@@ -354,11 +350,10 @@ static char *llm_context(struct llm *l, const struct srcdoc *d, const char *chun
 
 /*
  * The prompt text: the whole file, or with `key` the string at that dotted
- * path of the YAML file. Caller frees; NULL (reported).
+ * path of the YAML file. Caller frees; NULL with `err` filled.
  */
-static char *read_prompt(const char *path, const char *key)
+static char *read_prompt(const char *path, const char *key, struct rp_err *err)
 {
-	struct rp_err err = { 0 };
 	struct buf b = BUF_INIT;
 	struct doc *d;
 	struct node *n;
@@ -369,25 +364,21 @@ static char *read_prompt(const char *path, const char *key)
 			int e = errno;
 
 			buf_release(&b);
-			if (e == ENOENT)
-				rp_error_input("cannot read prompt file '%s': %s", path, strerror(e));
-			else
-				rp_error("cannot read prompt file '%s': %s", path, strerror(e));
+			rp_err_set(err, e == ENOENT ? RP_ERR_INPUT : RP_ERR_IO,
+				   "cannot read prompt file '%s': %s", path, strerror(e));
 			return NULL;
 		}
 		return buf_detach(&b);
 	}
-	if (!(d = doc_load_file(path, &err))) {
-		rp_err_report(&err);
+	if (!(d = doc_load_file(path, err)))
 		return NULL;
-	}
 	n = d->root ? node_lookup(d->root, key) : NULL;
 	if (!n || n->kind != NODE_SCALAR) {
 		if (n)
-			rp_error_input("%s:%d:%d: '%s' must be a string (the prompt text)", n->file, n->line,
-				       n->col, key);
+			node_fail(err, n, "'%s' must be a string (the prompt text)", key);
 		else
-			rp_error_input("%s: no key '%s' (the prompt text; see --prompt-key)", path, key);
+			rp_err_set(err, RP_ERR_INPUT, "%s: no key '%s' (the prompt text; see "
+				   "--prompt-key)", path, key);
 		doc_free(d);
 		return NULL;
 	}
@@ -396,34 +387,36 @@ static char *read_prompt(const char *path, const char *key)
 	return s;
 }
 
-/* Settles options, config, prompt, docs and cache for --method llm. 0 or -1 (reported). */
+/* Settles options, config, prompt, docs and cache for --method llm. 0 or -1 (l->err filled). */
 static int llm_setup(struct llm *l, struct opts *o)
 {
 	struct provider_opts po = { NULL, o->model, o->base_url, o->api_key_env, o->cache };
-	struct rp_err err = { 0 };
 	char hex[HASH_HEX];
 
 	l->o = o;
 	/* .rp/config of a workspace of the user's only (config.h) */
-	if (provider_settings_resolve(&l->ps, "llm", &po, "context-cache.db", &err) < 0)
-		return rp_err_report(&err);
+	if (provider_settings_resolve(&l->ps, "llm", &po, "context-cache.db", &l->err) < 0)
+		return -1;
 	l->model = l->ps.model;
 	if (!l->model || !*l->model)
-		return rp_error_input("--method llm needs a model: pass --model or set llm.model in .rp/config");
+		return rp_err_set(&l->err, RP_ERR_INPUT, "--method llm needs a model: pass --model "
+				  "or set llm.model in .rp/config");
 	if (!o->docs)
-		return rp_error_input("--method llm needs the documents: pass --docs DOCS.jsonl");
+		return rp_err_set(&l->err, RP_ERR_INPUT, "--method llm needs the documents: pass "
+				  "--docs DOCS.jsonl");
 	if (!!o->prompt_file != !!o->prompt_version)
-		return rp_error_input("--prompt-file and --prompt-version go together: "
-				      "the version names the prompt text in the cache key");
+		return rp_err_set(&l->err, RP_ERR_INPUT, "--prompt-file and --prompt-version go "
+				  "together: the version names the prompt text in the cache key");
 	if (o->prompt_key && !o->prompt_file)
-		return rp_error_input("--prompt-key needs --prompt-file (the YAML file that holds the key)");
+		return rp_err_set(&l->err, RP_ERR_INPUT, "--prompt-key needs --prompt-file (the "
+				  "YAML file that holds the key)");
 	if (o->prompt_file) {
-		l->prompt = read_prompt(o->prompt_file, o->prompt_key);
+		l->prompt = read_prompt(o->prompt_file, o->prompt_key, &l->err);
 		if (!l->prompt)
 			return -1;
 		l->version = o->prompt_version;
 		if (!*l->version)
-			return rp_error_input("--prompt-version must not be empty");
+			return rp_err_set(&l->err, RP_ERR_INPUT, "--prompt-version must not be empty");
 	} else {
 		l->prompt = xstrdup(default_prompt);
 		l->version = default_prompt_version;
@@ -432,8 +425,8 @@ static int llm_setup(struct llm *l, struct opts *o)
 	l->prompt_sha = xstrdup(hex);
 	if (load_docs(l, o->docs) < 0)
 		return -1;
-	if (!(l->cache = llmcache_open(l->ps.cache_path, &err)))
-		return rp_err_report(&err);
+	if (!(l->cache = llmcache_open(l->ps.cache_path, &l->err)))
+		return -1;
 	return 0;
 }
 
@@ -505,7 +498,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_TIMEOUT:
 			/* 0 would be curl's "no limit": a stalled server would hold the run forever */
 			if (numopt_parse_long(optarg, 1, 86400, &num) < 0) {
-				rp_error_input("--timeout '%s' is not a number of seconds in 1..86400", optarg);
+				rp_error("--timeout '%s' is not a number of seconds in 1..86400", optarg);
 				return RP_EXIT_USAGE;
 			}
 			o->timeout = num;
@@ -514,8 +507,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			uint64_t secs;
 
 			if (numopt_seconds(optarg, &secs) < 0 || !secs || secs > 7 * 86400) {
-				rp_error_input("--deadline '%s' is not a duration of 1 s to 7 days (seconds, or "
-					       "with a suffix s, m, h, d)", optarg);
+				rp_error("--deadline '%s' is not a duration of 1 s to 7 days (seconds, or "
+					 "with a suffix s, m, h, d)", optarg);
 				return RP_EXIT_USAGE;
 			}
 			o->deadline = (long)secs;
@@ -588,14 +581,15 @@ static int add_context(struct llm *l, const char *method_name, json_t *ch, const
 		const struct srcdoc *d = find_doc(l, doc_id);
 
 		if (!d) {
-			rp_error_input("%s:%zu:1: doc_id '%s' is not in '%s'; pass the docs.jsonl "
-				       "the chunks were made from", path, line, doc_id, l->o->docs);
+			rp_err_set(&l->err, RP_ERR_INPUT, "%s:%zu:1: doc_id '%s' is not in '%s'; pass "
+				   "the docs.jsonl the chunks were made from", path, line, doc_id,
+				   l->o->docs);
 			free(text);
-			return RP_EXIT_USAGE;
+			return rp_err_exit(&l->err);
 		}
 		if (!(ctx = llm_context(l, d, text, tlen))) {
 			free(text);
-			return rp_error_exit_code();
+			return rp_err_exit(&l->err);
 		}
 	} else {
 		ctx = headings_context(ch, doc_id);
@@ -653,7 +647,7 @@ int main(int argc, char **argv)
 	}
 	if (is_llm && llm_setup(&l, &o) < 0) {
 		jsonl_close(&r);
-		ret = rp_error_exit_code();
+		ret = rp_err_exit(&l.err);
 		goto out;
 	}
 	progress_init(&pg, "context", cs.n);

@@ -204,12 +204,11 @@ out:
 /*
  * Reads and checks the chunks into r->chunks, with their cache keys: the
  * input whole, then each line with jansson (jsonl_next()). Stops at the
- * first bad line.
+ * first bad line: -1 with `err` filled.
  */
-static int read_chunks(struct run *r)
+static int read_chunks(struct run *r, struct rp_err *err)
 {
 	struct jsonl_reader rd;
-	struct rp_err err = { 0 };
 	struct buf *in = &r->in;
 	/* the embedder's dimension before any answer: the asked one, or the local model's */
 	unsigned kdim = r->dim;
@@ -217,8 +216,8 @@ static int read_chunks(struct run *r)
 	struct stat st;
 	int ret = 0;
 
-	if (jsonl_open(&rd, r->input, &err) < 0)
-		return rp_err_report(&err);
+	if (jsonl_open(&rd, r->input, err) < 0)
+		return -1;
 	if (!fstat(fileno(rd.f), &st) && S_ISREG(st.st_mode) && st.st_size > 0 &&
 	    (uintmax_t)st.st_size < SIZE_MAX / 2)
 		buf_grow(in, (size_t)st.st_size + 1);
@@ -229,9 +228,9 @@ static int read_chunks(struct run *r)
 		in->s[in->len] = '\0';
 	} while (got);
 	if (ferror(rd.f)) {
-		rp_err_set(&err, RP_ERR_IO, "cannot read '%s': %s", rd.path, strerror(errno));
+		rp_err_set(err, RP_ERR_IO, "cannot read '%s': %s", rd.path, strerror(errno));
 		jsonl_close(&rd);
-		return rp_err_report(&err);
+		return -1;
 	}
 	for (char *p = in->s, *end = in->s + in->len; p < end && !ret; line++) {
 		char *nl = memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end;
@@ -241,7 +240,7 @@ static int read_chunks(struct run *r)
 		for (q = p; q < le && (*q == ' ' || *q == '\t' || *q == '\r'); q++)
 			;
 		if (q < le)
-			ret = read_chunk_json(r, rd.path, p, (size_t)(le - p), line + 1, &err);
+			ret = read_chunk_json(r, rd.path, p, (size_t)(le - p), line + 1, err);
 		if (r->nchunks > n) {
 			struct chunk *c = &r->chunks[n];
 
@@ -251,7 +250,7 @@ static int read_chunks(struct run *r)
 	}
 	if (ret < 0) {
 		jsonl_close(&rd);
-		return rp_err_report(&err);
+		return -1;
 	}
 	/* unique chunk ids */
 	{
@@ -263,9 +262,9 @@ static int read_chunks(struct run *r)
 			size_t *first = hmap_put(&m, r->chunks[i].id, strlen(r->chunks[i].id), &found);
 
 			if (found)
-				ret = rp_error_input("%s:%zu:1: chunk_id '%s' also appears on line %zu; chunk "
-						     "ids must be unique", rd.path, r->chunks[i].line,
-						     r->chunks[i].id, r->chunks[*first].line);
+				ret = rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk_id '%s' also appears "
+						 "on line %zu; chunk ids must be unique", rd.path,
+						 r->chunks[i].line, r->chunks[i].id, r->chunks[*first].line);
 			*first = found ? *first : i;
 		}
 		hmap_free(&m);
@@ -608,8 +607,8 @@ static int parse_args(int argc, char **argv, struct run *r, struct provider_opts
 			uint64_t secs;
 
 			if (numopt_seconds(optarg, &secs) < 0 || !secs || secs > 7 * 86400) {
-				rp_error_input("option '--deadline': '%s' is not a duration of 1 s to 7 days "
-					       "(seconds, or with a suffix s, m, h, d)", optarg);
+				rp_error("option '--deadline': '%s' is not a duration of 1 s to 7 days "
+					 "(seconds, or with a suffix s, m, h, d)", optarg);
 				return usage(1);
 			}
 			r->ep.http.deadline_ms = (long)secs * 1000;
@@ -622,7 +621,7 @@ static int parse_args(int argc, char **argv, struct run *r, struct provider_opts
 			break;
 		case O_ITYPE:
 			if (strcmp(optarg, "document") && strcmp(optarg, "query")) {
-				rp_error_input("option '--input-type': '%s' is not 'document' or 'query'", optarg);
+				rp_error("option '--input-type': '%s' is not 'document' or 'query'", optarg);
 				return usage(1);
 			}
 			r->ep.input_type = optarg;
@@ -637,9 +636,9 @@ static int parse_args(int argc, char **argv, struct run *r, struct provider_opts
 	}
 	if (optind + 1 != argc || !r->output || !r->model) {
 		if (optind + 1 != argc)
-			rp_error_input("expected one input file (chunks JSONL, '-' for standard input)");
+			rp_error("expected one input file (chunks JSONL, '-' for standard input)");
 		else
-			rp_error_input("%s is required", !r->output ? "-o FILE" : "--model ID");
+			rp_error("%s is required", !r->output ? "-o FILE" : "--model ID");
 		return usage(1);
 	}
 	r->input = argv[optind];
@@ -717,8 +716,8 @@ int main(int argc, char **argv)
 		goto usage_error;
 	r.dim = embedder_dim(r.emb);
 
-	if (read_chunks(&r) < 0) {
-		ret = rp_error_exit_code();
+	if (read_chunks(&r, &err) < 0) {
+		ret = rp_err_exit(&err);
 		goto out;
 	}
 	fold_keys(&r);

@@ -138,6 +138,7 @@ struct extract {
 	int have_out_st;
 	struct progress prog;
 	size_t seen;
+	struct rp_err err;      /* the error that stopped the run, for main() to report */
 };
 
 static const struct {
@@ -359,15 +360,15 @@ static void add_doc(struct extract *ex, const char *id, const char *source, char
 static int add_jsonl(struct extract *ex, const char *source, const char *data, size_t len)
 {
 	struct jsonl_reader r;
-	struct rp_err err = { 0 };
+	struct rp_err *err = &ex->err;
 	json_t *obj;
 	int rc, ret = 0;
 
-	if (jsonl_open_mem(&r, source, data, len, &err) < 0)
-		return rp_err_report(&err);
-	while ((rc = jsonl_next(&r, &obj, &err)) > 0) {
-		const char *id = jsonl_get_str(&r, obj, ex->id_field, &err);
-		const char *text = id ? jsonl_get_str(&r, obj, ex->text_field, &err) : NULL;
+	if (jsonl_open_mem(&r, source, data, len, err) < 0)
+		return -1;
+	while ((rc = jsonl_next(&r, &obj, err)) > 0) {
+		const char *id = jsonl_get_str(&r, obj, ex->id_field, err);
+		const char *text = id ? jsonl_get_str(&r, obj, ex->text_field, err) : NULL;
 		json_t *tv = json_object_get(obj, ex->title_field);
 		char *src;
 
@@ -377,7 +378,7 @@ static int add_jsonl(struct extract *ex, const char *source, const char *data, s
 			break;
 		}
 		if (tv && !json_is_string(tv) && !json_is_null(tv)) {
-			rp_err_set(&err, RP_ERR_INPUT, "%s:%zu:1: field '%s' is not a string",
+			rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: field '%s' is not a string",
 				   source, r.line, ex->title_field);
 			json_decref(obj);
 			rc = -1;
@@ -391,9 +392,9 @@ static int add_jsonl(struct extract *ex, const char *source, const char *data, s
 		json_decref(obj);
 	}
 	if (rc < 0) {
-		if (err.kind == RP_ERR_NONE)
-			rp_err_set(&err, RP_ERR_INPUT, "%s: invalid JSONL", source);
-		ret = rp_err_report(&err);
+		if (err->kind == RP_ERR_NONE)
+			rp_err_set(err, RP_ERR_INPUT, "%s: invalid JSONL", source);
+		ret = -1;
 	}
 	jsonl_close(&r);
 	return ret;
@@ -437,7 +438,7 @@ static int utf16_decode(const char *s, size_t len, struct buf *out)
 
 /*
  * Turns the bytes of one file of a known text kind into a document.
- * `id` and `source` are borrowed. -1 (reported) on invalid JSONL.
+ * `id` and `source` are borrowed. -1 (ex->err filled) on invalid JSONL.
  */
 static int add_content(struct extract *ex, enum kind kind, const char *id, const char *source,
 		       const char *data, size_t len)
@@ -630,8 +631,9 @@ static int read_archive(struct extract *ex, const char *path, const char *prefix
 	archive_read_support_filter_all(a);
 	archive_read_support_format_all(a);
 	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
-		ret = rp_error("cannot read archive '%s': %s; is it a complete archive of a format "
-			       "libarchive reads?", path, archive_error_string(a));
+		ret = rp_err_set(&ex->err, RP_ERR_IO, "cannot read archive '%s': %s; is it a "
+				 "complete archive of a format libarchive reads?", path,
+				 archive_error_string(a));
 		goto out;
 	}
 	while ((rc = archive_read_next_header(a, &e)) != ARCHIVE_EOF) {
@@ -640,13 +642,15 @@ static int read_archive(struct extract *ex, const char *path, const char *prefix
 		enum kind kind;
 
 		if (rc == ARCHIVE_FATAL || rc == ARCHIVE_RETRY || rc == ARCHIVE_FAILED) {
-			ret = rp_error("corrupt archive '%s': %s", path, archive_error_string(a));
+			ret = rp_err_set(&ex->err, RP_ERR_IO, "corrupt archive '%s': %s", path,
+					 archive_error_string(a));
 			goto out;
 		}
 		/* mtree reads almost any text as a list of names: not a corpus format */
 		if ((archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_MTREE) {
-			ret = rp_error("cannot read archive '%s': unrecognized archive format; is it "
-				       "a complete archive of a format libarchive reads?", path);
+			ret = rp_err_set(&ex->err, RP_ERR_IO, "cannot read archive '%s': unrecognized "
+					 "archive format; is it a complete archive of a format "
+					 "libarchive reads?", path);
 			goto out;
 		}
 		raw = archive_entry_pathname_utf8(e);
@@ -684,8 +688,8 @@ static int read_archive(struct extract *ex, const char *path, const char *prefix
 			int rm = read_member(a, &data, room_for(ex));
 
 			if (rm < 0) {
-				ret = rp_error("corrupt archive '%s': cannot read '%s': %s", path, member,
-					       archive_error_string(a));
+				ret = rp_err_set(&ex->err, RP_ERR_IO, "corrupt archive '%s': cannot "
+						 "read '%s': %s", path, member, archive_error_string(a));
 			} else if (rm > 0) {
 				skip_too_large(ex, source, room_for(ex), 1);
 			} else {
@@ -710,7 +714,7 @@ out:
 
 /*
  * One file: `path` to open, `id` its doc_id (or archive prefix), `st` its
- * stat (following links). -1 (reported) on a fatal error.
+ * stat (following links). -1 (ex->err filled) on a fatal error.
  */
 static int do_file(struct extract *ex, const char *path, const char *id, const struct stat *st)
 {
@@ -812,7 +816,7 @@ static int cmp_skip(const void *a, const void *b)
 	return strcmp(((const struct skip *)a)->source, ((const struct skip *)b)->source);
 }
 
-/* The docs as canonical JSONL into `out`; -1 (reported) on a duplicate doc_id. */
+/* The docs as canonical JSONL into `out`; -1 (ex->err filled) on a duplicate doc_id. */
 static int render(struct extract *ex, struct buf *out)
 {
 	if (ex->ndocs)
@@ -823,9 +827,9 @@ static int render(struct extract *ex, struct buf *out)
 		json_t *o;
 
 		if (i && !strcmp(d->id, ex->docs[i - 1].id))
-			return rp_error_input("duplicate doc_id '%s' from '%s' and '%s'; extract them "
-					      "separately or rename one", d->id, ex->docs[i - 1].source,
-					      d->source);
+			return rp_err_set(&ex->err, RP_ERR_INPUT, "duplicate doc_id '%s' from '%s' and "
+					  "'%s'; extract them separately or rename one", d->id,
+					  ex->docs[i - 1].source, d->source);
 		hash_buf(d->text, d->text_len, hex);
 		o = json_object();
 		json_object_set_new(o, "doc_id", json_string(d->id));
@@ -938,9 +942,9 @@ int main(int argc, char **argv)
 		case 'F':
 		case 'M':
 			if (numopt_size(optarg, c == 'F' ? &ex.max_file : &ex.max_total) < 0) {
-				rp_error_input("option '--%s': '%s' is not a size (bytes, with an optional "
-					       "K, M or G suffix)", c == 'F' ? "max-file-size" : "max-total-size",
-					       optarg);
+				rp_error("option '--%s': '%s' is not a size (bytes, with an optional "
+					 "K, M or G suffix)", c == 'F' ? "max-file-size" : "max-total-size",
+					 optarg);
 				fputs(extract_usage, stderr);
 				return RP_EXIT_USAGE;
 			}
@@ -953,7 +957,7 @@ int main(int argc, char **argv)
 	}
 	nargs = argc - optind;
 	if (!nargs || !out || !*out) {
-		rp_error_input("%s", !nargs ? "no CORPUS given" : "no output file given (-o FILE)");
+		rp_error("%s", !nargs ? "no CORPUS given" : "no output file given (-o FILE)");
 		fputs(extract_usage, stderr);
 		return RP_EXIT_USAGE;
 	}
@@ -962,9 +966,9 @@ int main(int argc, char **argv)
 
 		if (stat(argv[i], &st) < 0) {
 			if (errno == ENOENT)
-				rp_error_input("corpus '%s' does not exist; check the path", argv[i]);
+				rp_error("corpus '%s' does not exist; check the path", argv[i]);
 			else
-				rp_error_input("cannot read corpus '%s': %s", argv[i], strerror(errno));
+				rp_error("cannot read corpus '%s': %s", argv[i], strerror(errno));
 			return RP_EXIT_USAGE;
 		}
 	}
@@ -991,11 +995,11 @@ int main(int argc, char **argv)
 			free(id);
 		}
 		if (rc < 0)
-			ret = rp_error_exit_code();
+			ret = rp_err_exit(&ex.err);
 	}
 	progress_end(&ex.prog);
 	if (ret == RP_EXIT_OK && render(&ex, &text) < 0)
-		ret = rp_error_exit_code();
+		ret = rp_err_exit(&ex.err);
 	nskipped = 0;
 	for (int w = 0; w < SKIP_NWHY; w++)
 		nskipped += ex.count[w];

@@ -10,6 +10,7 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "util/error.h"
 #include "util/numopt.h"
@@ -52,12 +53,22 @@ static void test_numopt_long_fills_an_input_error(void **state)
 	struct rp_err err = { 0 };
 	long v = 42;
 
+	FILE *caught = tmpfile();
+	int saved = dup(STDERR_FILENO);
+
 	(void)state;
-	rp_error_clear();
+	assert_non_null(caught);
+	/* filled, not reported: nothing reaches stderr */
+	fflush(stderr);
+	dup2(fileno(caught), STDERR_FILENO);
 	assert_int_equal(numopt_long("-j", "many", 1, 1024, &v, &err), -1);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	assert_int_equal(ftell(caught) + lseek(fileno(caught), 0, SEEK_END), 0);
+	fclose(caught);
 	assert_int_equal(err.kind, RP_ERR_INPUT);
 	assert_string_equal(err.msg, "option '-j': 'many' is not a whole number in 1..1024");
-	assert_int_equal(rp_last_error_kind, RP_ERR_NONE);   /* filled, not reported */
 	assert_int_equal(v, 42);
 	assert_int_equal(numopt_long("--size", "-3", 0, LONG_MAX, &v, &err), -1);
 	assert_string_equal(err.msg, "option '--size': '-3' is not a whole number of at least 0");

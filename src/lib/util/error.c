@@ -22,7 +22,6 @@
 #include <string.h>
 
 const char *rp_progname = "rp";
-enum rp_err_kind rp_last_error_kind = RP_ERR_NONE;
 
 static void vreport(const char *prefix, const char *fmt, va_list ap, const char *suffix)
 {
@@ -41,8 +40,6 @@ int rp_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vreport("error: ", fmt, ap, NULL);
 	va_end(ap);
-	if (rp_last_error_kind == RP_ERR_NONE)
-		rp_last_error_kind = RP_ERR_IO;
 	return -1;
 }
 
@@ -54,20 +51,7 @@ int rp_error_errno(const char *fmt, ...)
 	va_start(ap, fmt);
 	vreport("error: ", fmt, ap, strerror(saved));
 	va_end(ap);
-	if (rp_last_error_kind == RP_ERR_NONE)
-		rp_last_error_kind = RP_ERR_IO;
 	errno = saved;
-	return -1;
-}
-
-int rp_error_input(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport("error: ", fmt, ap, NULL);
-	va_end(ap);
-	rp_last_error_kind = RP_ERR_INPUT;
 	return -1;
 }
 
@@ -78,16 +62,6 @@ void rp_warn(const char *fmt, ...)
 	va_start(ap, fmt);
 	vreport("warning: ", fmt, ap, NULL);
 	va_end(ap);
-}
-
-void rp_error_clear(void)
-{
-	rp_last_error_kind = RP_ERR_NONE;
-}
-
-int rp_error_exit_code(void)
-{
-	return rp_last_error_kind == RP_ERR_INPUT ? RP_EXIT_USAGE : RP_EXIT_FAIL;
 }
 
 int rp_err_set(struct rp_err *err, enum rp_err_kind kind, const char *fmt, ...)
@@ -279,10 +253,7 @@ int rp_err_report(const struct rp_err *err)
 {
 	int saved = errno;
 
-	if (err->kind == RP_ERR_INPUT)
-		rp_error_input("%s", err->msg);
-	else
-		rp_error("%s", err->msg);
+	rp_error("%s", err->msg);
 	errno = saved;
 	return -1;
 }

@@ -5,9 +5,8 @@
  * returns -1 (or NULL); it prints nothing, and callers pass the err up.
  * Commands and stage programs report it (rp_err_report, or rp_err_exit,
  * which also gives the exit code of its kind) or drop it. rp_error*() and
- * rp_warn print at once; rp_error_input() also marks rp_last_error_kind,
- * which rp_error_exit_code() reads: only the stage programs' own reporting
- * helpers still rely on it (rp's commands take the code from the err).
+ * rp_warn print at once, for a program's own checks; the program then
+ * returns its exit code itself. No exit code travels in a global.
  *
  * Secrets: every message that rp_error*, rp_warn and rp_err_set format is
  * passed through rp_redact() whole, before it is cut to size or printed,
@@ -41,32 +40,22 @@ struct rp_err {
 /* The name printed before messages ("rp", "rp-chunk"); borrowed, set once in main(). */
 extern const char *rp_progname;
 
-/* Kind of the most recent error reported through rp_error*; reset by rp_error_clear(). */
-extern enum rp_err_kind rp_last_error_kind;
-
 /* Prints "PROG: error: MSG" to stderr; always returns -1. */
 int rp_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* As rp_error(), with ": strerror(errno)" appended. Keeps errno. */
 int rp_error_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* As rp_error(), and marks the error as invalid user input (exit 2). */
-int rp_error_input(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "PROG: warning: MSG" to stderr. */
 void rp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Resets rp_last_error_kind to RP_ERR_NONE. */
-void rp_error_clear(void);
-/* Exit code matching rp_last_error_kind: 2 for input errors, else 1. */
-int rp_error_exit_code(void);
 
 /* Fills `err` (if non-NULL) with a formatted message of `kind`; returns -1. */
 int rp_err_set(struct rp_err *err, enum rp_err_kind kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Reports `err` through rp_error/rp_error_input; returns -1. Keeps errno. */
+/* Prints `err` as rp_error() does; returns -1. Keeps errno. */
 int rp_err_report(const struct rp_err *err);
 /*
  * Reports `err` as rp_err_report() does and returns the exit code of its
  * own kind: RP_EXIT_USAGE for RP_ERR_INPUT, else RP_EXIT_FAIL. For commands
- * (`return rp_err_exit(&err);`): the code comes from the err, not from what
- * rp_last_error_kind has gathered.
+ * (`return rp_err_exit(&err);`): the code comes from the err.
  */
 int rp_err_exit(const struct rp_err *err);
 

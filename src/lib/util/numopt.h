@@ -13,7 +13,7 @@
  *
  *     uint64_t max;
  *     if (numopt_size(optarg, &max) < 0)
- *         return rp_error_input("option '--max-file-size': '%s' is not a size ...", optarg);
+ *         return rp_error("option '--max-file-size': '%s' is not a size ...", optarg);
  *
  * Sizes: a whole number of bytes with an optional suffix K, M, G or T
  * (powers of 1024; "KiB", "KB", "k" and the like mean the same): "4096",
