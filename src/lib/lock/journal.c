@@ -11,6 +11,7 @@
 #include "lock/journal.h"
 #include "util/buf.h"
 #include "util/fs.h"
+#include "util/jsonl.h"
 #include "util/wspath.h"
 
 #include <errno.h>
@@ -179,16 +180,11 @@ int lock_journal_start(const struct lock *l, const char *journal, struct rp_err 
 int lock_journal_append(const char *journal, const struct lock_stage *s, struct rp_err *err)
 {
 	json_t *o = stage_to_json(s);
-	char *text = json_dumps(o, JSON_COMPACT);
 	int fd, ret = 0;
 	struct buf b = BUF_INIT;
 
+	jsonl_dump(o, &b);
 	json_decref(o);
-	if (!text)
-		BUG("json_dumps failed");
-	buf_adds(&b, text);
-	buf_addch(&b, '\n');
-	free(text);
 	fd = open(journal, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		ret = rp_err_set(err, RP_ERR_IO, "cannot open '%s': %s", journal, strerror(errno));
