@@ -707,8 +707,9 @@ int main(int argc, char **argv)
 	r.ep.key_env = r.ps.api_key_env;
 	r.ep.http.user_agent = "rp-embed";
 	env = getenv("RP_HTTP_BACKOFF_MS");
-	if (env && *env)
-		r.ep.http.backoff_base_ms = atol(env);
+	if (env && *env && numopt_long("RP_HTTP_BACKOFF_MS", env, 0, 3600000,
+				       &r.ep.http.backoff_base_ms, &err) < 0)
+		goto usage_error;
 	if (!(r.emb = embedder_open(&r.ep, &err)))
 		goto usage_error;
 	/* which variable goes to which host is the user's decision, not the repository's */
