@@ -24,6 +24,12 @@ M=rp-lexical-v1
 	assert_output --partial "-o FILE is required"
 	run rp-embed chunks.jsonl -o v.rpv --model $M --batch 0
 	assert_failure 2
+	# the retry-delay knob goes through the same number parser: no silent 0
+	gen_chunks chunks.jsonl 1
+	RP_HTTP_BACKOFF_MS=abc run rp-embed chunks.jsonl -o v.rpv --model $M
+	assert_failure 2
+	assert_output --partial "'RP_HTTP_BACKOFF_MS': 'abc' is not a whole number in 0..3600000"
+	[ ! -e v.rpv ]
 }
 
 @test "rp embed runs rp-embed and writes every chunk in input order" {
