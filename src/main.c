@@ -4,7 +4,7 @@
  * looked up next to the rp binary first, then on PATH.
  */
 #include "cmd.h"
-#include "ai/provider.h"
+#include "ai/provider_config.h"
 #include "util/error.h"
 
 #include <errno.h>

@@ -1,36 +1,15 @@
 /*
- * provider.c - the embed and llm sections of .rp/config, and the one
- * resolver of a provider's settings (provider.h).
+ * provider.c - the one resolver of a provider's settings (provider.h). The
+ * embed and llm sections it reads are declared in provider_config.c.
  */
 #include "ai/provider.h"
+#include "ai/provider_config.h"
 #include "core/config.h"
 #include "core/userconfig.h"
 
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const struct config_key embed_keys[] = {
-	{ "provider", CONFIG_STR, 0, NULL },
-	{ "base_url", CONFIG_STR, 0, NULL },
-	{ "api_key_env", CONFIG_STR, 0, NULL },
-	{ "cache", CONFIG_STR, 0, NULL },
-	{ NULL, 0, 0, NULL },
-};
-static const struct config_key llm_keys[] = {
-	{ "base_url", CONFIG_STR, 0, NULL },
-	{ "api_key_env", CONFIG_STR, 0, NULL },
-	{ "model", CONFIG_STR, 0, NULL },
-	{ NULL, 0, 0, NULL },
-};
-static const struct config_section embed_section = { "embed", 0, embed_keys };
-static const struct config_section llm_section = { "llm", 0, llm_keys };
-
-void provider_config_declare(void)
-{
-	config_declare(&embed_section);
-	config_declare(&llm_section);
-}
 
 #define DEFAULT_BASE_URL "https://api.openai.com/v1"
 #define DEFAULT_KEY_ENV "OPENAI_API_KEY"

@@ -14,8 +14,9 @@
  *       api_key_env: NAME
  *       model: ID
  *
- * A program that reads .rp/config calls provider_config_declare() first,
- * so that these sections are accepted and their keys checked.
+ * A program that reads .rp/config calls provider_config_declare()
+ * (provider_config.h) first, so that these sections are accepted and their
+ * keys checked.
  *
  * provider_settings_resolve() is the one way a program settles its
  * provider: the workspace is found as config.h says (config_find_root),
@@ -35,9 +36,6 @@
 #define RP_PROVIDER_H
 
 #include "util/error.h"
-
-/* Declares the embed and llm sections (config_declare()). Idempotent. */
-void provider_config_declare(void);
 
 /* What the command line said; NULL: not given. Borrowed. */
 struct provider_opts {
