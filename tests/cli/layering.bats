@@ -66,3 +66,17 @@ lib_copy() {
 	assert_failure 1
 	assert_line --partial "lib/misc/planted.c: folder 'misc' has no place in the layering table"
 }
+
+# rp(1) itself speaks no HTTP: only the stage programs that call a provider
+# need libcurl. A librp module that drags the HTTP stack into rp (as the
+# provider settings once did through main()) makes every command load ~30
+# more shared libraries, about 14 ms a run.
+@test "rp does not link libcurl or libarchive; rp-embed does" {
+	command -v ldd >/dev/null || skip "no ldd"
+	run ldd "$(command -v rp)"
+	assert_success
+	refute_output --partial libcurl
+	refute_output --partial libarchive
+	run ldd "$(command -v rp-embed)"
+	assert_output --partial libcurl
+}
