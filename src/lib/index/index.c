@@ -214,8 +214,18 @@ void index_close(struct index *ix)
 int index_row(const struct index *ix, size_t s, size_t r, struct index_row *row, struct rp_err *err)
 {
 	const struct index_priv *p = (const struct index_priv *)ix;
+	struct seg_row sr;
 
 	if (s >= ix->nseg || r >= ix->segs[s].rows)
 		BUG("row (%zu, %zu) out of range", s, r);
-	return segment_row(&p->parsed[s], r, row, ix->segs[s].file, err);
+	if (segment_row(&p->parsed[s], r, &sr, ix->segs[s].file, err) < 0)
+		return -1;
+	row->chunk_id = sr.chunk_id;
+	row->chunk_id_len = sr.chunk_id_len;
+	row->doc_id = sr.doc_id;
+	row->doc_id_len = sr.doc_id_len;
+	row->text = sr.text;
+	row->text_len = sr.text_len;
+	memcpy(row->content_hash, sr.content_hash, HASH_HEX);
+	return 0;
 }

@@ -314,7 +314,7 @@ static int take_str(const unsigned char *m, size_t *pos, size_t end, const char 
 	return 0;
 }
 
-int segment_row(const struct segment *s, size_t r, struct index_row *row, const char *name,
+int segment_row(const struct segment *s, size_t r, struct seg_row *row, const char *name,
 		struct rp_err *err)
 {
 	static const char hexd[] = "0123456789abcdef";

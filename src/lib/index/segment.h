@@ -39,7 +39,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "index/index.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/hash.h"
@@ -104,12 +103,23 @@ int segment_parse(struct segment *s, const void *data, size_t len, const char *n
 /* 0 when the trailer is the SHA-256 of the rest, else -1 + err naming `name`. */
 int segment_check_trailer(const struct segment *s, const char *name, struct rp_err *err);
 
+/* One row's metadata, borrowed from the segment's bytes (strings not NUL-terminated). */
+struct seg_row {
+	const char *chunk_id;
+	size_t chunk_id_len;
+	const char *doc_id;
+	size_t doc_id_len;
+	const char *text;
+	size_t text_len;
+	char content_hash[HASH_HEX]; /* lowercase hex, NUL-terminated */
+};
+
 /*
  * Fills *row with row r's metadata (pointers into the segment's bytes).
  * 0, or -1 + err (RP_ERR_INPUT naming `name` and the row) when the record
  * is out of bounds or malformed.
  */
-int segment_row(const struct segment *s, size_t r, struct index_row *row, const char *name,
+int segment_row(const struct segment *s, size_t r, struct seg_row *row, const char *name,
 		struct rp_err *err);
 
 #endif
