@@ -1,0 +1,537 @@
+/*
+ * query.c - searching an index with text (query.h).
+ *
+ * index_searcher_new() settles everything that can refuse the search before
+ * any text is embedded: the provider settings (section "embed": option,
+ * else .rp/config, else the index's own provider), then the model guard (a
+ * --model or a provider that differs from the index's is refused), then the
+ * embedder (the index's provider and model, input type "query") and the
+ * embedding cache. Its dimension: the embedder's own when it knows one
+ * before answering (local), asked to be the index's when that differs;
+ * for a remote provider, the index's dimension is set as the one answers
+ * must have, so an answer of another dimension is refused by the embedder.
+ *
+ * index_searcher_run():
+ *   1. computes each text's cache key exactly as rp-embed does
+ *      (embcache_key(provider, model, dims known before answering, "query",
+ *      text)), so `rp-embed --input-type query` and a query share entries;
+ *      equal keys are folded; the cache is read in one bulk lookup; the
+ *      misses are embedded in one call and stored in one transaction;
+ *   2. for distance "cosine", L2-normalises the query vectors (the rows are
+ *      normalised on write), so a score is the cosine;
+ *   3. searches every segment at once with topk_search() (a block per
+ *      segment, its dead bitmap attached, so dead rows never come back),
+ *      exact or int8 + re-rank; a hit's global row is mapped back to
+ *      (segment, row) through the prefix sums of the segments' rows;
+ *   4. with hybrid, takes HYBRID_DEPTH candidates from each side: the vector
+ *      hits, and the best BM25 rows of every segment's FTS5 table (dead rows
+ *      skipped) merged by score; each row's fused score is the sum over the
+ *      lists it is in of 1 / (RRF_K + rank), rank counted from 1; the best k
+ *      by fused score (ties: lower segment, then lower row) are returned.
+ *      BM25 scores of different segments come from tables with their own
+ *      statistics, so the merge across segments is approximate; the fusion
+ *      uses only ranks.
+ */
+#include "index/query.h"
+#include "index/fts.h"
+#include "index/topk.h"
+#include "ai/embcache.h"
+#include "ai/embedder.h"
+#include "core/config.h"
+#include "util/hmap.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RRF_K 60
+#define HYBRID_MIN_DEPTH 50
+
+struct index_searcher {
+	const struct index *ix;
+	struct index_query_opts o;
+	struct provider_settings ps;
+	struct embedder *emb;
+	unsigned key_dims;           /* the dimension in the cache keys */
+	struct embcache *cache;
+	struct topk_rows *blocks;    /* one per segment */
+	size_t *base;                /* nseg + 1 prefix sums of rows */
+	struct fts **fts;            /* nseg, with hybrid */
+};
+
+/* The guard's refusal of `what` ("model") `val`, named by `origin`; returns -1. */
+static int refuse(const struct index *ix, struct rp_err *err, const char *what, const char *val,
+		  const char *origin)
+{
+	return rp_err_set(err, RP_ERR_INPUT, "%s: index built with %s (provider %s, %u dims), query %s %s%s: "
+			  "different embedding spaces; query with the index's model, or query an "
+			  "index built with %s", ix->path, ix->model, ix->provider, ix->dim, what, val,
+			  origin, val);
+}
+
+/*
+ * The provider: the option's, else embed.provider of .rp/config, else the
+ * index's (the resolver's default "local" is not a setting). 0 or -1 + err.
+ */
+static int settle_provider(struct index_searcher *s, struct rp_err *err)
+{
+	const struct index *ix = s->ix;
+	struct provider_opts po = s->o.provider;
+	struct config cfg;
+	int set = 0;
+
+	po.model = ix->model;
+	if (provider_settings_resolve(&s->ps, "embed", &po, "embed-cache.db", err) < 0)
+		return -1;
+	if (po.provider || !strcmp(s->ps.provider, ix->provider))
+		return 0;
+	memset(&cfg, 0, sizeof(cfg));
+	if (s->ps.root) {
+		if (config_load_workspace(&cfg, s->ps.root, NULL, err) < 0) {
+			config_release(&cfg);
+			return -1;
+		}
+		set = config_find(&cfg, "embed", "provider") != NULL;
+		config_release(&cfg);
+	}
+	if (set)
+		return 0;
+	free(s->ps.provider);
+	s->ps.provider = xstrdup(ix->provider);
+	return 0;
+}
+
+/* The model guard: -1 + err when the query would embed in another space. */
+static int guard(struct index_searcher *s, struct rp_err *err)
+{
+	const struct index *ix = s->ix;
+
+	if (s->o.model && strcmp(s->o.model, ix->model))
+		return refuse(ix, err, "model", s->o.model, " (--model)");
+	if (strcmp(s->ps.provider, ix->provider)) {
+		char *origin = s->o.provider.provider ? xstrdup(" (--provider)")
+			: xasprintf(" (embed.provider in '%s/.rp/config')", s->ps.root);
+		int r = rp_err_set(err, RP_ERR_INPUT, "%s: index built with %s (provider %s, %u dims), "
+				   "query provider %s%s: different embedding spaces; query with "
+				   "provider %s", ix->path, ix->model, ix->provider, ix->dim,
+				   s->ps.provider, origin, ix->provider);
+
+		free(origin);
+		return r;
+	}
+	return 0;
+}
+
+static int open_embedder(struct index_searcher *s, struct rp_err *err)
+{
+	struct embedder_params p = EMBEDDER_PARAMS_INIT;
+
+	p.provider = s->ps.provider;
+	p.model = s->ix->model;
+	p.input_type = "query";
+	p.base_url = s->ps.base_url;
+	p.key_env = s->ps.api_key_env;
+	p.http.user_agent = "rp-index";
+	if (!(s->emb = embedder_open(&p, err)))
+		return -1;
+	if (embedder_dim(s->emb) && embedder_dim(s->emb) != s->ix->dim) {
+		embedder_free(s->emb);
+		p.dims = s->ix->dim;
+		if (!(s->emb = embedder_open(&p, err)))
+			return -1;
+	}
+	/* the dimension known before any answer is the one in rp-embed's keys */
+	s->key_dims = embedder_dim(s->emb);
+	if (!s->emb->dim)
+		s->emb->dim = s->ix->dim;
+	if (s->emb->ops->remote && provider_settings_key(&s->ps, &s->emb->key, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int open_fts(struct index_searcher *s, struct rp_err *err)
+{
+	const struct index *ix = s->ix;
+
+	if (ix->nseg && !ix->fts_files)
+		return rp_err_set(err, RP_ERR_INPUT, "%s: the index has no full-text tables, so it "
+				  "cannot be searched with --hybrid; rebuild it with a version of "
+				  "rp-index that writes them", ix->path);
+	s->fts = xcalloc(ix->nseg ? ix->nseg : 1, sizeof(*s->fts));
+	for (size_t i = 0; i < ix->nseg; i++) {
+		char *path;
+		int r;
+
+		if (!ix->fts_files[i])
+			return rp_err_set(err, RP_ERR_INPUT, "%s: segment '%s' has no full-text table; "
+					  "--hybrid needs one for every segment", ix->path,
+					  ix->segs[i].file);
+		path = xasprintf("%s/%s", ix->path, ix->fts_files[i]);
+		r = fts_open(&s->fts[i], path, err);
+		free(path);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+struct index_searcher *index_searcher_new(const struct index *ix, const struct index_query_opts *o,
+					  struct rp_err *err)
+{
+	struct index_searcher *s = xcalloc(1, sizeof(*s));
+
+	s->ix = ix;
+	s->o = *o;
+	if (!s->o.k)
+		s->o.k = 10;
+	if (!ix->model) {
+		rp_err_set(err, RP_ERR_INPUT, "%s: the index is empty (it has no model yet); "
+			   "run 'rp-index update' first", ix->path);
+		goto fail;
+	}
+	if (settle_provider(s, err) < 0 || guard(s, err) < 0)
+		goto fail;
+	if (topk_init(err) < 0 || open_embedder(s, err) < 0)
+		goto fail;
+	if (!(s->cache = embcache_open(s->ps.cache_path, err)))
+		goto fail;
+	s->blocks = xcalloc(ix->nseg ? ix->nseg : 1, sizeof(*s->blocks));
+	s->base = xcalloc(ix->nseg + 1, sizeof(*s->base));
+	for (size_t i = 0; i < ix->nseg; i++) {
+		const struct index_seg *g = &ix->segs[i];
+
+		s->blocks[i] = (struct topk_rows){ g->vecs, g->qvecs, g->qscale, g->dead, g->rows };
+		s->base[i + 1] = s->base[i] + g->rows;
+	}
+	if (o->hybrid && open_fts(s, err) < 0)
+		goto fail;
+	return s;
+fail:
+	index_searcher_free(s);
+	return NULL;
+}
+
+void index_searcher_free(struct index_searcher *s)
+{
+	if (!s)
+		return;
+	if (s->fts)
+		for (size_t i = 0; i < s->ix->nseg; i++)
+			fts_close(s->fts[i]);
+	free(s->fts);
+	free(s->blocks);
+	free(s->base);
+	embcache_close(s->cache);
+	embedder_free(s->emb);
+	provider_settings_release(&s->ps);
+	free(s);
+}
+
+/* ---- embedding the queries ------------------------------------------------- */
+
+struct embed_job {
+	struct index_searcher *s;
+	float *vecs;                 /* nuniq * dim */
+	char *have;                  /* nuniq */
+	size_t *miss;                /* unique index of miss k */
+	struct rp_err *err;
+};
+
+static int on_cached(void *ctx, size_t u, const char *provider, const char *model, unsigned dim,
+		     const float *vec)
+{
+	struct embed_job *j = ctx;
+	const struct index *ix = j->s->ix;
+
+	if (strcmp(provider, ix->provider) || strcmp(model, ix->model))
+		return 0;
+	if (dim != ix->dim) {
+		rp_err_set(j->err, RP_ERR_INPUT, "%s: index built with %s (%u dims), but the embedding "
+			   "cache holds its query vectors with %u dims: different embedding spaces",
+			   ix->path, ix->model, ix->dim, dim);
+		return -1;
+	}
+	memcpy(j->vecs + u * (size_t)dim, vec, dim * sizeof(float));
+	j->have[u] = 1;
+	return 0;
+}
+
+static int on_embedded(void *ctx, size_t first, size_t n, const float *vecs, unsigned dim,
+		       struct rp_err *err)
+{
+	struct embed_job *j = ctx;
+	const struct index *ix = j->s->ix;
+
+	if (dim != ix->dim)
+		return rp_err_set(err, RP_ERR_INPUT, "%s: index built with %s (%u dims), query vectors "
+				  "have %u dims: different embedding spaces", ix->path, ix->model,
+				  ix->dim, dim);
+	for (size_t k = 0; k < n; k++)
+		memcpy(j->vecs + j->miss[first + k] * (size_t)dim, vecs + k * (size_t)dim,
+		       dim * sizeof(float));
+	return 0;
+}
+
+/* Embeds the misses of j (nuniq unique texts) and stores them; 0 or -1 + err. */
+static int embed_misses(struct embed_job *j, const char *const *utext, const size_t *ulen,
+			const unsigned char (*keys)[EMBCACHE_KEY], size_t nuniq, struct rp_err *err)
+{
+	struct index_searcher *s = j->s;
+	unsigned dim = s->ix->dim;
+	size_t nmiss = 0;
+	const char **texts = xmalloc((nuniq ? nuniq : 1) * sizeof(*texts));
+	size_t *lens = xmalloc((nuniq ? nuniq : 1) * sizeof(*lens));
+	unsigned char (*mkeys)[EMBCACHE_KEY] = xmalloc((nuniq ? nuniq : 1) * EMBCACHE_KEY);
+	float *mvecs = NULL;
+	int ret = -1;
+
+	for (size_t u = 0; u < nuniq; u++)
+		if (!j->have[u]) {
+			j->miss[nmiss] = u;
+			texts[nmiss] = utext[u];
+			lens[nmiss] = ulen[u];
+			memcpy(mkeys[nmiss], keys[u], EMBCACHE_KEY);
+			nmiss++;
+		}
+	if (!nmiss) {
+		ret = 0;
+		goto out;
+	}
+	if (embedder_embed(s->emb, texts, lens, nmiss, on_embedded, j, err) < 0)
+		goto out;
+	mvecs = xmalloc(nmiss * (size_t)dim * sizeof(float));
+	for (size_t k = 0; k < nmiss; k++)
+		memcpy(mvecs + k * (size_t)dim, j->vecs + j->miss[k] * (size_t)dim, dim * sizeof(float));
+	ret = embcache_put(s->cache, (const unsigned char (*)[EMBCACHE_KEY])mkeys, nmiss,
+			   s->ix->provider, s->ix->model, dim, mvecs, err);
+out:
+	free(mvecs);
+	free(mkeys);
+	free(texts);
+	free(lens);
+	return ret;
+}
+
+/*
+ * The query vectors of texts[0..n) into qv (n * dim), through the cache.
+ * 0 or -1 + err.
+ */
+static int embed_queries(struct index_searcher *s, const char *const *texts, size_t n, float *qv,
+			 struct rp_err *err)
+{
+	const struct index *ix = s->ix;
+	unsigned char (*keys)[EMBCACHE_KEY] = xmalloc((n ? n : 1) * EMBCACHE_KEY);
+	const char **utext = xmalloc((n ? n : 1) * sizeof(*utext));
+	size_t *ulen = xmalloc((n ? n : 1) * sizeof(*ulen)), *which = xmalloc((n ? n : 1) * sizeof(*which));
+	size_t nuniq = 0;
+	struct embed_job j = { s, NULL, NULL, NULL, err };
+	struct hmap m;
+	int ret = -1;
+
+	hmap_init(&m, n);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(texts[i]);
+		int found;
+		size_t *u;
+
+		embcache_key(ix->provider, ix->model, s->key_dims, "query", texts[i], len, keys[nuniq]);
+		u = hmap_put(&m, keys[nuniq], EMBCACHE_KEY, &found);
+		if (!found) {
+			*u = nuniq;
+			utext[nuniq] = texts[i];
+			ulen[nuniq] = len;
+			nuniq++;
+		}
+		which[i] = *u;
+	}
+	j.vecs = xcalloc((nuniq ? nuniq : 1) * (size_t)ix->dim, sizeof(float));
+	j.have = xcalloc(nuniq ? nuniq : 1, 1);
+	j.miss = xmalloc((nuniq ? nuniq : 1) * sizeof(size_t));
+	if (embcache_lookup(s->cache, (const unsigned char (*)[EMBCACHE_KEY])keys, nuniq, on_cached, &j,
+			    err) < 0 ||
+	    embed_misses(&j, utext, ulen, (const unsigned char (*)[EMBCACHE_KEY])keys, nuniq, err) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		float *q = qv + i * (size_t)ix->dim;
+		double norm = 0;
+
+		memcpy(q, j.vecs + which[i] * (size_t)ix->dim, ix->dim * sizeof(float));
+		if (strcmp(ix->distance, "cosine"))
+			continue;
+		for (unsigned d = 0; d < ix->dim; d++)
+			norm += (double)q[d] * q[d];
+		if (norm > 0)
+			for (unsigned d = 0; d < ix->dim; d++)
+				q[d] = (float)(q[d] / sqrt(norm));
+	}
+	ret = 0;
+out:
+	hmap_free(&m);
+	free(j.vecs);
+	free(j.have);
+	free(j.miss);
+	free(keys);
+	free(utext);
+	free(ulen);
+	free(which);
+	return ret;
+}
+
+/* ---- searching -------------------------------------------------------------- */
+
+/* The segment of global row g (base: prefix sums). */
+static size_t seg_of(const struct index_searcher *s, size_t g)
+{
+	size_t lo = 0, hi = s->ix->nseg;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->base[mid] <= g)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct cand {
+	size_t seg, row;
+	double score;   /* bm25 while merging, then the fused score */
+	size_t vrank;   /* 1-based rank in the vector list, 0: not in it */
+	size_t brank;   /* 1-based rank in the BM25 list, 0: not in it */
+};
+
+static int cand_by_score(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score < y->score ? 1 : -1;
+	if (x->seg != y->seg)
+		return x->seg < y->seg ? -1 : 1;
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* The best `depth` live BM25 rows of all segments for `text`, merged; *nc set. */
+static int bm25_candidates(struct index_searcher *s, const char *text, size_t depth,
+			   struct cand *c, size_t *nc, struct rp_err *err)
+{
+	const struct index *ix = s->ix;
+	struct fts_hit *hits = xmalloc(depth * sizeof(*hits));
+	struct cand *all = NULL;
+	size_t nall = 0, alloc = 0;
+	int ret = -1;
+
+	for (size_t g = 0; g < ix->nseg; g++) {
+		size_t nh;
+		char *path = xasprintf("%s/%s", ix->path, ix->fts_files[g]);
+		int r = fts_search(s->fts[g], path, text, ix->segs[g].rows, ix->segs[g].dead, depth,
+				   hits, &nh, err);
+
+		free(path);
+		if (r < 0)
+			goto out;
+		ALLOC_GROW(all, nall + nh, alloc);
+		for (size_t h = 0; h < nh; h++)
+			all[nall++] = (struct cand){ g, hits[h].row, hits[h].score, 0, 0 };
+	}
+	if (nall)
+		qsort(all, nall, sizeof(*all), cand_by_score);
+	*nc = nall < depth ? nall : depth;
+	for (size_t i = 0; i < *nc; i++)
+		c[i] = all[i];
+	ret = 0;
+out:
+	free(hits);
+	free(all);
+	return ret;
+}
+
+/*
+ * Fuses query q's vector hits (hits[0..nh), global rows) with its BM25
+ * candidates into res[0..*nres) (at most k). 0 or -1 + err.
+ */
+static int fuse(struct index_searcher *s, const char *text, const struct topk_hit *hits, size_t nh,
+		size_t depth, struct index_result *res, size_t *nres, struct rp_err *err)
+{
+	struct cand *c = xmalloc((nh + depth + 1) * sizeof(*c));
+	size_t nb = 0, nc;
+
+	if (bm25_candidates(s, text, depth, c, &nb, err) < 0) {
+		free(c);
+		return -1;
+	}
+	/* ranks: BM25 list first, then vector hits joined to them */
+	for (size_t i = 0; i < nb; i++) {
+		c[i].brank = i + 1;
+		c[i].vrank = 0;
+	}
+	nc = nb;
+	for (size_t h = 0; h < nh; h++) {
+		size_t g = seg_of(s, hits[h].row), r = hits[h].row - s->base[g], i;
+
+		for (i = 0; i < nb; i++)
+			if (c[i].seg == g && c[i].row == r)
+				break;
+		if (i == nb)
+			c[i = nc++] = (struct cand){ g, r, 0, 0, 0 };
+		c[i].vrank = h + 1;
+	}
+	for (size_t i = 0; i < nc; i++)
+		c[i].score = (c[i].vrank ? 1.0 / (RRF_K + (double)c[i].vrank) : 0) +
+			     (c[i].brank ? 1.0 / (RRF_K + (double)c[i].brank) : 0);
+	if (nc)
+		qsort(c, nc, sizeof(*c), cand_by_score);
+	*nres = nc < s->o.k ? nc : s->o.k;
+	for (size_t i = 0; i < *nres; i++)
+		res[i] = (struct index_result){ c[i].seg, c[i].row, c[i].score };
+	free(c);
+	return 0;
+}
+
+int index_searcher_run(struct index_searcher *s, const char *const *texts, size_t n,
+		       struct index_result *res, size_t *nres, struct rp_err *err)
+{
+	const struct index *ix = s->ix;
+	size_t k = s->o.k, depth = s->o.hybrid ? (k * 4 > HYBRID_MIN_DEPTH ? k * 4 : HYBRID_MIN_DEPTH) : k;
+	struct topk_opts to = TOPK_OPTS_INIT;
+	float *qv = xmalloc((n ? n : 1) * (size_t)ix->dim * sizeof(float));
+	struct topk_hit *hits = xmalloc((n ? n : 1) * depth * sizeof(*hits));
+	size_t *nhits = xcalloc(n ? n : 1, sizeof(*nhits));
+	int ret = -1;
+
+	if (!n) {
+		ret = 0;
+		goto out;
+	}
+	if (embed_queries(s, texts, n, qv, err) < 0)
+		goto out;
+	to.k = depth;
+	to.quantised = s->o.quantised;
+	to.threads = s->o.threads;
+	if (ix->nseg && topk_search(qv, n, ix->dim, s->blocks, ix->nseg, &to, hits, nhits, err) < 0)
+		goto out;
+	for (size_t q = 0; q < n; q++) {
+		const struct topk_hit *h = hits + q * depth;
+		struct index_result *r = res + q * k;
+
+		if (s->o.hybrid) {
+			if (fuse(s, texts[q], h, nhits[q], depth, r, &nres[q], err) < 0)
+				goto out;
+			continue;
+		}
+		nres[q] = nhits[q] < k ? nhits[q] : k;
+		for (size_t i = 0; i < nres[q]; i++) {
+			size_t g = seg_of(s, h[i].row);
+
+			r[i] = (struct index_result){ g, h[i].row - s->base[g], h[i].score };
+		}
+	}
+	ret = 0;
+out:
+	free(qv);
+	free(hits);
+	free(nhits);
+	return ret;
+}
