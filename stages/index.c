@@ -16,6 +16,8 @@ static const struct subcommand {
 	int (*fn)(int, char **);
 	const char *help;
 } subcommands[] = {
+	{ "info", index_cmd_info, "what an index holds: model, counts, size, digest" },
+	{ "verify", index_cmd_verify, "check an index's integrity and drift from its chunks" },
 	{ NULL, NULL, NULL }
 };
 
