@@ -17,6 +17,7 @@ static const struct subcommand {
 	const char *help;
 } subcommands[] = {
 	{ "info", index_cmd_info, "what an index holds: model, counts, size, digest" },
+	{ "update", index_cmd_update, "add, update and delete chunks from a chunk file and its vectors" },
 	{ "verify", index_cmd_verify, "check an index's integrity and drift from its chunks" },
 	{ NULL, NULL, NULL }
 };

@@ -88,22 +88,26 @@ static int hex_to_raw(const char *hex, unsigned char raw[32])
 
 /* ---- writing ------------------------------------------------------------------ */
 
-/* Copies row `r`'s vector into dst, scaled to unit norm when asked. */
-static void put_vec(float *dst, const float *src, unsigned dim, int normalise)
+void segment_normalise(float *v, unsigned dim)
 {
 	double ss = 0;
 
-	memcpy(dst, src, dim * sizeof(float));
-	if (!normalise)
-		return;
 	for (unsigned i = 0; i < dim; i++)
-		ss += (double)src[i] * src[i];
+		ss += (double)v[i] * v[i];
 	if (ss > 0) {
 		double inv = 1.0 / sqrt(ss);
 
 		for (unsigned i = 0; i < dim; i++)
-			dst[i] = (float)(src[i] * inv);
+			v[i] = (float)(v[i] * inv);
 	}
+}
+
+/* Copies a vector into dst, scaled to unit norm when asked. */
+static void put_vec(float *dst, const float *src, unsigned dim, int normalise)
+{
+	memcpy(dst, src, dim * sizeof(float));
+	if (normalise)
+		segment_normalise(dst, dim);
 }
 
 static void put_str32(struct buf *b, const char *s, size_t len)

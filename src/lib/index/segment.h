@@ -74,6 +74,9 @@ struct seg_in {
 int segment_encode(struct buf *out, const char *provider, const char *model, unsigned dim,
 		   const struct seg_in *rows, size_t n, int normalise, struct rp_err *err);
 
+/* Scales v[0..dim) to unit L2 norm (as segment_encode does); a zero vector stays zero. */
+void segment_normalise(float *v, unsigned dim);
+
 /* A parsed segment: every pointer is into the caller's bytes, which must outlive it. */
 struct segment {
 	const unsigned char *data;

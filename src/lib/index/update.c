@@ -1,0 +1,929 @@
+/*
+ * update.c - `rp-index update`: the diff of a chunk file against an index,
+ * the new segment, dead bitmaps, tombstones, compaction and the commit
+ * (update.h; the format: rp-index(5)).
+ *
+ * The run:
+ *   1. reads the vectors (rpv_read validates them) and the old version
+ *      (index_open, manifest_read); refuses vectors of another provider,
+ *      model or dimension before anything else (--rebuild: the old version
+ *      is ignored, only its generation counts);
+ *   2. reads the chunks, each with its vector (same chunk_id, same
+ *      content_hash), and diffs them against the old live rows by chunk_id;
+ *   3. plans compaction over the old segments (with their new dead rows)
+ *      and the new rows: segments with more than UPDATE_MAX_DEAD_PCT % dead
+ *      rows are rewritten, and while the version would have more than
+ *      UPDATE_MAX_SEGMENTS segments the smallest (by live rows) are merged
+ *      too; everything picked becomes one segment, the rest is untouched
+ *      (tiered: small segments merge often, a big one only when the small
+ *      ones have grown to its size or it has rotted);
+ *   4. writes every new file (segments, full-text tables, dead bitmaps, the
+ *      tombstone file of this update), each named by its content through a
+ *      temp file, fsync and rename;
+ *   5. writes MANIFEST.json the same way: the commit point;
+ *   6. removes the files of the directory that the new manifest does not
+ *      name (old versions' files, temps of killed runs).
+ * Until 5 the old manifest and every file it names are untouched, so a
+ * kill leaves the old version; after it, the new one. With nothing to
+ * change (no row added, updated or deleted, no compaction, the same
+ * full-text setting) nothing is written.
+ */
+#include "index/update.h"
+#include "ai/vectors.h"
+#include "index/fts.h"
+#include "index/index.h"
+#include "index/manifest.h"
+#include "index/segment.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/hash.h"
+#include "util/hmap.h"
+#include "util/jsonl.h"
+#include "util/numopt.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct chunk {
+	char *id, *doc, *text;
+	size_t id_len, doc_len, text_len;
+	char hash[HASH_HEX];
+	size_t line;
+	size_t vec;               /* its row in the .rpv */
+	int is_new;               /* added or updated: goes into a new segment */
+};
+
+/* The old rows to tombstone: (segment, row). */
+struct rowref {
+	size_t seg, row;
+};
+
+/* One segment of the new version: kept from the old one, or written now. */
+struct outseg {
+	size_t old;               /* old segment number, or SIZE_MAX for a new one */
+	struct seg_in *rows;      /* new: its rows, owned (strings borrowed) */
+	size_t nrows;
+};
+
+struct upd {
+	const struct update_opts *o;
+	struct update_stats *st;
+	struct rpv rpv;
+	struct chunk *chunks;
+	size_t nchunks, calloc_;
+	struct index *ix;         /* the old version (empty with --rebuild) */
+	struct manifest old;
+	int have_old;             /* old was read (a manifest exists and --rebuild is off) */
+	uint8_t **dead;           /* ix->nseg new bitmaps, owned, or NULL */
+	size_t *dead_rows;
+	int *dead_changed;
+	struct rowref *tombs;
+	size_t ntombs, talloc;
+	float *nvecs;             /* the new rows' vectors, normalised for cosine */
+	struct outseg *outs;
+	size_t nouts;
+	struct manifest next;
+	const char *distance;
+	struct index empty_ix;    /* u->ix with --rebuild or no old version */
+};
+
+/* ---- writing content-named files ---------------------------------------------------- */
+
+/* Writes data as dir/prefix<16hex>suffix; *name (caller frees) and sha receive its name and hash. */
+static int write_named(struct upd *u, const char *prefix, const char *suffix, const void *data,
+		       size_t len, char **name, char sha[HASH_HEX], struct rp_err *err)
+{
+	char *path;
+	int rc;
+
+	hash_buf(data, len, sha);
+	*name = xasprintf("%s%.16s%s", prefix, sha, suffix);
+	path = xasprintf("%s/%s", u->o->dir, *name);
+	rc = fs_write_atomic(path, data, len, err);
+	free(path);
+	if (!rc)
+		u->st->bytes_written += len;
+	return rc;
+}
+
+/* ---- reading the inputs ----------------------------------------------------------- */
+
+/* Reads one chunk line into u->chunks, checking it against the vectors. */
+static int read_chunk(struct upd *u, struct jsonl_reader *r, json_t *obj, struct hmap *vecmap,
+		      struct hmap *idmap, struct rp_err *err)
+{
+	const char *id = jsonl_get_str(r, obj, "chunk_id", err), *doc, *text, *hash;
+	size_t *v, *first;
+	struct chunk *c;
+	int found;
+
+	if (!id || !(doc = jsonl_get_str(r, obj, "doc_id", err)) ||
+	    !(text = jsonl_get_str(r, obj, "text", err)) ||
+	    !(hash = jsonl_get_str(r, obj, "content_hash", err)))
+		return -1;
+	if (!*id || strlen(id) != json_string_length(json_object_get(obj, "chunk_id")))
+		return rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: field 'chunk_id' is empty or holds a "
+				  "NUL", r->path, r->line);
+	if (!hash_is_hex(hash))
+		return rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk '%s': content_hash is not 64 "
+				  "lowercase hex digits", r->path, r->line, id);
+	v = hmap_get_str(vecmap, id);
+	if (!v)
+		return rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk '%s' has no vector in '%s'; "
+				  "re-run the embed stage on this chunk file", r->path, r->line, id,
+				  u->o->vectors);
+	if (strcmp(u->rpv.hashes[*v], hash))
+		return rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk '%s': content_hash %.12s... differs "
+				  "from its vector's in '%s' (%.12s...): the vectors are stale; re-run "
+				  "the embed stage", r->path, r->line, id, hash, u->o->vectors,
+				  u->rpv.hashes[*v]);
+	ALLOC_GROW(u->chunks, u->nchunks + 1, u->calloc_);
+	c = &u->chunks[u->nchunks];
+	memset(c, 0, sizeof(*c));
+	c->id_len = strlen(id);
+	c->id = xstrdup(id);
+	first = hmap_put(idmap, c->id, c->id_len, &found);
+	if (found) {
+		free(c->id);
+		return rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk_id '%s' appears twice (first on "
+				  "line %zu)", r->path, r->line, id, u->chunks[*first].line);
+	}
+	*first = u->nchunks++;
+	c->doc_len = json_string_length(json_object_get(obj, "doc_id"));
+	c->doc = xstrndup(doc, c->doc_len);
+	c->text_len = json_string_length(json_object_get(obj, "text"));
+	c->text = xmalloc(c->text_len + 1);
+	memcpy(c->text, text, c->text_len + 1);
+	memcpy(c->hash, hash, HASH_HEX);
+	c->line = r->line;
+	c->vec = *v;
+	return 0;
+}
+
+static int read_chunks(struct upd *u, struct rp_err *err)
+{
+	struct jsonl_reader r;
+	struct hmap vecmap, idmap;
+	json_t *obj;
+	int rc, ret = 0;
+
+	hmap_init(&vecmap, u->rpv.count);
+	for (size_t i = 0; i < u->rpv.count; i++) {
+		int found;
+
+		*hmap_put(&vecmap, u->rpv.ids[i], strlen(u->rpv.ids[i]), &found) = i;
+	}
+	hmap_init(&idmap, u->rpv.count);
+	if (jsonl_open(&r, u->o->chunks, err) < 0) {
+		ret = -1;
+		goto out;
+	}
+	while ((rc = jsonl_next(&r, &obj, err)) > 0) {
+		rc = read_chunk(u, &r, obj, &vecmap, &idmap, err);
+		json_decref(obj);
+		if (rc < 0)
+			break;
+		if (u->o->progress && !(u->nchunks & 1023))
+			progress_update(u->o->progress, u->nchunks, "reading chunks");
+	}
+	jsonl_close(&r);
+	ret = rc < 0 ? -1 : 0;
+out:
+	hmap_free(&idmap);
+	hmap_free(&vecmap);
+	return ret;
+}
+
+/* Refuses vectors from another embedding space than the index's. */
+static int check_space(struct upd *u, struct rp_err *err)
+{
+	const struct index *ix = u->ix;
+	int same_dim = !ix->dim || !u->rpv.dim || ix->dim == u->rpv.dim;
+
+	if (!u->have_old)
+		return 0;
+	if (strcmp(ix->model, u->rpv.model) || strcmp(ix->provider, u->rpv.provider) || !same_dim)
+		return rp_err_set(err, RP_ERR_INPUT, "%s: index built with %s%s%s (%u dims), vectors "
+				  "from %s%s%s (%u dims): different embedding spaces; build a new "
+				  "index and promote it", u->o->dir,
+				  strcmp(ix->provider, u->rpv.provider) ? ix->provider : "",
+				  strcmp(ix->provider, u->rpv.provider) ? ":" : "", ix->model, ix->dim,
+				  strcmp(ix->provider, u->rpv.provider) ? u->rpv.provider : "",
+				  strcmp(ix->provider, u->rpv.provider) ? ":" : "", u->rpv.model,
+				  u->rpv.dim);
+	if (u->o->distance && strcmp(u->o->distance, ix->distance))
+		return rp_err_set(err, RP_ERR_INPUT, "%s: index uses distance '%s', not '%s'; build a "
+				  "new index (or use --rebuild)", u->o->dir, ix->distance,
+				  u->o->distance);
+	return 0;
+}
+
+/* Opens the old version (or an empty one) and the vectors; checks the space. */
+static int open_inputs(struct upd *u, struct rp_err *err)
+{
+	int rc;
+
+	if (rpv_read(&u->rpv, u->o->vectors, err) < 0)
+		return -1;
+	if (!u->rpv.model[0] || !u->rpv.provider[0])
+		return rp_err_set(err, RP_ERR_INPUT, "%s: the vectors name no provider or model",
+				  u->o->vectors);
+	if (u->o->rebuild) {
+		/* only the generation of the old version counts; a damaged one is no obstacle */
+		struct rp_err ignored = { 0 };
+
+		if (manifest_read(&u->old, u->o->dir, 1, &ignored) == 0)
+			u->next.generation = u->old.generation;
+		manifest_release(&u->old);
+		u->ix = &u->empty_ix;
+		return 0;
+	}
+	rc = manifest_read(&u->old, u->o->dir, 1, err);
+	if (rc < 0 || index_open(&u->ix, u->o->dir, 1, err) < 0)
+		return -1;
+	u->have_old = rc == 0;
+	u->next.generation = u->old.generation;
+	return check_space(u, err);
+}
+
+/* ---- the diff -------------------------------------------------------------------- */
+
+static void set_dead(struct upd *u, size_t s, size_t r)
+{
+	size_t nbytes = (u->ix->segs[s].rows + 7) / 8;
+
+	if (!u->dead[s]) {
+		u->dead[s] = xcalloc(nbytes, 1);
+		if (u->ix->segs[s].dead)
+			memcpy(u->dead[s], u->ix->segs[s].dead, nbytes);
+	}
+	if (u->dead[s][r >> 3] & (1u << (r & 7)))
+		BUG("row %zu of segment %zu is dead twice", r, s);
+	u->dead[s][r >> 3] |= (uint8_t)(1u << (r & 7));
+	u->dead_rows[s]++;
+	u->dead_changed[s] = 1;
+}
+
+/* Marks each old live row: unchanged, replaced (dead) or gone (dead + tombstone). */
+static int diff(struct upd *u, struct rp_err *err)
+{
+	struct index *ix = u->ix;
+	struct hmap ids;
+	struct rowref *live = xmalloc((ix->live + 1) * sizeof(*live));
+	char *seen = xcalloc(ix->live + 1, 1);
+	size_t n = 0;
+	int ret = -1;
+
+	u->dead = xcalloc(ix->nseg + 1, sizeof(*u->dead));
+	u->dead_rows = xcalloc(ix->nseg + 1, sizeof(*u->dead_rows));
+	u->dead_changed = xcalloc(ix->nseg + 1, sizeof(*u->dead_changed));
+	hmap_init(&ids, ix->live);
+	for (size_t s = 0; s < ix->nseg; s++) {
+		u->dead_rows[s] = ix->segs[s].dead_rows;
+		for (size_t r = 0; r < ix->segs[s].rows; r++) {
+			struct index_row row;
+			int found;
+
+			if (!index_row_live(&ix->segs[s], r))
+				continue;
+			if (index_row(ix, s, r, &row, err) < 0)
+				goto out;
+			*hmap_put(&ids, row.chunk_id, row.chunk_id_len, &found) = n;
+			if (found) {
+				rp_err_set(err, RP_ERR_INPUT, "%s/%s: chunk '%.*s' is live twice; the index is "
+					   "damaged: rebuild it with 'rp-index update --rebuild'", ix->path,
+					   ix->segs[s].file, (int)row.chunk_id_len, row.chunk_id);
+				goto out;
+			}
+			live[n].seg = s;
+			live[n++].row = r;
+		}
+	}
+	for (size_t i = 0; i < u->nchunks; i++) {
+		struct chunk *c = &u->chunks[i];
+		size_t *v = hmap_get(&ids, c->id, c->id_len);
+		struct index_row row;
+
+		c->is_new = 1;
+		if (v) {
+			seen[*v] = 1;
+			if (index_row(ix, live[*v].seg, live[*v].row, &row, err) < 0)
+				goto out;
+			c->is_new = strcmp(row.content_hash, c->hash) || row.doc_id_len != c->doc_len ||
+				    memcmp(row.doc_id, c->doc, c->doc_len);
+			if (c->is_new)
+				set_dead(u, live[*v].seg, live[*v].row);
+		}
+		if (c->is_new) {
+			char h[HASH_HEX];
+
+			hash_buf(c->text, c->text_len, h);
+			if (strcmp(h, c->hash)) {
+				rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk '%s': content_hash %.12s... is "
+					   "not the SHA-256 of its text (%.12s...); re-run the stage that made "
+					   "it", u->o->chunks, c->line, c->id, c->hash, h);
+				goto out;
+			}
+		}
+		if (!c->is_new)
+			u->st->unchanged++;
+		else if (v)
+			u->st->updated++;
+		else
+			u->st->added++;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!seen[i]) {
+			set_dead(u, live[i].seg, live[i].row);
+			ALLOC_GROW(u->tombs, u->ntombs + 1, u->talloc);
+			u->tombs[u->ntombs++] = live[i];
+		}
+	u->st->deleted = u->ntombs;
+	ret = 0;
+out:
+	hmap_free(&ids);
+	free(seen);
+	free(live);
+	return ret;
+}
+
+/* ---- compaction and the new segments ----------------------------------------------- */
+
+static size_t live_of(const struct upd *u, size_t s)
+{
+	return u->ix->segs[s].rows - u->dead_rows[s];
+}
+
+/*
+ * Picks the sources (old segments 0..nseg-1, and nseg for the new rows) to
+ * merge into one segment: those with too many dead rows, then the smallest
+ * while the version would have too many segments. pick[] receives 1 for each.
+ */
+static void plan(const struct upd *u, size_t nnew, char *pick)
+{
+	size_t nseg = u->ix->nseg, nsrc = nseg + (nnew > 0), npick = 0, picked_live = 0;
+
+	for (size_t s = 0; s < nseg; s++) {
+		size_t rows = u->ix->segs[s].rows;
+
+		pick[s] = u->dead_rows[s] * 100 > rows * UPDATE_MAX_DEAD_PCT;
+		npick += pick[s];
+		picked_live += pick[s] ? live_of(u, s) : 0;
+	}
+	while (nsrc - npick + (picked_live > 0) > UPDATE_MAX_SEGMENTS) {
+		size_t best = SIZE_MAX, best_live = SIZE_MAX;
+
+		for (size_t s = 0; s < nsrc; s++) {
+			size_t l = s < nseg ? live_of(u, s) : nnew;
+
+			if (!pick[s] && l < best_live)
+				best = s, best_live = l;
+		}
+		if (best == SIZE_MAX)
+			BUG("nothing left to merge");
+		pick[best] = 1;
+		npick++;
+		picked_live += best_live;
+	}
+}
+
+static int cmp_in(const void *a, const void *b)
+{
+	const struct seg_in *x = a, *y = b;
+	size_t m = x->chunk_id_len < y->chunk_id_len ? x->chunk_id_len : y->chunk_id_len;
+	int c = memcmp(x->chunk_id, y->chunk_id, m);
+
+	if (c)
+		return c;
+	return x->chunk_id_len < y->chunk_id_len ? -1 : x->chunk_id_len > y->chunk_id_len;
+}
+
+/* Appends the live rows of old segment s to out (hashes: their digests' storage). */
+static int add_old_rows(struct upd *u, size_t s, struct outseg *out, char (*hashes)[HASH_HEX],
+			struct rp_err *err)
+{
+	const struct index_seg *g = &u->ix->segs[s];
+	unsigned dim = u->ix->dim;
+
+	for (size_t r = 0; r < g->rows; r++) {
+		struct index_row row;
+		struct seg_in *in;
+
+		if (u->dead[s] ? (u->dead[s][r >> 3] >> (r & 7)) & 1 : !index_row_live(g, r))
+			continue;
+		if (index_row(u->ix, s, r, &row, err) < 0)
+			return -1;
+		in = &out->rows[out->nrows];
+		memcpy(hashes[out->nrows], row.content_hash, HASH_HEX);
+		*in = (struct seg_in){ row.chunk_id, row.chunk_id_len, row.doc_id, row.doc_id_len,
+				       row.text, row.text_len, hashes[out->nrows], g->vecs + r * dim,
+				       g->qvecs + r * dim, g->qscale[r] };
+		out->nrows++;
+	}
+	return 0;
+}
+
+/* Appends the new rows (added and updated chunks) to out, normalising their vectors. */
+static void add_new_rows(struct upd *u, struct outseg *out, size_t nnew)
+{
+	unsigned dim = u->rpv.dim;
+	int cosine = !strcmp(u->distance, "cosine");
+	size_t k = 0;
+
+	u->nvecs = xmalloc((nnew * dim + 1) * sizeof(float));
+	for (size_t i = 0; i < u->nchunks; i++) {
+		struct chunk *c = &u->chunks[i];
+		float *v = u->nvecs + k * dim;
+
+		if (!c->is_new)
+			continue;
+		memcpy(v, rpv_vec(&u->rpv, c->vec), dim * sizeof(float));
+		if (cosine)
+			segment_normalise(v, dim);
+		out->rows[out->nrows++] = (struct seg_in){ c->id, c->id_len, c->doc, c->doc_len,
+							   c->text, c->text_len, c->hash, v, NULL, 0 };
+		k++;
+	}
+}
+
+/*
+ * Decides the segments of the new version (u->outs): the old ones kept,
+ * then at most one merged segment, then the new rows' segment unless merged.
+ * hashes: storage for the merged rows' content hashes (caller frees).
+ */
+static int build_outs(struct upd *u, char (**hashes)[HASH_HEX], struct rp_err *err)
+{
+	size_t nseg = u->ix->nseg, nnew = u->st->added + u->st->updated, merged_rows = 0;
+	char *pick = xcalloc(nseg + 2, 1);
+	struct outseg *m = NULL;
+	int ret = -1;
+
+	plan(u, nnew, pick);
+	u->outs = xcalloc(nseg + 3, sizeof(*u->outs));
+	for (size_t s = 0; s < nseg; s++) {
+		if (!pick[s] && live_of(u, s))
+			u->outs[u->nouts++] = (struct outseg){ s, NULL, 0 };
+		else if (!pick[s])
+			pick[s] = 1;  /* every row dead: dropped */
+		merged_rows += pick[s] ? live_of(u, s) : 0;
+		u->st->compacted += pick[s];
+	}
+	*hashes = xmalloc((merged_rows + 1) * sizeof(**hashes));
+	if (merged_rows || (nnew && pick[nseg])) {
+		m = &u->outs[u->nouts++];
+		*m = (struct outseg){ SIZE_MAX, xmalloc((merged_rows + nnew + 1) * sizeof(struct seg_in)), 0 };
+		for (size_t s = 0; s < nseg; s++)
+			if (pick[s] && add_old_rows(u, s, m, *hashes, err) < 0)
+				goto out;
+	}
+	if (nnew && !pick[nseg]) {
+		struct outseg *n = &u->outs[u->nouts++];
+
+		*n = (struct outseg){ SIZE_MAX, xmalloc(nnew * sizeof(struct seg_in)), 0 };
+		add_new_rows(u, n, nnew);
+	} else if (nnew) {
+		add_new_rows(u, m, nnew);
+	}
+	for (size_t i = 0; i < u->nouts; i++)
+		if (u->outs[i].rows)
+			qsort(u->outs[i].rows, u->outs[i].nrows, sizeof(struct seg_in), cmp_in);
+	ret = 0;
+out:
+	free(pick);
+	return ret;
+}
+
+/* ---- writing the new files ---------------------------------------------------------- */
+
+/* Writes the full-text table of rows (texts[i], lens[i]) and records it in *ms. */
+static int write_fts(struct upd *u, const char *const *texts, const size_t *lens, size_t n,
+		     struct manifest_seg *ms, struct rp_err *err)
+{
+	char *tmp = xasprintf("%s/.fts.tmp.%ld.sqlite", u->o->dir, (long)getpid());
+	char *path = NULL;
+	struct stat st;
+	int ret = -1;
+
+	fs_temp_register(tmp);
+	if (fts_write(tmp, texts, lens, n, err) < 0 || hash_file(tmp, ms->fts_sha256, err) < 0)
+		goto out;
+	ms->fts = xasprintf("fts-%.16s.sqlite", ms->fts_sha256);
+	path = xasprintf("%s/%s", u->o->dir, ms->fts);
+	if (rename(tmp, path) < 0) {
+		rp_err_set(err, RP_ERR_IO, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
+		goto out;
+	}
+	fs_fsync_parent_quiet(path);
+	if (!stat(path, &st))
+		u->st->bytes_written += (unsigned long long)st.st_size;
+	ret = 0;
+out:
+	unlink(tmp);
+	fs_temp_forget(tmp);
+	free(path);
+	free(tmp);
+	return ret;
+}
+
+/* The full-text table of a kept old segment that has none (the old index had no tables). */
+static int write_old_fts(struct upd *u, size_t s, struct manifest_seg *ms, struct rp_err *err)
+{
+	size_t rows = u->ix->segs[s].rows;
+	const char **texts = xcalloc(rows + 1, sizeof(char *));
+	size_t *lens = xcalloc(rows + 1, sizeof(size_t));
+	int ret = -1;
+
+	for (size_t r = 0; r < rows; r++) {
+		struct index_row row;
+
+		if (index_row(u->ix, s, r, &row, err) < 0)
+			goto out;
+		texts[r] = row.text;
+		lens[r] = row.text_len;
+	}
+	ret = write_fts(u, texts, lens, rows, ms, err);
+out:
+	free(texts);
+	free(lens);
+	return ret;
+}
+
+/* Writes a new segment (and its full-text table) and records it in *ms. */
+static int write_seg(struct upd *u, const struct outseg *o, struct manifest_seg *ms,
+		     struct rp_err *err)
+{
+	struct buf b = BUF_INIT;
+	const char **texts = NULL;
+	size_t *lens = NULL;
+	int ret = -1;
+
+	if (segment_encode(&b, u->next.provider, u->next.model, u->next.dim, o->rows, o->nrows, 0,
+			   err) < 0 ||
+	    write_named(u, "seg-", ".rps", b.s, b.len, &ms->file, ms->sha256, err) < 0)
+		goto out;
+	ms->rows = o->nrows;
+	if (u->next.has_fts) {
+		texts = xcalloc(o->nrows + 1, sizeof(char *));
+		lens = xcalloc(o->nrows + 1, sizeof(size_t));
+		for (size_t r = 0; r < o->nrows; r++) {
+			texts[r] = o->rows[r].text;
+			lens[r] = o->rows[r].text_len;
+		}
+		if (write_fts(u, texts, lens, o->nrows, ms, err) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	free(texts);
+	free(lens);
+	buf_release(&b);
+	return ret;
+}
+
+/* Records kept old segment s in *ms, writing its new bitmap (and table) when needed. */
+static int keep_seg(struct upd *u, size_t s, struct manifest_seg *ms, struct rp_err *err)
+{
+	const struct manifest_seg *old = &u->old.segs[s];
+
+	ms->file = xstrdup(old->file);
+	memcpy(ms->sha256, old->sha256, HASH_HEX);
+	ms->rows = old->rows;
+	ms->dead_rows = u->dead_rows[s];
+	if (u->dead_changed[s]) {
+		if (write_named(u, "del-", ".bin", u->dead[s], (old->rows + 7) / 8, &ms->dead,
+				ms->dead_sha256, err) < 0)
+			return -1;
+	} else if (old->dead) {
+		ms->dead = xstrdup(old->dead);
+		memcpy(ms->dead_sha256, old->dead_sha256, HASH_HEX);
+	}
+	if (!u->next.has_fts)
+		return 0;
+	if (old->fts) {
+		ms->fts = xstrdup(old->fts);
+		memcpy(ms->fts_sha256, old->fts_sha256, HASH_HEX);
+		return 0;
+	}
+	return write_old_fts(u, s, ms, err);
+}
+
+/* The time of the tombstones: SOURCE_DATE_EPOCH when set, else now, as UTC ISO 8601. */
+static int deleted_at(char out[32], struct rp_err *err)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	long secs = (long)time(NULL);
+	struct tm tm;
+	time_t t;
+
+	if (sde && *sde && numopt_parse_long(sde, 0, LONG_MAX, &secs) < 0)
+		return rp_err_set(err, RP_ERR_INPUT, "SOURCE_DATE_EPOCH: '%s' is not a whole number of "
+				  "seconds", sde);
+	t = (time_t)secs;
+	if (!gmtime_r(&t, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return rp_err_set(err, RP_ERR_INPUT, "SOURCE_DATE_EPOCH: '%s' is out of range", sde);
+	return 0;
+}
+
+static int cmp_tomb(const void *a, const void *b)
+{
+	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+
+	return strcmp(json_string_value(json_object_get(x, "chunk_id")),
+		      json_string_value(json_object_get(y, "chunk_id")));
+}
+
+/* Writes this update's tombstone file (sorted by chunk_id) and appends it to the log. */
+static int write_tombs(struct upd *u, struct rp_err *err)
+{
+	json_t **objs;
+	struct buf b = BUF_INIT;
+	struct manifest_tomb *t;
+	char when[32];
+	int ret = -1;
+
+	if (!u->ntombs)
+		return 0;
+	if (deleted_at(when, err) < 0)
+		return -1;
+	objs = xcalloc(u->ntombs, sizeof(*objs));
+	for (size_t i = 0; i < u->ntombs; i++) {
+		struct index_row row;
+
+		if (index_row(u->ix, u->tombs[i].seg, u->tombs[i].row, &row, err) < 0)
+			goto out;
+		objs[i] = json_pack("{s:s%,s:s%,s:s,s:I}", "chunk_id", row.chunk_id, row.chunk_id_len,
+				    "doc_id", row.doc_id, row.doc_id_len, "deleted_at", when,
+				    "generation", (json_int_t)u->next.generation);
+		if (!objs[i])
+			BUG("cannot build a tombstone");
+	}
+	qsort(objs, u->ntombs, sizeof(*objs), cmp_tomb);
+	for (size_t i = 0; i < u->ntombs; i++)
+		jsonl_dump(objs[i], &b);
+	ALLOC_GROW(u->next.tombs, u->next.ntomb + 1, u->next.tombs_alloc);
+	t = &u->next.tombs[u->next.ntomb];
+	memset(t, 0, sizeof(*t));
+	if (write_named(u, "tomb-", ".jsonl", b.s, b.len, &t->file, t->sha256, err) < 0)
+		goto out;
+	t->count = u->ntombs;
+	u->next.ntomb++;
+	u->next.tombstones += u->ntombs;
+	ret = 0;
+out:
+	for (size_t i = 0; i < u->ntombs; i++)
+		json_decref(objs[i]);
+	free(objs);
+	buf_release(&b);
+	return ret;
+}
+
+/* ---- the commit ----------------------------------------------------------------------- */
+
+/* 1 when `name` is one the manifest names. */
+static int named(const struct manifest *m, const char *name)
+{
+	for (size_t i = 0; i < m->nseg; i++)
+		if (!strcmp(name, m->segs[i].file) || (m->segs[i].dead && !strcmp(name, m->segs[i].dead)) ||
+		    (m->segs[i].fts && !strcmp(name, m->segs[i].fts)))
+			return 1;
+	for (size_t i = 0; i < m->ntomb; i++)
+		if (!strcmp(name, m->tombs[i].file))
+			return 1;
+	return 0;
+}
+
+/* 1 for the name of an index file ("seg-...rps" and the like). */
+static int index_file_name(const char *name)
+{
+	static const char *const kinds[][2] = {
+		{ "seg-", ".rps" }, { "del-", ".bin" }, { "tomb-", ".jsonl" }, { "fts-", ".sqlite" },
+	};
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		size_t pl = strlen(kinds[i][0]), sl = strlen(kinds[i][1]);
+
+		if (n == pl + 16 + sl && !strncmp(name, kinds[i][0], pl) && !strcmp(name + n - sl, kinds[i][1]))
+			return 1;
+	}
+	return 0;
+}
+
+/* 1 for a temp file ".*.tmp.PID.*" whose process is gone. */
+static int dead_temp(const char *name)
+{
+	const char *t = name[0] == '.' ? strstr(name, ".tmp.") : NULL;
+	long pid = 0;
+
+	if (!t)
+		return 0;
+	for (t += 5; *t >= '0' && *t <= '9' && pid < 1L << 30; t++)
+		pid = pid * 10 + (*t - '0');
+	return *t == '.' && pid > 0 && pid != (long)getpid() && fs_pid_is_gone(pid);
+}
+
+/* Removes the index files the new manifest does not name, and dead temps. Best effort. */
+static void remove_unnamed(const char *dir, const struct manifest *m)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if ((index_file_name(e->d_name) && !named(m, e->d_name)) || dead_temp(e->d_name)) {
+			char *p = xasprintf("%s/%s", dir, e->d_name);
+
+			unlink(p);
+			free(p);
+		}
+	}
+	closedir(d);
+	fs_fsync_parent_quiet(dir);
+}
+
+/* Fills the new manifest's header, digest and counts from the chunks. */
+static void describe(struct upd *u)
+{
+	struct manifest *n = &u->next;
+	struct digest_row *rows = xmalloc((u->nchunks + 1) * sizeof(*rows));
+	struct hmap docs;
+
+	n->provider = xstrdup(u->rpv.provider);
+	n->model = xstrdup(u->rpv.model);
+	n->dim = u->rpv.dim ? u->rpv.dim : u->ix->dim;
+	n->distance = xstrdup(u->distance);
+	n->generation++;
+	n->has_fts = !u->o->no_fts;
+	hmap_init(&docs, u->nchunks);
+	for (size_t i = 0; i < u->nchunks; i++) {
+		int found;
+
+		rows[i] = (struct digest_row){ u->chunks[i].id, u->chunks[i].id_len, u->chunks[i].hash };
+		hmap_put(&docs, u->chunks[i].doc, u->chunks[i].doc_len, &found);
+	}
+	digest_rows_sort(rows, u->nchunks);
+	manifest_digest(rows, u->nchunks, n->model, n->digest);
+	n->chunks = u->nchunks;
+	n->documents = docs.n;
+	hmap_free(&docs);
+	free(rows);
+	if (u->have_old) {
+		n->tombs = xcalloc(u->old.ntomb + 1, sizeof(*n->tombs));
+		n->tombs_alloc = u->old.ntomb + 1;
+		for (size_t i = 0; i < u->old.ntomb; i++) {
+			n->tombs[i] = u->old.tombs[i];
+			n->tombs[i].file = xstrdup(u->old.tombs[i].file);
+		}
+		n->ntomb = u->old.ntomb;
+		n->tombstones = u->old.tombstones;
+	}
+}
+
+/* Writes the new version: segments, bitmaps, tables, tombstones, then the manifest. */
+static int commit(struct upd *u, struct rp_err *err)
+{
+	char (*hashes)[HASH_HEX] = NULL;
+	struct buf b = BUF_INIT;
+	char *path = NULL;
+	int ret = -1;
+
+	if (fs_mkdir_p(u->o->dir, 0777, err) < 0)
+		return -1;
+	describe(u);
+	if (build_outs(u, &hashes, err) < 0)
+		goto out;
+	u->next.segs = xcalloc(u->nouts + 1, sizeof(*u->next.segs));
+	u->next.segs_alloc = u->nouts + 1;
+	for (size_t i = 0; i < u->nouts; i++, u->next.nseg++) {
+		struct manifest_seg *ms = &u->next.segs[i];
+
+		if (u->o->progress)
+			progress_update(u->o->progress, i, "writing segments");
+		if (u->outs[i].old == SIZE_MAX ? write_seg(u, &u->outs[i], ms, err) < 0
+					      : keep_seg(u, u->outs[i].old, ms, err) < 0) {
+			u->next.nseg++;
+			goto out;
+		}
+	}
+	if (write_tombs(u, err) < 0)
+		goto out;
+	manifest_encode(&u->next, &b);
+	path = xasprintf("%s/%s", u->o->dir, INDEX_MANIFEST);
+	if (fs_write_atomic(path, b.s, b.len, err) < 0)
+		goto out;
+	u->st->bytes_written += b.len;
+	u->st->committed = 1;
+	ret = 0;
+out:
+	free(path);
+	buf_release(&b);
+	free(hashes);
+	return ret;
+}
+
+/* The sizes of the files of version m, its manifest included. */
+static unsigned long long version_bytes(const char *dir, const struct manifest *m)
+{
+	unsigned long long sum = 0;
+	struct stat st;
+	char *p = xasprintf("%s/%s", dir, INDEX_MANIFEST);
+
+	if (!stat(p, &st))
+		sum += (unsigned long long)st.st_size;
+	free(p);
+	for (size_t i = 0; i < m->nseg; i++) {
+		const char *names[3] = { m->segs[i].file, m->segs[i].dead, m->segs[i].fts };
+
+		for (int k = 0; k < 3; k++) {
+			if (!names[k])
+				continue;
+			p = xasprintf("%s/%s", dir, names[k]);
+			if (!stat(p, &st))
+				sum += (unsigned long long)st.st_size;
+			free(p);
+		}
+	}
+	for (size_t i = 0; i < m->ntomb; i++) {
+		p = xasprintf("%s/%s", dir, m->tombs[i].file);
+		if (!stat(p, &st))
+			sum += (unsigned long long)st.st_size;
+		free(p);
+	}
+	return sum;
+}
+
+static void upd_release(struct upd *u)
+{
+	for (size_t i = 0; i < u->nchunks; i++) {
+		free(u->chunks[i].id);
+		free(u->chunks[i].doc);
+		free(u->chunks[i].text);
+	}
+	free(u->chunks);
+	for (size_t s = 0; u->dead && s < u->ix->nseg; s++)
+		free(u->dead[s]);
+	free(u->dead);
+	free(u->dead_rows);
+	free(u->dead_changed);
+	free(u->tombs);
+	free(u->nvecs);
+	for (size_t i = 0; i < u->nouts; i++)
+		free(u->outs[i].rows);
+	free(u->outs);
+	if (u->ix != &u->empty_ix)
+		index_close(u->ix);
+	manifest_release(&u->old);
+	manifest_release(&u->next);
+	rpv_release(&u->rpv);
+}
+
+int index_update(const struct update_opts *o, struct update_stats *st, struct rp_err *err)
+{
+	struct upd u;
+	int ret = -1;
+
+	memset(&u, 0, sizeof(u));
+	memset(st, 0, sizeof(*st));
+	u.o = o;
+	u.st = st;
+	if (open_inputs(&u, err) < 0 || read_chunks(&u, err) < 0)
+		goto out;
+	u.distance = o->distance ? o->distance : u.have_old ? u.ix->distance : "cosine";
+	if (diff(&u, err) < 0)
+		goto out;
+	if (u.have_old && !st->added && !st->updated && !st->deleted &&
+	    u.old.has_fts == !o->no_fts) {
+		char *pick = xcalloc(u.ix->nseg + 2, 1);
+		size_t npick = 0;
+
+		plan(&u, 0, pick);
+		for (size_t s = 0; s < u.ix->nseg; s++)
+			npick += pick[s];
+		free(pick);
+		if (!npick) {
+			/* nothing to change: the old version stays as it is, byte for byte */
+			st->segments = u.ix->nseg;
+			st->bytes_total = version_bytes(o->dir, &u.old);
+			remove_unnamed(o->dir, &u.old);
+			ret = 0;
+			goto out;
+		}
+	}
+	if (commit(&u, err) < 0)
+		goto out;
+	remove_unnamed(o->dir, &u.next);
+	st->segments = u.next.nseg;
+	st->bytes_total = version_bytes(o->dir, &u.next);
+	ret = 0;
+out:
+	upd_release(&u);
+	return ret;
+}
