@@ -16,7 +16,11 @@ static const struct subcommand {
 	int (*fn)(int, char **);
 	const char *help;
 } subcommands[] = {
+	{ "history", index_cmd_history, "list the promotes and rollbacks of an alias" },
 	{ "info", index_cmd_info, "what an index holds: model, counts, size, digest" },
+	{ "promote", index_cmd_promote, "serve an index through an alias, behind a gate" },
+	{ "query", index_cmd_query, "search an index or alias with text" },
+	{ "rollback", index_cmd_rollback, "switch an alias back to what it served before" },
 	{ "update", index_cmd_update, "add, update and delete chunks from a chunk file and its vectors" },
 	{ "verify", index_cmd_verify, "check an index's integrity and drift from its chunks" },
 	{ NULL, NULL, NULL }

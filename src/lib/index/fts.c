@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 
 #define FTS_SETUP \
@@ -104,8 +105,8 @@ int fts_write(const char *path, const char *const *texts, const size_t *lens, si
 		rp_err_set(err, RP_ERR_IO, "cannot close full-text table '%s'", tmp);
 		goto out;
 	}
-	if (fsync(fd) < 0) {
-		rp_err_set(err, RP_ERR_IO, "cannot fsync '%s': %s", tmp, strerror(errno));
+	if (fchmod(fd, 0644 & ~fs_umask()) < 0 || fsync(fd) < 0) {
+		rp_err_set(err, RP_ERR_IO, "cannot chmod or fsync '%s': %s", tmp, strerror(errno));
 		goto out;
 	}
 	if (rename(tmp, path) < 0) {
