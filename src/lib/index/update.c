@@ -6,8 +6,9 @@
  * The run:
  *   1. reads the vectors (rpv_read validates them) and the old version
  *      (index_open, manifest_read); refuses vectors of another provider,
- *      model or dimension before anything else (--rebuild: the old version
- *      is ignored, only its generation counts);
+ *      model or dimension before anything else (--rebuild: such an old
+ *      version, or one whose files do not match their hashes, is set
+ *      aside and the update starts from empty; only its generation counts);
  *   2. reads the chunks, each with its vector (same chunk_id, same
  *      content_hash), and diffs them against the old live rows by chunk_id;
  *   3. plans compaction over the old segments (with their new dead rows)
@@ -78,9 +79,9 @@ struct upd {
 	struct rpv rpv;
 	struct chunk *chunks;
 	size_t nchunks, calloc_;
-	struct index *ix;         /* the old version (empty with --rebuild) */
+	struct index *ix;         /* the old version, or &empty_ix */
 	struct manifest old;
-	int have_old;             /* old was read (a manifest exists and --rebuild is off) */
+	int have_old;             /* the old version is updated (not a new index, not set aside) */
 	uint8_t **dead;           /* ix->nseg new bitmaps, owned, or NULL */
 	size_t *dead_rows;
 	int *dead_changed;
@@ -91,7 +92,7 @@ struct upd {
 	size_t nouts;
 	struct manifest next;
 	const char *distance;
-	struct index empty_ix;    /* u->ix with --rebuild or no old version */
+	struct index empty_ix;    /* u->ix for a new index or one set aside */
 };
 
 /* ---- writing content-named files ---------------------------------------------------- */
@@ -225,7 +226,49 @@ static int check_space(struct upd *u, struct rp_err *err)
 	return 0;
 }
 
-/* Opens the old version (or an empty one) and the vectors; checks the space. */
+/* 1 when the file dir/name hashes to `sha`. */
+static int file_is(const char *dir, const char *name, const char *sha)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	char got[HASH_HEX];
+	int ok = hash_file(path, got, NULL) == 0 && !strcmp(got, sha);
+
+	free(path);
+	return ok;
+}
+
+/* For --rebuild: 1 when every file of the old version matches its hash in the manifest. */
+static int old_is_sound(const struct upd *u)
+{
+	const struct manifest *m = &u->old;
+	char got[HASH_HEX];
+
+	for (size_t s = 0; s < m->nseg; s++) {
+		const struct index_seg *g = &u->ix->segs[s];
+
+		hash_buf(g->map, g->map_len, got);
+		if (strcmp(got, m->segs[s].sha256))
+			return 0;
+		if (g->dead_map) {
+			hash_buf(g->dead_map, g->dead_len, got);
+			if (strcmp(got, m->segs[s].dead_sha256))
+				return 0;
+		}
+		if (m->segs[s].fts && !u->o->no_fts && !file_is(u->o->dir, m->segs[s].fts, m->segs[s].fts_sha256))
+			return 0;
+	}
+	for (size_t t = 0; t < m->ntomb; t++)
+		if (!file_is(u->o->dir, m->tombs[t].file, m->tombs[t].sha256))
+			return 0;
+	return 1;
+}
+
+/*
+ * Opens the old version (or an empty one) and the vectors; checks the
+ * space. With --rebuild, an old version of another space, or one that
+ * cannot be read or whose files do not match their hashes, is set aside:
+ * the update starts from empty (the result holds the same rows either way).
+ */
 static int open_inputs(struct upd *u, struct rp_err *err)
 {
 	int rc;
@@ -235,22 +278,28 @@ static int open_inputs(struct upd *u, struct rp_err *err)
 	if (!u->rpv.model[0] || !u->rpv.provider[0])
 		return rp_err_set(err, RP_ERR_INPUT, "%s: the vectors name no provider or model",
 				  u->o->vectors);
-	if (u->o->rebuild) {
-		/* only the generation of the old version counts; a damaged one is no obstacle */
-		struct rp_err ignored = { 0 };
-
-		if (manifest_read(&u->old, u->o->dir, 1, &ignored) == 0)
-			u->next.generation = u->old.generation;
-		manifest_release(&u->old);
-		u->ix = &u->empty_ix;
-		return 0;
-	}
 	rc = manifest_read(&u->old, u->o->dir, 1, err);
-	if (rc < 0 || index_open(&u->ix, u->o->dir, 1, err) < 0)
-		return -1;
-	u->have_old = rc == 0;
+	u->ix = &u->empty_ix;
+	if (rc > 0)
+		return 0;      /* a new index */
 	u->next.generation = u->old.generation;
-	return check_space(u, err);
+	if (rc == 0 && index_open(&u->ix, u->o->dir, 1, err) == 0) {
+		u->have_old = 1;
+		if (check_space(u, err) == 0 && (!u->o->rebuild || old_is_sound(u)))
+			return 0;
+	}
+	if (!u->o->rebuild)
+		return -1;
+	/*
+	 * --rebuild, and the old version is of another embedding space or
+	 * cannot be read: start from empty; only its generation counts
+	 */
+	if (u->ix && u->ix != &u->empty_ix)
+		index_close(u->ix);
+	u->ix = &u->empty_ix;
+	u->have_old = 0;
+	manifest_release(&u->old);
+	return 0;
 }
 
 /* ---- the diff -------------------------------------------------------------------- */
@@ -411,7 +460,14 @@ static int add_old_rows(struct upd *u, size_t s, struct outseg *out, char (*hash
 {
 	const struct index_seg *g = &u->ix->segs[s];
 	unsigned dim = u->ix->dim;
+	char sha[HASH_HEX];
 
+	/* rows copied into a new file get a new checksum: check the old one first */
+	hash_buf(g->map, g->map_len, sha);
+	if (strcmp(sha, g->sha256))
+		return rp_err_set(err, RP_ERR_INPUT, "%s/%s: checksum mismatch: the segment was altered "
+				  "or damaged; rebuild the index with 'rp-index update --rebuild'",
+				  u->o->dir, g->file);
 	for (size_t r = 0; r < g->rows; r++) {
 		struct index_row row;
 		struct seg_in *in;

@@ -32,7 +32,11 @@ struct update_opts {
 	const char *vectors;      /* the .rpv file (ai/vectors.h) */
 	const char *chunks;       /* chunks.jsonl */
 	const char *distance;     /* "cosine" or "ip"; NULL: the index's (cosine for a new one) */
-	int rebuild;              /* start from an empty index, whatever the old one holds */
+	int rebuild;              /* an old version of another model or provider or
+				     dimension or distance, or damaged (a file not
+				     matching its hash), is replaced by a new one
+				     built from empty instead of refused; a sound
+				     one of the same space is updated as usual */
 	int no_fts;               /* write no full-text tables (and drop the old ones) */
 	struct progress *progress;/* NULL, or a display to update (borrowed) */
 };
