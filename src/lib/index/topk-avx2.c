@@ -196,5 +196,11 @@ void topk_i8_dot_avx2(const int8_t *q, size_t nq, const int8_t *rows, size_t nr,
 }
 
 const struct topk_kernel topk_kernel_avx2 = {
-	"avx2", supported, f32_dot, PANEL, f32_pack, f32_packed, topk_i8_dot_avx2,
+	.name = "avx2",
+	.supported = supported,
+	.f32_dot = f32_dot,
+	.panel = PANEL,
+	.f32_pack = f32_pack,
+	.f32_packed = f32_packed,
+	.i8_dot = topk_i8_dot_avx2,
 };

@@ -15,6 +15,10 @@
  *   in 24 zmm registers; per dimension it loads the panel's 2 vectors once
  *   and broadcasts each query's value: 24 FMAs per 2 vector loads, no
  *   horizontal sums, the panel read from L1/L2 once per 12 queries.
+ * - i8_packed (batches, VNNI): panels of 32 int8 rows in groups of 4
+ *   dimensions (topk_pack_i8, bytes already flipped to r + 128); 12 queries
+ *   x 32 rows of int32 sums in 24 registers, per group 2 loads, 12
+ *   broadcasts of 4 query bytes and 24 vpdpbusd.
  * - i8_dot: 4 queries x 4 rows, 64 bytes per step through vpdpbusd. The
  *   instruction multiplies unsigned by signed bytes, so each row byte is
  *   flipped to r + 128 (xor 0x80, once per row load, shared by the 4
@@ -27,6 +31,7 @@
 
 #define PANEL 32
 #define QMAX 12
+#define PF_I8_ROWS 32     /* int8 rows prefetched ahead (the pattern defeats the hardware) */
 
 void topk_i8_dot_avx2(const int8_t *q, size_t nq, const int8_t *rows, size_t nr, unsigned dim,
 		      int32_t *s, size_t ld);
@@ -184,35 +189,38 @@ static inline __attribute__((always_inline)) void i8_micro(int qn, int rn, const
 	const __m512i flip = _mm512_set1_epi8((char)0x80);
 	unsigned dv = dim & ~63u;
 	__mmask64 tm = (dim & 63) ? (((__mmask64)1 << (dim & 63)) - 1) : 0;
-	__m512i acc[4][4];
+	__v16si acc[4][4];   /* the builtin's type: with __m512i, GCC spills the array */
 
 	for (int i = 0; i < qn; i++)
 		for (int k = 0; k < rn; k++)
-			acc[i][k] = _mm512_setzero_si512();
+			acc[i][k] = (__v16si)_mm512_setzero_si512();
 	for (unsigned d = 0; d <= dv; d += 64) {
 		__mmask64 m = d < dv ? ~(__mmask64)0 : tm;
-		__m512i r[4];
+		__v16si r[4];
 
 		if (!m)
 			break;
 #pragma GCC unroll 4
-		for (int k = 0; k < rn; k++)
-			r[k] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, a + (size_t)k * dim + d), flip);
+		for (int k = 0; k < rn; k++) {
+			_mm_prefetch((const char *)(a + (size_t)(k + PF_I8_ROWS) * dim + d), _MM_HINT_T0);
+			r[k] = (__v16si)_mm512_xor_si512(_mm512_maskz_loadu_epi8(m, a + (size_t)k * dim + d), flip);
+		}
 #pragma GCC unroll 4
 		for (int i = 0; i < qn; i++) {
-			__m512i x = _mm512_maskz_loadu_epi8(m, q + (size_t)i * dim + d);
+			__v16si x = (__v16si)_mm512_maskz_loadu_epi8(m, q + (size_t)i * dim + d);
 #pragma GCC unroll 4
 			for (int k = 0; k < rn; k++)
-				acc[i][k] = _mm512_dpbusd_epi32(acc[i][k], r[k], x);
+				acc[i][k] = __builtin_ia32_vpdpbusd_v16si(acc[i][k], r[k], x);
 		}
 	}
 	for (int i = 0; i < qn; i++) {
 		if (rn == 4) {
-			__m128i t = hsum4i(acc[i][0], acc[i][1], acc[i][2], acc[i][3]);
+			__m128i t = hsum4i((__m512i)acc[i][0], (__m512i)acc[i][1], (__m512i)acc[i][2],
+					   (__m512i)acc[i][3]);
 			_mm_storeu_si128((__m128i *)(s + i * ld), _mm_sub_epi32(t, _mm_set1_epi32(corr[i])));
 		} else {
 			for (int k = 0; k < rn; k++)
-				s[i * ld + k] = _mm512_reduce_add_epi32(acc[i][k]) - corr[i];
+				s[i * ld + k] = _mm512_reduce_add_epi32((__m512i)acc[i][k]) - corr[i];
 		}
 	}
 }
@@ -255,6 +263,96 @@ static void i8_dot(const int8_t *q, size_t nq, const int8_t *rows, size_t nr, un
 	}
 }
 
+/* qn queries (a constant after inlining) x one int8 panel of 32 rows (n valid). */
+static inline __attribute__((always_inline)) void i8_pmicro(int qn, const int8_t *q, const int32_t *corr,
+							    const float *qsc, unsigned groups,
+							    const int8_t *pp, const float *rsc,
+							    float *s, size_t ld, size_t n)
+{
+	/* __v16si, the builtin's own type: with __m512i, GCC keeps the array on the stack */
+	__v16si acc[QMAX][2];
+	__mmask16 m0 = n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1);
+	__mmask16 m1 = n >= 32 ? 0xffff : n <= 16 ? 0 : (__mmask16)((1u << (n - 16)) - 1);
+	const int32_t *q32 = (const int32_t *)(const void *)q;
+	size_t qs = groups;
+
+#pragma GCC unroll 12
+	for (int i = 0; i < qn; i++)
+		acc[i][0] = acc[i][1] = (__v16si)_mm512_setzero_si512();
+	for (unsigned g = 0; g < groups; g++) {
+		__v16si b0 = (__v16si)_mm512_load_si512(pp + (size_t)g * PANEL * 4);
+		__v16si b1 = (__v16si)_mm512_load_si512(pp + (size_t)g * PANEL * 4 + 64);
+#pragma GCC unroll 12
+		for (int i = 0; i < qn; i++) {
+			__v16si a = (__v16si)_mm512_set1_epi32(q32[i * qs + g]);
+			acc[i][0] = __builtin_ia32_vpdpbusd_v16si(acc[i][0], b0, a);
+			acc[i][1] = __builtin_ia32_vpdpbusd_v16si(acc[i][1], b1, a);
+		}
+	}
+	__m512 r0 = _mm512_maskz_loadu_ps(m0, rsc), r1 = _mm512_maskz_loadu_ps(m1, rsc + 16);
+#pragma GCC unroll 12
+	for (int i = 0; i < qn; i++) {
+		__m512i c = _mm512_set1_epi32(corr[i]);
+		__m512 w0 = _mm512_mul_ps(r0, _mm512_set1_ps(qsc[i]));
+		__m512 w1 = _mm512_mul_ps(r1, _mm512_set1_ps(qsc[i]));
+		_mm512_mask_storeu_ps(s + i * ld, m0,
+				      _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32((__m512i)acc[i][0], c)), w0));
+		_mm512_mask_storeu_ps(s + i * ld + 16, m1,
+				      _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32((__m512i)acc[i][1], c)), w1));
+	}
+}
+
+static void i8_packed(const int8_t *q, const int32_t *qsum, const float *qsc, size_t nq,
+		      const int8_t *packed, const float *rsc, size_t nr, unsigned dim, float *s, size_t ld)
+{
+	unsigned groups = topk_dim4(dim) / 4;
+	size_t np = (nr + PANEL - 1) / PANEL;
+
+	for (size_t i0 = 0; i0 < nq; i0 += QMAX) {
+		size_t qn = nq - i0 < QMAX ? nq - i0 : QMAX;
+		const int8_t *qb = q + i0 * groups * 4;
+		int32_t corr[QMAX];
+
+		for (size_t i = 0; i < qn; i++)
+			corr[i] = 128 * qsum[i0 + i];
+		for (size_t p = 0; p < np; p++) {
+			const int8_t *pp = packed + p * PANEL * (size_t)groups * 4;
+			size_t n = nr - p * PANEL < PANEL ? nr - p * PANEL : PANEL;
+			float *sp = s + i0 * ld + p * PANEL;
+			const float *rp = rsc + p * PANEL;
+
+			switch (qn) {
+			case 12: i8_pmicro(12, qb, corr, qsc + i0, groups, pp, rp, sp, ld, n); break;
+			case 11: i8_pmicro(11, qb, corr, qsc + i0, groups, pp, rp, sp, ld, n); break;
+			case 10: i8_pmicro(10, qb, corr, qsc + i0, groups, pp, rp, sp, ld, n); break;
+			case 9: i8_pmicro(9, qb, corr, qsc + i0, groups, pp, rp, sp, ld, n); break;
+			case 8: i8_pmicro(8, qb, corr, qsc + i0, groups, pp, rp, sp, ld, n); break;
+			case 7: i8_pmicro(7, qb, corr, qsc + i0, groups, pp, rp, sp, ld, n); break;
+			case 6: i8_pmicro(6, qb, corr, qsc + i0, groups, pp, rp, sp, ld, n); break;
+			case 5: i8_pmicro(5, qb, corr, qsc + i0, groups, pp, rp, sp, ld, n); break;
+			case 4: i8_pmicro(4, qb, corr, qsc + i0, groups, pp, rp, sp, ld, n); break;
+			case 3: i8_pmicro(3, qb, corr, qsc + i0, groups, pp, rp, sp, ld, n); break;
+			case 2: i8_pmicro(2, qb, corr, qsc + i0, groups, pp, rp, sp, ld, n); break;
+			default: i8_pmicro(1, qb, corr, qsc + i0, groups, pp, rp, sp, ld, n); break;
+			}
+		}
+	}
+}
+
+static int vnni(void)
+{
+	return have_vnni;
+}
+
 const struct topk_kernel topk_kernel_avx512 = {
-	"avx512", supported, f32_dot, PANEL, f32_pack, f32_packed, i8_dot,
+	.name = "avx512",
+	.supported = supported,
+	.f32_dot = f32_dot,
+	.panel = PANEL,
+	.f32_pack = f32_pack,
+	.f32_packed = f32_packed,
+	.i8_dot = i8_dot,
+	.i8_panel = PANEL,
+	.i8_packed_ok = vnni,
+	.i8_packed = i8_packed,
 };

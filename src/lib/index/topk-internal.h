@@ -15,6 +15,13 @@
  *   f32_packed then computes a block of queries against the panels.
  * - i8_dot: raw int32 inner products of int8 queries and int8 rows
  *   (symmetric, values in [-127, 127]).
+ * - i8_packed (optional): the same for batches, on rows that
+ *   topk_pack_i8() packed into panels of `i8_panel` rows: per group of 4
+ *   dimensions, `i8_panel` x 4 bytes, each byte flipped to r + 128 (xor
+ *   0x80, so vpdpbusd can take it as unsigned), padding 0x80; queries
+ *   given with a stride of topk_dim4(dim) bytes, zero past dim, with the
+ *   sum of each query's bytes (qsum). It writes
+ *   the approximate float scores, raw * qscale[i] * rscale[r].
  */
 #ifndef RP_INDEX_TOPK_INTERNAL_H
 #define RP_INDEX_TOPK_INTERNAL_H
@@ -34,6 +41,11 @@ struct topk_kernel {
 			   float *s, size_t ld);
 	void (*i8_dot)(const int8_t *q, size_t nq, const int8_t *rows, size_t nr, unsigned dim,
 		       int32_t *s, size_t ld);
+	unsigned i8_panel;
+	int (*i8_packed_ok)(void);   /* NULL: i8_packed runs wherever the kernel does */
+	void (*i8_packed)(const int8_t *q, const int32_t *qsum, const float *qscale, size_t nq,
+			  const int8_t *packed, const float *rscale, size_t nr, unsigned dim, float *s,
+			  size_t ld);
 };
 
 extern const struct topk_kernel topk_kernel_portable;
@@ -48,6 +60,15 @@ static inline size_t topk_pack_floats(size_t nr, unsigned dim, unsigned panel)
 
 /* Portable packing (any panel width); the SIMD kernels may use it. */
 void topk_pack_rows(const float *rows, size_t nr, unsigned dim, unsigned panel, float *packed);
+
+/* dim rounded up to a multiple of 4: the int8 packed layout's row length. */
+static inline unsigned topk_dim4(unsigned dim)
+{
+	return (dim + 3) & ~3u;
+}
+
+/* Packs nr int8 rows for i8_packed (layout above); panel * topk_dim4(dim) bytes per panel. */
+void topk_pack_i8(const int8_t *rows, size_t nr, unsigned dim, unsigned panel, int8_t *packed);
 
 /*
  * Tests and benchmarks: forget the chosen kernel, so that the next

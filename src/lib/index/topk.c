@@ -55,8 +55,7 @@ void topk_quantise(const float *vecs, size_t n, unsigned dim, int8_t *q, float *
 		float m = 0;
 
 		for (unsigned d = 0; d < dim; d++)
-			if (fabsf(v[d]) > m)
-				m = fabsf(v[d]);
+			m = fabsf(v[d]) > m ? fabsf(v[d]) : m;
 		if (!(m > 0)) {
 			memset(o, 0, dim);
 			scale[r] = 0;
@@ -64,7 +63,8 @@ void topk_quantise(const float *vecs, size_t n, unsigned dim, int8_t *q, float *
 		}
 		float inv = 127.0f / m;
 		for (unsigned d = 0; d < dim; d++) {
-			float x = nearbyintf(v[d] * inv);
+			/* round to nearest even (|x| <= 127 << 2^22), without a libm call */
+			float x = (v[d] * inv + 12582912.0f) - 12582912.0f;
 			o[d] = (int8_t)(x > 127 ? 127 : x < -127 ? -127 : x);
 		}
 		scale[r] = m / 127.0f;
@@ -89,6 +89,30 @@ void topk_pack_rows(const float *rows, size_t nr, unsigned dim, unsigned panel, 
 		for (size_t j = n; j < panel; j++)
 			for (unsigned d = 0; d < dim; d++)
 				pp[(size_t)d * panel + j] = 0;
+	}
+}
+
+void topk_pack_i8(const int8_t *rows, size_t nr, unsigned dim, unsigned panel, int8_t *packed)
+{
+	size_t np = (nr + panel - 1) / panel, groups = topk_dim4(dim) / 4;
+
+	memset(packed, 0x80, np * panel * groups * 4);
+	for (size_t p = 0; p < np; p++) {
+		int8_t *pp = packed + p * panel * groups * 4;
+		size_t n = nr - p * panel < panel ? nr - p * panel : panel;
+
+		for (size_t j = 0; j < n; j++) {
+			const int8_t *v = rows + (p * panel + j) * dim;
+			unsigned d = 0;
+			for (; d + 4 <= dim; d += 4) {
+				uint32_t w;
+				memcpy(&w, v + d, 4);
+				w ^= 0x80808080u;
+				memcpy(pp + ((size_t)d / 4 * panel + j) * 4, &w, 4);
+			}
+			for (; d < dim; d++)
+				pp[((size_t)d / 4 * panel + j) * 4 + d % 4] = (int8_t)(v[d] ^ 0x80);
+		}
 	}
 }
 
@@ -133,7 +157,10 @@ static int always(void)
 }
 
 const struct topk_kernel topk_kernel_portable = {
-	"portable", always, f32_dot_portable, 0, NULL, NULL, i8_dot_portable,
+	.name = "portable",
+	.supported = always,
+	.f32_dot = f32_dot_portable,
+	.i8_dot = i8_dot_portable,
 };
 
 /* ---------------------------------------------------------------- dispatch */
@@ -280,6 +307,15 @@ static void select_tile(struct heap *hs, size_t nq, const float *s, size_t ld, s
 		float thr = hp->thr;
 
 		for (size_t r = 0; r < nr; r++) {
+			if (!(r & 15) && r + 16 <= nr) {
+				int any = 0;     /* 16 compares the compiler vectorises */
+				for (size_t x = r; x < r + 16; x++)
+					any |= si[x] >= thr;
+				if (!any) {
+					r += 15;
+					continue;
+				}
+			}
 			if (!(si[r] >= thr))
 				continue;
 			size_t lr = c0 + r;
@@ -305,6 +341,8 @@ struct job {
 	int quantised;
 	const int8_t *qi8;           /* quantised queries, nq * dim */
 	const float *qsc;
+	const int8_t *qpad;          /* the same, stride topk_dim4(dim), for i8_packed; or NULL */
+	const int32_t *qsum;         /* with qpad: the sum of each query's bytes */
 	size_t g0, g1;               /* this thread's global rows */
 	struct topk_hit *out;        /* nq * k, this thread's results */
 	size_t *nout;
@@ -315,6 +353,7 @@ struct scratch {
 	float *s;                    /* QBLOCK * CHUNK scores */
 	int32_t *s32;                /* QBLOCK * CHUNK raw int8 scores */
 	float *packed;               /* CHUNK rows, packed */
+	int8_t *packed8;             /* CHUNK int8 rows, packed */
 };
 
 static void scan_chunk(struct job *j, struct scratch *sc, struct heap *hs,
@@ -326,10 +365,15 @@ static void scan_chunk(struct job *j, struct scratch *sc, struct heap *hs,
 
 	if (packed)
 		kn->f32_pack(b->vecs + c0 * dim, nr, dim, sc->packed);
+	if (j->qpad)
+		topk_pack_i8(b->qvecs + c0 * dim, nr, dim, kn->i8_panel, sc->packed8);
 	for (size_t i0 = 0; i0 < j->nq; i0 += QBLOCK) {
 		size_t nqb = j->nq - i0 < QBLOCK ? j->nq - i0 : QBLOCK;
 
-		if (j->quantised) {
+		if (j->qpad) {
+			kn->i8_packed(j->qpad + i0 * topk_dim4(dim), j->qsum + i0, j->qsc + i0, nqb, sc->packed8,
+				      b->qscale + c0, nr, dim, sc->s, CHUNK);
+		} else if (j->quantised) {
 			kn->i8_dot(j->qi8 + i0 * dim, nqb, b->qvecs + c0 * dim, nr, dim, sc->s32, CHUNK);
 			for (size_t i = 0; i < nqb; i++) {
 				float qs = j->qsc[i0 + i];
@@ -371,8 +415,14 @@ static void *run_job(void *arg)
 
 	sc.s = malloc(QBLOCK * CHUNK * sizeof(float));
 	sc.s32 = malloc(QBLOCK * CHUNK * sizeof(int32_t));
+	size_t pk8 = j->qpad ? (CHUNK + j->kern->i8_panel - 1) / j->kern->i8_panel * j->kern->i8_panel *
+				       (size_t)topk_dim4(j->dim) : 0;
+
+	if (j->quantised || j->nq < PACK_MIN)
+		pk = 0;
 	sc.packed = pk ? aligned_alloc(64, (pk * sizeof(float) + 63) / 64 * 64) : NULL;
-	if (!hbuf || !hs || !sc.s || !sc.s32 || (pk && !sc.packed)) {
+	sc.packed8 = pk8 ? aligned_alloc(64, (pk8 + 63) / 64 * 64) : NULL;
+	if (!hbuf || !hs || !sc.s || !sc.s32 || (pk && !sc.packed) || (pk8 && !sc.packed8)) {
 		j->nomem = 1;
 		goto out;
 	}
@@ -401,6 +451,7 @@ static void *run_job(void *arg)
 		j->nout[i] = res.n;
 	}
 out:
+	free(sc.packed8);
 	free(sc.packed);
 	free(sc.s32);
 	free(sc.s);
@@ -470,7 +521,8 @@ int topk_search(const float *queries, size_t nq, unsigned dim, const struct topk
 {
 	struct topk_opts o = opts ? *opts : (struct topk_opts)TOPK_OPTS_INIT;
 	size_t *base = NULL, total = 0;
-	int8_t *qi8 = NULL;
+	int8_t *qi8 = NULL, *qpad = NULL;
+	int32_t *qsum = NULL;
 	float *qsc = NULL;
 	struct job *jobs = NULL;
 	pthread_t tid[64];
@@ -489,14 +541,28 @@ int topk_search(const float *queries, size_t nq, unsigned dim, const struct topk
 		qi8 = xmalloc(nq * dim);
 		qsc = xmalloc(nq * sizeof(*qsc));
 		topk_quantise(queries, nq, dim, qi8, qsc);
+		if (kernel->i8_packed && nq >= PACK_MIN && (!kernel->i8_packed_ok || kernel->i8_packed_ok())) {
+			unsigned d4 = topk_dim4(dim);
+			qpad = xmalloc(nq * d4);
+			qsum = xmalloc(nq * sizeof(*qsum));
+			memset(qpad, 0, nq * d4);
+			for (size_t i = 0; i < nq; i++) {
+				memcpy(qpad + i * d4, qi8 + i * dim, dim);
+				qsum[i] = 0;
+				for (unsigned d = 0; d < dim; d++)
+					qsum[i] += qi8[i * dim + d];
+			}
+		}
 	}
 	nt = nthreads(&o, nq, total);
 	jobs = xmalloc(nt * sizeof(*jobs));
 	for (int t = 0; t < nt; t++) {
 		struct job *j = &jobs[t];
 
-		*j = (struct job){ queries, nq, dim, blocks, base, nblocks, kernel, o.k, o.k, o.quantised,
-				   qi8, qsc, 0, 0, NULL, NULL, 0 };
+		*j = (struct job){ .queries = queries, .nq = nq, .dim = dim, .blocks = blocks, .base = base,
+				   .nblocks = nblocks, .kern = kernel, .k = o.k, .cand = o.k,
+				   .quantised = o.quantised, .qi8 = qi8, .qsc = qsc, .qpad = qpad,
+				   .qsum = qsum };
 		if (o.quantised)
 			j->cand = o.candidates ? o.candidates : (10 * o.k > 100 ? 10 * o.k : 100);
 		if (j->cand < o.k)
@@ -527,6 +593,8 @@ out:
 		free(jobs[t].nout);
 	}
 	free(jobs);
+	free(qsum);
+	free(qpad);
 	free(qsc);
 	free(qi8);
 	free(base);
