@@ -32,14 +32,14 @@
 #define TEXT_SHOWN 72    /* code points of a result's text in the table */
 
 static const char query_usage_text[] =
-	"usage: rp-index query INDEX|ALIAS TEXT [-k N] [--json] [--hybrid] [--quantised]\n"
-	"                [--model M] [--threads N] [--provider P] [--base-url URL]\n"
-	"                [--api-key-env NAME] [--cache PATH]\n"
-	"       rp-index query INDEX|ALIAS --batch QUERIES.jsonl [options]\n"
+	"usage: rp-index query INDEX|ALIAS (TEXT | --batch QUERIES.jsonl) [-k N] [--json]\n"
+	"                [--hybrid] [--quantised] [--model M] [--threads N] [--provider P]\n"
+	"                [--base-url URL] [--api-key-env NAME] [--cache PATH]\n"
 	"\n"
 	"  Embeds TEXT with the index's model (through the embedding cache, input\n"
 	"  type query) and prints the k nearest chunks: rank, score, chunk_id,\n"
 	"  doc_id, text. ALIAS is an alias of the workspace (rp-index promote).\n"
+	"  Another model or provider than the index's is refused (exit 2).\n"
 	"\n"
 	"  -k N                 results per query (default 10)\n"
 	"      --json           one JSON object per result (per query with --batch)\n"

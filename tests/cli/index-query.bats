@@ -197,3 +197,17 @@ setup() {
 	run rp-index query no-such-index "a"
 	assert_failure
 }
+
+@test "rp-index(1)'s SYNOPSIS is the usage of every subcommand" {
+	usage=$(for c in update query info verify promote rollback history; do
+		rp-index "$c" -h | sed -n '1,/^$/p' | sed '/^$/d; 1s/^usage: //'
+	done)
+	man=$(sed -n '/^\.SH SYNOPSIS/,/^\.fi/p' "$RP_SRCDIR/man/rp-index.1" | sed '1,2d;$d' | sed 's/\\-/-/g')
+	assert_equal "$man" "$usage"
+	# and every subcommand is in the dispatcher's list
+	run rp-index --help
+	assert_success
+	for c in update query info verify promote rollback history; do
+		assert_output --partial "  $c "
+	done
+}
