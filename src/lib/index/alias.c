@@ -195,21 +195,6 @@ out:
 	return ret;
 }
 
-/* Takes the alias's lock (released when *fd is closed). 0 or -1 + err. */
-static int lock_alias(const char *adir, int *fd, struct rp_err *err)
-{
-	char *path = xasprintf("%s/lock", adir);
-
-	*fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (*fd < 0 || flock(*fd, LOCK_EX) < 0) {
-		rp_err_set(err, RP_ERR_IO, "cannot lock '%s': %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
-	free(path);
-	return 0;
-}
-
 int alias_lookup(const char *arg, char **dir, struct rp_err *err)
 {
 	char *m = xasprintf("%s/%s", arg, INDEX_MANIFEST), *root = NULL, *adir = NULL, *copy = NULL;
@@ -343,83 +328,6 @@ static int switch_current(const char *adir, const char *copy, struct rp_err *err
 	return r;
 }
 
-int alias_history(const char *name, struct alias_event **evs, size_t *n, char **current,
-		  struct rp_err *err)
-{
-	char *root = ws_root(err), *adir = NULL;
-	int ret = -1;
-
-	*evs = NULL;
-	*n = 0;
-	if (current)
-		*current = NULL;
-	if (!root || alias_dir(root, name, 0, &adir, err) < 0)
-		goto out;
-	if (read_history(adir, evs, n, err) < 0)
-		goto out;
-	if (current && read_current(adir, name, current, err) < 0)
-		goto out;
-	ret = 0;
-out:
-	free(root);
-	free(adir);
-	return ret;
-}
-
-int alias_rollback(const char *name, struct alias_event *ev, struct rp_err *err)
-{
-	char *root = ws_root(err), *adir = NULL;
-	struct alias_event *evs = NULL;
-	size_t n = 0, top = 0, *stack = NULL;
-	int fd = -1, ret = -1;
-
-	memset(ev, 0, sizeof(*ev));
-	if (!root || alias_dir(root, name, 0, &adir, err) < 0 || lock_alias(adir, &fd, err) < 0 ||
-	    read_history(adir, &evs, &n, err) < 0)
-		goto out;
-	/* replay: a promote pushes its copy, a rollback pops */
-	stack = xmalloc((n ? n : 1) * sizeof(*stack));
-	for (size_t i = 0; i < n; i++) {
-		if (!strcmp(evs[i].action, "promote"))
-			stack[top++] = i;
-		else if (top)
-			top--;
-	}
-	if (top < 2) {
-		rp_err_set(err, RP_ERR_IO, "alias '%s': nothing to roll back to (%s)", name,
-			   top ? "only one promote is in effect" : "no promote is in effect");
-		goto out;
-	}
-	{
-		const struct alias_event *prev = &evs[stack[top - 2]];
-		char *dir = xasprintf("%s/%s", adir, prev->copy);
-		int ok = real_dir(dir, 0, err);
-
-		free(dir);
-		if (ok < 0)
-			goto out;
-		ev->at = now_utc();
-		ev->action = xstrdup("rollback");
-		ev->target = prev->target ? xstrdup(prev->target) : NULL;
-		ev->digest = prev->digest ? xstrdup(prev->digest) : NULL;
-		ev->model = prev->model ? xstrdup(prev->model) : NULL;
-		ev->copy = xstrdup(prev->copy);
-	}
-	if (append_history(adir, ev, err) < 0 || switch_current(adir, ev->copy, err) < 0)
-		goto out;
-	ret = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(stack);
-	alias_events_free(evs, n);
-	free(root);
-	free(adir);
-	return ret;
-}
-
-/* ---- promote ---------------------------------------------------------------- */
-
 /*
  * The real path of `target` relative to `root` (caller frees), or NULL +
  * err when it is outside the workspace, in .git or .rp, or not a directory.
@@ -447,6 +355,132 @@ out:
 	free(rroot);
 	return rel;
 }
+
+/* An alias opened for a switch: its workspace, directory, and lock. */
+struct alias_ctx {
+	char *root, *adir;
+	int fd;
+};
+
+/*
+ * Finds the workspace and alias `name` (made when `create`), refusing a
+ * `target` (if not NULL; its workspace-relative path into *rel, caller
+ * frees) outside the workspace before anything is made, then locks the
+ * alias: flock on its `lock` file, one switch at a time. 0, or -1 + err;
+ * alias_close() either way.
+ */
+static int alias_open(struct alias_ctx *c, const char *name, int create, const char *target,
+		      char **rel, struct rp_err *err)
+{
+	char *path;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	if (!(c->root = ws_root(err)))
+		return -1;
+	if (target && !alias_name_valid(name))
+		return rp_err_set(err, RP_ERR_INPUT, "'%s' is not a valid alias name (letters, digits, "
+				  "'.', '_' and '-')", name);
+	if (target && !(*rel = target_rel(c->root, target, err)))
+		return -1;
+	if (alias_dir(c->root, name, create, &c->adir, err) < 0)
+		return -1;
+	path = xasprintf("%s/lock", c->adir);
+	c->fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (c->fd < 0 || flock(c->fd, LOCK_EX) < 0)
+		rp_err_set(err, RP_ERR_IO, "cannot lock '%s': %s", path, strerror(errno));
+	free(path);
+	return c->fd < 0 ? -1 : 0;
+}
+
+static void alias_close(struct alias_ctx *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->root);
+	free(c->adir);
+}
+
+/* Records the switch `ev` in the history, then makes it happen. 0 or -1 + err. */
+static int record_switch(const struct alias_ctx *c, const struct alias_event *ev, struct rp_err *err)
+{
+	if (append_history(c->adir, ev, err) < 0)
+		return -1;
+	return switch_current(c->adir, ev->copy, err);
+}
+
+int alias_history(const char *name, struct alias_event **evs, size_t *n, char **current,
+		  struct rp_err *err)
+{
+	char *root = ws_root(err), *adir = NULL;
+	int ret = -1;
+
+	*evs = NULL;
+	*n = 0;
+	if (current)
+		*current = NULL;
+	if (!root || alias_dir(root, name, 0, &adir, err) < 0)
+		goto out;
+	if (read_history(adir, evs, n, err) < 0)
+		goto out;
+	if (current && read_current(adir, name, current, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	free(root);
+	free(adir);
+	return ret;
+}
+
+int alias_rollback(const char *name, struct alias_event *ev, struct rp_err *err)
+{
+	struct alias_ctx c;
+	struct alias_event *evs = NULL;
+	size_t n = 0, top = 0, *stack = NULL;
+	int ret = -1;
+
+	memset(ev, 0, sizeof(*ev));
+	if (alias_open(&c, name, 0, NULL, NULL, err) < 0 || read_history(c.adir, &evs, &n, err) < 0)
+		goto out;
+	/* replay: a promote pushes its copy, a rollback pops */
+	stack = xmalloc((n ? n : 1) * sizeof(*stack));
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(evs[i].action, "promote"))
+			stack[top++] = i;
+		else if (top)
+			top--;
+	}
+	if (top < 2) {
+		rp_err_set(err, RP_ERR_IO, "alias '%s': nothing to roll back to (%s)", name,
+			   top ? "only one promote is in effect" : "no promote is in effect");
+		goto out;
+	}
+	{
+		const struct alias_event *prev = &evs[stack[top - 2]];
+		char *dir = xasprintf("%s/%s", c.adir, prev->copy);
+		int ok = real_dir(dir, 0, err);
+
+		free(dir);
+		if (ok < 0)
+			goto out;
+		ev->at = now_utc();
+		ev->action = xstrdup("rollback");
+		ev->target = prev->target ? xstrdup(prev->target) : NULL;
+		ev->digest = prev->digest ? xstrdup(prev->digest) : NULL;
+		ev->model = prev->model ? xstrdup(prev->model) : NULL;
+		ev->copy = xstrdup(prev->copy);
+	}
+	if (record_switch(&c, ev, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	alias_close(&c);
+	free(stack);
+	alias_events_free(evs, n);
+	return ret;
+}
+
+/* ---- promote ---------------------------------------------------------------- */
 
 /* Hard-links (else copies) SRC/name to DST/name. 0 or -1 + err. */
 static int place_file(const char *src, const char *dst, const char *name, struct rp_err *err)
@@ -637,22 +671,14 @@ out:
 int alias_promote(const char *name, const char *target, const char *gate, struct alias_event *ev,
 		  struct rp_err *err)
 {
-	char *root = ws_root(err), *adir = NULL, *rel = NULL, *copy = NULL, *model = NULL;
+	struct alias_ctx c;
+	char *rel = NULL, *copy = NULL, *model = NULL;
 	char digest[HASH_HEX];
-	int fd = -1, ret = -1;
+	int ret = -1;
 
 	memset(ev, 0, sizeof(*ev));
-	if (!root)
-		goto out;
-	if (!alias_name_valid(name)) {
-		rp_err_set(err, RP_ERR_INPUT, "'%s' is not a valid alias name (letters, digits, '.', "
-			   "'_' and '-')", name);
-		goto out;
-	}
-	if (!(rel = target_rel(root, target, err)) || alias_dir(root, name, 1, &adir, err) < 0 ||
-	    lock_alias(adir, &fd, err) < 0)
-		goto out;
-	if (make_copy(adir, target, gate, &copy, digest, &model, err) < 0)
+	if (alias_open(&c, name, 1, target, &rel, err) < 0 ||
+	    make_copy(c.adir, target, gate, &copy, digest, &model, err) < 0)
 		goto out;
 	ev->at = now_utc();
 	ev->action = xstrdup("promote");
@@ -664,14 +690,11 @@ int alias_promote(const char *name, const char *target, const char *gate, struct
 	ev->gate = gate ? xstrdup(gate) : NULL;
 	ev->copy = copy;
 	copy = NULL;
-	if (append_history(adir, ev, err) < 0 || switch_current(adir, ev->copy, err) < 0)
+	if (record_switch(&c, ev, err) < 0)
 		goto out;
 	ret = 0;
 out:
-	if (fd >= 0)
-		close(fd);
-	free(root);
-	free(adir);
+	alias_close(&c);
 	free(rel);
 	free(copy);
 	free(model);
