@@ -178,6 +178,8 @@ static const struct shape shapes[] = {
 	{ { 5, 3 }, 33, 3, 10, 2, 1 },           /* k above the live rows */
 	{ { 20011 }, 70, 20, 7, 5, 2 },          /* two threads, rows not multiple of 64 */
 	{ { 300 }, 1024, 2, 20, 0, 1 },          /* 1024 dims, two queries */
+	{ { 300 }, 1024, 14, 10, 0, 1 },         /* 1024 dims batched: slices of the dimension */
+	{ { 129 }, 777, 9, 10, 7, 1 },           /* uneven slices, dead rows */
 	{ { 100 }, 3, 1, 5, 0, 1 },              /* dims below one vector */
 };
 

@@ -120,18 +120,24 @@ static void f32_pack(const float *rows, size_t nr, unsigned dim, float *packed)
 	topk_pack_rows(rows, nr, dim, PANEL, packed);
 }
 
-/* qn queries (a constant after inlining) x one panel of 32 rows (n valid). */
+/*
+ * qn queries (a constant after inlining) x one panel of 32 rows (n valid),
+ * over dimensions [0, dlen) of q (stride dim) and pp; adds to s when `add`.
+ */
 static inline __attribute__((always_inline)) void micro(int qn, const float *q, unsigned dim,
-							const float *pp, float *s, size_t ld, size_t n)
+							unsigned dlen, const float *pp, float *s,
+							size_t ld, size_t n, int add)
 {
 	__m512 acc[QMAX][2];
 	__mmask16 m0 = n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1);
 	__mmask16 m1 = n >= 32 ? 0xffff : n <= 16 ? 0 : (__mmask16)((1u << (n - 16)) - 1);
 
 #pragma GCC unroll 12
-	for (int i = 0; i < qn; i++)
-		acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-	for (unsigned d = 0; d < dim; d++) {
+	for (int i = 0; i < qn; i++) {
+		acc[i][0] = add ? _mm512_maskz_loadu_ps(m0, s + i * ld) : _mm512_setzero_ps();
+		acc[i][1] = add ? _mm512_maskz_loadu_ps(m1, s + i * ld + 16) : _mm512_setzero_ps();
+	}
+	for (unsigned d = 0; d < dlen; d++) {
 		__m512 b0 = _mm512_load_ps(pp + (size_t)d * PANEL);
 		__m512 b1 = _mm512_load_ps(pp + (size_t)d * PANEL + 16);
 #pragma GCC unroll 12
@@ -148,34 +154,47 @@ static inline __attribute__((always_inline)) void micro(int qn, const float *q, 
 	}
 }
 
+/*
+ * Dimensions are taken in slices of at most DSLICE (equal slices), so that
+ * 12 queries' slice (16 KiB at most) stays in L1 while the panels stream
+ * from L2; a slice after the first adds to the scores.
+ */
+#define DSLICE 384
+
 static void f32_packed(const float *q, size_t nq, const float *packed, size_t nr, unsigned dim,
 		       float *s, size_t ld)
 {
 	size_t np = (nr + PANEL - 1) / PANEL;
+	unsigned nsl = (dim + DSLICE - 1) / DSLICE, sl = (dim + nsl - 1) / nsl;
 
-	for (size_t i0 = 0; i0 < nq; i0 += QMAX) {
-		size_t qn = nq - i0 < QMAX ? nq - i0 : QMAX;
-		const float *qb = q + i0 * dim;
-		float *sb = s + i0 * ld;
+	for (unsigned d0 = 0; d0 < dim; d0 += sl) {
+		unsigned dl = dim - d0 < sl ? dim - d0 : sl;
+		int add = d0 > 0;
 
-		for (size_t p = 0; p < np; p++) {
-			const float *pp = packed + p * PANEL * (size_t)dim;
-			size_t n = nr - p * PANEL < PANEL ? nr - p * PANEL : PANEL;
-			float *sp = sb + p * PANEL;
+		for (size_t i0 = 0; i0 < nq; i0 += QMAX) {
+			size_t qn = nq - i0 < QMAX ? nq - i0 : QMAX;
+			const float *qb = q + i0 * dim + d0;
+			float *sb = s + i0 * ld;
 
-			switch (qn) {
-			case 12: micro(12, qb, dim, pp, sp, ld, n); break;
-			case 11: micro(11, qb, dim, pp, sp, ld, n); break;
-			case 10: micro(10, qb, dim, pp, sp, ld, n); break;
-			case 9: micro(9, qb, dim, pp, sp, ld, n); break;
-			case 8: micro(8, qb, dim, pp, sp, ld, n); break;
-			case 7: micro(7, qb, dim, pp, sp, ld, n); break;
-			case 6: micro(6, qb, dim, pp, sp, ld, n); break;
-			case 5: micro(5, qb, dim, pp, sp, ld, n); break;
-			case 4: micro(4, qb, dim, pp, sp, ld, n); break;
-			case 3: micro(3, qb, dim, pp, sp, ld, n); break;
-			case 2: micro(2, qb, dim, pp, sp, ld, n); break;
-			default: micro(1, qb, dim, pp, sp, ld, n); break;
+			for (size_t p = 0; p < np; p++) {
+				const float *pp = packed + p * PANEL * (size_t)dim + (size_t)d0 * PANEL;
+				size_t n = nr - p * PANEL < PANEL ? nr - p * PANEL : PANEL;
+				float *sp = sb + p * PANEL;
+
+				switch (qn) {
+				case 12: micro(12, qb, dim, dl, pp, sp, ld, n, add); break;
+				case 11: micro(11, qb, dim, dl, pp, sp, ld, n, add); break;
+				case 10: micro(10, qb, dim, dl, pp, sp, ld, n, add); break;
+				case 9: micro(9, qb, dim, dl, pp, sp, ld, n, add); break;
+				case 8: micro(8, qb, dim, dl, pp, sp, ld, n, add); break;
+				case 7: micro(7, qb, dim, dl, pp, sp, ld, n, add); break;
+				case 6: micro(6, qb, dim, dl, pp, sp, ld, n, add); break;
+				case 5: micro(5, qb, dim, dl, pp, sp, ld, n, add); break;
+				case 4: micro(4, qb, dim, dl, pp, sp, ld, n, add); break;
+				case 3: micro(3, qb, dim, dl, pp, sp, ld, n, add); break;
+				case 2: micro(2, qb, dim, dl, pp, sp, ld, n, add); break;
+				default: micro(1, qb, dim, dl, pp, sp, ld, n, add); break;
+				}
 			}
 		}
 	}
