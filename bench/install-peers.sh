@@ -6,8 +6,10 @@
 #
 #   bench/install-peers.sh [PROGRAM...]   (default: all of them)
 #
-# PROGRAM is one of: make ninja doit snakemake openssl sha256sum strace gdb, and
-# hyperfine (not installed by default: the scripts time runs themselves)
+# PROGRAM is one of: make ninja doit snakemake openssl sha256sum strace gdb
+# faiss, and hyperfine (not installed by default: the scripts time runs
+# themselves). faiss is the python3 module (python3-faiss, with OpenBLAS so
+# that its batched search runs BLAS at full speed; index-search.py).
 
 pkg_of() {
 	case $1 in
@@ -20,15 +22,24 @@ pkg_of() {
 	sha256sum) echo coreutils ;;
 	strace) echo strace ;;
 	gdb) echo gdb ;;
+	faiss) echo python3-faiss libopenblas0-pthread ;;
 	*) echo "install-peers: unknown program '$1'" >&2; return 1 ;;
 	esac
 }
 
-[ $# -gt 0 ] || set -- make ninja doit snakemake openssl sha256sum strace gdb
+[ $# -gt 0 ] || set -- make ninja doit snakemake openssl sha256sum strace gdb faiss
+
+# faiss is a python module, not a program (the Debian one is /usr/bin/python3's)
+have() {
+	case $1 in
+	faiss) /usr/bin/python3 -c 'import faiss' >/dev/null 2>&1 && ldconfig -p | grep -q libopenblas ;;
+	*) command -v "$1" >/dev/null 2>&1 ;;
+	esac
+}
 
 missing=
 for prog; do
-	command -v "$prog" >/dev/null 2>&1 || missing="$missing $prog"
+	have "$prog" || missing="$missing $prog"
 done
 [ -n "$missing" ] || exit 0
 
@@ -46,7 +57,8 @@ for prog in $missing; do
 		$sudo apt-get update -qq >&2 || true
 		updated=1
 	fi
-	if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$pkg" >&2; then
+	# shellcheck disable=SC2086 # $pkg may name two packages
+	if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $pkg >&2; then
 		echo "install-peers: could not install $pkg; benchmarks that need $prog skip it" >&2
 	fi
 done

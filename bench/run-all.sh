@@ -28,7 +28,7 @@ if [ -z "$rp" ] || [ ! -x "$rp" ]; then
 fi
 case $rp in /*) ;; *) rp=$(pwd)/$rp ;; esac
 
-BENCHES=${BENCH_ONLY:-"runner parallel hashing embedding"}
+BENCHES=${BENCH_ONLY:-"runner parallel hashing embedding index-search"}
 results=${BENCH_RESULTS:-$here/RESULTS.md}
 out=$(mktemp -d "${TMPDIR:-/tmp}/rp-bench-results.XXXXXX")
 trap 'rm -rf "$out"' EXIT INT TERM
