@@ -48,6 +48,21 @@ digest_of() {
 	rp-index info "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["digest"])'
 }
 
+# ref_indexes: old.jsonl and new.jsonl (6,000 chunks each, version 1 and 2)
+# with their vectors, the indexes ref-old and ref-new built from them, and
+# their digests in OLD and NEW, which must differ.
+ref_indexes() {
+	gen_version old.jsonl 6000 1
+	gen_version new.jsonl 6000 2
+	embed old.jsonl
+	embed new.jsonl
+	rp-index update ref-old --vectors old.jsonl.rpv --chunks old.jsonl >/dev/null
+	rp-index update ref-new --vectors new.jsonl.rpv --chunks new.jsonl >/dev/null
+	OLD=$(digest_of ref-old)
+	NEW=$(digest_of ref-new)
+	[ -n "$OLD" ] && [ -n "$NEW" ] && [ "$OLD" != "$NEW" ]
+}
+
 # now_us: the wall clock in microseconds.
 now_us() {
 	local t=${EPOCHREALTIME/./}
@@ -55,15 +70,8 @@ now_us() {
 }
 
 @test "a kill -9 at 20 random moments of an update always leaves the old or the new index" {
-	gen_version old.jsonl 6000 1
-	gen_version new.jsonl 6000 2
-	embed old.jsonl
-	embed new.jsonl
-	rp-index update ref-old --vectors old.jsonl.rpv --chunks old.jsonl >/dev/null
-	rp-index update ref-new --vectors new.jsonl.rpv --chunks new.jsonl >/dev/null
-	old=$(digest_of ref-old)
-	new=$(digest_of ref-new)
-	[ -n "$old" ] && [ -n "$new" ] && [ "$old" != "$new" ]
+	ref_indexes
+	old=$OLD new=$NEW
 
 	# how long a whole update takes here: the kills are spread over it
 	cp -a ref-old w
@@ -113,14 +121,8 @@ now_us() {
 }
 
 @test "a kill -9 during an incremental update leaves the old or the new index" {
-	gen_version old.jsonl 6000 1
-	gen_version new.jsonl 6000 2
-	embed old.jsonl
-	embed new.jsonl
-	rp-index update ref-old --vectors old.jsonl.rpv --chunks old.jsonl >/dev/null
-	rp-index update ref-new --vectors new.jsonl.rpv --chunks new.jsonl >/dev/null
-	old=$(digest_of ref-old)
-	new=$(digest_of ref-new)
+	ref_indexes
+	old=$OLD new=$NEW
 	cp -a ref-old w
 	t0=$(now_us)
 	rp-index update w --vectors new.jsonl.rpv --chunks new.jsonl >/dev/null
@@ -160,7 +162,12 @@ stages:
 EOF
 }
 
-@test "rp checkout of an older rp.lock brings back the older index" {
+# text_of CHUNKS ID: the text of chunk ID.
+text_of() {
+	python3 -c 'import json,sys; print([c["text"] for c in map(json.loads, open(sys.argv[1])) if c["chunk_id"] == sys.argv[2]][0])' "$1" "$2"
+}
+
+@test "rp checkout of an older rp.lock brings back the older index and its answers" {
 	rp init >/dev/null
 	index_pipeline
 	gen_version chunks.jsonl 200 1
@@ -170,6 +177,11 @@ EOF
 	old=$(digest_of build/index)
 	run rp-index verify build/index --chunks old.jsonl
 	assert_success
+	# document d0019 is in version 1 only: a query with one of its texts
+	q=$(text_of old.jsonl 'd0019#3')
+	rp-index query build/index "$q" -k 5 --json > old-answer.json
+	run head -1 old-answer.json
+	assert_output --partial '"chunk_id":"d0019#3"'
 
 	gen_version chunks.jsonl 200 2
 	rp repro >/dev/null
@@ -178,11 +190,18 @@ EOF
 	run rp-index verify build/index --chunks chunks.jsonl
 	assert_success
 
+	rp-index query build/index "$q" -k 5 --json > new-answer.json
+	run grep -c '"doc_id":"d0019"' new-answer.json
+	assert_output 0
+
 	run rp checkout OLD.lock
 	assert_success
 	assert_equal "$(digest_of build/index)" "$old"
 	run rp-index verify build/index --chunks old.jsonl
 	assert_success
+	run rp-index query build/index "$q" -k 5 --json
+	assert_success
+	assert_equal "$output" "$(cat old-answer.json)"
 	run rp checkout
 	assert_success
 	assert_equal "$(digest_of build/index)" "$new"
