@@ -181,6 +181,7 @@ static const struct shape shapes[] = {
 	{ { 300 }, 1024, 14, 10, 0, 1 },         /* 1024 dims batched: slices of the dimension */
 	{ { 129 }, 777, 9, 10, 7, 1 },           /* uneven slices, dead rows */
 	{ { 100 }, 3, 1, 5, 0, 1 },              /* dims below one vector */
+	{ { 70 }, 8, 4100, 3, 0, 1 },            /* more queries than one pass takes */
 };
 
 static void run_shapes(int quantised)

@@ -2,7 +2,8 @@
  * topk.c - exact and quantised top-k inner-product search (topk.h): the
  * driver, the portable kernel, the quantiser and the run-time dispatch.
  *
- * How a search runs. The rows of all blocks are numbered globally and cut
+ * How a search runs. Queries go in passes of at most QPASS (which bounds
+ * the heaps' memory). The rows of all blocks are numbered globally and cut
  * into one contiguous range per thread (boundaries multiples of 64 rows);
  * each thread keeps a bounded min-heap per query (k entries, or
  * `candidates` for the int8 scan) and walks its range in chunks of CHUNK
@@ -43,6 +44,7 @@
 #define CHUNK 256        /* rows scored per pass over the batch */
 #define QBLOCK 48        /* queries per score tile */
 #define PACK_MIN 8       /* smallest batch that uses the packed path */
+#define QPASS 4096       /* queries per pass over the rows */
 #define MIN_ROWS_PER_THREAD 8192
 
 /* ---------------------------------------------------------------- quantiser */
@@ -515,61 +517,58 @@ static int check_args(unsigned dim, const struct topk_rows *blocks, size_t nbloc
 	return 0;
 }
 
-int topk_search(const float *queries, size_t nq, unsigned dim, const struct topk_rows *blocks,
-		size_t nblocks, const struct topk_opts *opts, struct topk_hit *hits, size_t *nhits,
-		struct rp_err *err)
-{
-	struct topk_opts o = opts ? *opts : (struct topk_opts)TOPK_OPTS_INIT;
-	size_t *base = NULL, total = 0;
-	int8_t *qi8 = NULL, *qpad = NULL;
-	int32_t *qsum = NULL;
-	float *qsc = NULL;
-	struct job *jobs = NULL;
-	pthread_t tid[64];
-	int nt, rc = -1, started = 0;
+/* The int8 forms of a pass's queries (struct job's qi8, qsc, qpad, qsum). */
+struct qint8 {
+	int8_t *qi8, *qpad;
+	float *qsc;
+	int32_t *qsum;
+};
 
-	if (topk_init(err) < 0 || check_args(dim, blocks, nblocks, &o, err) < 0)
-		return -1;
-	if (nq == 0)
-		return 0;
-	base = xmalloc((nblocks + 1) * sizeof(*base));
-	for (size_t b = 0; b < nblocks; b++) {
-		base[b] = total;
-		total += blocks[b].rows;
+static void quantise_queries(const float *queries, size_t nq, unsigned dim, struct qint8 *q)
+{
+	q->qi8 = xmalloc(nq * dim);
+	q->qsc = xmalloc(nq * sizeof(*q->qsc));
+	topk_quantise(queries, nq, dim, q->qi8, q->qsc);
+	if (!kernel->i8_packed || nq < PACK_MIN || (kernel->i8_packed_ok && !kernel->i8_packed_ok()))
+		return;
+	unsigned d4 = topk_dim4(dim);
+	q->qpad = xmalloc(nq * d4);
+	q->qsum = xmalloc(nq * sizeof(*q->qsum));
+	memset(q->qpad, 0, nq * d4);
+	for (size_t i = 0; i < nq; i++) {
+		memcpy(q->qpad + i * d4, q->qi8 + i * dim, dim);
+		q->qsum[i] = 0;
+		for (unsigned d = 0; d < dim; d++)
+			q->qsum[i] += q->qi8[i * dim + d];
 	}
-	if (o.quantised) {
-		qi8 = xmalloc(nq * dim);
-		qsc = xmalloc(nq * sizeof(*qsc));
-		topk_quantise(queries, nq, dim, qi8, qsc);
-		if (kernel->i8_packed && nq >= PACK_MIN && (!kernel->i8_packed_ok || kernel->i8_packed_ok())) {
-			unsigned d4 = topk_dim4(dim);
-			qpad = xmalloc(nq * d4);
-			qsum = xmalloc(nq * sizeof(*qsum));
-			memset(qpad, 0, nq * d4);
-			for (size_t i = 0; i < nq; i++) {
-				memcpy(qpad + i * d4, qi8 + i * dim, dim);
-				qsum[i] = 0;
-				for (unsigned d = 0; d < dim; d++)
-					qsum[i] += qi8[i * dim + d];
-			}
-		}
-	}
-	nt = nthreads(&o, nq, total);
-	jobs = xmalloc(nt * sizeof(*jobs));
+}
+
+/* One pass: at most QPASS queries, every row, the threads of nthreads(). */
+static int search_pass(const float *queries, size_t nq, unsigned dim, const struct topk_rows *blocks,
+		       size_t nblocks, const size_t *base, size_t total, const struct topk_opts *o,
+		       struct topk_hit *hits, size_t *nhits, struct rp_err *err)
+{
+	struct qint8 q = { NULL, NULL, NULL, NULL };
+	pthread_t tid[64];
+	int nt = nthreads(o, nq, total), rc = -1, started = 0;
+	struct job *jobs = xmalloc(nt * sizeof(*jobs));
+
+	if (o->quantised)
+		quantise_queries(queries, nq, dim, &q);
 	for (int t = 0; t < nt; t++) {
 		struct job *j = &jobs[t];
 
 		*j = (struct job){ .queries = queries, .nq = nq, .dim = dim, .blocks = blocks, .base = base,
-				   .nblocks = nblocks, .kern = kernel, .k = o.k, .cand = o.k,
-				   .quantised = o.quantised, .qi8 = qi8, .qsc = qsc, .qpad = qpad,
-				   .qsum = qsum };
-		if (o.quantised)
-			j->cand = o.candidates ? o.candidates : (10 * o.k > 100 ? 10 * o.k : 100);
-		if (j->cand < o.k)
-			j->cand = o.k;
+				   .nblocks = nblocks, .kern = kernel, .k = o->k, .cand = o->k,
+				   .quantised = o->quantised, .qi8 = q.qi8, .qsc = q.qsc, .qpad = q.qpad,
+				   .qsum = q.qsum };
+		if (o->quantised)
+			j->cand = o->candidates ? o->candidates : (10 * o->k > 100 ? 10 * o->k : 100);
+		if (j->cand < o->k)
+			j->cand = o->k;
 		j->g0 = t == 0 ? 0 : (total * t / nt) & ~(size_t)63;
 		j->g1 = t == nt - 1 ? total : (total * (t + 1) / nt) & ~(size_t)63;
-		j->out = xmalloc(nq * o.k * sizeof(*j->out));
+		j->out = xmalloc(nq * o->k * sizeof(*j->out));
 		j->nout = xmalloc(nq * sizeof(*j->nout));
 	}
 	for (int t = 1; t < nt; t++, started++)
@@ -585,7 +584,7 @@ int topk_search(const float *queries, size_t nq, unsigned dim, const struct topk
 			rp_err_set(err, RP_ERR_IO, "top-k search: out of memory");
 			goto out;
 		}
-	merge(jobs, nt, nq, o.k, hits, nhits);
+	merge(jobs, nt, nq, o->k, hits, nhits);
 	rc = 0;
 out:
 	for (int t = 0; t < nt; t++) {
@@ -593,10 +592,34 @@ out:
 		free(jobs[t].nout);
 	}
 	free(jobs);
-	free(qsum);
-	free(qpad);
-	free(qsc);
-	free(qi8);
+	free(q.qsum);
+	free(q.qpad);
+	free(q.qsc);
+	free(q.qi8);
+	return rc;
+}
+
+int topk_search(const float *queries, size_t nq, unsigned dim, const struct topk_rows *blocks,
+		size_t nblocks, const struct topk_opts *opts, struct topk_hit *hits, size_t *nhits,
+		struct rp_err *err)
+{
+	struct topk_opts o = opts ? *opts : (struct topk_opts)TOPK_OPTS_INIT;
+	size_t *base, total = 0;
+	int rc = 0;
+
+	if (topk_init(err) < 0 || check_args(dim, blocks, nblocks, &o, err) < 0)
+		return -1;
+	base = xmalloc((nblocks + 1) * sizeof(*base));
+	for (size_t b = 0; b < nblocks; b++) {
+		base[b] = total;
+		total += blocks[b].rows;
+	}
+	/* passes of QPASS queries bound the heaps' memory, whatever nq is */
+	for (size_t i0 = 0; i0 < nq && rc == 0; i0 += QPASS) {
+		size_t n = nq - i0 < QPASS ? nq - i0 : QPASS;
+		rc = search_pass(queries + i0 * dim, n, dim, blocks, nblocks, base, total, &o,
+				 hits + i0 * o.k, nhits + i0, err);
+	}
 	free(base);
 	return rc;
 }
