@@ -85,6 +85,10 @@ struct upd {
 	uint8_t **dead;           /* ix->nseg new bitmaps, owned, or NULL */
 	size_t *dead_rows;
 	int *dead_changed;
+	struct hmap old_ids;      /* chunk_id of each old live row -> its number in old_live */
+	struct rowref *old_live;
+	char *old_seen;           /* per old live row: a chunk of that id was read */
+	size_t nold_live;
 	struct rowref *tombs;
 	size_t ntombs, talloc;
 	float *nvecs;             /* the new rows' vectors, normalised for cosine */
@@ -116,7 +120,68 @@ static int write_named(struct upd *u, const char *prefix, const char *suffix, co
 
 /* ---- reading the inputs ----------------------------------------------------------- */
 
-/* Reads one chunk line into u->chunks, checking it against the vectors. */
+/* Marks row r of old segment s dead in its new bitmap. */
+static void set_dead(struct upd *u, size_t s, size_t r)
+{
+	size_t nbytes = (u->ix->segs[s].rows + 7) / 8;
+
+	if (!u->dead[s]) {
+		u->dead[s] = xcalloc(nbytes, 1);
+		if (u->ix->segs[s].dead)
+			memcpy(u->dead[s], u->ix->segs[s].dead, nbytes);
+	}
+	if (u->dead[s][r >> 3] & (1u << (r & 7)))
+		BUG("row %zu of segment %zu is dead twice", r, s);
+	u->dead[s][r >> 3] |= (uint8_t)(1u << (r & 7));
+	u->dead_rows[s]++;
+	u->dead_changed[s] = 1;
+}
+
+
+/*
+ * Diffs chunk c against the old live rows: unchanged (same content_hash and
+ * doc_id), updated (its old row marked dead) or added. The text of an
+ * unchanged chunk is not kept; a new one's must hash to its content_hash.
+ */
+static int classify(struct upd *u, struct chunk *c, const char *text, size_t text_len,
+		    struct rp_err *err)
+{
+	size_t *v = hmap_get(&u->old_ids, c->id, c->id_len);
+	char h[HASH_HEX];
+
+	c->is_new = 1;
+	if (v) {
+		const struct rowref *o = &u->old_live[*v];
+		struct index_row row;
+
+		u->old_seen[*v] = 1;
+		if (index_row(u->ix, o->seg, o->row, &row, err) < 0)
+			return -1;
+		c->is_new = strcmp(row.content_hash, c->hash) || row.doc_id_len != c->doc_len ||
+			    memcmp(row.doc_id, c->doc, c->doc_len);
+		if (c->is_new)
+			set_dead(u, o->seg, o->row);
+	}
+	if (!c->is_new) {
+		u->st->unchanged++;
+		return 0;
+	}
+	hash_buf(text, text_len, h);
+	if (strcmp(h, c->hash))
+		return rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk '%s': content_hash %.12s... is not "
+				  "the SHA-256 of its text (%.12s...); re-run the stage that made it",
+				  u->o->chunks, c->line, c->id, c->hash, h);
+	c->text_len = text_len;
+	c->text = xmalloc(text_len + 1);
+	memcpy(c->text, text, text_len + 1);
+	if (v)
+		u->st->updated++;
+	else
+		u->st->added++;
+	return 0;
+}
+
+/* Reads one chunk line into u->chunks, checking it against the vectors, and diffs it. */
 static int read_chunk(struct upd *u, struct jsonl_reader *r, json_t *obj, struct hmap *vecmap,
 		      struct hmap *idmap, struct rp_err *err)
 {
@@ -159,13 +224,10 @@ static int read_chunk(struct upd *u, struct jsonl_reader *r, json_t *obj, struct
 	*first = u->nchunks++;
 	c->doc_len = json_string_length(json_object_get(obj, "doc_id"));
 	c->doc = xstrndup(doc, c->doc_len);
-	c->text_len = json_string_length(json_object_get(obj, "text"));
-	c->text = xmalloc(c->text_len + 1);
-	memcpy(c->text, text, c->text_len + 1);
 	memcpy(c->hash, hash, HASH_HEX);
 	c->line = r->line;
 	c->vec = *v;
-	return 0;
+	return classify(u, c, text, json_string_length(json_object_get(obj, "text")), err);
 }
 
 static int read_chunks(struct upd *u, struct rp_err *err)
@@ -226,6 +288,23 @@ static int check_space(struct upd *u, struct rp_err *err)
 	return 0;
 }
 
+/* Reads the vectors from a mapping of the file (rpv_read would copy it whole first). */
+static int read_vectors(struct upd *u, struct rp_err *err)
+{
+	size_t len;
+	const char *map = fs_map(u->o->vectors, &len);
+	int rc;
+
+	if (!map && errno)
+		return rp_err_set(err, errno == ENOENT ? RP_ERR_INPUT : RP_ERR_IO, "cannot read '%s': %s",
+				  u->o->vectors, strerror(errno));
+	if (!map)
+		return rpv_read(&u->rpv, u->o->vectors, err);  /* empty, or not a regular file */
+	rc = rpv_decode(&u->rpv, map, len, u->o->vectors, err);
+	fs_unmap(map, len);
+	return rc;
+}
+
 /* 1 when the file dir/name hashes to `sha`. */
 static int file_is(const char *dir, const char *name, const char *sha)
 {
@@ -273,7 +352,7 @@ static int open_inputs(struct upd *u, struct rp_err *err)
 {
 	int rc;
 
-	if (rpv_read(&u->rpv, u->o->vectors, err) < 0)
+	if (read_vectors(u, err) < 0)
 		return -1;
 	if (!u->rpv.model[0] || !u->rpv.provider[0])
 		return rp_err_set(err, RP_ERR_INPUT, "%s: the vectors name no provider or model",
@@ -304,36 +383,18 @@ static int open_inputs(struct upd *u, struct rp_err *err)
 
 /* ---- the diff -------------------------------------------------------------------- */
 
-static void set_dead(struct upd *u, size_t s, size_t r)
-{
-	size_t nbytes = (u->ix->segs[s].rows + 7) / 8;
 
-	if (!u->dead[s]) {
-		u->dead[s] = xcalloc(nbytes, 1);
-		if (u->ix->segs[s].dead)
-			memcpy(u->dead[s], u->ix->segs[s].dead, nbytes);
-	}
-	if (u->dead[s][r >> 3] & (1u << (r & 7)))
-		BUG("row %zu of segment %zu is dead twice", r, s);
-	u->dead[s][r >> 3] |= (uint8_t)(1u << (r & 7));
-	u->dead_rows[s]++;
-	u->dead_changed[s] = 1;
-}
-
-/* Marks each old live row: unchanged, replaced (dead) or gone (dead + tombstone). */
-static int diff(struct upd *u, struct rp_err *err)
+/* Maps the chunk_id of every old live row (u->old_ids), before the chunks are read. */
+static int map_old_rows(struct upd *u, struct rp_err *err)
 {
 	struct index *ix = u->ix;
-	struct hmap ids;
-	struct rowref *live = xmalloc((ix->live + 1) * sizeof(*live));
-	char *seen = xcalloc(ix->live + 1, 1);
-	size_t n = 0;
-	int ret = -1;
 
+	u->old_live = xmalloc((ix->live + 1) * sizeof(*u->old_live));
+	u->old_seen = xcalloc(ix->live + 1, 1);
 	u->dead = xcalloc(ix->nseg + 1, sizeof(*u->dead));
 	u->dead_rows = xcalloc(ix->nseg + 1, sizeof(*u->dead_rows));
 	u->dead_changed = xcalloc(ix->nseg + 1, sizeof(*u->dead_changed));
-	hmap_init(&ids, ix->live);
+	hmap_init(&u->old_ids, ix->live);
 	for (size_t s = 0; s < ix->nseg; s++) {
 		u->dead_rows[s] = ix->segs[s].dead_rows;
 		for (size_t r = 0; r < ix->segs[s].rows; r++) {
@@ -342,65 +403,33 @@ static int diff(struct upd *u, struct rp_err *err)
 
 			if (!index_row_live(&ix->segs[s], r))
 				continue;
+			if (u->nold_live == ix->live)
+				BUG("more live rows than counted");
 			if (index_row(ix, s, r, &row, err) < 0)
-				goto out;
-			*hmap_put(&ids, row.chunk_id, row.chunk_id_len, &found) = n;
-			if (found) {
-				rp_err_set(err, RP_ERR_INPUT, "%s/%s: chunk '%.*s' is live twice; the index is "
-					   "damaged: rebuild it with 'rp-index update --rebuild'", ix->path,
-					   ix->segs[s].file, (int)row.chunk_id_len, row.chunk_id);
-				goto out;
-			}
-			live[n].seg = s;
-			live[n++].row = r;
+				return -1;
+			*hmap_put(&u->old_ids, row.chunk_id, row.chunk_id_len, &found) = u->nold_live;
+			if (found)
+				return rp_err_set(err, RP_ERR_INPUT, "%s/%s: chunk '%.*s' is live twice; the "
+						  "index is damaged: rebuild it with 'rp-index update "
+						  "--rebuild'", ix->path, ix->segs[s].file,
+						  (int)row.chunk_id_len, row.chunk_id);
+			u->old_live[u->nold_live].seg = s;
+			u->old_live[u->nold_live++].row = r;
 		}
 	}
-	for (size_t i = 0; i < u->nchunks; i++) {
-		struct chunk *c = &u->chunks[i];
-		size_t *v = hmap_get(&ids, c->id, c->id_len);
-		struct index_row row;
+	return 0;
+}
 
-		c->is_new = 1;
-		if (v) {
-			seen[*v] = 1;
-			if (index_row(ix, live[*v].seg, live[*v].row, &row, err) < 0)
-				goto out;
-			c->is_new = strcmp(row.content_hash, c->hash) || row.doc_id_len != c->doc_len ||
-				    memcmp(row.doc_id, c->doc, c->doc_len);
-			if (c->is_new)
-				set_dead(u, live[*v].seg, live[*v].row);
-		}
-		if (c->is_new) {
-			char h[HASH_HEX];
-
-			hash_buf(c->text, c->text_len, h);
-			if (strcmp(h, c->hash)) {
-				rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk '%s': content_hash %.12s... is "
-					   "not the SHA-256 of its text (%.12s...); re-run the stage that made "
-					   "it", u->o->chunks, c->line, c->id, c->hash, h);
-				goto out;
-			}
-		}
-		if (!c->is_new)
-			u->st->unchanged++;
-		else if (v)
-			u->st->updated++;
-		else
-			u->st->added++;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (!seen[i]) {
-			set_dead(u, live[i].seg, live[i].row);
+/* After the chunks are read: the old live rows no chunk names are deleted. */
+static void delete_unseen(struct upd *u)
+{
+	for (size_t i = 0; i < u->nold_live; i++)
+		if (!u->old_seen[i]) {
+			set_dead(u, u->old_live[i].seg, u->old_live[i].row);
 			ALLOC_GROW(u->tombs, u->ntombs + 1, u->talloc);
-			u->tombs[u->ntombs++] = live[i];
+			u->tombs[u->ntombs++] = u->old_live[i];
 		}
 	u->st->deleted = u->ntombs;
-	ret = 0;
-out:
-	hmap_free(&ids);
-	free(seen);
-	free(live);
-	return ret;
 }
 
 /* ---- compaction and the new segments ----------------------------------------------- */
@@ -930,6 +959,10 @@ static void upd_release(struct upd *u)
 	free(u->dead_rows);
 	free(u->dead_changed);
 	free(u->tombs);
+	free(u->old_live);
+	free(u->old_seen);
+	if (u->old_ids.slots)
+		hmap_free(&u->old_ids);
 	free(u->nvecs);
 	for (size_t i = 0; i < u->nouts; i++)
 		free(u->outs[i].rows);
@@ -950,11 +983,10 @@ int index_update(const struct update_opts *o, struct update_stats *st, struct rp
 	memset(st, 0, sizeof(*st));
 	u.o = o;
 	u.st = st;
-	if (open_inputs(&u, err) < 0 || read_chunks(&u, err) < 0)
+	if (open_inputs(&u, err) < 0 || map_old_rows(&u, err) < 0 || read_chunks(&u, err) < 0)
 		goto out;
 	u.distance = o->distance ? o->distance : u.have_old ? u.ix->distance : "cosine";
-	if (diff(&u, err) < 0)
-		goto out;
+	delete_unseen(&u);
 	if (u.have_old && !st->added && !st->updated && !st->deleted &&
 	    u.old.has_fts == !o->no_fts) {
 		char *pick = xcalloc(u.ix->nseg + 2, 1);
