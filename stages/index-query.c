@@ -30,6 +30,7 @@
 #include <string.h>
 
 #define TEXT_SHOWN 72    /* code points of a result's text in the table */
+#define ID_WIDTH 40      /* ids longer than this are printed whole, unaligned */
 
 static const char query_usage_text[] =
 	"usage: rp-index query INDEX|ALIAS (TEXT | --batch QUERIES.jsonl) [-k N] [--json]\n"
@@ -227,11 +228,20 @@ static int print_results(const struct qargs *a, const struct index *ix, const ch
 {
 	json_t *list = a->json && a->batch ? json_array() : NULL;
 	struct index_row row;
+	int wc = 8, wd = 6;   /* the widths of the id columns: their longest, up to ID_WIDTH */
 
+	for (size_t i = 0; i < n && !a->json; i++) {
+		if (index_row(ix, res[i].seg, res[i].row, &row, err) < 0)
+			return -1;
+		if ((int)row.chunk_id_len > wc)
+			wc = row.chunk_id_len < ID_WIDTH ? (int)row.chunk_id_len : ID_WIDTH;
+		if ((int)row.doc_id_len > wd)
+			wd = row.doc_id_len < ID_WIDTH ? (int)row.doc_id_len : ID_WIDTH;
+	}
 	if (!a->json && a->batch)
 		printf("query: %s\n", text);
 	if (!a->json)
-		printf("%4s  %-7s  %s  %s  %s\n", "rank", "score", "chunk_id", "doc_id", "text");
+		printf("%4s  %-6s  %-*s  %-*s  %s\n", "rank", "score", wc, "chunk_id", wd, "doc_id", "text");
 	for (size_t i = 0; i < n; i++) {
 		if (index_row(ix, res[i].seg, res[i].row, &row, err) < 0) {
 			json_decref(list);
@@ -247,8 +257,9 @@ static int print_results(const struct qargs *a, const struct index *ix, const ch
 		} else {
 			char *line = one_line(row.text, row.text_len);
 
-			printf("%4zu  %.4f  %.*s  %.*s  %s\n", i + 1, res[i].score, (int)row.chunk_id_len,
-			       row.chunk_id, (int)row.doc_id_len, row.doc_id, line);
+			printf("%4zu  %.4f  %-*.*s  %-*.*s  %s\n", i + 1, res[i].score, wc,
+			       (int)row.chunk_id_len, row.chunk_id, wd, (int)row.doc_id_len, row.doc_id,
+			       line);
 			free(line);
 		}
 	}

@@ -18,7 +18,7 @@ setup() {
 	run rp-index query idx "$SENTENCE"
 	assert_success
 	assert_line --index 0 --regexp '^rank +score +chunk_id +doc_id +text$'
-	assert_line --index 1 --regexp '^ +1  0\.[0-9]{4}  d0012#3  d0012  Doc 12 part 3: The lighthouse keeper counted forty seven gulls at dawn\.$'
+	assert_line --index 1 --regexp '^ +1  0\.[0-9]{4}  d0012#3 +d0012 +Doc 12 part 3: The lighthouse keeper counted forty seven gulls at dawn\.$'
 	[ "${#lines[@]}" -eq 11 ]
 	run rp-index query idx "$SENTENCE" -k 3
 	assert_success

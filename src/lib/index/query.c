@@ -182,8 +182,10 @@ struct index_searcher *index_searcher_new(const struct index *ix, const struct i
 
 	s->ix = ix;
 	s->o = *o;
-	if (!s->o.k)
-		s->o.k = 10;
+	if (!o->k) {
+		rp_err_set(err, RP_ERR_INPUT, "%s: k must be at least 1", ix->path);
+		goto fail;
+	}
 	if (!ix->model) {
 		rp_err_set(err, RP_ERR_INPUT, "%s: the index is empty (it has no model yet); "
 			   "run 'rp-index update' first", ix->path);
