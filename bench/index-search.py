@@ -84,20 +84,11 @@ def worker(argv):
                       'version': faiss.__version__, 'compile': opts}))
 
 
-def faiss_python():
-    """A python that imports faiss and numpy, or None."""
+def python_with(modules):
+    """This python or /usr/bin/python3, whichever imports `modules` (e.g. 'faiss, numpy'); or None."""
     for py in (sys.executable, '/usr/bin/python3'):
         if py and os.access(py, os.X_OK) and subprocess.run(
-                [py, '-c', 'import faiss, numpy'], stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL).returncode == 0:
-            return py
-    return None
-
-
-def numpy_python():
-    for py in (sys.executable, '/usr/bin/python3'):
-        if py and os.access(py, os.X_OK) and subprocess.run(
-                [py, '-c', 'import numpy'], stdout=subprocess.DEVNULL,
+                [py, '-c', 'import ' + modules], stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL).returncode == 0:
             return py
     return None
@@ -200,7 +191,7 @@ def main():
     rp = resolve_rp(a.rp)
     ensure_peers('faiss')
     driver = build_driver(rp)
-    fpy, npy = faiss_python(), numpy_python()
+    fpy, npy = python_with('faiss, numpy'), python_with('numpy')
     if not npy:
         sys.exit('index-search: needs numpy (python3-numpy) to make the vectors')
     t0 = time.time()
