@@ -195,6 +195,19 @@ void topk_i8_dot_avx2(const int8_t *q, size_t nq, const int8_t *rows, size_t nr,
 	}
 }
 
+static size_t at_least(const float *s, size_t n, float thr)
+{
+	__m256 t = _mm256_set1_ps(thr);
+	size_t r = 0;
+
+	for (; r + 8 <= n; r += 8) {
+		int m = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(s + r), t, _CMP_GE_OQ));
+		if (m)
+			return r + (size_t)__builtin_ctz((unsigned)m);
+	}
+	return r + topk_at_least_portable(s + r, n - r, thr);
+}
+
 const struct topk_kernel topk_kernel_avx2 = {
 	.name = "avx2",
 	.supported = supported,
@@ -203,4 +216,5 @@ const struct topk_kernel topk_kernel_avx2 = {
 	.f32_pack = f32_pack,
 	.f32_packed = f32_packed,
 	.i8_dot = topk_i8_dot_avx2,
+	.at_least = at_least,
 };

@@ -115,9 +115,32 @@ static void f32_dot(const float *q, size_t nq, const float *rows, size_t nr, uns
 	}
 }
 
+/* topk_pack_rows' layout, by gathers: 16 rows' value of one dimension at once. */
 static void f32_pack(const float *rows, size_t nr, unsigned dim, float *packed)
 {
-	topk_pack_rows(rows, nr, dim, PANEL, packed);
+	const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5,
+								 4, 3, 2, 1, 0),
+					       _mm512_set1_epi32((int)dim));
+	size_t np = (nr + PANEL - 1) / PANEL;
+
+	if ((size_t)dim * PANEL > 0x7fffffff / sizeof(float)) {
+		topk_pack_rows(rows, nr, dim, PANEL, packed);
+		return;
+	}
+	for (size_t p = 0; p < np; p++) {
+		const float *r0 = rows + p * PANEL * (size_t)dim, *r1 = r0 + 16 * (size_t)dim;
+		float *pp = packed + p * PANEL * (size_t)dim;
+		size_t n = nr - p * PANEL < PANEL ? nr - p * PANEL : PANEL;
+		__mmask16 m0 = n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1);
+		__mmask16 m1 = n >= 32 ? 0xffff : n <= 16 ? 0 : (__mmask16)((1u << (n - 16)) - 1);
+
+		for (unsigned d = 0; d < dim; d++) {
+			__m512 a = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m0, idx, r0 + d, 4);
+			__m512 b = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m1, idx, r1 + d, 4);
+			_mm512_store_ps(pp + (size_t)d * PANEL, a);
+			_mm512_store_ps(pp + (size_t)d * PANEL + 16, b);
+		}
+	}
 }
 
 /*
@@ -358,6 +381,25 @@ static void i8_packed(const int8_t *q, const int32_t *qsum, const float *qsc, si
 	}
 }
 
+static size_t at_least(const float *s, size_t n, float thr)
+{
+	__m512 t = _mm512_set1_ps(thr);
+	size_t r = 0;
+
+	for (; r + 16 <= n; r += 16) {
+		__mmask16 m = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + r), t, _CMP_GE_OQ);
+		if (m)
+			return r + (size_t)__builtin_ctz(m);
+	}
+	if (r < n) {
+		__mmask16 tail = (__mmask16)((1u << (n - r)) - 1);
+		__mmask16 m = _mm512_mask_cmp_ps_mask(tail, _mm512_maskz_loadu_ps(tail, s + r), t, _CMP_GE_OQ);
+		if (m)
+			return r + (size_t)__builtin_ctz(m);
+	}
+	return n;
+}
+
 static int vnni(void)
 {
 	return have_vnni;
@@ -374,4 +416,5 @@ const struct topk_kernel topk_kernel_avx512 = {
 	.i8_panel = PANEL,
 	.i8_packed_ok = vnni,
 	.i8_packed = i8_packed,
+	.at_least = at_least,
 };

@@ -46,6 +46,8 @@ struct topk_kernel {
 	void (*i8_packed)(const int8_t *q, const int32_t *qsum, const float *qscale, size_t nq,
 			  const int8_t *packed, const float *rscale, size_t nr, unsigned dim, float *s,
 			  size_t ld);
+	/* The index of the first of s[0..n) that is >= thr (not NaN), or n. */
+	size_t (*at_least)(const float *s, size_t n, float thr);
 };
 
 extern const struct topk_kernel topk_kernel_portable;
@@ -60,6 +62,8 @@ static inline size_t topk_pack_floats(size_t nr, unsigned dim, unsigned panel)
 
 /* Portable packing (any panel width); the SIMD kernels may use it. */
 void topk_pack_rows(const float *rows, size_t nr, unsigned dim, unsigned panel, float *packed);
+
+size_t topk_at_least_portable(const float *s, size_t n, float thr);
 
 /* dim rounded up to a multiple of 4: the int8 packed layout's row length. */
 static inline unsigned topk_dim4(unsigned dim)

@@ -153,6 +153,15 @@ static void i8_dot_portable(const int8_t *q, size_t nq, const int8_t *rows, size
 		}
 }
 
+size_t topk_at_least_portable(const float *s, size_t n, float thr)
+{
+	size_t r = 0;
+
+	while (r < n && !(s[r] >= thr))
+		r++;
+	return r;
+}
+
 static int always(void)
 {
 	return 1;
@@ -163,6 +172,7 @@ const struct topk_kernel topk_kernel_portable = {
 	.supported = always,
 	.f32_dot = f32_dot_portable,
 	.i8_dot = i8_dot_portable,
+	.at_least = topk_at_least_portable,
 };
 
 /* ---------------------------------------------------------------- dispatch */
@@ -299,32 +309,22 @@ static int cmp_hit(const void *pa, const void *pb)
 	return worse(a, b) ? 1 : worse(b, a) ? -1 : 0;
 }
 
-/* Offers the scores of a tile (nq queries x nr rows from local row c0). */
-static void select_tile(struct heap *hs, size_t nq, const float *s, size_t ld, size_t nr,
-			const uint8_t *dead, size_t c0, size_t gbase)
+/*
+ * Offers the scores of a tile (nq queries x nr rows from local row c0); the
+ * kernel's at_least() skips the scores below the query's threshold.
+ */
+static void select_tile(const struct topk_kernel *kn, struct heap *hs, size_t nq, const float *s,
+			size_t ld, size_t nr, const uint8_t *dead, size_t c0, size_t gbase)
 {
 	for (size_t i = 0; i < nq; i++) {
 		struct heap *hp = &hs[i];
 		const float *si = s + i * ld;
-		float thr = hp->thr;
 
-		for (size_t r = 0; r < nr; r++) {
-			if (!(r & 15) && r + 16 <= nr) {
-				int any = 0;     /* 16 compares the compiler vectorises */
-				for (size_t x = r; x < r + 16; x++)
-					any |= si[x] >= thr;
-				if (!any) {
-					r += 15;
-					continue;
-				}
-			}
-			if (!(si[r] >= thr))
-				continue;
+		for (size_t r = 0; (r += kn->at_least(si + r, nr - r, hp->thr)) < nr; r++) {
 			size_t lr = c0 + r;
 			if (dead && (dead[lr >> 3] >> (lr & 7) & 1))
 				continue;
 			heap_push(hp, gbase + lr, si[r]);
-			thr = hp->thr;
 		}
 	}
 }
@@ -369,9 +369,21 @@ static void scan_chunk(struct job *j, struct scratch *sc, struct heap *hs,
 		kn->f32_pack(b->vecs + c0 * dim, nr, dim, sc->packed);
 	if (j->qpad)
 		topk_pack_i8(b->qvecs + c0 * dim, nr, dim, kn->i8_panel, sc->packed8);
+	/* a packed pass reads the next chunk from memory: ask for it meanwhile */
+	const char *next = NULL;
+	size_t nextlen = 0, r1 = j->g1 - gbase < b->rows ? j->g1 - gbase : b->rows;
+	if ((packed || j->qpad) && c0 + nr < r1) {
+		size_t nn = r1 - c0 - nr < CHUNK ? r1 - c0 - nr : CHUNK;
+		next = j->qpad ? (const char *)(b->qvecs + (c0 + nr) * dim)
+			       : (const char *)(b->vecs + (c0 + nr) * dim);
+		nextlen = nn * dim * (j->qpad ? 1 : sizeof(float));
+	}
 	for (size_t i0 = 0; i0 < j->nq; i0 += QBLOCK) {
 		size_t nqb = j->nq - i0 < QBLOCK ? j->nq - i0 : QBLOCK;
 
+		for (size_t x = nextlen * i0 / j->nq & ~(size_t)63; next && x < nextlen * (i0 + nqb) / j->nq;
+		     x += 64)
+			__builtin_prefetch(next + x, 0, 2);
 		if (j->qpad) {
 			kn->i8_packed(j->qpad + i0 * topk_dim4(dim), j->qsum + i0, j->qsc + i0, nqb, sc->packed8,
 				      b->qscale + c0, nr, dim, sc->s, CHUNK);
@@ -388,7 +400,7 @@ static void scan_chunk(struct job *j, struct scratch *sc, struct heap *hs,
 		} else {
 			kn->f32_dot(j->queries + i0 * dim, nqb, b->vecs + c0 * dim, nr, dim, sc->s, CHUNK);
 		}
-		select_tile(hs + i0, nqb, sc->s, CHUNK, nr, b->dead, c0, gbase);
+		select_tile(kn, hs + i0, nqb, sc->s, CHUNK, nr, b->dead, c0, gbase);
 	}
 }
 
