@@ -160,6 +160,14 @@ setup() {
 	run rp-index query ridx "$text" --provider local
 	assert_failure 2
 	assert_output --partial "different embedding spaces"
+	[ "$(json_get "$STATS" requests)" -eq $((before + 1)) ]
+	# an index of 12 dimensions of that model: the server's 24 are refused
+	rp-embed --provider openai --model m1 --base-url "$BASE" --api-key-env RP_TEST_KEY \
+		--dimensions 12 r.chunks -o r12.rpv 2>/dev/null
+	rp-index update r12 --vectors r12.rpv --chunks r.chunks >/dev/null
+	run rp-index query r12 "another text"
+	assert_failure 2
+	assert_output --partial "r12: index built with m1 (12 dims), query vectors have 24 dims: different embedding spaces"
 }
 
 @test "query vectors share the embedding cache keys of rp-embed --input-type query" {

@@ -8,8 +8,8 @@
  * embedder (the index's provider and model, input type "query") and the
  * embedding cache. Its dimension: the embedder's own when it knows one
  * before answering (local), asked to be the index's when that differs;
- * for a remote provider, the index's dimension is set as the one answers
- * must have, so an answer of another dimension is refused by the embedder.
+ * for a remote provider, the model's own, and an answer of another
+ * dimension than the index's is refused ("different embedding spaces").
  *
  * index_searcher_run():
  *   1. computes each text's cache key exactly as rp-embed does
@@ -31,6 +31,15 @@
  *      BM25 scores of different segments come from tables with their own
  *      statistics, so the merge across segments is approximate; the fusion
  *      uses only ranks.
+ *
+ * A searcher is used by one thread at a time (its cache handle is not
+ * shared); a batch is parallel inside index_searcher_run (the local
+ * embedder on all cores, topk_search on o.threads).
+ *
+ * Limitation: a remote (openai) model is asked for its own dimension, as
+ * rp-embed does without --dimensions; an index built with rp-embed
+ * --dimensions N of another size is refused at the first answer, never
+ * searched with a vector of another space.
  */
 #include "index/query.h"
 #include "index/fts.h"
@@ -140,10 +149,12 @@ static int open_embedder(struct index_searcher *s, struct rp_err *err)
 		if (!(s->emb = embedder_open(&p, err)))
 			return -1;
 	}
-	/* the dimension known before any answer is the one in rp-embed's keys */
+	/*
+	 * The dimension known before any answer is the one in rp-embed's keys;
+	 * a remote answer of another dimension than the index's is refused by
+	 * on_embedded().
+	 */
 	s->key_dims = embedder_dim(s->emb);
-	if (!s->emb->dim)
-		s->emb->dim = s->ix->dim;
 	if (s->emb->ops->remote && provider_settings_key(&s->ps, &s->emb->key, err) < 0)
 		return -1;
 	return 0;
@@ -304,8 +315,14 @@ static int embed_misses(struct embed_job *j, const char *const *utext, const siz
 	mvecs = xmalloc(nmiss * (size_t)dim * sizeof(float));
 	for (size_t k = 0; k < nmiss; k++)
 		memcpy(mvecs + k * (size_t)dim, j->vecs + j->miss[k] * (size_t)dim, dim * sizeof(float));
-	ret = embcache_put(s->cache, (const unsigned char (*)[EMBCACHE_KEY])mkeys, nmiss,
-			   s->ix->provider, s->ix->model, dim, mvecs, err);
+	/* the cache saves a later call; failing to store in it does not fail this one */
+	{
+		struct rp_err perr = { 0 };
+
+		embcache_put(s->cache, (const unsigned char (*)[EMBCACHE_KEY])mkeys, nmiss,
+			     s->ix->provider, s->ix->model, dim, mvecs, &perr);
+	}
+	ret = 0;
 out:
 	free(mvecs);
 	free(mkeys);
