@@ -277,15 +277,20 @@ void manifest_encode(const struct manifest *m, struct buf *out)
 
 /* ---- the logical digest ----------------------------------------------------------- */
 
-static int cmp_row(const void *a, const void *b)
+int manifest_id_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
-	const struct digest_row *x = a, *y = b;
-	size_t m = x->chunk_id_len < y->chunk_id_len ? x->chunk_id_len : y->chunk_id_len;
-	int c = memcmp(x->chunk_id, y->chunk_id, m);
+	int c = memcmp(a, b, alen < blen ? alen : blen);
 
 	if (c)
 		return c;
-	return x->chunk_id_len < y->chunk_id_len ? -1 : x->chunk_id_len > y->chunk_id_len;
+	return alen < blen ? -1 : alen > blen;
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+	const struct digest_row *x = a, *y = b;
+
+	return manifest_id_cmp(x->chunk_id, x->chunk_id_len, y->chunk_id, y->chunk_id_len);
 }
 
 void digest_rows_sort(struct digest_row *rows, size_t n)

@@ -92,6 +92,12 @@ struct digest_row {
 	const char *content_hash;    /* 64 hex */
 };
 
+/*
+ * The order of chunk_ids everywhere in an index (segment rows, the digest,
+ * tombstones): bytewise, a prefix first. <0, 0 or >0 as memcmp.
+ */
+int manifest_id_cmp(const char *a, size_t alen, const char *b, size_t blen);
+
 /* Sorts rows[0..n) by chunk_id, bytewise (qsort; ids must be unique). */
 void digest_rows_sort(struct digest_row *rows, size_t n);
 

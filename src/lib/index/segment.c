@@ -11,6 +11,7 @@
  * count is first bounded by the file's size).
  */
 #include "index/segment.h"
+#include "index/manifest.h"
 #include "index/topk.h"
 #include "util/hash.h"
 
@@ -130,15 +131,13 @@ static int encode_meta(struct buf *meta, unsigned char *table, const struct seg_
 		if (!in->chunk_id_len || in->chunk_id_len > SEG_MAX_ID || in->doc_id_len > SEG_MAX_ID)
 			return rp_err_set(err, RP_ERR_INPUT, "row %zu: chunk_id or doc_id empty or "
 					  "longer than %u bytes", r + 1, SEG_MAX_ID);
-		if (r) {
+		if (r && manifest_id_cmp(rows[r - 1].chunk_id, rows[r - 1].chunk_id_len, in->chunk_id,
+					 in->chunk_id_len) >= 0) {
 			const struct seg_in *p = &rows[r - 1];
-			size_t m = p->chunk_id_len < in->chunk_id_len ? p->chunk_id_len : in->chunk_id_len;
-			int c = memcmp(p->chunk_id, in->chunk_id, m);
 
-			if (c > 0 || (!c && p->chunk_id_len >= in->chunk_id_len))
-				return rp_err_set(err, RP_ERR_INPUT, "row %zu: chunk_id '%.*s' is not "
-						  "after '%.*s'", r + 1, (int)in->chunk_id_len, in->chunk_id,
-						  (int)p->chunk_id_len, p->chunk_id);
+			return rp_err_set(err, RP_ERR_INPUT, "row %zu: chunk_id '%.*s' is not after "
+					  "'%.*s'", r + 1, (int)in->chunk_id_len, in->chunk_id,
+					  (int)p->chunk_id_len, p->chunk_id);
 		}
 		if (hex_to_raw(in->content_hash, raw) < 0)
 			return rp_err_set(err, RP_ERR_INPUT, "row %zu: content_hash is not 64 hex digits",

@@ -475,12 +475,8 @@ static void plan(const struct upd *u, size_t nnew, char *pick)
 static int cmp_in(const void *a, const void *b)
 {
 	const struct seg_in *x = a, *y = b;
-	size_t m = x->chunk_id_len < y->chunk_id_len ? x->chunk_id_len : y->chunk_id_len;
-	int c = memcmp(x->chunk_id, y->chunk_id, m);
 
-	if (c)
-		return c;
-	return x->chunk_id_len < y->chunk_id_len ? -1 : x->chunk_id_len > y->chunk_id_len;
+	return manifest_id_cmp(x->chunk_id, x->chunk_id_len, y->chunk_id, y->chunk_id_len);
 }
 
 /* Appends the live rows of old segment s to out (hashes: their digests' storage). */
@@ -718,10 +714,11 @@ static int deleted_at(char out[32], struct rp_err *err)
 
 static int cmp_tomb(const void *a, const void *b)
 {
-	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	json_t *x = json_object_get(*(json_t *const *)a, "chunk_id");
+	json_t *y = json_object_get(*(json_t *const *)b, "chunk_id");
 
-	return strcmp(json_string_value(json_object_get(x, "chunk_id")),
-		      json_string_value(json_object_get(y, "chunk_id")));
+	return manifest_id_cmp(json_string_value(x), json_string_length(x), json_string_value(y),
+			       json_string_length(y));
 }
 
 /* Writes this update's tombstone file (sorted by chunk_id) and appends it to the log. */
