@@ -107,9 +107,9 @@ static void print_text(const char *dir, const char *chunks, const struct verify_
 			       is->chunk_id ? is->chunk_id : is->file ? is->file : "-", is->detail);
 	}
 	if (!rep->n) {
-		printf("%s: ok: %zu chunks of %zu documents in %zu segments, digest %s%s%s\n", dir,
-		       rep->chunks, rep->documents, rep->segments, rep->digest,
-		       chunks ? ", in step with " : "", chunks ? chunks : "");
+		printf("%s: ok: %zu chunks of %zu documents in %zu segment%s, digest %s%s%s\n", dir,
+		       rep->chunks, rep->documents, rep->segments, rep->segments == 1 ? "" : "s",
+		       rep->digest, chunks ? ", in step with " : "", chunks ? chunks : "");
 		return;
 	}
 	printf("%s: %zu problem%s: ", dir, rep->n, rep->n == 1 ? "" : "s");

@@ -105,10 +105,10 @@ print(hashlib.sha256(b"".join(i + b"\t" + h.encode() + b"\t" + sys.argv[2].encod
 	digest=$(expected_digest chunks.jsonl $M)
 	run rp-index verify ix
 	assert_success
-	assert_output "ix: ok: 100 chunks of 10 documents in 1 segments, digest $digest"
+	assert_output "ix: ok: 100 chunks of 10 documents in 1 segment, digest $digest"
 	run rp-index verify ix --chunks chunks.jsonl
 	assert_success
-	assert_output "ix: ok: 100 chunks of 10 documents in 1 segments, digest $digest, in step with chunks.jsonl"
+	assert_output "ix: ok: 100 chunks of 10 documents in 1 segment, digest $digest, in step with chunks.jsonl"
 	run rp-index verify ix --chunks chunks.jsonl --json
 	assert_success
 	assert_output --partial '"ok":true'
