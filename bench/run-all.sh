@@ -12,6 +12,8 @@
 #   BENCH_SIZES=10,100,1000       pipeline sizes of runner.py (default 10,100,1000,5000)
 #   BENCH_TMP=/path               scratch space (default /tmp; hashing needs ~2.5 GiB)
 #   BENCH_RESULTS=/path/file.md   where to write (default: RESULTS.md next to this script)
+#   BENCH_INDEX_CHUNKS=100000     index size of index-update.py's one-chunk update
+#   BENCH_INDEX_DOCS=10000        corpus size of index-update.py's rp repro
 #
 # embedding (rp-embed: cache lookups, HTTP throughput against a local stub)
 # finds rp-embed next to RP. To add a benchmark (the index, the feature store),
@@ -28,7 +30,7 @@ if [ -z "$rp" ] || [ ! -x "$rp" ]; then
 fi
 case $rp in /*) ;; *) rp=$(pwd)/$rp ;; esac
 
-BENCHES=${BENCH_ONLY:-"runner parallel hashing embedding index-search"}
+BENCHES=${BENCH_ONLY:-"runner parallel hashing embedding index-search index-update"}
 results=${BENCH_RESULTS:-$here/RESULTS.md}
 out=$(mktemp -d "${TMPDIR:-/tmp}/rp-bench-results.XXXXXX")
 trap 'rm -rf "$out"' EXIT INT TERM
