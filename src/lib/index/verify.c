@@ -377,18 +377,13 @@ static int check_tomb_file(struct vctx *ctx, const struct manifest_tomb *mt, str
 
 /* ---- rows: duplicates, digest, counts ------------------------------------------ */
 
-/* qsort() order of rows: by chunk_id, bytewise (as digest_rows_sort), then content_hash. */
+/* qsort() order of rows: by chunk_id (the index's order), then content_hash. */
 static int cmp_row(const void *a, const void *b)
 {
 	const struct vrow *x = a, *y = b;
-	size_t n = x->id_len < y->id_len ? x->id_len : y->id_len;
-	int c = memcmp(x->id, y->id, n);
+	int c = manifest_id_cmp(x->id, x->id_len, y->id, y->id_len);
 
-	if (c)
-		return c;
-	if (x->id_len != y->id_len)
-		return x->id_len < y->id_len ? -1 : 1;
-	return strcmp(x->hash, y->hash);
+	return c ? c : strcmp(x->hash, y->hash);
 }
 
 static int same_id(const struct vrow *x, const struct vrow *y)
