@@ -4,13 +4,16 @@
  * (update.h; the format: rp-index(5)).
  *
  * The run:
- *   1. reads the vectors (rpv_read validates them) and the old version
- *      (index_open, manifest_read); refuses vectors of another provider,
- *      model or dimension before anything else (--rebuild: such an old
- *      version, or one whose files do not match their hashes, is set
- *      aside and the update starts from empty; only its generation counts);
- *   2. reads the chunks, each with its vector (same chunk_id, same
- *      content_hash), and diffs them against the old live rows by chunk_id;
+ *   1. opens the old version (manifest_read, index_open) and maps its live
+ *      rows by chunk_id;
+ *   2. reads the vectors (rpv_decode validates them) on a second thread
+ *      while this one reads the chunks and diffs them against the old live
+ *      rows by chunk_id, keeping the text of new rows only; then refuses
+ *      vectors of another provider, model or dimension than the old
+ *      version's (--rebuild: such an old version, or one whose files do not
+ *      match their hashes, is set aside and the chunks are diffed again
+ *      against nothing; only its generation counts), and checks that every
+ *      chunk has its vector (same chunk_id, same content_hash);
  *   3. plans compaction over the old segments (with their new dead rows)
  *      and the new rows: segments with more than UPDATE_MAX_DEAD_PCT % dead
  *      rows are rewritten, and while the version would have more than
@@ -45,6 +48,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +86,8 @@ struct upd {
 	struct index *ix;         /* the old version, or &empty_ix */
 	struct manifest old;
 	int have_old;             /* the old version is updated (not a new index, not set aside) */
-	uint8_t **dead;           /* ix->nseg new bitmaps, owned, or NULL */
+	uint8_t **dead;           /* ndead (the old segments) new bitmaps, owned, or NULL */
+	size_t ndead;
 	size_t *dead_rows;
 	int *dead_changed;
 	struct hmap old_ids;      /* chunk_id of each old live row -> its number in old_live */
@@ -181,12 +186,12 @@ static int classify(struct upd *u, struct chunk *c, const char *text, size_t tex
 	return 0;
 }
 
-/* Reads one chunk line into u->chunks, checking it against the vectors, and diffs it. */
-static int read_chunk(struct upd *u, struct jsonl_reader *r, json_t *obj, struct hmap *vecmap,
-		      struct hmap *idmap, struct rp_err *err)
+/* Reads one chunk line into u->chunks and diffs it (its vector is checked later). */
+static int read_chunk(struct upd *u, struct jsonl_reader *r, json_t *obj, struct hmap *idmap,
+		      struct rp_err *err)
 {
 	const char *id = jsonl_get_str(r, obj, "chunk_id", err), *doc, *text, *hash;
-	size_t *v, *first;
+	size_t *first;
 	struct chunk *c;
 	int found;
 
@@ -200,16 +205,6 @@ static int read_chunk(struct upd *u, struct jsonl_reader *r, json_t *obj, struct
 	if (!hash_is_hex(hash))
 		return rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk '%s': content_hash is not 64 "
 				  "lowercase hex digits", r->path, r->line, id);
-	v = hmap_get_str(vecmap, id);
-	if (!v)
-		return rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk '%s' has no vector in '%s'; "
-				  "re-run the embed stage on this chunk file", r->path, r->line, id,
-				  u->o->vectors);
-	if (strcmp(u->rpv.hashes[*v], hash))
-		return rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk '%s': content_hash %.12s... differs "
-				  "from its vector's in '%s' (%.12s...): the vectors are stale; re-run "
-				  "the embed stage", r->path, r->line, id, hash, u->o->vectors,
-				  u->rpv.hashes[*v]);
 	ALLOC_GROW(u->chunks, u->nchunks + 1, u->calloc_);
 	c = &u->chunks[u->nchunks];
 	memset(c, 0, sizeof(*c));
@@ -226,30 +221,26 @@ static int read_chunk(struct upd *u, struct jsonl_reader *r, json_t *obj, struct
 	c->doc = xstrndup(doc, c->doc_len);
 	memcpy(c->hash, hash, HASH_HEX);
 	c->line = r->line;
-	c->vec = *v;
 	return classify(u, c, text, json_string_length(json_object_get(obj, "text")), err);
 }
 
+/*
+ * Reads and diffs the chunks, up to the first bad line: 0, or -1 + err.
+ * The chunks read before it (and the bad one, when its line was whole) stay
+ * in u->chunks, for check_vectors() to report an earlier problem first.
+ */
 static int read_chunks(struct upd *u, struct rp_err *err)
 {
 	struct jsonl_reader r;
-	struct hmap vecmap, idmap;
+	struct hmap idmap;
 	json_t *obj;
-	int rc, ret = 0;
+	int rc;
 
-	hmap_init(&vecmap, u->rpv.count);
-	for (size_t i = 0; i < u->rpv.count; i++) {
-		int found;
-
-		*hmap_put(&vecmap, u->rpv.ids[i], strlen(u->rpv.ids[i]), &found) = i;
-	}
-	hmap_init(&idmap, u->rpv.count);
-	if (jsonl_open(&r, u->o->chunks, err) < 0) {
-		ret = -1;
-		goto out;
-	}
+	if (jsonl_open(&r, u->o->chunks, err) < 0)
+		return -1;
+	hmap_init(&idmap, u->nold_live + 1024);
 	while ((rc = jsonl_next(&r, &obj, err)) > 0) {
-		rc = read_chunk(u, &r, obj, &vecmap, &idmap, err);
+		rc = read_chunk(u, &r, obj, &idmap, err);
 		json_decref(obj);
 		if (rc < 0)
 			break;
@@ -257,9 +248,38 @@ static int read_chunks(struct upd *u, struct rp_err *err)
 			progress_update(u->o->progress, u->nchunks, "reading chunks");
 	}
 	jsonl_close(&r);
-	ret = rc < 0 ? -1 : 0;
-out:
 	hmap_free(&idmap);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Every chunk read needs its vector: same chunk_id, same content_hash. */
+static int check_vectors(struct upd *u, struct rp_err *err)
+{
+	struct hmap vecmap;
+	int ret = 0;
+
+	hmap_init(&vecmap, u->rpv.count);
+	for (size_t i = 0; i < u->rpv.count; i++) {
+		int found;
+
+		*hmap_put(&vecmap, u->rpv.ids[i], strlen(u->rpv.ids[i]), &found) = i;
+	}
+	for (size_t i = 0; i < u->nchunks && !ret; i++) {
+		struct chunk *c = &u->chunks[i];
+		size_t *v = hmap_get(&vecmap, c->id, c->id_len);
+
+		if (!v)
+			ret = rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk '%s' has no vector in '%s'; "
+					 "re-run the embed stage on this chunk file", u->o->chunks,
+					 c->line, c->id, u->o->vectors);
+		else if (strcmp(u->rpv.hashes[*v], c->hash))
+			ret = rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk '%s': content_hash %.12s... "
+					 "differs from its vector's in '%s' (%.12s...): the vectors are "
+					 "stale; re-run the embed stage", u->o->chunks, c->line, c->id,
+					 c->hash, u->o->vectors, u->rpv.hashes[*v]);
+		else
+			c->vec = *v;
+	}
 	hmap_free(&vecmap);
 	return ret;
 }
@@ -342,43 +362,57 @@ static int old_is_sound(const struct upd *u)
 	return 1;
 }
 
-/*
- * Opens the old version (or an empty one) and the vectors; checks the
- * space. With --rebuild, an old version of another space, or one that
- * cannot be read or whose files do not match their hashes, is set aside:
- * the update starts from empty (the result holds the same rows either way).
- */
-static int open_inputs(struct upd *u, struct rp_err *err)
+/* Sets the old version aside: the update starts from empty; only its generation counts. */
+static void set_aside(struct upd *u)
 {
-	int rc;
+	if (u->ix && u->ix != &u->empty_ix)
+		index_close(u->ix);
+	u->ix = &u->empty_ix;
+	u->have_old = 0;
+	manifest_release(&u->old);
+}
 
-	if (read_vectors(u, err) < 0)
-		return -1;
-	if (!u->rpv.model[0] || !u->rpv.provider[0])
-		return rp_err_set(err, RP_ERR_INPUT, "%s: the vectors name no provider or model",
-				  u->o->vectors);
-	rc = manifest_read(&u->old, u->o->dir, 1, err);
+/*
+ * Opens the old version, if any (u->ix is then it, else an empty one). A
+ * version that cannot be read is an error, or with --rebuild set aside.
+ */
+static int open_old(struct upd *u, struct rp_err *err)
+{
+	int rc = manifest_read(&u->old, u->o->dir, 1, err);
+
 	u->ix = &u->empty_ix;
 	if (rc > 0)
 		return 0;      /* a new index */
 	u->next.generation = u->old.generation;
 	if (rc == 0 && index_open(&u->ix, u->o->dir, 1, err) == 0) {
 		u->have_old = 1;
-		if (check_space(u, err) == 0 && (!u->o->rebuild || old_is_sound(u)))
-			return 0;
+		return 0;
 	}
 	if (!u->o->rebuild)
 		return -1;
-	/*
-	 * --rebuild, and the old version is of another embedding space or
-	 * cannot be read: start from empty; only its generation counts
-	 */
-	if (u->ix && u->ix != &u->empty_ix)
-		index_close(u->ix);
-	u->ix = &u->empty_ix;
-	u->have_old = 0;
-	manifest_release(&u->old);
+	set_aside(u);
 	return 0;
+}
+
+/*
+ * Once the vectors are read: refuses them when they are of another space
+ * than the old version (-1 + err), or with --rebuild sets such an old
+ * version aside, and one whose files do not match their hashes (1: the
+ * chunks must be diffed again, against nothing). 0: go on.
+ */
+static int settle_space(struct upd *u, struct rp_err *err)
+{
+	if (!u->rpv.model[0] || !u->rpv.provider[0])
+		return rp_err_set(err, RP_ERR_INPUT, "%s: the vectors name no provider or model",
+				  u->o->vectors);
+	if (!u->have_old)
+		return 0;
+	if (check_space(u, err) == 0 && (!u->o->rebuild || old_is_sound(u)))
+		return 0;
+	if (!u->o->rebuild)
+		return -1;
+	set_aside(u);
+	return 1;
 }
 
 /* ---- the diff -------------------------------------------------------------------- */
@@ -392,6 +426,7 @@ static int map_old_rows(struct upd *u, struct rp_err *err)
 	u->old_live = xmalloc((ix->live + 1) * sizeof(*u->old_live));
 	u->old_seen = xcalloc(ix->live + 1, 1);
 	u->dead = xcalloc(ix->nseg + 1, sizeof(*u->dead));
+	u->ndead = ix->nseg;
 	u->dead_rows = xcalloc(ix->nseg + 1, sizeof(*u->dead_rows));
 	u->dead_changed = xcalloc(ix->nseg + 1, sizeof(*u->dead_changed));
 	hmap_init(&u->old_ids, ix->live);
@@ -942,7 +977,8 @@ static unsigned long long version_bytes(const char *dir, const struct manifest *
 	return sum;
 }
 
-static void upd_release(struct upd *u)
+/* Frees the chunks and the diff (the old rows' map, the new bitmaps). */
+static void reset_diff(struct upd *u)
 {
 	for (size_t i = 0; i < u->nchunks; i++) {
 		free(u->chunks[i].id);
@@ -950,16 +986,30 @@ static void upd_release(struct upd *u)
 		free(u->chunks[i].text);
 	}
 	free(u->chunks);
-	for (size_t s = 0; u->dead && s < u->ix->nseg; s++)
+	u->chunks = NULL;
+	u->nchunks = u->calloc_ = 0;
+	for (size_t s = 0; u->dead && s < u->ndead; s++)
 		free(u->dead[s]);
 	free(u->dead);
 	free(u->dead_rows);
 	free(u->dead_changed);
-	free(u->tombs);
+	u->dead = NULL;
+	u->dead_rows = NULL;
+	u->dead_changed = NULL;
 	free(u->old_live);
 	free(u->old_seen);
+	u->old_live = NULL;
+	u->old_seen = NULL;
+	u->nold_live = 0;
 	if (u->old_ids.slots)
 		hmap_free(&u->old_ids);
+	memset(&u->old_ids, 0, sizeof(u->old_ids));
+}
+
+static void upd_release(struct upd *u)
+{
+	reset_diff(u);
+	free(u->tombs);
 	free(u->nvecs);
 	for (size_t i = 0; i < u->nouts; i++)
 		free(u->outs[i].rows);
@@ -971,6 +1021,60 @@ static void upd_release(struct upd *u)
 	rpv_release(&u->rpv);
 }
 
+struct vec_job {
+	struct upd *u;
+	struct rp_err err;
+	int rc;
+};
+
+static void *read_vectors_job(void *arg)
+{
+	struct vec_job *job = arg;
+
+	job->rc = read_vectors(job->u, &job->err);
+	return NULL;
+}
+
+/*
+ * Reads the vectors (on a second thread) while the chunks are read and
+ * diffed against the old version, then checks the one against the other.
+ * Problems are reported in this order: the vectors file, the embedding
+ * space, the first chunk line that is bad or lacks its vector.
+ */
+static int read_inputs(struct upd *u, struct rp_err *err)
+{
+	struct vec_job job = { u, { 0 }, 0 };
+	struct rp_err cerr = { 0 };
+	pthread_t th;
+	int threaded, crc, sp;
+
+	if (open_old(u, err) < 0)
+		return -1;
+	threaded = !pthread_create(&th, NULL, read_vectors_job, &job);
+	crc = map_old_rows(u, &cerr) < 0 || read_chunks(u, &cerr) < 0 ? -1 : 0;
+	if (threaded)
+		pthread_join(th, NULL);
+	else
+		read_vectors_job(&job);
+	if (job.rc < 0) {
+		*err = job.err;
+		return -1;
+	}
+	sp = settle_space(u, err);
+	if (sp < 0)
+		return -1;
+	if (sp > 0) {
+		reset_diff(u);
+		u->st->added = u->st->updated = u->st->unchanged = 0;
+		crc = map_old_rows(u, &cerr) < 0 || read_chunks(u, &cerr) < 0 ? -1 : 0;
+	}
+	if (check_vectors(u, err) < 0)
+		return -1;
+	if (crc < 0)
+		*err = cerr;
+	return crc;
+}
+
 int index_update(const struct update_opts *o, struct update_stats *st, struct rp_err *err)
 {
 	struct upd u;
@@ -980,7 +1084,7 @@ int index_update(const struct update_opts *o, struct update_stats *st, struct rp
 	memset(st, 0, sizeof(*st));
 	u.o = o;
 	u.st = st;
-	if (open_inputs(&u, err) < 0 || map_old_rows(&u, err) < 0 || read_chunks(&u, err) < 0)
+	if (read_inputs(&u, err) < 0)
 		goto out;
 	u.distance = o->distance ? o->distance : u.have_old ? u.ix->distance : "cosine";
 	delete_unseen(&u);
