@@ -331,6 +331,7 @@ int main(int argc, char **argv)
 	}
 	print_table(strcmp(o.output, "-") ? stdout : stderr, &o, &qs, regs, nregs);
 	ret = RP_EXIT_OK;
+	fflush(stdout); /* the table before the error, when both go to one pipe */
 	if (nregs) {
 		rp_error("a candidate fell more than --max-drop %g below the baseline '%s'; see '%s'",
 			 o.max_drop, o.baseline_name, o.output);
