@@ -32,17 +32,25 @@ static void assert_near(double got, double want)
 		fail_msg("got %.9f, want %.9f", got, want);
 }
 
+/* Scores h[0..nh) at k against rel[0..nrel) and checks the three metrics. */
+static void expect(const char *const *rel, size_t nrel, const struct eval_hit *h, size_t nh, size_t k,
+		   double recall, double mrr, double ndcg)
+{
+	struct eval_scores s;
+
+	eval_score(rel, nrel, h, nh, k, &s);
+	assert_near(s.recall, recall);
+	assert_near(s.mrr, mrr);
+	assert_near(s.ndcg, ndcg);
+}
+
 static void test_a_relevant_document_first_scores_one(void **state)
 {
 	const char *rel[] = { "a.md" };
 	struct eval_hit h[] = { hit("a.md", "a.md#0"), hit("b.md", "b.md#0") };
-	struct eval_scores s;
 
 	(void)state;
-	eval_score(rel, 1, h, 2, 10, &s);
-	assert_near(s.recall, 1);
-	assert_near(s.mrr, 1);
-	assert_near(s.ndcg, 1);
+	expect(rel, 1, h, 2, 10, 1, 1, 1);
 }
 
 static void test_a_relevant_document_third_scores_a_third_and_a_half(void **state)
@@ -50,13 +58,9 @@ static void test_a_relevant_document_third_scores_a_third_and_a_half(void **stat
 	/* rank 3: MRR 1/3; DCG 1/log2(4) = 0.5, IDCG 1: nDCG 0.5 */
 	const char *rel[] = { "c.md" };
 	struct eval_hit h[] = { hit("a.md", "a.md#0"), hit("b.md", "b.md#0"), hit("c.md", "c.md#1") };
-	struct eval_scores s;
 
 	(void)state;
-	eval_score(rel, 1, h, 3, 10, &s);
-	assert_near(s.recall, 1);
-	assert_near(s.mrr, 1.0 / 3);
-	assert_near(s.ndcg, 0.5);
+	expect(rel, 1, h, 3, 10, 1, 1.0 / 3, 0.5);
 }
 
 static void test_a_document_found_twice_counts_once(void **state)
@@ -69,30 +73,19 @@ static void test_a_document_found_twice_counts_once(void **state)
 	 */
 	const char *rel[] = { "A", "B" };
 	struct eval_hit h[] = { hit("X", "X#0"), hit("A", "A#0"), hit("A", "A#3"), hit("B", "B#1") };
-	struct eval_scores s;
 
 	(void)state;
-	eval_score(rel, 2, h, 4, 10, &s);
-	assert_near(s.recall, 1);
-	assert_near(s.mrr, 0.5);
-	assert_near(s.ndcg, 0.650920);
+	expect(rel, 2, h, 4, 10, 1, 0.5, 0.650920);
 }
 
 static void test_results_past_k_do_not_count(void **state)
 {
 	const char *rel[] = { "D" };
 	struct eval_hit h[] = { hit("A", "A#0"), hit("B", "B#0"), hit("C", "C#0"), hit("D", "D#0") };
-	struct eval_scores s;
 
 	(void)state;
-	eval_score(rel, 1, h, 4, 3, &s);
-	assert_near(s.recall, 0);
-	assert_near(s.mrr, 0);
-	assert_near(s.ndcg, 0);
-	eval_score(rel, 1, h, 4, 4, &s);
-	assert_near(s.recall, 1);
-	assert_near(s.mrr, 0.25);
-	assert_near(s.ndcg, 1 / log2(5.0)); /* 0.430677 */
+	expect(rel, 1, h, 4, 3, 0, 0, 0);
+	expect(rel, 1, h, 4, 4, 1, 0.25, 1 / log2(5.0)); /* 0.430677 */
 }
 
 static void test_a_chunk_id_is_judged_like_a_document(void **state)
@@ -100,14 +93,10 @@ static void test_a_chunk_id_is_judged_like_a_document(void **state)
 	/* relevant: chunk B#2 and document C. ranks: B#1, B#2, C#0 */
 	const char *rel[] = { "B#2", "C" };
 	struct eval_hit h[] = { hit("B", "B#1"), hit("B", "B#2"), hit("C", "C#0") };
-	struct eval_scores s;
 
 	(void)state;
-	eval_score(rel, 2, h, 3, 10, &s);
-	assert_near(s.recall, 1);
-	assert_near(s.mrr, 0.5);
 	/* DCG = 1/log2(3) + 1/log2(4) = 0.630930 + 0.5; IDCG 1.630930: 0.693426 */
-	assert_near(s.ndcg, 0.693426);
+	expect(rel, 2, h, 3, 10, 1, 0.5, 0.693426);
 }
 
 static void test_more_relevant_ids_than_k(void **state)
@@ -115,26 +104,19 @@ static void test_more_relevant_ids_than_k(void **state)
 	/* relevant A, B, C at k 2, ranks A, B: recall 2/3; IDCG over 2 ranks, so nDCG 1 */
 	const char *rel[] = { "A", "B", "C" };
 	struct eval_hit h[] = { hit("A", "A#0"), hit("B", "B#0") };
-	struct eval_scores s;
 
 	(void)state;
-	eval_score(rel, 3, h, 2, 2, &s);
-	assert_near(s.recall, 2.0 / 3);
-	assert_near(s.mrr, 1);
-	assert_near(s.ndcg, 1);
+	expect(rel, 3, h, 2, 2, 2.0 / 3, 1, 1);
 }
 
 static void test_no_results_and_no_match_score_zero(void **state)
 {
 	const char *rel[] = { "A" };
 	struct eval_hit h[] = { hit("B", "B#0") };
-	struct eval_scores s;
 
 	(void)state;
-	eval_score(rel, 1, h, 0, 10, &s);
-	assert_near(s.recall + s.mrr + s.ndcg, 0);
-	eval_score(rel, 1, h, 1, 10, &s);
-	assert_near(s.recall + s.mrr + s.ndcg, 0);
+	expect(rel, 1, h, 0, 10, 0, 0, 0);
+	expect(rel, 1, h, 1, 10, 0, 0, 0);
 }
 
 static const char two_queries[] =
