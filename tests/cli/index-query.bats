@@ -91,6 +91,11 @@ setup() {
 	jq -e -s '.[0].score > 0.03278 and .[0].score < 0.03279' out.jsonl
 	# every fused score is at most that
 	jq -e -s 'all(.[]; .score <= 0.0327869)' out.jsonl
+	# words that most rows hold weigh nothing in BM25 and are not searched:
+	# the fused ranking is the vector ranking, scored 1/(60 + rank)
+	[ "$(ids idx "river mountain" --hybrid)" = "$(ids idx "river mountain")" ]
+	run rp-index query idx "river mountain" --hybrid --json -k 2
+	[ "$(jq -r -s '[.[].score | tostring] | join(" ")' <<<"$output")" = "0.0163934 0.016129" ]
 	# delete document d0012 (all its chunks): gone from both lists
 	grep -v '"doc_id":"d0012"' idx.chunks > less.jsonl
 	reindex idx less.jsonl

@@ -54,10 +54,16 @@ static void search(const char *path, const char *q, const uint8_t *dead, size_t 
 	struct fts *f;
 	struct rp_err err = { 0 };
 
+	char **words;
+	size_t nw = fts_words(q, &words);
+
 	assert_int_equal(fts_open(&f, path, &err), 0);
-	if (fts_search(f, path, q, NTEXTS, dead, limit, hits, n, &err) < 0)
+	if (fts_search(f, path, (const char *const *)words, nw, NTEXTS, dead, limit, hits, n, &err) < 0)
 		fail_msg("%s", err.msg);
 	fts_close(f);
+	for (size_t i = 0; i < nw; i++)
+		free(words[i]);
+	free(words);
 }
 
 static void best_match_ranks_first_and_rows_are_zero_based(void **state)
@@ -104,6 +110,43 @@ static void query_syntax_is_never_parsed(void **state)
 	assert_int_equal(n, 2); /* words: fox AND NOT NEAR */
 	search(path, "?!  ()", NULL, 4, hits, &n);
 	assert_int_equal(n, 0);
+	free(path);
+}
+
+static void words_are_lowercased_and_syntax_free(void **state)
+{
+	char **w;
+	size_t n = fts_words("Fox*AND \"(Turtle)\" naïve-2", &w);
+
+	(void)state;
+	assert_int_equal(n, 5);
+	assert_string_equal(w[0], "fox");
+	assert_string_equal(w[1], "and");
+	assert_string_equal(w[2], "turtle");
+	assert_string_equal(w[3], "naïve");
+	assert_string_equal(w[4], "2");
+	for (size_t i = 0; i < n; i++)
+		free(w[i]);
+	free(w);
+}
+
+static void document_counts_are_per_word(void **state)
+{
+	char *path = write_table(*state, "a.sqlite");
+	struct fts *f;
+	struct rp_err err = { 0 };
+	long long df;
+
+	assert_int_equal(fts_open(&f, path, &err), 0);
+	assert_int_equal(fts_doc_freq(f, "the", &df), 0);
+	assert_int_equal(df, 3);
+	assert_int_equal(fts_doc_freq(f, "turtle", &df), 0);
+	assert_int_equal(df, 2);
+	assert_int_equal(fts_doc_freq(f, "dog", &df), 0);
+	assert_int_equal(df, 1);
+	assert_int_equal(fts_doc_freq(f, "absent", &df), 0);
+	assert_int_equal(df, 0);
+	fts_close(f);
 	free(path);
 }
 
@@ -155,6 +198,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(best_match_ranks_first_and_rows_are_zero_based, setup, teardown),
 		cmocka_unit_test_setup_teardown(dead_rows_are_skipped_and_limit_counts_live_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(query_syntax_is_never_parsed, setup, teardown),
+		cmocka_unit_test(words_are_lowercased_and_syntax_free),
+		cmocka_unit_test_setup_teardown(document_counts_are_per_word, setup, teardown),
 		cmocka_unit_test_setup_teardown(same_rows_give_same_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(reading_writes_nothing_beside_a_read_only_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_missing_file_is_an_error, setup, teardown),

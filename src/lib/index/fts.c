@@ -17,9 +17,12 @@
  * it, even in a read-only directory). A hostile file can make sqlite fail
  * (SQLITE_CORRUPT, reported), and a rowid outside the segment is refused.
  * The query text is never handed to FTS5's query syntax: it is cut into
- * words (letters, digits and any non-ASCII byte), each quoted, joined by OR,
- * so "C++ (draft)" cannot be a syntax error and BM25 rewards rows holding
- * more of the words.
+ * words (letters, digits and any non-ASCII byte; fts_words), each quoted,
+ * joined by OR, so "C++ (draft)" cannot be a syntax error and BM25 rewards
+ * rows holding more of the words. The search asks sqlite for the best
+ * limit + (dead rows) rows only (its top-N sorter), skipping the dead ones.
+ * A temp fts5vocab table answers a word's document count (fts_doc_freq),
+ * so that a caller can leave out words too common to rank anything.
  */
 #include "index/fts.h"
 #include "util/buf.h"
@@ -128,25 +131,34 @@ out:
 	return ret;
 }
 
-/* Appends the words of `q` to `m` as '"w1" OR "w2" ...'; returns how many. */
-static size_t match_expr(const char *q, struct buf *m)
-{
-	size_t words = 0;
-	const unsigned char *p = (const unsigned char *)q;
+struct fts {
+	sqlite3 *db;
+	sqlite3_stmt *df;        /* a term's document count (fts5vocab), or NULL */
+};
 
+size_t fts_words(const char *query, char ***words)
+{
+	const unsigned char *p = (const unsigned char *)query;
+	size_t n = 0, alloc = 0;
+
+	*words = NULL;
 	while (*p) {
+		const unsigned char *w = p;
+		char *word;
+
 		if (!isalnum(*p) && *p < 0x80) {
 			p++;
 			continue;
 		}
-		if (words++)
-			buf_adds(m, " OR ");
-		buf_addch(m, '"');
 		while (*p && (isalnum(*p) || *p >= 0x80))
-			buf_addch(m, (char)*p++);
-		buf_addch(m, '"');
+			p++;
+		word = xstrndup((const char *)w, (size_t)(p - w));
+		for (char *c = word; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		ALLOC_GROW(*words, n + 1, alloc);
+		(*words)[n++] = word;
 	}
-	return words;
+	return n;
 }
 
 int fts_open(struct fts **out, const char *path, struct rp_err *err)
@@ -156,14 +168,12 @@ int fts_open(struct fts **out, const char *path, struct rp_err *err)
 	int rc;
 
 	*out = NULL;
+	/* a path holding '?' or '#' would cut the URI: refuse rather than open another file */
+	if (strpbrk(path, "?#%"))
+		return rp_err_set(err, RP_ERR_INPUT, "full-text table '%s': unusable file name", path);
 	uri = sqlite3_mprintf("file:%s?immutable=1", path);
 	if (!uri)
 		return rp_err_set(err, RP_ERR_IO, "out of memory");
-	/* a path holding '?' or '#' would cut the URI: refuse rather than open another file */
-	if (strpbrk(path, "?#%")) {
-		sqlite3_free(uri);
-		return rp_err_set(err, RP_ERR_INPUT, "full-text table '%s': unusable file name", path);
-	}
 	rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
 	sqlite3_free(uri);
 	if (rc != SQLITE_OK) {
@@ -172,36 +182,74 @@ int fts_open(struct fts **out, const char *path, struct rp_err *err)
 		sqlite3_close(db);
 		return -1;
 	}
-	*out = (struct fts *)db;
+	*out = xcalloc(1, sizeof(**out));
+	(*out)->db = db;
+	/* document counts of terms: an optimisation, so its failure is no error */
+	if (sqlite3_exec(db, "CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, fts, row)", NULL,
+			 NULL, NULL) == SQLITE_OK)
+		sqlite3_prepare_v2(db, "SELECT doc FROM temp.vocab WHERE term = ?1", -1, &(*out)->df, NULL);
 	return 0;
 }
 
 void fts_close(struct fts *f)
 {
-	sqlite3_close((sqlite3 *)f);
+	if (!f)
+		return;
+	sqlite3_finalize(f->df);
+	sqlite3_close(f->db);
+	free(f);
 }
 
-int fts_search(struct fts *f, const char *path, const char *query, size_t rows,
-	       const uint8_t *dead, size_t limit, struct fts_hit *hits, size_t *nhits,
+int fts_doc_freq(struct fts *f, const char *word, long long *df)
+{
+	int rc;
+
+	*df = 0;
+	if (!f->df)
+		return -1;
+	sqlite3_reset(f->df);
+	sqlite3_bind_text(f->df, 1, word, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(f->df);
+	if (rc == SQLITE_ROW)
+		*df = sqlite3_column_int64(f->df, 0);
+	sqlite3_reset(f->df);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Dead bits set in the first `rows` bits of `dead`. */
+static size_t count_dead(const uint8_t *dead, size_t rows)
+{
+	size_t n = 0;
+
+	for (size_t r = 0; dead && r < rows; r++)
+		n += (dead[r >> 3] >> (r & 7)) & 1;
+	return n;
+}
+
+int fts_search(struct fts *f, const char *path, const char *const *words, size_t nwords,
+	       size_t rows, const uint8_t *dead, size_t limit, struct fts_hit *hits, size_t *nhits,
 	       struct rp_err *err)
 {
-	sqlite3 *db = (sqlite3 *)f;
 	sqlite3_stmt *st = NULL;
 	struct buf m = BUF_INIT;
 	int rc = SQLITE_DONE, ret = -1;
 
 	*nhits = 0;
-	if (!match_expr(query, &m) || !limit)
-		{
-		buf_release(&m);
+	if (!nwords || !limit)
 		return 0;
+	for (size_t i = 0; i < nwords; i++) {
+		buf_adds(&m, i ? " OR \"" : "\"");
+		buf_adds(&m, words[i]);   /* words hold no '"': fts_words() cut at it */
+		buf_addch(&m, '"');
 	}
-	if (sqlite3_prepare_v2(db, "SELECT rowid, bm25(fts) FROM fts WHERE fts MATCH ?1 ORDER BY rank",
-			       -1, &st, NULL) != SQLITE_OK) {
-		db_fail(db, "read", path, err);
+	/* the best limit live rows are among the best limit + dead rows */
+	if (sqlite3_prepare_v2(f->db, "SELECT rowid, bm25(fts) FROM fts WHERE fts MATCH ?1 "
+			       "ORDER BY rank LIMIT ?2", -1, &st, NULL) != SQLITE_OK) {
+		db_fail(f->db, "read", path, err);
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, m.s, (int)m.len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)(limit + count_dead(dead, rows)));
 	while (*nhits < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		sqlite3_int64 id = sqlite3_column_int64(st, 0);
 		size_t r;
@@ -220,7 +268,7 @@ int fts_search(struct fts *f, const char *path, const char *query, size_t rows,
 		(*nhits)++;
 	}
 	if (*nhits < limit && rc != SQLITE_DONE) {
-		db_fail(db, "read", path, err);
+		db_fail(f->db, "read", path, err);
 		goto out;
 	}
 	ret = 0;

@@ -31,8 +31,17 @@ struct fts_hit {
 };
 
 /*
+ * Cuts any text into the words a search looks for: runs of ASCII letters
+ * and digits and of non-ASCII bytes, ASCII lowercased (as the tables'
+ * unicode61 tokenizer folds them). Nothing of FTS5's query syntax survives
+ * ('"', '*', parentheses are separators). Returns how many; *words (each
+ * word and the array) is the caller's to free.
+ */
+size_t fts_words(const char *query, char ***words);
+
+/*
  * Opens the FTS file `path` read-only (immutable: no locks, nothing written).
- * 0 and *out, or -1 + err. Safe to search from one thread at a time.
+ * 0 and *out, or -1 + err. One thread at a time may use it.
  */
 int fts_open(struct fts **out, const char *path, struct rp_err *err);
 
@@ -40,14 +49,20 @@ int fts_open(struct fts **out, const char *path, struct rp_err *err);
 void fts_close(struct fts *f);
 
 /*
- * The best `limit` live rows for the words of `query` (any text: it is cut
- * into words, never parsed as FTS5 syntax), best first, into hits[0..*nhits).
- * `rows` is the segment's row count (a rowid outside it is an error: a
- * damaged file), `dead` its bitmap (NULL: none dead; dead rows are skipped).
- * `path` is for messages. 0 or -1 + err.
+ * The number of rows (dead ones too) of the table holding `word` (as
+ * fts_words() gives it) into *df: 0, or -1 when the table cannot tell.
  */
-int fts_search(struct fts *f, const char *path, const char *query, size_t rows,
-	       const uint8_t *dead, size_t limit, struct fts_hit *hits, size_t *nhits,
+int fts_doc_freq(struct fts *f, const char *word, long long *df);
+
+/*
+ * The best `limit` live rows holding any of words[0..nwords) (fts_words()),
+ * by BM25, best first, into hits[0..*nhits). `rows` is the segment's row
+ * count (a rowid outside it is an error: a damaged file), `dead` its bitmap
+ * (NULL: none dead; dead rows are skipped). `path` is for messages.
+ * 0 or -1 + err.
+ */
+int fts_search(struct fts *f, const char *path, const char *const *words, size_t nwords,
+	       size_t rows, const uint8_t *dead, size_t limit, struct fts_hit *hits, size_t *nhits,
 	       struct rp_err *err);
 
 #endif

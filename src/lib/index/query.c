@@ -23,9 +23,10 @@
  *      segment, its dead bitmap attached, so dead rows never come back),
  *      exact or int8 + re-rank; a hit's global row is mapped back to
  *      (segment, row) through the prefix sums of the segments' rows;
- *   4. with hybrid, takes HYBRID_DEPTH candidates from each side: the vector
+ *   4. with hybrid, takes max(4k, 50) candidates from each side: the vector
  *      hits, and the best BM25 rows of every segment's FTS5 table (dead rows
- *      skipped) merged by score; each row's fused score is the sum over the
+ *      skipped) merged by score, for the query's words less those that half
+ *      the index's rows or more hold (no BM25 weight, all the cost); each row's fused score is the sum over the
  *      lists it is in of 1 / (RRF_K + rank), rank counted from 1; the best k
  *      by fused score (ties: lower segment, then lower row) are returned.
  *      BM25 scores of different segments come from tables with their own
@@ -66,6 +67,11 @@ struct index_searcher {
 	struct topk_rows *blocks;    /* one per segment */
 	size_t *base;                /* nseg + 1 prefix sums of rows */
 	struct fts **fts;            /* nseg, with hybrid */
+	/* words' row counts over all segments, as counted (-1: unknown), for a batch */
+	struct hmap df;              /* word -> index into dfs */
+	char **dfword;
+	long long *dfs;
+	size_t ndf, dfalloc;
 };
 
 /* The guard's refusal of `what` ("model") `val`, named by `origin`; returns -1. */
@@ -216,6 +222,7 @@ struct index_searcher *index_searcher_new(const struct index *ix, const struct i
 		s->blocks[i] = (struct topk_rows){ g->vecs, g->qvecs, g->qscale, g->dead, g->rows };
 		s->base[i + 1] = s->base[i] + g->rows;
 	}
+	hmap_init(&s->df, 64);
 	if (o->hybrid && open_fts(s, err) < 0)
 		goto fail;
 	return s;
@@ -232,6 +239,11 @@ void index_searcher_free(struct index_searcher *s)
 		for (size_t i = 0; i < s->ix->nseg; i++)
 			fts_close(s->fts[i]);
 	free(s->fts);
+	hmap_free(&s->df);
+	for (size_t i = 0; i < s->ndf; i++)
+		free(s->dfword[i]);
+	free(s->dfword);
+	free(s->dfs);
 	free(s->blocks);
 	free(s->base);
 	embcache_close(s->cache);
@@ -432,6 +444,44 @@ static int cand_by_score(const void *a, const void *b)
 	return x->row < y->row ? -1 : x->row > y->row;
 }
 
+/*
+ * Leaves out of words[0..*n) (freeing them) those that half the rows or
+ * more of the whole index hold: BM25 gives them no weight (FTS5 clamps an
+ * idf <= 0 to 1e-6), yet searching them would score nearly every row.
+ * Counted over all segments, so a word rare in the index is kept in a
+ * small segment too. A word whose count a table cannot tell is kept.
+ */
+static void drop_common_words(struct index_searcher *s, char **words, size_t *n)
+{
+	const struct index *ix = s->ix;
+	size_t kept = 0;
+
+	for (size_t w = 0; w < *n; w++) {
+		long long df = 0, total = 0;
+		size_t *slot = hmap_get_str(&s->df, words[w]);
+		int found;
+
+		if (slot) {
+			total = s->dfs[*slot];
+		} else {
+			/* counting walks the word's rows: once per word and searcher */
+			for (size_t g = 0; g < ix->nseg && total >= 0; g++)
+				total = fts_doc_freq(s->fts[g], words[w], &df) == 0 ? total + df : -1;
+			ALLOC_GROW(s->dfword, s->ndf + 1, s->dfalloc);
+			s->dfs = xrealloc(s->dfs, s->dfalloc * sizeof(*s->dfs));
+			s->dfword[s->ndf] = xstrdup(words[w]);   /* the map's key */
+			s->dfs[s->ndf] = total;
+			*hmap_put(&s->df, s->dfword[s->ndf], strlen(words[w]), &found) = s->ndf;
+			s->ndf++;
+		}
+		if (total >= 0 && (unsigned long long)total * 2 >= s->base[ix->nseg])
+			free(words[w]);
+		else
+			words[kept++] = words[w];
+	}
+	*n = kept;
+}
+
 /* The best `depth` live BM25 rows of all segments for `text`, merged; *nc set. */
 static int bm25_candidates(struct index_searcher *s, const char *text, size_t depth,
 			   struct cand *c, size_t *nc, struct rp_err *err)
@@ -439,14 +489,16 @@ static int bm25_candidates(struct index_searcher *s, const char *text, size_t de
 	const struct index *ix = s->ix;
 	struct fts_hit *hits = xmalloc(depth * sizeof(*hits));
 	struct cand *all = NULL;
-	size_t nall = 0, alloc = 0;
+	char **words;
+	size_t nall = 0, alloc = 0, nw = fts_words(text, &words);
 	int ret = -1;
 
-	for (size_t g = 0; g < ix->nseg; g++) {
+	drop_common_words(s, words, &nw);
+	for (size_t g = 0; g < ix->nseg && nw; g++) {
 		size_t nh;
 		char *path = xasprintf("%s/%s", ix->path, ix->fts_files[g]);
-		int r = fts_search(s->fts[g], path, text, ix->segs[g].rows, ix->segs[g].dead, depth,
-				   hits, &nh, err);
+		int r = fts_search(s->fts[g], path, (const char *const *)words, nw, ix->segs[g].rows,
+				   ix->segs[g].dead, depth, hits, &nh, err);
 
 		free(path);
 		if (r < 0)
@@ -462,6 +514,9 @@ static int bm25_candidates(struct index_searcher *s, const char *text, size_t de
 		c[i] = all[i];
 	ret = 0;
 out:
+	for (size_t w = 0; w < nw; w++)
+		free(words[w]);
+	free(words);
 	free(hits);
 	free(all);
 	return ret;
