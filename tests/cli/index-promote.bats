@@ -188,3 +188,13 @@ green() {
 	assert_failure 2
 	assert_output --partial "--to INDEX is required"
 }
+
+@test "served copies and alias history stay out of git" {
+	git_init
+	rp-index promote --alias live --to build/blue/index >/dev/null
+	run git check-ignore -q .rp/index/live/current
+	assert_success
+	run git status --porcelain --untracked-files=all .rp
+	assert_output "?? .rp/.gitignore
+?? .rp/config"
+}

@@ -42,7 +42,7 @@ const char *config_gitignore_text(void)
 {
 	return "# written by rp: what in .rp/ is local, not for git\n"
 	       "/cache\n/state.db\n/state.db-*\n/lock\n/lock.journal\n/lock.snap\n/parsed\n/tmp\n"
-	       "/embed-cache.db\n/embed-cache.db-*\n/context-cache.db\n/context-cache.db-*\n";
+	       "/embed-cache.db\n/embed-cache.db-*\n/context-cache.db\n/context-cache.db-*\n/index\n";
 }
 
 const char *config_default_text(void)
