@@ -212,3 +212,22 @@ EOF
 	assert_failure 2
 	assert_output --partial "--vectors and --chunks are required"
 }
+
+@test "a second update of the same index at the same time fails and leaves it as it was" {
+	make_corpus 3
+	rp extract corpus -o docs.jsonl 2>/dev/null
+	rp chunk docs.jsonl -o chunks.jsonl --size 200 2>/dev/null
+	rp embed chunks.jsonl -o v.rpv --model rp-lexical-v1 2>/dev/null
+	rp index update IDX --vectors v.rpv --chunks chunks.jsonl --no-fts >/dev/null
+	before=$(tree_sum IDX)
+	# flock(1) holds the directory's lock as a running update does
+	run flock IDX rp index update IDX --vectors v.rpv --chunks chunks.jsonl
+	assert_failure 1
+	assert_output "rp-index: error: IDX: another 'rp-index update' is writing this index; run again when it is done"
+	assert_equal "$(tree_sum IDX)" "$before"
+	run rp index update IDX --vectors v.rpv --chunks chunks.jsonl
+	assert_success
+	assert_output "added 0, updated 0, deleted 0, unchanged $(wc -l < chunks.jsonl)"
+	# turning the full-text tables on writes one per segment
+	assert_equal "$(manifest IDX fts | grep -o fts- | wc -l)" 1
+}

@@ -47,11 +47,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -102,6 +104,7 @@ struct upd {
 	struct manifest next;
 	const char *distance;
 	struct index empty_ix;    /* u->ix for a new index or one set aside */
+	int lock_fd;              /* the directory, flocked for this update; -1: none yet */
 };
 
 /* ---- writing content-named files ---------------------------------------------------- */
@@ -121,6 +124,32 @@ static int write_named(struct upd *u, const char *prefix, const char *suffix, co
 	if (!rc)
 		u->st->bytes_written += len;
 	return rc;
+}
+
+/*
+ * Takes the update lock: an exclusive flock on the directory itself (so no
+ * file is added to the index), released by the kernel if this process dies.
+ * Two updates at once would each remove the other's new files. 0 (also when
+ * the directory does not exist yet: u->lock_fd stays -1), or -1 + err.
+ */
+static int lock_dir(struct upd *u, struct rp_err *err)
+{
+	int fd = open(u->o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : rp_err_set(err, RP_ERR_IO, "cannot open '%s': %s",
+							u->o->dir, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return rp_err_set(err, RP_ERR_IO, "%s: another 'rp-index update' is writing this "
+					  "index; run again when it is done", u->o->dir);
+		return rp_err_set(err, RP_ERR_IO, "cannot lock '%s': %s", u->o->dir, strerror(e));
+	}
+	u->lock_fd = fd;
+	return 0;
 }
 
 /* ---- reading the inputs ----------------------------------------------------------- */
@@ -914,6 +943,17 @@ static int commit(struct upd *u, struct rp_err *err)
 
 	if (fs_mkdir_p(u->o->dir, 0777, err) < 0)
 		return -1;
+	if (u->lock_fd < 0) {
+		/* a new index: made by another update since this one started? */
+		char *m = xasprintf("%s/%s", u->o->dir, INDEX_MANIFEST);
+		int raced = lock_dir(u, err) < 0 || fs_exists(m);
+
+		free(m);
+		if (raced)
+			return u->lock_fd < 0 ? -1 : rp_err_set(err, RP_ERR_IO, "%s: another 'rp-index "
+								"update' made this index meanwhile; "
+								"run again", u->o->dir);
+	}
 	describe(u);
 	if (build_outs(u, &hashes, err) < 0)
 		goto out;
@@ -1019,6 +1059,8 @@ static void upd_release(struct upd *u)
 	manifest_release(&u->old);
 	manifest_release(&u->next);
 	rpv_release(&u->rpv);
+	if (u->lock_fd >= 0)
+		close(u->lock_fd);
 }
 
 struct vec_job {
@@ -1048,7 +1090,7 @@ static int read_inputs(struct upd *u, struct rp_err *err)
 	pthread_t th;
 	int threaded, crc, sp;
 
-	if (open_old(u, err) < 0)
+	if (lock_dir(u, err) < 0 || open_old(u, err) < 0)
 		return -1;
 	threaded = !pthread_create(&th, NULL, read_vectors_job, &job);
 	crc = map_old_rows(u, &cerr) < 0 || read_chunks(u, &cerr) < 0 ? -1 : 0;
@@ -1082,6 +1124,7 @@ int index_update(const struct update_opts *o, struct update_stats *st, struct rp
 
 	memset(&u, 0, sizeof(u));
 	memset(st, 0, sizeof(*st));
+	u.lock_fd = -1;
 	u.o = o;
 	u.st = st;
 	if (read_inputs(&u, err) < 0)

@@ -13,7 +13,9 @@
  * tombstone), and the rest are unchanged and not rewritten. New rows go
  * into one new segment; then compaction; then the manifest, the commit
  * point; then files no longer named are removed. A kill at any moment
- * leaves the previous version or the new one, both complete.
+ * leaves the previous version or the new one, both complete. The update
+ * holds an exclusive flock on the directory; a second one at the same time
+ * fails (RP_ERR_IO) instead of waiting.
  */
 #ifndef RP_INDEX_UPDATE_H
 #define RP_INDEX_UPDATE_H
