@@ -281,22 +281,34 @@ static int read_chunks(struct upd *u, struct rp_err *err)
 	return rc < 0 ? -1 : 0;
 }
 
-/* Every chunk read needs its vector: same chunk_id, same content_hash. */
+/*
+ * Every chunk read needs its vector: same chunk_id, same content_hash.
+ * rp-embed writes the vectors in the order of the chunks, so record i is
+ * tried first for chunk i; the others are found through a map of the ids,
+ * made on the first miss.
+ */
 static int check_vectors(struct upd *u, struct rp_err *err)
 {
-	struct hmap vecmap;
+	struct hmap vecmap = { 0 };
 	int ret = 0;
 
-	hmap_init(&vecmap, u->rpv.count);
-	for (size_t i = 0; i < u->rpv.count; i++) {
-		int found;
-
-		*hmap_put(&vecmap, u->rpv.ids[i], strlen(u->rpv.ids[i]), &found) = i;
-	}
 	for (size_t i = 0; i < u->nchunks && !ret; i++) {
 		struct chunk *c = &u->chunks[i];
-		size_t *v = hmap_get(&vecmap, c->id, c->id_len);
+		size_t *v = NULL, same = i;
 
+		if (i < u->rpv.count && !strcmp(u->rpv.ids[i], c->id)) {
+			v = &same;
+		} else {
+			if (!vecmap.slots) {
+				hmap_init(&vecmap, u->rpv.count);
+				for (size_t k = 0; k < u->rpv.count; k++) {
+					int found;
+
+					*hmap_put(&vecmap, u->rpv.ids[k], strlen(u->rpv.ids[k]), &found) = k;
+				}
+			}
+			v = hmap_get(&vecmap, c->id, c->id_len);
+		}
 		if (!v)
 			ret = rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk '%s' has no vector in '%s'; "
 					 "re-run the embed stage on this chunk file", u->o->chunks,
@@ -309,7 +321,8 @@ static int check_vectors(struct upd *u, struct rp_err *err)
 		else
 			c->vec = *v;
 	}
-	hmap_free(&vecmap);
+	if (vecmap.slots)
+		hmap_free(&vecmap);
 	return ret;
 }
 
