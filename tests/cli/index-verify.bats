@@ -53,6 +53,17 @@ with open(p, "w") as f:
 EOF
 }
 
+# graft INDEX OTHER: copies OTHER's segments into INDEX and appends them to
+# INDEX's manifest (with their full-text tables, when INDEX has them), as a
+# buggy or hostile writer might.
+graft() {
+	chmod u+w "$1"
+	cp "$2"/seg-* "$1"/
+	cp "$2"/fts-* "$1"/ 2>/dev/null || true
+	edit_manifest "$1" "o = json.load(open('$2/MANIFEST.json')); m['segments'] += o['segments']
+if m.get('fts'): m['fts'] += o['fts']"
+}
+
 # drop_chunk IN OUT ID: IN without the line of chunk ID.
 drop_chunk() {
 	grep -v "\"chunk_id\":\"$3\"" "$1" > "$2"
@@ -290,10 +301,7 @@ EOF
 	rp-index update other --vectors x.rpv --chunks x.jsonl >/dev/null
 	run rp-index info other
 	assert_line "model:       other-model"
-	chmod u+w ix
-	cp other/seg-* other/fts-* ix/ 2>/dev/null || cp other/seg-* ix/
-	edit_manifest ix "o = json.load(open('other/MANIFEST.json')); m['segments'] += o['segments']
-if m.get('fts'): m['fts'] += o['fts']"
+	graft ix other
 	cp chunks.jsonl all.jsonl
 	cat x.jsonl >> all.jsonl
 	run rp-index verify ix --chunks all.jsonl
@@ -304,4 +312,28 @@ if m.get('fts'): m['fts'] += o['fts']"
 	assert_output --partial "3 wrong-model"
 	refute_output --partial "ghost"
 	refute_output --partial "missing	"
+}
+
+@test "a chunk live in two segments is a duplicate" {
+	head -1 chunks.jsonl > one.jsonl
+	index_from one.jsonl twin
+	graft ix twin
+	run rp-index verify ix --chunks chunks.jsonl
+	assert_failure 1
+	assert_line "$(printf 'duplicate\td0000#0\tthe chunk is live in more than one row')"
+	assert_line --partial "$(printf 'counts\tMANIFEST.json\tthe live rows are 101 chunks of 10 documents')"
+	refute_output --partial "ghost"
+}
+
+@test "a tombstone file whose count the manifest misstates is found" {
+	grep -v '"doc_id":"d0002"' chunks.jsonl > less.jsonl
+	index_from less.jsonl ix
+	run rp-index verify ix --chunks less.jsonl
+	assert_success
+	tomb=$(python3 -c 'import json; print(json.load(open("ix/MANIFEST.json"))["tombstones"][0]["file"])')
+	chmod u+w ix
+	edit_manifest ix "m['tombstones'][0]['count'] = 11"
+	run rp-index verify ix --chunks less.jsonl
+	assert_failure 1
+	assert_line "$(printf 'bad-tombstones\t%s\tit holds 10 tombstones, the manifest says 11' "$tomb")"
 }
