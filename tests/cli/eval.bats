@@ -233,6 +233,19 @@ EOF
 	refute_output --partial "indexes.blue.mrr"
 }
 
+@test "--hybrid fuses BM25 in, and refuses an index without full-text tables" {
+	# BM25 ranks the relevant chunks where the vectors do: the same numbers
+	run rp-eval --queries q.jsonl --index blue=blue -k 3 --hybrid -o metrics.json
+	assert_success
+	assert_equal "$(m metrics.json '[m["indexes"]["blue"][k] for k in ("recall@3", "mrr", "ndcg@3")]')" \
+		'[0.625, 0.625, 0.561019]'
+	rp-index update nofts --vectors all.jsonl.rpv --chunks all.jsonl --no-fts >/dev/null
+	run rp-eval --queries q.jsonl --index plain=nofts --hybrid -o m.json
+	assert_failure 2
+	assert_output --partial "no full-text tables"
+	[ ! -e m.json ]
+}
+
 @test "the man page's synopsis is the usage of -h" {
 	run rp-eval -h
 	assert_success
