@@ -6,11 +6,12 @@
  * the heaps' memory). The rows of all blocks are numbered globally and cut
  * into one contiguous range per thread (boundaries multiples of 64 rows);
  * each thread keeps a bounded min-heap per query (k entries, or
- * `candidates` for the int8 scan) and walks its range in chunks of CHUNK
- * rows, so that a chunk stays in the L2 cache while every query of the
+ * `candidates` for the int8 scan) and walks its range in chunks of at most
+ * CHUNK rows and CHUNK_BYTES bytes of vectors (256 rows at 384 dimensions),
+ * so that a chunk stays in the L2 cache while every query of the
  * batch is scored against it, QBLOCK queries at a time, into a score tile.
- * The selection then reads the tile: a score below the query's current
- * k-th best (the heap's top) is dropped with one compare, so a full sort
+ * The selection then reads the tile: scores below the query's current
+ * k-th best (the heap's top) are skipped 16 at a time, so a full sort
  * never happens and the heap is touched only by rows that enter it. Dead
  * rows are checked only for the scores that would enter.
  *
@@ -41,7 +42,8 @@
 #include "index/topk.h"
 #include "index/topk-internal.h"
 
-#define CHUNK 256        /* rows scored per pass over the batch */
+#define CHUNK 256        /* most rows scored per pass over the batch */
+#define CHUNK_BYTES (384 << 10)  /* a chunk's vectors: well inside L2 */
 #define QBLOCK 48        /* queries per score tile */
 #define PACK_MIN 8       /* smallest batch that uses the packed path */
 #define QPASS 4096       /* queries per pass over the rows */
@@ -346,6 +348,7 @@ struct job {
 	const int8_t *qpad;          /* the same, stride topk_dim4(dim), for i8_packed; or NULL */
 	const int32_t *qsum;         /* with qpad: the sum of each query's bytes */
 	size_t g0, g1;               /* this thread's global rows */
+	size_t chunk;                /* rows per chunk, <= CHUNK */
 	struct topk_hit *out;        /* nq * k, this thread's results */
 	size_t *nout;
 	int nomem;
@@ -373,7 +376,7 @@ static void scan_chunk(struct job *j, struct scratch *sc, struct heap *hs,
 	const char *next = NULL;
 	size_t nextlen = 0, r1 = j->g1 - gbase < b->rows ? j->g1 - gbase : b->rows;
 	if ((packed || j->qpad) && c0 + nr < r1) {
-		size_t nn = r1 - c0 - nr < CHUNK ? r1 - c0 - nr : CHUNK;
+		size_t nn = r1 - c0 - nr < j->chunk ? r1 - c0 - nr : j->chunk;
 		next = j->qpad ? (const char *)(b->qvecs + (c0 + nr) * dim)
 			       : (const char *)(b->vecs + (c0 + nr) * dim);
 		nextlen = nn * dim * (j->qpad ? 1 : sizeof(float));
@@ -449,8 +452,8 @@ static void *run_job(void *arg)
 
 		if (j->g0 >= hi || j->g1 <= lo)
 			continue;
-		for (size_t c = r0; c < r1; c += CHUNK)
-			scan_chunk(j, &sc, hs, blk, c, r1 - c < CHUNK ? r1 - c : CHUNK, lo);
+		for (size_t c = r0; c < r1; c += j->chunk)
+			scan_chunk(j, &sc, hs, blk, c, r1 - c < j->chunk ? r1 - c : j->chunk, lo);
 	}
 	for (size_t i = 0; i < j->nq; i++) {
 		struct heap res;
@@ -578,6 +581,8 @@ static int search_pass(const float *queries, size_t nq, unsigned dim, const stru
 			j->cand = o->candidates ? o->candidates : (10 * o->k > 100 ? 10 * o->k : 100);
 		if (j->cand < o->k)
 			j->cand = o->k;
+		j->chunk = CHUNK_BYTES / ((size_t)dim * (o->quantised ? 1 : sizeof(float))) & ~(size_t)31;
+		j->chunk = j->chunk < 32 ? 32 : j->chunk > CHUNK ? CHUNK : j->chunk;
 		j->g0 = t == 0 ? 0 : (total * t / nt) & ~(size_t)63;
 		j->g1 = t == nt - 1 ? total : (total * (t + 1) / nt) & ~(size_t)63;
 		j->out = xmalloc(nq * o->k * sizeof(*j->out));
