@@ -100,20 +100,14 @@ static inline __attribute__((always_inline)) void micro(int qn, const float *q, 
 			acc[i][1] = _mm256_fmadd_ps(a, b1, acc[i][1]);
 		}
 	}
-	if (n == PANEL) {
+	/* masked stores: copying acc out through memory makes GCC keep it there */
+	const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+	__m256i k0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), lane);
+	__m256i k1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n - 8), lane);
 #pragma GCC unroll 6
-		for (int i = 0; i < qn; i++) {
-			_mm256_storeu_ps(s + i * ld, acc[i][0]);
-			_mm256_storeu_ps(s + i * ld + 8, acc[i][1]);
-		}
-		return;
-	}
 	for (int i = 0; i < qn; i++) {
-		float t[PANEL];
-		_mm256_storeu_ps(t, acc[i][0]);
-		_mm256_storeu_ps(t + 8, acc[i][1]);
-		for (size_t j = 0; j < n; j++)
-			s[i * ld + j] = t[j];
+		_mm256_maskstore_ps(s + i * ld, k0, acc[i][0]);
+		_mm256_maskstore_ps(s + i * ld + 8, k1, acc[i][1]);
 	}
 }
 
