@@ -195,6 +195,7 @@ def main():
     if not npy:
         sys.exit('index-search: needs numpy (python3-numpy) to make the vectors')
     t0 = time.time()
+    load0 = ' '.join(open('/proc/loadavg').read().split()[:3])
     work = tempfile.mkdtemp(prefix='rp-bench-search.', dir=a.tmp)
     res, notes = {}, []
     if not fpy:
@@ -267,6 +268,9 @@ def main():
                      ('%.1fx' % (ft / rt)) if rt and ft else 'n/a',
                      '%d / %d' % same if same else 'n/a'))
     sec.add(table(('case', 'rp', 'faiss', 'rp / faiss', 'rp speed-up', 'same top-10 as faiss'), rows))
+    sec.add('At two threads rp splits the rows between its threads; faiss gets OMP_NUM_THREADS=2 and '
+            'OPENBLAS_NUM_THREADS=2 (its batched search is BLAS sgemm plus its own OpenMP loops). '
+            'Load average before and after: %s / %s.' % (load0, ' '.join(open('/proc/loadavg').read().split()[:3])))
     if faiss_meta and faiss_meta.get('compile'):
         sec.add('faiss compile options: `%s`.' % faiss_meta['compile'].strip())
     for n in notes:
