@@ -229,3 +229,30 @@ PY
 	assert_output --partial "the prompt text changed but its version 'v2' did not"
 	assert_equal "$(wc -l < "$CCOUNT")" "$((2 * chunks))"
 }
+
+@test "a deleted document leaves both indexes with tombstones; checkout of the older lock brings it back" {
+	copy_rag
+	git_init
+	printf 'build/\n.rp/\n' > .gitignore
+	rp repro >/dev/null
+	git_commit "the whole corpus"
+	doc=retrieval/tombstones-and-deletes.md
+	n=$(grep -c "\"doc_id\":\"$doc\"" build/chunks.jsonl)
+	[ "$n" -gt 0 ]
+	rp index query build/green/index "$Q" -k 5 --json > old.txt
+	grep -q "\"doc_id\":\"$doc\"" old.txt
+	rm "corpus/$doc"
+	run rp repro
+	assert_success
+	for m in blue green; do
+		assert_equal "$(stat_of deleted build/$m/index-stats.json)" "$n"
+		assert_equal "$(stat_of added build/$m/index-stats.json)" 0
+		assert_equal "$(rp index info build/$m/index --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["tombstones"])')" "$n"
+		run rp index query build/$m/index "$Q" -k 20 --json
+		assert_success
+		refute_output --partial "\"doc_id\":\"$doc\""
+	done
+	run rp checkout --rev HEAD
+	assert_success
+	rp index query build/green/index "$Q" -k 5 --json | cmp - old.txt
+}
