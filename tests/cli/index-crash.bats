@@ -48,12 +48,12 @@ digest_of() {
 	rp-index info "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["digest"])'
 }
 
-# ref_indexes: old.jsonl and new.jsonl (6,000 chunks each, version 1 and 2)
+# ref_indexes: old.jsonl and new.jsonl (4,000 chunks each, version 1 and 2)
 # with their vectors, the indexes ref-old and ref-new built from them, and
 # their digests in OLD and NEW, which must differ.
 ref_indexes() {
-	gen_version old.jsonl 6000 1
-	gen_version new.jsonl 6000 2
+	gen_version old.jsonl 4000 1
+	gen_version new.jsonl 4000 2
 	embed old.jsonl
 	embed new.jsonl
 	rp-index update ref-old --vectors old.jsonl.rpv --chunks old.jsonl >/dev/null
