@@ -166,13 +166,33 @@ setup() {
 	assert_failure 2
 	assert_output --partial "different embedding spaces"
 	[ "$(json_get "$STATS" requests)" -eq $((before + 1)) ]
-	# an index of 12 dimensions of that model: the server's 24 are refused
+	# an index of 12 dimensions of that model (rp-embed --dimensions 12): the
+	# model's own 24 are not its space, so the query is asked again for 12
 	rp-embed --provider openai --model m1 --base-url "$BASE" --api-key-env RP_TEST_KEY \
 		--dimensions 12 r.chunks -o r12.rpv 2>/dev/null
 	rp-index update r12 --vectors r12.rpv --chunks r.chunks >/dev/null
-	run rp-index query r12 "another text"
-	assert_failure 2
-	assert_output --partial "r12: index built with m1 (12 dims), query vectors have 24 dims: different embedding spaces"
+	before=$(json_get "$STATS" requests)
+	text=$(sed -n 13p r.chunks | jq -r .text)
+	run rp-index query r12 "$text" --json -k 1
+	assert_success
+	[ "$(jq -r .chunk_id <<<"$output")" = "d0001#2" ]
+	[ "$(json_get "$STATS" requests)" -eq $((before + 2)) ]
+	# cached under the keys of --dimensions 12: no request the second time
+	run rp-index query r12 "$text" --json -k 1
+	assert_success
+	[ "$(json_get "$STATS" requests)" -eq $((before + 2)) ]
+	chunk_line q "$text" > q.chunks
+	rp-embed --provider openai --model m1 --base-url "$BASE" --api-key-env RP_TEST_KEY \
+		--dimensions 12 --input-type query q.chunks -o q.rpv --stats st.json 2>/dev/null
+	[ "$(json_get st.json hits)" -eq 1 ]
+	# a server that answers 24 dimensions whatever is asked: refused, nothing found
+	stop_stubs
+	start_openai_stub s2 --dims 24 --force-dims 24
+	printf 'embed:\n  provider: openai\n  base_url: %s\n  api_key_env: RP_TEST_KEY\n' "$BASE" > .rp/config
+	run rp-index query r12 "a text never asked"
+	assert_failure
+	assert_output --partial "24 dimensions"
+	refute_output --partial "d00"
 }
 
 @test "query vectors share the embedding cache keys of rp-embed --input-type query" {

@@ -37,10 +37,11 @@
  * shared); a batch is parallel inside index_searcher_run (the local
  * embedder on all cores, topk_search on o.threads).
  *
- * Limitation: a remote (openai) model is asked for its own dimension, as
- * rp-embed does without --dimensions; an index built with rp-embed
- * --dimensions N of another size is refused at the first answer, never
- * searched with a vector of another space.
+ * A remote (openai) model is asked for its own dimension, as rp-embed
+ * does without --dimensions; when its answer is not the index's dimension
+ * (the index was built with rp-embed --dimensions N), it is asked again for
+ * N, with the keys rp-embed --dimensions N uses, and refused only if that
+ * fails too. Cached vectors under either key are found without a request.
  */
 #include "index/query.h"
 #include "index/fts.h"
@@ -137,28 +138,32 @@ static int guard(struct index_searcher *s, struct rp_err *err)
 	return 0;
 }
 
-static int open_embedder(struct index_searcher *s, struct rp_err *err)
+/*
+ * (Re)opens the embedder asking for `dims` (0: the model's own). A local
+ * model of another dimension than the index's is asked for the index's.
+ * 0 or -1 + err.
+ */
+static int open_embedder(struct index_searcher *s, unsigned dims, struct rp_err *err)
 {
 	struct embedder_params p = EMBEDDER_PARAMS_INIT;
 
 	p.provider = s->ps.provider;
 	p.model = s->ix->model;
+	p.dims = dims;
 	p.input_type = "query";
 	p.base_url = s->ps.base_url;
 	p.key_env = s->ps.api_key_env;
 	p.http.user_agent = "rp-index";
+	embedder_free(s->emb);
 	if (!(s->emb = embedder_open(&p, err)))
 		return -1;
-	if (embedder_dim(s->emb) && embedder_dim(s->emb) != s->ix->dim) {
-		embedder_free(s->emb);
-		p.dims = s->ix->dim;
-		if (!(s->emb = embedder_open(&p, err)))
-			return -1;
-	}
+	if (!dims && embedder_dim(s->emb) && embedder_dim(s->emb) != s->ix->dim)
+		return open_embedder(s, s->ix->dim, err);
 	/*
-	 * The dimension known before any answer is the one in rp-embed's keys;
-	 * a remote answer of another dimension than the index's is refused by
-	 * on_embedded().
+	 * The dimension known before any answer is the one in rp-embed's keys
+	 * (0 for a remote model asked for its own); a remote answer of another
+	 * dimension than the index's is retried once asking for the index's
+	 * (embed_queries()), as an index built with rp-embed --dimensions needs.
 	 */
 	s->key_dims = embedder_dim(s->emb);
 	if (s->emb->ops->remote && provider_settings_key(&s->ps, &s->emb->key, err) < 0)
@@ -210,7 +215,7 @@ struct index_searcher *index_searcher_new(const struct index *ix, const struct i
 	}
 	if (settle_provider(s, err) < 0 || guard(s, err) < 0)
 		goto fail;
-	if (topk_init(err) < 0 || open_embedder(s, err) < 0)
+	if (topk_init(err) < 0 || open_embedder(s, 0, err) < 0)
 		goto fail;
 	if (!(s->cache = embcache_open(s->ps.cache_path, err)))
 		goto fail;
@@ -260,6 +265,7 @@ struct embed_job {
 	char *have;                  /* nuniq */
 	size_t *miss;                /* unique index of miss k */
 	struct rp_err *err;
+	unsigned wrong_dim;          /* an answer's dimension, when not the index's */
 };
 
 static int on_cached(void *ctx, size_t u, const char *provider, const char *model, unsigned dim,
@@ -268,14 +274,9 @@ static int on_cached(void *ctx, size_t u, const char *provider, const char *mode
 	struct embed_job *j = ctx;
 	const struct index *ix = j->s->ix;
 
-	if (strcmp(provider, ix->provider) || strcmp(model, ix->model))
+	/* a vector of another dimension (a remote model's own) is a miss: asked again */
+	if (strcmp(provider, ix->provider) || strcmp(model, ix->model) || dim != ix->dim)
 		return 0;
-	if (dim != ix->dim) {
-		rp_err_set(j->err, RP_ERR_INPUT, "%s: index built with %s (%u dims), but the embedding "
-			   "cache holds its query vectors with %u dims: different embedding spaces",
-			   ix->path, ix->model, ix->dim, dim);
-		return -1;
-	}
 	memcpy(j->vecs + u * (size_t)dim, vec, dim * sizeof(float));
 	j->have[u] = 1;
 	return 0;
@@ -287,10 +288,12 @@ static int on_embedded(void *ctx, size_t first, size_t n, const float *vecs, uns
 	struct embed_job *j = ctx;
 	const struct index *ix = j->s->ix;
 
-	if (dim != ix->dim)
+	if (dim != ix->dim) {
+		j->wrong_dim = dim;
 		return rp_err_set(err, RP_ERR_INPUT, "%s: index built with %s (%u dims), query vectors "
 				  "have %u dims: different embedding spaces", ix->path, ix->model,
 				  ix->dim, dim);
+	}
 	for (size_t k = 0; k < n; k++)
 		memcpy(j->vecs + j->miss[first + k] * (size_t)dim, vecs + k * (size_t)dim,
 		       dim * sizeof(float));
@@ -343,6 +346,61 @@ out:
 	return ret;
 }
 
+/* The cache keys of utext[0..nuniq) with the searcher's key dimension. */
+static void query_keys(const struct index_searcher *s, const char *const *utext, const size_t *ulen,
+		       size_t nuniq, unsigned char (*keys)[EMBCACHE_KEY])
+{
+	for (size_t u = 0; u < nuniq; u++)
+		embcache_key(s->ix->provider, s->ix->model, s->key_dims, "query", utext[u], ulen[u],
+			     keys[u]);
+}
+
+/*
+ * Fills j->vecs for utext[0..nuniq): cache hits, then the misses embedded.
+ * A remote model asked for its own dimension whose answer is not the
+ * index's is asked again for the index's (keys and all), once per searcher.
+ * 0 or -1 + err.
+ */
+static int fill_vectors(struct embed_job *j, const char *const *utext, const size_t *ulen,
+			size_t nuniq, struct rp_err *err)
+{
+	struct index_searcher *s = j->s;
+	unsigned char (*keys)[EMBCACHE_KEY] = xmalloc((nuniq ? nuniq : 1) * EMBCACHE_KEY);
+	unsigned own = s->key_dims;
+	int ret = -1;
+
+	query_keys(s, utext, ulen, nuniq, keys);
+	if (embcache_lookup(s->cache, (const unsigned char (*)[EMBCACHE_KEY])keys, nuniq, on_cached, j,
+			    err) < 0)
+		goto out;
+	if (!own) {
+		/* what an earlier query that asked for the index's dimension cached */
+		unsigned char (*alt)[EMBCACHE_KEY] = xmalloc((nuniq ? nuniq : 1) * EMBCACHE_KEY);
+		int r;
+
+		s->key_dims = s->ix->dim;
+		query_keys(s, utext, ulen, nuniq, alt);
+		s->key_dims = own;
+		r = embcache_lookup(s->cache, (const unsigned char (*)[EMBCACHE_KEY])alt, nuniq, on_cached,
+				    j, err);
+		free(alt);
+		if (r < 0)
+			goto out;
+	}
+	if (embed_misses(j, utext, ulen, (const unsigned char (*)[EMBCACHE_KEY])keys, nuniq, err) == 0) {
+		ret = 0;
+		goto out;
+	}
+	if (own || !j->wrong_dim || open_embedder(s, s->ix->dim, err) < 0)
+		goto out;
+	j->wrong_dim = 0;
+	query_keys(s, utext, ulen, nuniq, keys);
+	ret = embed_misses(j, utext, ulen, (const unsigned char (*)[EMBCACHE_KEY])keys, nuniq, err);
+out:
+	free(keys);
+	return ret;
+}
+
 /*
  * The query vectors of texts[0..n) into qv (n * dim), through the cache.
  * 0 or -1 + err.
@@ -351,11 +409,10 @@ static int embed_queries(struct index_searcher *s, const char *const *texts, siz
 			 struct rp_err *err)
 {
 	const struct index *ix = s->ix;
-	unsigned char (*keys)[EMBCACHE_KEY] = xmalloc((n ? n : 1) * EMBCACHE_KEY);
 	const char **utext = xmalloc((n ? n : 1) * sizeof(*utext));
 	size_t *ulen = xmalloc((n ? n : 1) * sizeof(*ulen)), *which = xmalloc((n ? n : 1) * sizeof(*which));
 	size_t nuniq = 0;
-	struct embed_job j = { s, NULL, NULL, NULL, err };
+	struct embed_job j = { s, NULL, NULL, NULL, err, 0 };
 	struct hmap m;
 	int ret = -1;
 
@@ -363,10 +420,8 @@ static int embed_queries(struct index_searcher *s, const char *const *texts, siz
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(texts[i]);
 		int found;
-		size_t *u;
+		size_t *u = hmap_put(&m, texts[i], len, &found);
 
-		embcache_key(ix->provider, ix->model, s->key_dims, "query", texts[i], len, keys[nuniq]);
-		u = hmap_put(&m, keys[nuniq], EMBCACHE_KEY, &found);
 		if (!found) {
 			*u = nuniq;
 			utext[nuniq] = texts[i];
@@ -378,9 +433,7 @@ static int embed_queries(struct index_searcher *s, const char *const *texts, siz
 	j.vecs = xcalloc((nuniq ? nuniq : 1) * (size_t)ix->dim, sizeof(float));
 	j.have = xcalloc(nuniq ? nuniq : 1, 1);
 	j.miss = xmalloc((nuniq ? nuniq : 1) * sizeof(size_t));
-	if (embcache_lookup(s->cache, (const unsigned char (*)[EMBCACHE_KEY])keys, nuniq, on_cached, &j,
-			    err) < 0 ||
-	    embed_misses(&j, utext, ulen, (const unsigned char (*)[EMBCACHE_KEY])keys, nuniq, err) < 0)
+	if (fill_vectors(&j, utext, ulen, nuniq, err) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		float *q = qv + i * (size_t)ix->dim;
@@ -401,7 +454,6 @@ out:
 	free(j.vecs);
 	free(j.have);
 	free(j.miss);
-	free(keys);
 	free(utext);
 	free(ulen);
 	free(which);
