@@ -143,47 +143,66 @@ setup() {
 	[ "$(json_get "$STATS" requests)" -eq 0 ]
 }
 
-@test "an index of a remote model is queried through its server and the cache" {
+# remote_setup: the OpenAI stub (24 dimensions) as the workspace's embed
+# provider, with the key allowed to go to it; r.chunks, 40 chunks.
+remote_setup() {
 	export RP_TEST_KEY=sk-test-0123456789
 	allow_key RP_TEST_KEY 127.0.0.1
-	start_openai_stub s --dims 24
-	gen_chunks r.chunks 40
-	rp-embed --provider openai --model m1 --base-url "$BASE" --api-key-env RP_TEST_KEY r.chunks -o r.rpv 2>/dev/null
-	rp-index update ridx --vectors r.rpv --chunks r.chunks >/dev/null
+	start_openai_stub s --dims 24 "$@"
 	printf 'embed:\n  provider: openai\n  base_url: %s\n  api_key_env: RP_TEST_KEY\n' "$BASE" > .rp/config
-	before=$(json_get "$STATS" requests)
+	gen_chunks r.chunks 40
+}
+
+# remote_embed IN OUT [rp-embed options...]: vectors of model m1 from the stub.
+remote_embed() {
+	local in=$1 out=$2
+	shift 2
+	rp-embed --provider openai --model m1 --base-url "$BASE" --api-key-env RP_TEST_KEY "$@" \
+		"$in" -o "$out" 2>/dev/null
+}
+
+# asked: the requests the stub received.
+asked() {
+	json_get "$STATS" requests
+}
+
+# first INDEX TEXT: the chunk_id of the best result (and the exit status).
+first() {
+	rp-index query "$1" "$2" --json -k 1 | jq -r .chunk_id
+}
+
+@test "an index of a remote model is queried through its server and the cache" {
+	remote_setup
+	remote_embed r.chunks r.rpv
+	rp-index update ridx --vectors r.rpv --chunks r.chunks >/dev/null
+	before=$(asked)
 	text=$(sed -n 8p r.chunks | jq -r .text)
-	run rp-index query ridx "$text" --json -k 3
-	assert_success
-	[ "$(jq -r -s '.[0].chunk_id' <<<"$output")" = "d0000#7" ]
-	[ "$(json_get "$STATS" requests)" -eq $((before + 1)) ]
+	[ "$(first ridx "$text")" = "d0000#7" ]
+	[ "$(asked)" -eq $((before + 1)) ]
 	# the second time, the query vector comes from the embedding cache
-	run rp-index query ridx "$text" --json -k 3
-	assert_success
-	[ "$(json_get "$STATS" requests)" -eq $((before + 1)) ]
+	[ "$(first ridx "$text")" = "d0000#7" ]
+	[ "$(asked)" -eq $((before + 1)) ]
 	# a local query of a remote index: refused, the server not asked
 	run rp-index query ridx "$text" --provider local
 	assert_failure 2
 	assert_output --partial "different embedding spaces"
-	[ "$(json_get "$STATS" requests)" -eq $((before + 1)) ]
-	# an index of 12 dimensions of that model (rp-embed --dimensions 12): the
-	# model's own 24 are not its space, so the query is asked again for 12
-	rp-embed --provider openai --model m1 --base-url "$BASE" --api-key-env RP_TEST_KEY \
-		--dimensions 12 r.chunks -o r12.rpv 2>/dev/null
+	[ "$(asked)" -eq $((before + 1)) ]
+}
+
+@test "a remote index built with --dimensions N is queried with N dimensions" {
+	remote_setup
+	# the model's own 24 dimensions are not the index's space: asked again for 12
+	remote_embed r.chunks r12.rpv --dimensions 12
 	rp-index update r12 --vectors r12.rpv --chunks r.chunks >/dev/null
-	before=$(json_get "$STATS" requests)
+	before=$(asked)
 	text=$(sed -n 13p r.chunks | jq -r .text)
-	run rp-index query r12 "$text" --json -k 1
-	assert_success
-	[ "$(jq -r .chunk_id <<<"$output")" = "d0001#2" ]
-	[ "$(json_get "$STATS" requests)" -eq $((before + 2)) ]
+	[ "$(first r12 "$text")" = "d0001#2" ]
+	[ "$(asked)" -eq $((before + 2)) ]
 	# cached under the keys of --dimensions 12: no request the second time
-	run rp-index query r12 "$text" --json -k 1
-	assert_success
-	[ "$(json_get "$STATS" requests)" -eq $((before + 2)) ]
+	[ "$(first r12 "$text")" = "d0001#2" ]
+	[ "$(asked)" -eq $((before + 2)) ]
 	chunk_line q "$text" > q.chunks
-	rp-embed --provider openai --model m1 --base-url "$BASE" --api-key-env RP_TEST_KEY \
-		--dimensions 12 --input-type query q.chunks -o q.rpv --stats st.json 2>/dev/null
+	remote_embed q.chunks q.rpv --dimensions 12 --input-type query --stats st.json
 	[ "$(json_get st.json hits)" -eq 1 ]
 	# a server that answers 24 dimensions whatever is asked: refused, nothing found
 	stop_stubs
