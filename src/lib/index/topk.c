@@ -250,10 +250,19 @@ const char *topk_kernel_name(void)
 
 /* ---------------------------------------------------------------- selection */
 
+#define PEND 15          /* offers a full heap takes at once */
+
+/*
+ * A bounded heap, and offers waiting to enter it. A batch scan touches each
+ * query's heap a couple of times per chunk, by then out of cache; a pending
+ * offer costs one line, and PEND of them enter the heap together.
+ */
 struct heap {
 	struct topk_hit *h;
 	size_t n, k;
 	float thr;               /* the k-th best score when full, else -inf */
+	unsigned npend;
+	struct topk_hit pend[PEND];
 };
 
 /* 1 when a ranks after b: lower score, or the same score and a higher row. */
@@ -268,6 +277,7 @@ static void heap_init(struct heap *hp, struct topk_hit *h, size_t k)
 	hp->n = 0;
 	hp->k = k;
 	hp->thr = -INFINITY;
+	hp->npend = 0;
 }
 
 /* Offers (row, score): kept when the heap has room or it beats the worst. */
@@ -311,6 +321,26 @@ static int cmp_hit(const void *pa, const void *pb)
 	return worse(a, b) ? 1 : worse(b, a) ? -1 : 0;
 }
 
+/* Pushes the pending offers. */
+static void heap_flush(struct heap *hp)
+{
+	for (unsigned i = 0; i < hp->npend; i++)
+		heap_push(hp, hp->pend[i].row, hp->pend[i].score);
+	hp->npend = 0;
+}
+
+/* Offers (row, score) through the pending list once the heap is full. */
+static void heap_offer(struct heap *hp, size_t row, float score)
+{
+	if (hp->n < hp->k) {
+		heap_push(hp, row, score);
+		return;
+	}
+	hp->pend[hp->npend++] = (struct topk_hit){ row, score };
+	if (hp->npend == PEND)
+		heap_flush(hp);
+}
+
 /*
  * Offers the scores of a tile (nq queries x nr rows from local row c0); the
  * kernel's at_least() skips the scores below the query's threshold.
@@ -326,7 +356,7 @@ static void select_tile(const struct topk_kernel *kn, struct heap *hs, size_t nq
 			size_t lr = c0 + r;
 			if (dead && (dead[lr >> 3] >> (lr & 7) & 1))
 				continue;
-			heap_push(hp, gbase + lr, si[r]);
+			heap_offer(hp, gbase + lr, si[r]);
 		}
 	}
 }
@@ -458,6 +488,7 @@ static void *run_job(void *arg)
 	for (size_t i = 0; i < j->nq; i++) {
 		struct heap res;
 
+		heap_flush(&hs[i]);
 		if (j->quantised) {
 			heap_init(&res, j->out + i * j->k, j->k);
 			rerank(j, &hs[i], i, &res);
