@@ -61,6 +61,13 @@ setup() {
 		[ "$batch" = "$(ids idx "$q" -k 4)" ]
 	done
 	[ "$(jq -r -s '.[0].results[0].chunk_id' out.jsonl)" = "d0012#3" ]
+	# hybrid batches are fused on several threads, with the same answers
+	jq -c -n --arg s "$SENTENCE" '{query: $s}, {query: "Doc 3 part 4"}, {query: "lighthouse 7"}, {query: "harbor 2 meadow"}, {query: "Doc 12"}' > h.jsonl
+	rp-index query idx --batch h.jsonl -k 5 --json --hybrid --threads 1 > one.jsonl
+	rp-index query idx --batch h.jsonl -k 5 --json --hybrid --threads 3 > three.jsonl
+	[ "$(wc -l < one.jsonl)" -eq 5 ]
+	cmp one.jsonl three.jsonl
+	[ "$(jq -r -s '.[0].results[0].chunk_id' one.jsonl)" = "d0012#3" ]
 	# the table form: a "query:" line before each query's table
 	run rp-index query idx --batch q.jsonl -k 2
 	assert_success

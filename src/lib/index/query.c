@@ -49,9 +49,11 @@
 #include "ai/embcache.h"
 #include "ai/embedder.h"
 #include "core/config.h"
+#include "util/hash.h"
 #include "util/hmap.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -171,15 +173,17 @@ static int open_embedder(struct index_searcher *s, unsigned dims, struct rp_err 
 	return 0;
 }
 
-static int open_fts(struct index_searcher *s, struct rp_err *err)
+/* Opens a handle on every segment's full-text table into *out (nseg). 0 or -1 + err. */
+static int open_fts_handles(const struct index *ix, struct fts ***out, struct rp_err *err)
 {
-	const struct index *ix = s->ix;
+	struct fts **fts;
 
+	*out = NULL;
 	if (ix->nseg && !ix->fts_files)
 		return rp_err_set(err, RP_ERR_INPUT, "%s: the index has no full-text tables, so it "
 				  "cannot be searched with --hybrid; rebuild it with a version of "
 				  "rp-index that writes them", ix->path);
-	s->fts = xcalloc(ix->nseg ? ix->nseg : 1, sizeof(*s->fts));
+	*out = fts = xcalloc(ix->nseg ? ix->nseg : 1, sizeof(*fts));
 	for (size_t i = 0; i < ix->nseg; i++) {
 		char *path;
 		int r;
@@ -189,12 +193,22 @@ static int open_fts(struct index_searcher *s, struct rp_err *err)
 					  "--hybrid needs one for every segment", ix->path,
 					  ix->segs[i].file);
 		path = xasprintf("%s/%s", ix->path, ix->fts_files[i]);
-		r = fts_open(&s->fts[i], path, err);
+		r = fts_open(&fts[i], path, err);
 		free(path);
 		if (r < 0)
 			return -1;
 	}
 	return 0;
+}
+
+/* Closes and frees handles of open_fts_handles(); NULL does nothing. */
+static void close_fts_handles(const struct index *ix, struct fts **fts)
+{
+	if (!fts)
+		return;
+	for (size_t i = 0; i < ix->nseg; i++)
+		fts_close(fts[i]);
+	free(fts);
 }
 
 struct index_searcher *index_searcher_new(const struct index *ix, const struct index_query_opts *o,
@@ -228,7 +242,7 @@ struct index_searcher *index_searcher_new(const struct index *ix, const struct i
 		s->base[i + 1] = s->base[i] + g->rows;
 	}
 	hmap_init(&s->df, 64);
-	if (o->hybrid && open_fts(s, err) < 0)
+	if (o->hybrid && open_fts_handles(ix, &s->fts, err) < 0)
 		goto fail;
 	return s;
 fail:
@@ -240,10 +254,7 @@ void index_searcher_free(struct index_searcher *s)
 {
 	if (!s)
 		return;
-	if (s->fts)
-		for (size_t i = 0; i < s->ix->nseg; i++)
-			fts_close(s->fts[i]);
-	free(s->fts);
+	close_fts_handles(s->ix, s->fts);
 	hmap_free(&s->df);
 	for (size_t i = 0; i < s->ndf; i++)
 		free(s->dfword[i]);
@@ -497,36 +508,49 @@ static int cand_by_score(const void *a, const void *b)
 }
 
 /*
- * Leaves out of words[0..*n) (freeing them) those that half the rows or
- * more of the whole index hold: BM25 gives them no weight (FTS5 clamps an
- * idf <= 0 to 1e-6), yet searching them would score nearly every row.
- * Counted over all segments, so a word rare in the index is kept in a
- * small segment too. A word whose count a table cannot tell is kept.
+ * Counts the rows of the whole index that hold each of words[0..n), once
+ * per word and searcher (counting walks the word's rows), into s->df:
+ * -1 when a table cannot tell. Not thread-safe: index_searcher_run() counts
+ * every query's words before it searches on several threads.
  */
-static void drop_common_words(struct index_searcher *s, char **words, size_t *n)
+static void count_words(struct index_searcher *s, char *const *words, size_t n)
 {
 	const struct index *ix = s->ix;
+
+	for (size_t w = 0; w < n; w++) {
+		long long df = 0, total = 0;
+		int found;
+
+		if (hmap_get_str(&s->df, words[w]))
+			continue;
+		for (size_t g = 0; g < ix->nseg && total >= 0; g++)
+			total = fts_doc_freq(s->fts[g], words[w], &df) == 0 ? total + df : -1;
+		ALLOC_GROW(s->dfword, s->ndf + 1, s->dfalloc);
+		s->dfs = xrealloc(s->dfs, s->dfalloc * sizeof(*s->dfs));
+		s->dfword[s->ndf] = xstrdup(words[w]);   /* the map's key */
+		s->dfs[s->ndf] = total;
+		*hmap_put(&s->df, s->dfword[s->ndf], strlen(words[w]), &found) = s->ndf;
+		s->ndf++;
+	}
+}
+
+/*
+ * Leaves out of words[0..*n) (freeing them) those that half the rows or
+ * more of the whole index hold (count_words()): BM25 gives them no weight
+ * (FTS5 clamps an idf <= 0 to 1e-6), yet searching them would score nearly
+ * every row. Counted over all segments, so a word rare in the index is
+ * kept in a small segment too. A word not counted, or whose count a table
+ * cannot tell, is kept. Reads s->df only.
+ */
+static void drop_common_words(const struct index_searcher *s, char **words, size_t *n)
+{
 	size_t kept = 0;
 
 	for (size_t w = 0; w < *n; w++) {
-		long long df = 0, total = 0;
-		size_t *slot = hmap_get_str(&s->df, words[w]);
-		int found;
+		const size_t *slot = hmap_get_str(&s->df, words[w]);
+		long long total = slot ? s->dfs[*slot] : -1;
 
-		if (slot) {
-			total = s->dfs[*slot];
-		} else {
-			/* counting walks the word's rows: once per word and searcher */
-			for (size_t g = 0; g < ix->nseg && total >= 0; g++)
-				total = fts_doc_freq(s->fts[g], words[w], &df) == 0 ? total + df : -1;
-			ALLOC_GROW(s->dfword, s->ndf + 1, s->dfalloc);
-			s->dfs = xrealloc(s->dfs, s->dfalloc * sizeof(*s->dfs));
-			s->dfword[s->ndf] = xstrdup(words[w]);   /* the map's key */
-			s->dfs[s->ndf] = total;
-			*hmap_put(&s->df, s->dfword[s->ndf], strlen(words[w]), &found) = s->ndf;
-			s->ndf++;
-		}
-		if (total >= 0 && (unsigned long long)total * 2 >= s->base[ix->nseg])
+		if (total >= 0 && (unsigned long long)total * 2 >= s->base[s->ix->nseg])
 			free(words[w]);
 		else
 			words[kept++] = words[w];
@@ -534,9 +558,23 @@ static void drop_common_words(struct index_searcher *s, char **words, size_t *n)
 	*n = kept;
 }
 
+/* Counts the words of every query of a hybrid batch (count_words()). */
+static void count_query_words(struct index_searcher *s, const char *const *texts, size_t n)
+{
+	for (size_t q = 0; q < n; q++) {
+		char **words;
+		size_t nw = fts_words(texts[q], &words);
+
+		count_words(s, words, nw);
+		for (size_t w = 0; w < nw; w++)
+			free(words[w]);
+		free(words);
+	}
+}
+
 /* The best `depth` live BM25 rows of all segments for `text`, merged; *nc set. */
-static int bm25_candidates(struct index_searcher *s, const char *text, size_t depth,
-			   struct cand *c, size_t *nc, struct rp_err *err)
+static int bm25_candidates(const struct index_searcher *s, struct fts **fts, const char *text,
+			   size_t depth, struct cand *c, size_t *nc, struct rp_err *err)
 {
 	const struct index *ix = s->ix;
 	struct fts_hit *hits = xmalloc(depth * sizeof(*hits));
@@ -549,7 +587,7 @@ static int bm25_candidates(struct index_searcher *s, const char *text, size_t de
 	for (size_t g = 0; g < ix->nseg && nw; g++) {
 		size_t nh;
 		char *path = xasprintf("%s/%s", ix->path, ix->fts_files[g]);
-		int r = fts_search(s->fts[g], path, (const char *const *)words, nw, ix->segs[g].rows,
+		int r = fts_search(fts[g], path, (const char *const *)words, nw, ix->segs[g].rows,
 				   ix->segs[g].dead, depth, hits, &nh, err);
 
 		free(path);
@@ -578,13 +616,14 @@ out:
  * Fuses query q's vector hits (hits[0..nh), global rows) with its BM25
  * candidates into res[0..*nres) (at most k). 0 or -1 + err.
  */
-static int fuse(struct index_searcher *s, const char *text, const struct topk_hit *hits, size_t nh,
-		size_t depth, struct index_result *res, size_t *nres, struct rp_err *err)
+static int fuse(const struct index_searcher *s, struct fts **fts, const char *text,
+		const struct topk_hit *hits, size_t nh, size_t depth, struct index_result *res,
+		size_t *nres, struct rp_err *err)
 {
 	struct cand *c = xmalloc((nh + depth + 1) * sizeof(*c));
 	size_t nb = 0, nc;
 
-	if (bm25_candidates(s, text, depth, c, &nb, err) < 0) {
+	if (bm25_candidates(s, fts, text, depth, c, &nb, err) < 0) {
 		free(c);
 		return -1;
 	}
@@ -616,6 +655,83 @@ static int fuse(struct index_searcher *s, const char *text, const struct topk_hi
 	return 0;
 }
 
+/* The fusion of queries first, first + step, ... of a hybrid batch, on one thread. */
+struct fuse_job {
+	const struct index_searcher *s;
+	struct fts **fts;            /* this thread's handles (nseg) */
+	const char *const *texts;
+	const struct topk_hit *hits;
+	const size_t *nhits;
+	size_t n, first, step, depth;
+	struct index_result *res;
+	size_t *nres;
+	struct rp_err err;
+	int ret;
+};
+
+static void *fuse_worker(void *arg)
+{
+	struct fuse_job *j = arg;
+	size_t k = j->s->o.k;
+
+	for (size_t q = j->first; q < j->n && !j->ret; q += j->step)
+		j->ret = fuse(j->s, j->fts, j->texts[q], j->hits + q * j->depth, j->nhits[q], j->depth,
+			      j->res + q * k, &j->nres[q], &j->err);
+	return NULL;
+}
+
+/*
+ * Fuses every query of a hybrid batch, on up to o.threads threads (0: one
+ * per core), each with its own handles on the full-text tables (an sqlite
+ * connection runs one statement at a time). 0 or -1 + err.
+ */
+static int fuse_all(struct index_searcher *s, const char *const *texts, size_t n,
+		    const struct topk_hit *hits, const size_t *nhits, size_t depth,
+		    struct index_result *res, size_t *nres, struct rp_err *err)
+{
+	size_t nt = s->o.threads > 0 ? (size_t)s->o.threads : (size_t)hash_ncores(), started = 0;
+	struct fuse_job *jobs;
+	pthread_t *tid;
+	int ret = 0;
+
+	count_query_words(s, texts, n);
+	if (nt > n)
+		nt = n;
+	if (nt < 1)
+		nt = 1;
+	jobs = xcalloc(nt, sizeof(*jobs));
+	tid = xcalloc(nt, sizeof(*tid));
+	for (size_t t = 0; t < nt; t++) {
+		jobs[t] = (struct fuse_job){ .s = s, .fts = s->fts, .texts = texts, .hits = hits,
+					     .nhits = nhits, .n = n, .first = t, .step = nt,
+					     .depth = depth, .res = res, .nres = nres };
+		if (t && open_fts_handles(s->ix, &jobs[t].fts, &jobs[t].err) < 0) {
+			jobs[t].ret = -1;
+			break;
+		}
+		if (t && pthread_create(&tid[t], NULL, fuse_worker, &jobs[t]) != 0) {
+			fuse_worker(&jobs[t]);   /* no thread: run it here */
+			tid[t] = 0;
+		}
+		started = t + 1;
+	}
+	if (started == nt)
+		fuse_worker(&jobs[0]);
+	for (size_t t = 0; t < nt; t++) {
+		if (t && t < started && tid[t])
+			pthread_join(tid[t], NULL);
+		if (jobs[t].ret && !ret) {
+			*err = jobs[t].err;
+			ret = -1;
+		}
+		if (t && jobs[t].fts)
+			close_fts_handles(s->ix, jobs[t].fts);
+	}
+	free(jobs);
+	free(tid);
+	return ret;
+}
+
 int index_searcher_run(struct index_searcher *s, const char *const *texts, size_t n,
 		       struct index_result *res, size_t *nres, struct rp_err *err)
 {
@@ -638,15 +754,14 @@ int index_searcher_run(struct index_searcher *s, const char *const *texts, size_
 	to.threads = s->o.threads;
 	if (ix->nseg && topk_search(qv, n, ix->dim, s->blocks, ix->nseg, &to, hits, nhits, err) < 0)
 		goto out;
+	if (s->o.hybrid) {
+		ret = fuse_all(s, texts, n, hits, nhits, depth, res, nres, err);
+		goto out;
+	}
 	for (size_t q = 0; q < n; q++) {
 		const struct topk_hit *h = hits + q * depth;
 		struct index_result *r = res + q * k;
 
-		if (s->o.hybrid) {
-			if (fuse(s, texts[q], h, nhits[q], depth, r, &nres[q], err) < 0)
-				goto out;
-			continue;
-		}
 		nres[q] = nhits[q] < k ? nhits[q] : k;
 		for (size_t i = 0; i < nres[q]; i++) {
 			size_t g = seg_of(s, h[i].row);
