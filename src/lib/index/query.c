@@ -35,7 +35,8 @@
  *
  * A searcher is used by one thread at a time (its cache handle is not
  * shared); a batch is parallel inside index_searcher_run (the local
- * embedder on all cores, topk_search on o.threads).
+ * embedder on all cores, topk_search and the hybrid fusion on o.threads,
+ * each fusion thread with its own handles on the full-text tables).
  *
  * A remote (openai) model is asked for its own dimension, as rp-embed
  * does without --dimensions; when its answer is not the index's dimension
