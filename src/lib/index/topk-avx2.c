@@ -15,7 +15,11 @@
  *   through vpmaddubsw, whose pairs cannot saturate since |values| <= 127,
  *   then vpmaddwd into int32.
  */
+#ifdef __clang__   /* the fuzz build (tests/fuzz/run.sh) uses clang */
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
 #pragma GCC target("avx2,fma")
+#endif
 #include <immintrin.h>
 
 #include "index/topk-internal.h"
@@ -212,3 +216,7 @@ const struct topk_kernel topk_kernel_avx2 = {
 	.i8_dot = topk_i8_dot_avx2,
 	.at_least = at_least,
 };
+
+#ifdef __clang__
+#pragma clang attribute pop
+#endif

@@ -24,12 +24,22 @@
  *   flipped to r + 128 (xor 0x80, once per row load, shared by the 4
  *   queries) and 128 * sum(q) is subtracted from each query's sums.
  */
+#ifdef __clang__   /* the fuzz build (tests/fuzz/run.sh) uses clang */
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma"))), apply_to = function)
+#else
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")
+#endif
 #include <immintrin.h>
 
 #include "index/topk-internal.h"
 
 #define PANEL 32
+/* vpdpbusd on __v16si: GCC keeps an __m512i accumulator array on the stack */
+#ifdef __clang__
+#define DPBUSD(a, b, c) ((__v16si)_mm512_dpbusd_epi32((__m512i)(a), (__m512i)(b), (__m512i)(c)))
+#else
+#define DPBUSD(a, b, c) __builtin_ia32_vpdpbusd_v16si(a, b, c)
+#endif
 #define QMAX 12
 #define PF_I8_ROWS 32     /* int8 rows prefetched ahead (the pattern defeats the hardware) */
 
@@ -252,7 +262,7 @@ static inline __attribute__((always_inline)) void i8_micro(int qn, int rn, const
 			__v16si x = (__v16si)_mm512_maskz_loadu_epi8(m, q + (size_t)i * dim + d);
 #pragma GCC unroll 4
 			for (int k = 0; k < rn; k++)
-				acc[i][k] = __builtin_ia32_vpdpbusd_v16si(acc[i][k], r[k], x);
+				acc[i][k] = DPBUSD(acc[i][k], r[k], x);
 		}
 	}
 	for (int i = 0; i < qn; i++) {
@@ -327,8 +337,8 @@ static inline __attribute__((always_inline)) void i8_pmicro(int qn, const int8_t
 #pragma GCC unroll 12
 		for (int i = 0; i < qn; i++) {
 			__v16si a = (__v16si)_mm512_set1_epi32(q32[i * qs + g]);
-			acc[i][0] = __builtin_ia32_vpdpbusd_v16si(acc[i][0], b0, a);
-			acc[i][1] = __builtin_ia32_vpdpbusd_v16si(acc[i][1], b1, a);
+			acc[i][0] = DPBUSD(acc[i][0], b0, a);
+			acc[i][1] = DPBUSD(acc[i][1], b1, a);
 		}
 	}
 	__m512 r0 = _mm512_maskz_loadu_ps(m0, rsc), r1 = _mm512_maskz_loadu_ps(m1, rsc + 16);
@@ -418,3 +428,7 @@ const struct topk_kernel topk_kernel_avx512 = {
 	.i8_packed = i8_packed,
 	.at_least = at_least,
 };
+
+#ifdef __clang__
+#pragma clang attribute pop
+#endif
