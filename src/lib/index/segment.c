@@ -57,6 +57,15 @@ struct layout {
 	size_t vec, qvec, scale, table, meta;
 };
 
+/* 1 when p[a..b) are all zero: the padding between sections, which the writer zeroes */
+static int zero_pad(const unsigned char *p, size_t a, size_t b)
+{
+	for (; a < b; a++)
+		if (p[a])
+			return 0;
+	return 1;
+}
+
 static void layout_of(struct layout *l, size_t rows, unsigned dim, size_t strs)
 {
 	l->vec = align_up(SEG_HEADER + strs, 64);
@@ -272,6 +281,11 @@ int segment_parse(struct segment *s, const void *data, size_t len, const char *n
 	    get_u64(p + 48) != l.table || get_u64(p + 56) != l.meta ||
 	    get_u64(p + 64) != len - SEG_TRAILER - l.meta)
 		return bad(err, name, "section offsets out of bounds");
+	/* the same rows give the same bytes: padding other than zeroes is not ours */
+	if (!zero_pad(p, SEG_HEADER + 4 + plen + mlen, l.vec) ||
+	    !zero_pad(p, l.qvec + s->rows * s->dim, l.scale) ||
+	    !zero_pad(p, l.scale + s->rows * sizeof(float), l.table))
+		return bad(err, name, "non-zero padding between sections");
 	s->data = p;
 	s->len = len;
 	s->provider = (const char *)p + 74;
