@@ -138,6 +138,28 @@ green() {
 	[ ! -e .rp/index/live/current ]
 }
 
+@test "the same chunks at another dimension have another digest, which the gate tells apart" {
+	# the same chunks and model name as blue (384 dimensions), at 256
+	mkdir -p build/narrow
+	rp-embed build/blue/index.chunks -o build/narrow/vectors.rpv --model rp-lexical-v1 \
+		--dimensions 256 2>/dev/null
+	rp-index update build/narrow/index --vectors build/narrow/vectors.rpv \
+		--chunks build/blue/index.chunks >/dev/null
+	NARROW=$(digest_of build/narrow/index)
+	[ "$(rp-index info build/narrow/index --json | jq -r '[.model, .dim] | join(" ")')" = "rp-lexical-v1 256" ]
+	[ "$NARROW" != "$BLUE" ]
+	# metrics that evaluated (and passed) blue only: narrow may not pass as it
+	metrics METRICS.json true "$BLUE"
+	run rp-index promote --alias live --to build/narrow/index --gate METRICS.json
+	assert_failure 1
+	assert_output --partial "gate 'METRICS.json' refuses: the index being promoted (digest ${NARROW:0:16}...) is not one that the metrics evaluated and passed"
+	[ ! -e .rp/index/live/current ]
+	# metrics made for narrow let it through
+	metrics METRICS.json true "$NARROW"
+	run rp-index promote --alias live --to build/narrow/index --gate METRICS.json
+	assert_success
+}
+
 @test "an alias may point only inside the workspace" {
 	# a target outside the workspace, directly or through a symlink
 	make_index "$BATS_TEST_TMPDIR/outside/index" 20

@@ -12,6 +12,7 @@ load helpers
 load fixtures/embed-lib
 
 M=rp-lexical-v1
+S=local:$M@384      # the embedding space in the digest: provider:model@dim
 
 setup() {
 	enter_ws || return 1
@@ -74,9 +75,9 @@ add_chunk() {
 	python3 -c 'import hashlib,json,sys; t=sys.argv[4]; print(json.dumps({"chunk_id":sys.argv[2],"doc_id":sys.argv[3],"ordinal":0,"text":t,"content_hash":hashlib.sha256(t.encode()).hexdigest()},sort_keys=True,separators=(",",":")))' "$@" >> "$1"
 }
 
-# expected_digest CHUNKS MODEL: the logical digest of rp-index(5), computed
+# expected_digest CHUNKS SPACE: the logical digest of rp-index(5), computed
 # here from the chunk file alone: SHA-256 of the sorted lines
-# "chunk_id<TAB>content_hash<TAB>model\n".
+# "chunk_id<TAB>content_hash<TAB>space\n", SPACE "provider:model@dim".
 expected_digest() {
 	python3 -c '
 import hashlib, json, sys
@@ -113,7 +114,7 @@ print(hashlib.sha256(b"".join(i + b"\t" + h.encode() + b"\t" + sys.argv[2].encod
 }
 
 @test "a clean index verifies, alone and against its chunks" {
-	digest=$(expected_digest chunks.jsonl $M)
+	digest=$(expected_digest chunks.jsonl $S)
 	run rp-index verify ix
 	assert_success
 	assert_output "ix: ok: 100 chunks of 10 documents in 1 segment, digest $digest"
@@ -140,7 +141,7 @@ print(hashlib.sha256(b"".join(i + b"\t" + h.encode() + b"\t" + sys.argv[2].encod
 	assert_line "tombstones:  0"
 	assert_line "segments:    1"
 	assert_line "dead rows:   0"
-	assert_line "digest:      $(expected_digest chunks.jsonl $M)"
+	assert_line "digest:      $(expected_digest chunks.jsonl $S)"
 	# the size is that of the files the manifest names
 	size=$(python3 -c '
 import json, os, sys
@@ -157,7 +158,7 @@ print(sum(os.path.getsize(os.path.join(d, n)) for n in names))' ix)
 	assert_output --partial '"chunks":90,'
 	assert_output --partial '"documents":9,'
 	assert_output --partial '"tombstones":10,'
-	assert_output --partial "\"digest\":\"$(expected_digest less.jsonl $M)\""
+	assert_output --partial "\"digest\":\"$(expected_digest less.jsonl $S)\""
 	[ "$(info_get ix generation)" -gt 1 ]
 	run rp-index verify ix --chunks less.jsonl
 	assert_success
@@ -259,7 +260,7 @@ print(new + " " + h)' ix "$seg")
 }
 
 @test "an edited digest in MANIFEST.json is found by recomputing it" {
-	digest=$(expected_digest chunks.jsonl $M)
+	digest=$(expected_digest chunks.jsonl $S)
 	chmod u+w ix
 	edit_manifest ix "m['digest'] = '0' * 64"
 	run rp-index verify ix --chunks chunks.jsonl

@@ -351,15 +351,20 @@ static void manifest_digest_is_the_documented_hash(void **state)
 		{ "b", 1, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
 		{ "a", 1, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
 	};
-	const char *text = "a\tba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\tm\n"
-			   "b\te3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\tm\n";
-	char got[HASH_HEX], want[HASH_HEX];
+	const char *text = "a\tba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\tp:m@3\n"
+			   "b\te3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\tp:m@3\n";
+	char got[HASH_HEX], want[HASH_HEX], other[HASH_HEX];
 
 	(void)state;
 	digest_rows_sort(rows, 2);
-	manifest_digest(rows, 2, "m", got);
+	manifest_digest(rows, 2, "p", "m", 3, got);
 	hash_buf(text, strlen(text), want);
 	assert_string_equal(got, want);
+	/* the same chunks and model at another dimension, or of another provider */
+	manifest_digest(rows, 2, "p", "m", 4, other);
+	assert_string_not_equal(got, other);
+	manifest_digest(rows, 2, "q", "m", 3, other);
+	assert_string_not_equal(got, other);
 }
 
 int main(void)

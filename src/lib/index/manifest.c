@@ -298,18 +298,21 @@ void digest_rows_sort(struct digest_row *rows, size_t n)
 	qsort(rows, n, sizeof(*rows), cmp_row);
 }
 
-void manifest_digest(const struct digest_row *rows, size_t n, const char *model, char out[HASH_HEX])
+void manifest_digest(const struct digest_row *rows, size_t n, const char *provider,
+		     const char *model, unsigned dim, char out[HASH_HEX])
 {
 	struct hash_ctx *h = hash_begin();
-	size_t mlen = strlen(model);
+	char *space = xasprintf("%s:%s@%u", provider, model, dim);
+	size_t slen = strlen(space);
 
 	for (size_t i = 0; i < n; i++) {
 		hash_update(h, rows[i].chunk_id, rows[i].chunk_id_len);
 		hash_update(h, "\t", 1);
 		hash_update(h, rows[i].content_hash, 64);
 		hash_update(h, "\t", 1);
-		hash_update(h, model, mlen);
+		hash_update(h, space, slen);
 		hash_update(h, "\n", 1);
 	}
 	hash_final(h, out);
+	free(space);
 }

@@ -19,9 +19,13 @@
  * (which the manifest also records whole) and its suffix; a reader refuses
  * any other name, so a manifest can name nothing outside its directory.
  *
- * The logical digest is the SHA-256 of the lines "chunk_id\tcontent_hash\tmodel\n"
- * of the live rows sorted by chunk_id (bytewise): equal for any two indexes
- * holding the same chunks embedded by the same model, however they were built.
+ * The logical digest is the SHA-256 of the lines "chunk_id\tcontent_hash\tspace\n"
+ * of the live rows sorted by chunk_id (bytewise), where space is the
+ * embedding space "provider:model@dim" (e.g. "local:rp-lexical-v1@384", the
+ * three fields an embedding cache key names a model by, with the dimension
+ * the vectors have): equal for any two indexes holding the same chunks
+ * embedded in the same space, however they were built; different for the
+ * same model at another dimension (rp-embed --dimensions).
  */
 #ifndef RP_INDEX_MANIFEST_H
 #define RP_INDEX_MANIFEST_H
@@ -101,7 +105,12 @@ int manifest_id_cmp(const char *a, size_t alen, const char *b, size_t blen);
 /* Sorts rows[0..n) by chunk_id, bytewise (qsort; ids must be unique). */
 void digest_rows_sort(struct digest_row *rows, size_t n);
 
-/* The logical digest of rows[0..n), which must be sorted (digest_rows_sort). */
-void manifest_digest(const struct digest_row *rows, size_t n, const char *model, char out[HASH_HEX]);
+/*
+ * The logical digest of rows[0..n), which must be sorted (digest_rows_sort),
+ * embedded by `model` of `provider` with `dim` dimensions (the manifest's
+ * fields; borrowed), into out (64 hex and a NUL).
+ */
+void manifest_digest(const struct digest_row *rows, size_t n, const char *provider,
+		     const char *model, unsigned dim, char out[HASH_HEX]);
 
 #endif

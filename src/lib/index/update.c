@@ -929,7 +929,7 @@ static void describe(struct upd *u)
 		hmap_put(&docs, u->chunks[i].doc, u->chunks[i].doc_len, &found);
 	}
 	digest_rows_sort(rows, u->nchunks);
-	manifest_digest(rows, u->nchunks, n->model, n->digest);
+	manifest_digest(rows, u->nchunks, n->provider, n->model, n->dim, n->digest);
 	n->chunks = u->nchunks;
 	n->documents = docs.n;
 	hmap_free(&docs);

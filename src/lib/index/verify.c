@@ -412,7 +412,8 @@ static void check_rows(struct vctx *ctx)
 		d[i].content_hash = v->hash;
 		hmap_put(&docs, v->doc, v->doc_len, &found);
 	}
-	manifest_digest(d, ctx->nrows, ctx->m.model, rep->digest);
+	manifest_digest(d, ctx->nrows, ctx->m.provider, ctx->m.model, ctx->m.dim,
+			rep->digest);
 	rep->chunks = ctx->nrows;
 	rep->documents = docs.n;
 	hmap_free(&docs);
