@@ -48,7 +48,7 @@ static void check(const uint8_t *data, size_t size)
 		}
 		in[r] = (struct seg_in){ row.chunk_id, row.chunk_id_len, row.doc_id, row.doc_id_len,
 					 row.text, row.text_len, NULL, s.vecs + r * (size_t)s.dim,
-					 s.qvecs + r * (size_t)s.dim, s.qscale[r] };
+					 s.qvecs + r * (size_t)s.dim, s.qscale[r], row.line_fp };
 		/* content_hash must outlive the loop: keep a copy */
 		in[r].content_hash = strdup(row.content_hash);
 	}

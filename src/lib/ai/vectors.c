@@ -288,52 +288,75 @@ static int check_unique(struct rpv *v, const char *name, struct rp_err *err)
 	return ret;
 }
 
-int rpv_decode(struct rpv *v, const void *data, size_t len, const char *name, struct rp_err *err)
+/*
+ * Checks the header of `len` bytes at `data` (named `name`): fills *c (past
+ * the header, its len before the trailer), dim, count, and the provider and
+ * model (caller frees). 0, or -1 + err.
+ */
+static int decode_header(struct cur *c, const void *data, size_t len, const char *name,
+			 uint32_t *dimp, uint64_t *countp, char **providerp, char **modelp,
+			 struct rp_err *err)
 {
-	struct cur c = { data, 0, 0 };
-	unsigned char d[32];
 	uint32_t version, dim;
 	uint64_t count;
 	uint16_t l;
 	char *provider, *model;
 
-	memset(v, 0, sizeof(*v));
+	*c = (struct cur){ data, 0, 0 };
 	if (len < 4 || memcmp(data, RPV_MAGIC, 4))
 		return rp_err_set(err, RP_ERR_INPUT, "%s: not a vectors file (no 'RPV1' magic)", name);
 	if (len < 20 + 4 + TRAILER)
 		return rp_err_set(err, RP_ERR_INPUT, "%s: truncated (%zu bytes is too short for a header)",
 				  name, len);
-	c.len = len - TRAILER;
-	c.off = 4;
-	version = get_u32(&c);
+	c->len = len - TRAILER;
+	c->off = 4;
+	version = get_u32(c);
 	if (version != RPV_VERSION)
 		return rp_err_set(err, RP_ERR_INPUT, "%s: format version %u is not supported (expected %u); "
 				  "re-run rp-embed to rewrite it", name, version, RPV_VERSION);
-	dim = get_u32(&c);
-	count = get_u32(&c);
-	count |= (uint64_t)get_u32(&c) << 32;
+	dim = get_u32(c);
+	count = get_u32(c);
+	count |= (uint64_t)get_u32(c) << 32;
 	if ((!dim && count) || dim > RPV_MAX_DIM)
 		return rp_err_set(err, RP_ERR_INPUT, "%s: invalid dimension %u (expected 1..%u)",
 				  name, dim, RPV_MAX_DIM);
-	l = get_u16(&c);
-	if (!need(&c, l + 2))
+	l = get_u16(c);
+	if (!need(c, l + 2))
 		return rp_err_set(err, RP_ERR_INPUT, "%s: truncated in the header", name);
-	provider = get_str(&c, l);
+	provider = get_str(c, l);
 	if (strlen(provider) != l) {
 		free(provider);
 		return rp_err_set(err, RP_ERR_INPUT, "%s: the provider name contains a NUL byte", name);
 	}
-	l = get_u16(&c);
-	if (!need(&c, l)) {
+	l = get_u16(c);
+	if (!need(c, l)) {
 		free(provider);
 		return rp_err_set(err, RP_ERR_INPUT, "%s: truncated in the header", name);
 	}
-	model = get_str(&c, l);
+	model = get_str(c, l);
 	if (strlen(model) != l) {
 		free(provider);
 		free(model);
 		return rp_err_set(err, RP_ERR_INPUT, "%s: the model id contains a NUL byte", name);
 	}
+	*dimp = dim;
+	*countp = count;
+	*providerp = provider;
+	*modelp = model;
+	return 0;
+}
+
+int rpv_decode(struct rpv *v, const void *data, size_t len, const char *name, struct rp_err *err)
+{
+	struct cur c;
+	unsigned char d[32];
+	uint32_t dim;
+	uint64_t count;
+	char *provider, *model;
+
+	memset(v, 0, sizeof(*v));
+	if (decode_header(&c, data, len, name, &dim, &count, &provider, &model, err) < 0)
+		return -1;
 	rpv_init(v, provider, model, dim);
 	free(provider);
 	free(model);
@@ -409,4 +432,108 @@ int rpv_read(struct rpv *v, const char *path, struct rp_err *err)
 	ret = rpv_decode(v, b.s, b.len, path, err);
 	buf_release(&b);
 	return ret;
+}
+
+/* ---- reading in place ------------------------------------------------------ */
+
+void rpv_map_release(struct rpv_map *m)
+{
+	if (m->data && !m->owned)
+		fs_unmap(m->data, m->len);
+	free(m->owned);
+	free(m->provider);
+	free(m->model);
+	free(m->recs);
+	free(m->id_lens);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Walks the records of m->data: each one's id within the file, no NUL in it. */
+static int map_records(struct rpv_map *m, const char *name, struct rp_err *err)
+{
+	struct cur c;
+	uint64_t count;
+	size_t cap;
+
+	if (decode_header(&c, m->data, m->len, name, &m->dim, &count, &m->provider, &m->model,
+			  err) < 0)
+		return -1;
+	/* each record takes at least 4 + 1 + 32 + 4 * dim bytes: never trust count for memory */
+	cap = count < m->len / (37 + 4 * (uint64_t)m->dim) ? count
+							    : m->len / (37 + 4 * (uint64_t)m->dim) + 1;
+	m->recs = xmalloc((cap + 1) * sizeof(*m->recs));
+	m->id_lens = xmalloc((cap + 1) * sizeof(*m->id_lens));
+	for (size_t i = 0; i < count; i++) {
+		uint32_t idlen;
+
+		if (!need(&c, 4))
+			goto truncated;
+		idlen = get_u32(&c);
+		if (!idlen || idlen > RPV_MAX_ID)
+			return rp_err_set(err, RP_ERR_INPUT, "%s: record %zu at byte %zu: invalid chunk id length %u",
+					  name, i + 1, c.off - 4, idlen);
+		if (!need(&c, idlen + 32 + 4 * (size_t)m->dim))
+			goto truncated;
+		if (i >= cap)
+			goto truncated;
+		if (memchr(c.p + c.off, 0, idlen))
+			return rp_err_set(err, RP_ERR_INPUT, "%s: record %zu: chunk id contains a NUL byte",
+					  name, i + 1);
+		m->recs[i] = c.p + c.off;
+		m->id_lens[i] = idlen;
+		m->count = i + 1;
+		c.off += idlen + 32 + 4 * (size_t)m->dim;
+		continue;
+truncated:
+		return rp_err_set(err, RP_ERR_INPUT, "%s: truncated at byte %zu (record %zu of %llu); "
+				  "the file is incomplete, re-run rp-embed", name, c.off, i + 1,
+				  (unsigned long long)count);
+	}
+	if (c.off != c.len)
+		return rp_err_set(err, RP_ERR_INPUT, "%s: %zu bytes after the %llu records that the header "
+				  "announces (wrong count or corrupt file)", name, c.len - c.off,
+				  (unsigned long long)count);
+	return 0;
+}
+
+int rpv_map_open(struct rpv_map *m, const char *path, struct rp_err *err)
+{
+	memset(m, 0, sizeof(*m));
+	m->data = fs_map(path, &m->len);
+	if (!m->data && errno)
+		return rp_err_set(err, errno == ENOENT ? RP_ERR_INPUT : RP_ERR_IO, "cannot read '%s': %s",
+				  path, strerror(errno));
+	if (!m->data) {
+		/* empty, or not a regular file: read it */
+		struct buf b = BUF_INIT;
+
+		if (buf_read_file(&b, path) < 0) {
+			int ret = rp_err_set(err, errno == ENOENT ? RP_ERR_INPUT : RP_ERR_IO,
+					     "cannot read '%s': %s", path, strerror(errno));
+
+			buf_release(&b);
+			return ret;
+		}
+		m->owned = b.s ? b.s : xmalloc(1);
+		m->data = m->owned;
+		m->len = b.len;
+	}
+	return map_records(m, path, err);
+}
+
+int rpv_map_vec(const struct rpv_map *m, size_t i, float *out, const char *name, struct rp_err *err)
+{
+	const unsigned char *p = m->recs[i] + m->id_lens[i] + 32;
+
+	for (uint32_t j = 0; j < m->dim; j++) {
+		uint32_t u = (uint32_t)p[4 * j] | (uint32_t)p[4 * j + 1] << 8 |
+			     (uint32_t)p[4 * j + 2] << 16 | (uint32_t)p[4 * j + 3] << 24;
+
+		memcpy(&out[j], &u, 4);
+		if (!isfinite(out[j]))
+			return rp_err_set(err, RP_ERR_INPUT, "%s: record %zu ('%.*s'): component %u is not "
+					  "finite (NaN or infinity)", name, i + 1, (int)m->id_lens[i],
+					  (const char *)m->recs[i], j);
+	}
+	return 0;
 }

@@ -78,4 +78,35 @@ int rpv_decode(struct rpv *v, const void *data, size_t len, const char *name, st
 /* Reads and validates the file at `path` into `v` (rpv_release it even on failure). */
 int rpv_read(struct rpv *v, const char *path, struct rp_err *err);
 
+/*
+ * A .rpv file read in place, for a reader that needs few of its vectors
+ * (rp-index update): the header and every record's bounds are checked (as
+ * rpv_decode does), but neither the trailer digest, nor the floats, nor the
+ * uniqueness of the ids; rpv_map_vec() checks the one vector it copies.
+ * The ids and hashes point into the file's bytes.
+ */
+struct rpv_map {
+	char *provider;          /* owned */
+	char *model;             /* owned */
+	uint32_t dim;
+	size_t count;
+	const unsigned char **recs; /* count pointers to each record's id (after its length) */
+	uint32_t *id_lens;       /* count id lengths */
+	const void *data;        /* the file's bytes: a mapping, or `owned` */
+	size_t len;
+	void *owned;             /* when the file could not be mapped (a FIFO): read here */
+};
+
+/* Maps or reads the file at `path` into `m` and checks its structure; 0, or -1 + err. rpv_map_release it even on failure. */
+int rpv_map_open(struct rpv_map *m, const char *path, struct rp_err *err);
+/* Record i's content hash: 32 raw bytes, in the file. */
+static inline const unsigned char *rpv_map_hash(const struct rpv_map *m, size_t i)
+{
+	return m->recs[i] + m->id_lens[i];
+}
+/* Copies record i's vector into out[0..dim); 0, or -1 + err (named `name`) when a component is not finite. */
+int rpv_map_vec(const struct rpv_map *m, size_t i, float *out, const char *name, struct rp_err *err);
+/* Unmaps and frees; leaves `m` empty. */
+void rpv_map_release(struct rpv_map *m);
+
 #endif

@@ -227,5 +227,6 @@ int index_row(const struct index *ix, size_t s, size_t r, struct index_row *row,
 	row->text = sr.text;
 	row->text_len = sr.text_len;
 	memcpy(row->content_hash, sr.content_hash, HASH_HEX);
+	row->line_fp = sr.line_fp;
 	return 0;
 }

@@ -72,6 +72,7 @@ struct index_row {
 	const char *text;
 	size_t text_len;
 	char content_hash[HASH_HEX]; /* lowercase hex, NUL-terminated */
+	const unsigned char *line_fp; /* 32 raw bytes: SHA-256 of the chunk file line (segment.h) */
 };
 
 /*

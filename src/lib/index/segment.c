@@ -50,6 +50,9 @@ static uint64_t get_u64(const unsigned char *p)
 	return v;
 }
 
+/* the smallest record: three lengths, the content hash and the line fingerprint */
+#define SEG_MIN_RECORD (4 + 4 + 32 + SEG_FP + 4)
+
 static size_t align_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
 
 /* The offsets of a segment of `rows` x `dim` whose header strings take `strs` bytes. */
@@ -133,6 +136,8 @@ static void put_str32(struct buf *b, const char *s, size_t len)
 static int encode_meta(struct buf *meta, unsigned char *table, const struct seg_in *rows, size_t n,
 		       struct rp_err *err)
 {
+	static const unsigned char no_fp[SEG_FP];
+
 	for (size_t r = 0; r < n; r++) {
 		const struct seg_in *in = &rows[r];
 		unsigned char raw[32];
@@ -155,6 +160,7 @@ static int encode_meta(struct buf *meta, unsigned char *table, const struct seg_
 		put_str32(meta, in->chunk_id, in->chunk_id_len);
 		put_str32(meta, in->doc_id, in->doc_id_len);
 		buf_add(meta, raw, 32);
+		buf_add(meta, in->line_fp ? in->line_fp : no_fp, SEG_FP);
 		put_str32(meta, in->text, in->text_len);
 	}
 	put_u64(table + 8 * n, meta->len);
@@ -238,7 +244,7 @@ static int check_table(const struct segment *s, const char *name, struct rp_err 
 	for (size_t r = 1; r <= s->rows; r++) {
 		uint64_t o = get_u64(s->table + 8 * r);
 
-		if (o < prev + 44 || o > s->meta_len)
+		if (o < prev + SEG_MIN_RECORD || o > s->meta_len)
 			return bad(err, name, "row table offset out of bounds");
 		prev = o;
 	}
@@ -264,8 +270,8 @@ int segment_parse(struct segment *s, const void *data, size_t len, const char *n
 	rows = get_u64(p + 16);
 	if (!s->dim || s->dim > SEG_MAX_DIM)
 		return bad(err, name, "dimension out of range");
-	/* each row takes 5 bytes per dimension, 4 of scale, 8 of table, 44 of record at least */
-	per_row = 5ull * s->dim + 4 + 8 + 44;
+	/* each row takes 5 bytes per dimension, 4 of scale, 8 of table, 76 of record at least */
+	per_row = 5ull * s->dim + 4 + 8 + SEG_MIN_RECORD;
 	if (rows > len / per_row)
 		return bad(err, name, "row count larger than the file");
 	s->rows = (size_t)rows;
@@ -344,10 +350,12 @@ int segment_row(const struct segment *s, size_t r, struct seg_row *row, const ch
 	end = (size_t)get_u64(s->table + 8 * (r + 1));
 	if (pos > end || end > s->meta_len ||
 	    take_str(s->meta, &pos, end, &row->chunk_id, &row->chunk_id_len) < 0 ||
-	    take_str(s->meta, &pos, end, &row->doc_id, &row->doc_id_len) < 0 || end - pos < 32)
+	    take_str(s->meta, &pos, end, &row->doc_id, &row->doc_id_len) < 0 ||
+	    end - pos < 32 + SEG_FP)
 		goto bad_row;
 	h = s->meta + pos;
-	pos += 32;
+	row->line_fp = s->meta + pos + 32;
+	pos += 32 + SEG_FP;
 	if (take_str(s->meta, &pos, end, &row->text, &row->text_len) < 0 || pos != end ||
 	    !row->chunk_id_len || row->chunk_id_len > SEG_MAX_ID)
 		goto bad_row;

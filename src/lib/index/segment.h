@@ -3,13 +3,16 @@
  * rp-index(5)): rows of (chunk_id, doc_id, content_hash, text, vector),
  * sorted by chunk_id, with their float32 vectors contiguous and 64-byte
  * aligned, int8 copies of them with per-row scales, and a SHA-256 trailer.
+ * Each row also records the SHA-256 of the chunk file line it was made
+ * from (its line fingerprint), so that an update recognises an unchanged
+ * line by its bytes without parsing it (update.c).
  *
  * Layout (integers little-endian; the floats are IEEE-754 binary32 in the
  * host's order, which rp requires to be little-endian):
  *
  *     offset  size  field
  *     0       8     magic "RPSEG1\0\0"
- *     8       4     u32 version (1)
+ *     8       4     u32 version (2)
  *     12      4     u32 dimension D (1 .. 65536)
  *     16      8     u64 rows N
  *     24      8     u64 vec_off    float32 vectors, N * D, 64-byte aligned
@@ -26,6 +29,9 @@
  *             4     u32 length, then the chunk_id (UTF-8, 1 .. 2^20 bytes)
  *             4     u32 length, then the doc_id
  *             32    content_hash, raw
+ *             32    line fingerprint: SHA-256 of the chunk file line, raw
+ *                   (without its newline; zeros when the row was not
+ *                   made from a line)
  *             4     u32 length, then the text
  *     end-32  32    SHA-256 of every byte before it
  *
@@ -44,7 +50,8 @@
 #include "util/hash.h"
 
 #define SEG_MAGIC "RPSEG1\0\0"
-#define SEG_VERSION 1
+#define SEG_VERSION 2
+#define SEG_FP 32                 /* bytes of a line fingerprint */
 #define SEG_MAX_DIM 65536
 #define SEG_MAX_ID (1u << 20)
 #define SEG_HEADER 72            /* the fixed part, before provider and model */
@@ -62,6 +69,7 @@ struct seg_in {
 	const float *vec;          /* dim floats */
 	const int8_t *qvec;        /* dim int8 already quantised from vec, or NULL: quantise here */
 	float qscale;              /* with qvec */
+	const unsigned char *line_fp; /* SEG_FP raw bytes, or NULL: zeros */
 };
 
 /*
@@ -115,6 +123,7 @@ struct seg_row {
 	const char *text;
 	size_t text_len;
 	char content_hash[HASH_HEX]; /* lowercase hex, NUL-terminated */
+	const unsigned char *line_fp; /* SEG_FP raw bytes, in the segment */
 };
 
 /*

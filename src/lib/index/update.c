@@ -59,12 +59,20 @@
 #include <unistd.h>
 
 struct chunk {
-	char *id, *doc, *text;
+	char *id, *doc, *text;    /* owned, NUL-terminated; borrowed from the old version's
+				     mapping (not terminated) when `borrowed` */
 	size_t id_len, doc_len, text_len;
 	char hash[HASH_HEX];
+	const unsigned char *fp;  /* its line's fingerprint (u->lfp) */
 	size_t line;
 	size_t vec;               /* its row in the .rpv */
 	int is_new;               /* added or updated: goes into a new segment */
+	int borrowed;             /* an unchanged line, matched by its fingerprint */
+};
+
+/* One line of the chunk file: its bytes, without the newline. */
+struct line {
+	size_t off, len;
 };
 
 /* The old rows to tombstone: (segment, row). */
@@ -82,7 +90,13 @@ struct outseg {
 struct upd {
 	const struct update_opts *o;
 	struct update_stats *st;
-	struct rpv rpv;
+	struct rpv_map vm;
+	const char *cdata;        /* the chunk file's bytes: a mapping, or cowned */
+	size_t clen;
+	char *cowned;
+	struct line *lines;       /* every line, blank ones too: line n is lines[n - 1] */
+	size_t nlines;
+	unsigned char (*lfp)[SEG_FP]; /* per line: the SHA-256 of its bytes */
 	struct chunk *chunks;
 	size_t nchunks, calloc_;
 	struct index *ix;         /* the old version, or &empty_ix */
@@ -93,8 +107,11 @@ struct upd {
 	size_t *dead_rows;
 	int *dead_changed;
 	struct hmap old_ids;      /* chunk_id of each old live row -> its number in old_live */
+	const unsigned char **old_fps; /* per old live row: its line fingerprint, in the mapping */
+	uint32_t *fp_slots;       /* line fingerprint of each old live row -> 1 + its number */
+	size_t fp_mask;
 	struct rowref *old_live;
-	char *old_seen;           /* per old live row: a chunk of that id was read */
+	size_t *old_seen;         /* per old live row: the line of the chunk of its id, or 0 */
 	size_t nold_live;
 	struct rowref *tombs;
 	size_t ntombs, talloc;
@@ -173,14 +190,14 @@ static void set_dead(struct upd *u, size_t s, size_t r)
 
 
 /*
- * Diffs chunk c against the old live rows: unchanged (same content_hash and
- * doc_id), updated (its old row marked dead) or added. The text of an
- * unchanged chunk is not kept; a new one's must hash to its content_hash.
+ * Diffs chunk c (parsed from its line) against old live row *v (NULL: no
+ * old row has its id): unchanged (same content_hash and doc_id), updated
+ * (its old row marked dead) or added. The text of an unchanged chunk is not
+ * kept; a new one's must hash to its content_hash.
  */
-static int classify(struct upd *u, struct chunk *c, const char *text, size_t text_len,
-		    struct rp_err *err)
+static int classify(struct upd *u, struct chunk *c, const size_t *v, const char *text,
+		    size_t text_len, struct rp_err *err)
 {
-	size_t *v = hmap_get(&u->old_ids, c->id, c->id_len);
 	char h[HASH_HEX];
 
 	c->is_new = 1;
@@ -188,7 +205,6 @@ static int classify(struct upd *u, struct chunk *c, const char *text, size_t tex
 		const struct rowref *o = &u->old_live[*v];
 		struct index_row row;
 
-		u->old_seen[*v] = 1;
 		if (index_row(u->ix, o->seg, o->row, &row, err) < 0)
 			return -1;
 		c->is_new = strcmp(row.content_hash, c->hash) || row.doc_id_len != c->doc_len ||
@@ -215,12 +231,23 @@ static int classify(struct upd *u, struct chunk *c, const char *text, size_t tex
 	return 0;
 }
 
-/* Reads one chunk line into u->chunks and diffs it (its vector is checked later). */
+/* A new slot of u->chunks, zeroed. */
+static struct chunk *new_chunk(struct upd *u)
+{
+	struct chunk *c;
+
+	ALLOC_GROW(u->chunks, u->nchunks + 1, u->calloc_);
+	c = &u->chunks[u->nchunks];
+	memset(c, 0, sizeof(*c));
+	return c;
+}
+
+/* Reads one parsed chunk line into u->chunks and diffs it (its vector is checked later). */
 static int read_chunk(struct upd *u, struct jsonl_reader *r, json_t *obj, struct hmap *idmap,
-		      struct rp_err *err)
+		      const unsigned char *fp, struct rp_err *err)
 {
 	const char *id = jsonl_get_str(r, obj, "chunk_id", err), *doc, *text, *hash;
-	size_t *first;
+	size_t *first, *v, id_len;
 	struct chunk *c;
 	int found;
 
@@ -234,90 +261,263 @@ static int read_chunk(struct upd *u, struct jsonl_reader *r, json_t *obj, struct
 	if (!hash_is_hex(hash))
 		return rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk '%s': content_hash is not 64 "
 				  "lowercase hex digits", r->path, r->line, id);
-	ALLOC_GROW(u->chunks, u->nchunks + 1, u->calloc_);
-	c = &u->chunks[u->nchunks];
-	memset(c, 0, sizeof(*c));
-	c->id_len = strlen(id);
-	c->id = xstrdup(id);
-	first = hmap_put(idmap, c->id, c->id_len, &found);
-	if (found) {
-		free(c->id);
+	id_len = strlen(id);
+	/* an id is an old live row's (u->old_seen says where it was read) or a new one (idmap) */
+	v = hmap_get(&u->old_ids, id, id_len);
+	if (v && u->old_seen[*v])
 		return rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk_id '%s' appears twice (first on "
-				  "line %zu)", r->path, r->line, id, u->chunks[*first].line);
+				  "line %zu)", r->path, r->line, id, u->old_seen[*v]);
+	c = new_chunk(u);
+	c->id_len = id_len;
+	c->id = xstrdup(id);
+	if (v) {
+		u->old_seen[*v] = r->line;
+	} else {
+		first = hmap_put(idmap, c->id, c->id_len, &found);
+		if (found) {
+			free(c->id);
+			return rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk_id '%s' appears twice (first "
+					  "on line %zu)", r->path, r->line, id, u->chunks[*first].line);
+		}
+		*first = u->nchunks;
 	}
-	*first = u->nchunks++;
+	u->nchunks++;
 	c->doc_len = json_string_length(json_object_get(obj, "doc_id"));
 	c->doc = xstrndup(doc, c->doc_len);
 	memcpy(c->hash, hash, HASH_HEX);
 	c->line = r->line;
-	return classify(u, c, text, json_string_length(json_object_get(obj, "text")), err);
+	c->fp = fp;
+	return classify(u, c, v, text, json_string_length(json_object_get(obj, "text")), err);
+}
+
+/* The old live row (its number in old_live) whose line had fingerprint fp, or SIZE_MAX. */
+static size_t fp_find(const struct upd *u, const unsigned char *fp)
+{
+	uint64_t h;
+
+	if (!u->fp_slots)
+		return SIZE_MAX;
+	memcpy(&h, fp, sizeof(h));
+	for (size_t i = (size_t)h & u->fp_mask;; i = (i + 1) & u->fp_mask) {
+		uint32_t v = u->fp_slots[i];
+
+		if (!v)
+			return SIZE_MAX;
+		if (!memcmp(u->old_fps[v - 1], fp, SEG_FP))
+			return v - 1;
+	}
 }
 
 /*
- * Reads and diffs the chunks, up to the first bad line: 0, or -1 + err.
- * The chunks read before it (and the bad one, when its line was whole) stay
- * in u->chunks, for check_vectors() to report an earlier problem first.
+ * A line whose bytes are an old live row's line (the same fingerprint) is
+ * that row, unchanged: those bytes were a valid chunk, checked in full when
+ * the row was written. The chunk takes its fields from the row.
+ */
+static int reuse_row(struct upd *u, size_t v, size_t line, struct rp_err *err)
+{
+	const struct rowref *o = &u->old_live[v];
+	struct index_row row;
+	struct chunk *c;
+
+	if (index_row(u->ix, o->seg, o->row, &row, err) < 0)
+		return -1;
+	if (u->old_seen[v])
+		return rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk_id '%.*s' appears twice (first on "
+				  "line %zu)", u->o->chunks, line, (int)row.chunk_id_len, row.chunk_id,
+				  u->old_seen[v]);
+	u->old_seen[v] = line;
+	c = new_chunk(u);
+	u->nchunks++;
+	c->id = (char *)row.chunk_id;
+	c->id_len = row.chunk_id_len;
+	c->doc = (char *)row.doc_id;
+	c->doc_len = row.doc_id_len;
+	memcpy(c->hash, row.content_hash, HASH_HEX);
+	c->fp = row.line_fp;
+	c->line = line;
+	c->borrowed = 1;
+	u->st->unchanged++;
+	return 0;
+}
+
+/* 1 when the line holds only blanks (jsonl_next skips it). */
+static int blank_line(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+			return 0;
+	return 1;
+}
+
+/*
+ * Diffs the chunk lines (read and fingerprinted by load_chunks), up to the
+ * first bad line: 0, or -1 + err. A line that is an old row's by its
+ * fingerprint is not parsed; the others are, as jsonl_next() would (the same
+ * messages). The chunks read before a bad line (and the bad one, when it was
+ * parsed) stay in u->chunks, for check_vectors() to report an earlier
+ * problem first.
  */
 static int read_chunks(struct upd *u, struct rp_err *err)
 {
 	struct jsonl_reader r;
 	struct hmap idmap;
-	json_t *obj;
-	int rc;
+	int rc = 0;
 
-	if (jsonl_open(&r, u->o->chunks, err) < 0)
-		return -1;
-	hmap_init(&idmap, u->nold_live + 1024);
-	while ((rc = jsonl_next(&r, &obj, err)) > 0) {
-		rc = read_chunk(u, &r, obj, &idmap, err);
-		json_decref(obj);
-		if (rc < 0)
+	memset(&r, 0, sizeof(r));
+	r.path = (char *)u->o->chunks;
+	hmap_init(&idmap, 1024);
+	for (size_t i = 0; i < u->nlines && !rc; i++) {
+		const char *p = u->cdata + u->lines[i].off;
+		size_t n = u->lines[i].len, v;
+		json_error_t je;
+		json_t *obj;
+
+		r.line = i + 1;
+		if (blank_line(p, n))
+			continue;
+		v = fp_find(u, u->lfp[i]);
+		if (v != SIZE_MAX) {
+			rc = reuse_row(u, v, i + 1, err);
+			continue;
+		}
+		obj = json_loadb(p, n, JSON_REJECT_DUPLICATES, &je);
+		if (!obj) {
+			rc = rp_err_set(err, RP_ERR_INPUT, "%s:%zu:%d: invalid JSON: %s", r.path, r.line,
+					je.column > 0 ? je.column : 1, je.text);
 			break;
+		}
+		if (!json_is_object(obj))
+			rc = rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: expected a JSON object on each "
+					"line", r.path, r.line);
+		else
+			rc = read_chunk(u, &r, obj, &idmap, u->lfp[i], err);
+		json_decref(obj);
 		if (u->o->progress && !(u->nchunks & 1023))
 			progress_update(u->o->progress, u->nchunks, "reading chunks");
 	}
-	jsonl_close(&r);
 	hmap_free(&idmap);
 	return rc < 0 ? -1 : 0;
+}
+
+/* Reads the chunk file (mapped when it can be) and splits it into lines. 0, or -1 + err. */
+static int load_chunks(struct upd *u, struct rp_err *err)
+{
+	const char *path = u->o->chunks;
+	size_t len = 0;
+	const char *p, *end, *nl;
+
+	if (strcmp(path, "-"))
+		u->cdata = fs_map(path, &len);
+	if (!u->cdata && strcmp(path, "-") && errno)
+		return rp_err_set(err, errno == ENOENT ? RP_ERR_INPUT : RP_ERR_IO, "cannot open '%s': "
+				  "%s", path, strerror(errno));
+	if (!u->cdata) {
+		/* empty, standard input, or not a regular file: read it */
+		struct buf b = BUF_INIT;
+		int rc = buf_read_file(&b, strcmp(path, "-") ? path : "/dev/stdin");
+
+		if (rc < 0) {
+			rc = rp_err_set(err, errno == ENOENT ? RP_ERR_INPUT : RP_ERR_IO, "cannot read "
+					"'%s': %s", path, strerror(errno));
+			buf_release(&b);
+			return rc;
+		}
+		u->cowned = b.s ? b.s : xcalloc(1, 1);
+		u->cdata = u->cowned;
+		len = b.len;
+	}
+	u->clen = len;
+	size_t alloc = 0;
+
+	for (p = u->cdata, end = u->cdata + len; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			nl = end;
+		ALLOC_GROW(u->lines, u->nlines + 1, alloc);
+		u->lines[u->nlines++] = (struct line){ (size_t)(p - u->cdata), (size_t)(nl - p) };
+	}
+	u->lfp = xmalloc((u->nlines + 1) * sizeof(*u->lfp));
+	u->chunks = xmalloc((u->nlines + 1) * sizeof(*u->chunks));
+	u->calloc_ = u->nlines + 1;
+	return 0;
+}
+
+/* 64 hex digits (a digest of hash.h) into 32 bytes. */
+static void hex_raw(const char *hex, unsigned char raw[SEG_FP])
+{
+	for (int i = 0; i < SEG_FP; i++) {
+		int hi = hex[2 * i], lo = hex[2 * i + 1];
+
+		raw[i] = (unsigned char)((hi <= '9' ? hi - '0' : hi - 'a' + 10) << 4 |
+					 (lo <= '9' ? lo - '0' : lo - 'a' + 10));
+	}
+}
+
+/* Fingerprints lines [a, b) of the chunk file. */
+static void hash_lines(struct upd *u, size_t a, size_t b)
+{
+	char hex[HASH_HEX];
+
+	for (size_t i = a; i < b; i++) {
+		hash_buf(u->cdata + u->lines[i].off, u->lines[i].len, hex);
+		hex_raw(hex, u->lfp[i]);
+	}
+}
+
+/* Lowercase hex of 32 raw bytes. */
+static void raw_hex(const unsigned char *raw, char hex[HASH_HEX])
+{
+	static const char d[] = "0123456789abcdef";
+
+	for (int i = 0; i < 32; i++) {
+		hex[2 * i] = d[raw[i] >> 4];
+		hex[2 * i + 1] = d[raw[i] & 15];
+	}
+	hex[64] = '\0';
 }
 
 /*
  * Every chunk read needs its vector: same chunk_id, same content_hash.
  * rp-embed writes the vectors in the order of the chunks, so record i is
  * tried first for chunk i; the others are found through a map of the ids,
- * made on the first miss.
+ * made on the first miss (an id twice in the .rpv: its last record).
  */
 static int check_vectors(struct upd *u, struct rp_err *err)
 {
+	const struct rpv_map *m = &u->vm;
 	struct hmap vecmap = { 0 };
+	char vh[HASH_HEX];
 	int ret = 0;
 
 	for (size_t i = 0; i < u->nchunks && !ret; i++) {
 		struct chunk *c = &u->chunks[i];
 		size_t *v = NULL, same = i;
 
-		if (i < u->rpv.count && !strcmp(u->rpv.ids[i], c->id)) {
+		if (i < m->count && m->id_lens[i] == c->id_len && !memcmp(m->recs[i], c->id, c->id_len)) {
 			v = &same;
 		} else {
 			if (!vecmap.slots) {
-				hmap_init(&vecmap, u->rpv.count);
-				for (size_t k = 0; k < u->rpv.count; k++) {
+				hmap_init(&vecmap, m->count);
+				for (size_t k = 0; k < m->count; k++) {
 					int found;
 
-					*hmap_put(&vecmap, u->rpv.ids[k], strlen(u->rpv.ids[k]), &found) = k;
+					*hmap_put(&vecmap, m->recs[k], m->id_lens[k], &found) = k;
 				}
 			}
 			v = hmap_get(&vecmap, c->id, c->id_len);
 		}
-		if (!v)
-			ret = rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk '%s' has no vector in '%s'; "
+		if (!v) {
+			ret = rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk '%.*s' has no vector in '%s'; "
 					 "re-run the embed stage on this chunk file", u->o->chunks,
-					 c->line, c->id, u->o->vectors);
-		else if (strcmp(u->rpv.hashes[*v], c->hash))
-			ret = rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk '%s': content_hash %.12s... "
+					 c->line, (int)c->id_len, c->id, u->o->vectors);
+			break;
+		}
+		raw_hex(rpv_map_hash(m, *v), vh);
+		if (strcmp(vh, c->hash))
+			ret = rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk '%.*s': content_hash %.12s... "
 					 "differs from its vector's in '%s' (%.12s...): the vectors are "
-					 "stale; re-run the embed stage", u->o->chunks, c->line, c->id,
-					 c->hash, u->o->vectors, u->rpv.hashes[*v]);
+					 "stale; re-run the embed stage", u->o->chunks, c->line,
+					 (int)c->id_len, c->id, c->hash, u->o->vectors, vh);
 		else
 			c->vec = *v;
 	}
@@ -330,41 +530,24 @@ static int check_vectors(struct upd *u, struct rp_err *err)
 static int check_space(struct upd *u, struct rp_err *err)
 {
 	const struct index *ix = u->ix;
-	int same_dim = !ix->dim || !u->rpv.dim || ix->dim == u->rpv.dim;
+	int same_dim = !ix->dim || !u->vm.dim || ix->dim == u->vm.dim;
 
 	if (!u->have_old)
 		return 0;
-	if (strcmp(ix->model, u->rpv.model) || strcmp(ix->provider, u->rpv.provider) || !same_dim)
+	if (strcmp(ix->model, u->vm.model) || strcmp(ix->provider, u->vm.provider) || !same_dim)
 		return rp_err_set(err, RP_ERR_INPUT, "%s: index built with %s%s%s (%u dims), vectors "
 				  "from %s%s%s (%u dims): different embedding spaces; build a new "
 				  "index and promote it", u->o->dir,
-				  strcmp(ix->provider, u->rpv.provider) ? ix->provider : "",
-				  strcmp(ix->provider, u->rpv.provider) ? ":" : "", ix->model, ix->dim,
-				  strcmp(ix->provider, u->rpv.provider) ? u->rpv.provider : "",
-				  strcmp(ix->provider, u->rpv.provider) ? ":" : "", u->rpv.model,
-				  u->rpv.dim);
+				  strcmp(ix->provider, u->vm.provider) ? ix->provider : "",
+				  strcmp(ix->provider, u->vm.provider) ? ":" : "", ix->model, ix->dim,
+				  strcmp(ix->provider, u->vm.provider) ? u->vm.provider : "",
+				  strcmp(ix->provider, u->vm.provider) ? ":" : "", u->vm.model,
+				  u->vm.dim);
 	if (u->o->distance && strcmp(u->o->distance, ix->distance))
 		return rp_err_set(err, RP_ERR_INPUT, "%s: index uses distance '%s', not '%s'; build a "
 				  "new index (or use --rebuild)", u->o->dir, ix->distance,
 				  u->o->distance);
 	return 0;
-}
-
-/* Reads the vectors from a mapping of the file (rpv_read would copy it whole first). */
-static int read_vectors(struct upd *u, struct rp_err *err)
-{
-	size_t len;
-	const char *map = fs_map(u->o->vectors, &len);
-	int rc;
-
-	if (!map && errno)
-		return rp_err_set(err, errno == ENOENT ? RP_ERR_INPUT : RP_ERR_IO, "cannot read '%s': %s",
-				  u->o->vectors, strerror(errno));
-	if (!map)
-		return rpv_read(&u->rpv, u->o->vectors, err);  /* empty, or not a regular file */
-	rc = rpv_decode(&u->rpv, map, len, u->o->vectors, err);
-	fs_unmap(map, len);
-	return rc;
 }
 
 /* 1 when the file dir/name hashes to `sha`. */
@@ -444,7 +627,7 @@ static int open_old(struct upd *u, struct rp_err *err)
  */
 static int settle_space(struct upd *u, struct rp_err *err)
 {
-	if (!u->rpv.model[0] || !u->rpv.provider[0])
+	if (!u->vm.model[0] || !u->vm.provider[0])
 		return rp_err_set(err, RP_ERR_INPUT, "%s: the vectors name no provider or model",
 				  u->o->vectors);
 	if (!u->have_old)
@@ -460,13 +643,41 @@ static int settle_space(struct upd *u, struct rp_err *err)
 /* ---- the diff -------------------------------------------------------------------- */
 
 
-/* Maps the chunk_id of every old live row (u->old_ids), before the chunks are read. */
+/* Enters old live row v, whose line had fingerprint fp, in u->fp_slots (the first of equal ones stays). */
+static void put_fp(struct upd *u, const unsigned char *fp, size_t v)
+{
+	static const unsigned char none[SEG_FP];
+	uint64_t h;
+	size_t i;
+
+	if (!memcmp(fp, none, SEG_FP))
+		return;     /* not made from a line */
+	if (v >= UINT32_MAX)
+		BUG("too many rows");
+	memcpy(&h, fp, sizeof(h));
+	for (i = (size_t)h & u->fp_mask; u->fp_slots[i]; i = (i + 1) & u->fp_mask)
+		if (!memcmp(u->old_fps[u->fp_slots[i] - 1], fp, SEG_FP))
+			return;
+	u->fp_slots[i] = (uint32_t)(v + 1);
+}
+
+/*
+ * Maps the chunk_id (u->old_ids) and line fingerprint (u->fp_slots) of
+ * every old live row, before the chunks are read.
+ */
 static int map_old_rows(struct upd *u, struct rp_err *err)
 {
 	struct index *ix = u->ix;
 
+	size_t cap = 16;
+
 	u->old_live = xmalloc((ix->live + 1) * sizeof(*u->old_live));
-	u->old_seen = xcalloc(ix->live + 1, 1);
+	u->old_seen = xcalloc(ix->live + 1, sizeof(*u->old_seen));
+	u->old_fps = xmalloc((ix->live + 1) * sizeof(*u->old_fps));
+	while (cap < 2 * ix->live)
+		cap *= 2;
+	u->fp_slots = xcalloc(cap, sizeof(*u->fp_slots));
+	u->fp_mask = cap - 1;
 	u->dead = xcalloc(ix->nseg + 1, sizeof(*u->dead));
 	u->ndead = ix->nseg;
 	u->dead_rows = xcalloc(ix->nseg + 1, sizeof(*u->dead_rows));
@@ -491,7 +702,9 @@ static int map_old_rows(struct upd *u, struct rp_err *err)
 						  "--rebuild'", ix->path, ix->segs[s].file,
 						  (int)row.chunk_id_len, row.chunk_id);
 			u->old_live[u->nold_live].seg = s;
-			u->old_live[u->nold_live++].row = r;
+			u->old_live[u->nold_live].row = r;
+			u->old_fps[u->nold_live] = row.line_fp;
+			put_fp(u, row.line_fp, u->nold_live++);
 		}
 	}
 	return 0;
@@ -582,16 +795,19 @@ static int add_old_rows(struct upd *u, size_t s, struct outseg *out, char (*hash
 		memcpy(hashes[out->nrows], row.content_hash, HASH_HEX);
 		*in = (struct seg_in){ row.chunk_id, row.chunk_id_len, row.doc_id, row.doc_id_len,
 				       row.text, row.text_len, hashes[out->nrows], g->vecs + r * dim,
-				       g->qvecs + r * dim, g->qscale[r] };
+				       g->qvecs + r * dim, g->qscale[r], row.line_fp };
 		out->nrows++;
 	}
 	return 0;
 }
 
-/* Appends the new rows (added and updated chunks) to out, normalising their vectors. */
-static void add_new_rows(struct upd *u, struct outseg *out, size_t nnew)
+/*
+ * Appends the new rows (added and updated chunks) to out, normalising their
+ * vectors: 0, or -1 + err when one of them is not finite.
+ */
+static int add_new_rows(struct upd *u, struct outseg *out, size_t nnew, struct rp_err *err)
 {
-	unsigned dim = u->rpv.dim;
+	unsigned dim = u->vm.dim;
 	int cosine = !strcmp(u->distance, "cosine");
 	size_t k = 0;
 
@@ -602,13 +818,16 @@ static void add_new_rows(struct upd *u, struct outseg *out, size_t nnew)
 
 		if (!c->is_new)
 			continue;
-		memcpy(v, rpv_vec(&u->rpv, c->vec), dim * sizeof(float));
+		if (rpv_map_vec(&u->vm, c->vec, v, u->o->vectors, err) < 0)
+			return -1;
 		if (cosine)
 			segment_normalise(v, dim);
 		out->rows[out->nrows++] = (struct seg_in){ c->id, c->id_len, c->doc, c->doc_len,
-							   c->text, c->text_len, c->hash, v, NULL, 0 };
+							   c->text, c->text_len, c->hash, v, NULL, 0,
+							   c->fp };
 		k++;
 	}
+	return 0;
 }
 
 /*
@@ -645,9 +864,10 @@ static int build_outs(struct upd *u, char (**hashes)[HASH_HEX], struct rp_err *e
 		struct outseg *n = &u->outs[u->nouts++];
 
 		*n = (struct outseg){ SIZE_MAX, xmalloc(nnew * sizeof(struct seg_in)), 0 };
-		add_new_rows(u, n, nnew);
-	} else if (nnew) {
-		add_new_rows(u, m, nnew);
+		if (add_new_rows(u, n, nnew, err) < 0)
+			goto out;
+	} else if (nnew && add_new_rows(u, m, nnew, err) < 0) {
+		goto out;
 	}
 	for (size_t i = 0; i < u->nouts; i++)
 		if (u->outs[i].rows)
@@ -908,6 +1128,44 @@ static void remove_unnamed(const char *dir, const struct manifest *m)
 	fs_fsync_parent_quiet(dir);
 }
 
+/* A chunk's place in chunk_id order: the first 8 bytes of the id, big-endian, zero-padded. */
+struct id_key {
+	uint64_t key;
+	const struct chunk *c;
+};
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct id_key *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return manifest_id_cmp(x->c->id, x->c->id_len, y->c->id, y->c->id_len);
+}
+
+/*
+ * Fills rows with the chunks sorted by chunk_id, bytewise (as
+ * digest_rows_sort does; ids hold no NUL, so zero-padding the keys keeps
+ * that order), comparing the ids themselves only when their keys tie.
+ */
+static void sort_chunks(const struct upd *u, struct digest_row *rows)
+{
+	struct id_key *k = xmalloc((u->nchunks + 1) * sizeof(*k));
+
+	for (size_t i = 0; i < u->nchunks; i++) {
+		const struct chunk *c = &u->chunks[i];
+		uint64_t key = 0;
+
+		for (size_t j = 0; j < 8; j++)
+			key = key << 8 | (j < c->id_len ? (unsigned char)c->id[j] : 0);
+		k[i] = (struct id_key){ key, c };
+	}
+	qsort(k, u->nchunks, sizeof(*k), cmp_key);
+	for (size_t i = 0; i < u->nchunks; i++)
+		rows[i] = (struct digest_row){ k[i].c->id, k[i].c->id_len, k[i].c->hash };
+	free(k);
+}
+
 /* Fills the new manifest's header, digest and counts from the chunks. */
 static void describe(struct upd *u)
 {
@@ -915,9 +1173,9 @@ static void describe(struct upd *u)
 	struct digest_row *rows = xmalloc((u->nchunks + 1) * sizeof(*rows));
 	struct hmap docs;
 
-	n->provider = xstrdup(u->rpv.provider);
-	n->model = xstrdup(u->rpv.model);
-	n->dim = u->rpv.dim ? u->rpv.dim : u->ix->dim;
+	n->provider = xstrdup(u->vm.provider);
+	n->model = xstrdup(u->vm.model);
+	n->dim = u->vm.dim ? u->vm.dim : u->ix->dim;
 	n->distance = xstrdup(u->distance);
 	n->generation++;
 	n->has_fts = !u->o->no_fts;
@@ -925,10 +1183,9 @@ static void describe(struct upd *u)
 	for (size_t i = 0; i < u->nchunks; i++) {
 		int found;
 
-		rows[i] = (struct digest_row){ u->chunks[i].id, u->chunks[i].id_len, u->chunks[i].hash };
 		hmap_put(&docs, u->chunks[i].doc, u->chunks[i].doc_len, &found);
 	}
-	digest_rows_sort(rows, u->nchunks);
+	sort_chunks(u, rows);
 	manifest_digest(rows, u->nchunks, n->provider, n->model, n->dim, n->digest);
 	n->chunks = u->nchunks;
 	n->documents = docs.n;
@@ -1034,6 +1291,8 @@ static unsigned long long version_bytes(const char *dir, const struct manifest *
 static void reset_diff(struct upd *u)
 {
 	for (size_t i = 0; i < u->nchunks; i++) {
+		if (u->chunks[i].borrowed)
+			continue;
 		free(u->chunks[i].id);
 		free(u->chunks[i].doc);
 		free(u->chunks[i].text);
@@ -1051,8 +1310,12 @@ static void reset_diff(struct upd *u)
 	u->dead_changed = NULL;
 	free(u->old_live);
 	free(u->old_seen);
+	free(u->old_fps);
+	free(u->fp_slots);
 	u->old_live = NULL;
 	u->old_seen = NULL;
+	u->old_fps = NULL;
+	u->fp_slots = NULL;
 	u->nold_live = 0;
 	if (u->old_ids.slots)
 		hmap_free(&u->old_ids);
@@ -1071,13 +1334,20 @@ static void upd_release(struct upd *u)
 		index_close(u->ix);
 	manifest_release(&u->old);
 	manifest_release(&u->next);
-	rpv_release(&u->rpv);
+	rpv_map_release(&u->vm);
+	if (u->cdata && !u->cowned)
+		fs_unmap(u->cdata, u->clen);
+	free(u->cowned);
+	free(u->lines);
+	free(u->lfp);
 	if (u->lock_fd >= 0)
 		close(u->lock_fd);
 }
 
+/* The second thread: reads the vectors, then fingerprints lines [a, nlines). */
 struct vec_job {
 	struct upd *u;
+	size_t a;
 	struct rp_err err;
 	int rc;
 };
@@ -1086,27 +1356,37 @@ static void *read_vectors_job(void *arg)
 {
 	struct vec_job *job = arg;
 
-	job->rc = read_vectors(job->u, &job->err);
+	job->rc = rpv_map_open(&job->u->vm, job->u->o->vectors, &job->err);
+	hash_lines(job->u, job->a, job->u->nlines);
 	return NULL;
 }
 
 /*
- * Reads the vectors (on a second thread) while the chunks are read and
- * diffed against the old version, then checks the one against the other.
- * Problems are reported in this order: the vectors file, the embedding
- * space, the first chunk line that is bad or lacks its vector.
+ * Reads the vectors and fingerprints the second part of the chunk lines (on
+ * a second thread) while this one reads the chunk file, maps the old rows
+ * and fingerprints the first part; then diffs the chunks against the old
+ * version and checks them against the vectors. Problems are reported in
+ * this order: the vectors file, the embedding space, the first chunk line
+ * that is bad or lacks its vector.
  */
 static int read_inputs(struct upd *u, struct rp_err *err)
 {
-	struct vec_job job = { u, { 0 }, 0 };
+	struct vec_job job = { u, 0, { 0 }, 0 };
 	struct rp_err cerr = { 0 };
 	pthread_t th;
 	int threaded, crc, sp;
 
 	if (lock_dir(u, err) < 0 || open_old(u, err) < 0)
 		return -1;
+	crc = load_chunks(u, &cerr);
+	/* the second thread reads the vectors first: it fingerprints fewer lines */
+	job.a = u->nlines / 4;
 	threaded = !pthread_create(&th, NULL, read_vectors_job, &job);
-	crc = map_old_rows(u, &cerr) < 0 || read_chunks(u, &cerr) < 0 ? -1 : 0;
+	if (!threaded)
+		job.a = 0;
+	hash_lines(u, 0, job.a);
+	if (!crc)
+		crc = map_old_rows(u, &cerr);
 	if (threaded)
 		pthread_join(th, NULL);
 	else
@@ -1115,10 +1395,14 @@ static int read_inputs(struct upd *u, struct rp_err *err)
 		*err = job.err;
 		return -1;
 	}
+	if (!crc)
+		crc = read_chunks(u, &cerr);
 	sp = settle_space(u, err);
 	if (sp < 0)
 		return -1;
-	if (sp > 0) {
+	if (sp > 0 && !u->lfp) {
+		crc = -1;   /* the chunk file could not be read: cerr says why */
+	} else if (sp > 0) {
 		reset_diff(u);
 		u->st->added = u->st->updated = u->st->unchanged = 0;
 		crc = map_old_rows(u, &cerr) < 0 || read_chunks(u, &cerr) < 0 ? -1 : 0;
