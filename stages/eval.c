@@ -3,7 +3,8 @@
  * fixed set of judged queries, and a gate against a baseline (rp-eval(1)).
  *
  * The run: read the query set (index/eval.h: errors name the file and
- * line); for each --index NAME=INDEX, open the index (index/index.h),
+ * line); for each --index NAME=INDEX, open the index (index/index.h; INDEX
+ * may be an alias of the workspace, index/alias.h: its served copy is read),
  * search every query at once through index/query.h (the query embedded by
  * the same code and cache as the corpus, with the model the index records)
  * and score the top k of each (eval.h defines the metrics); with
@@ -16,6 +17,7 @@
  * baseline (or an index could not be searched), 2 for usage or invalid
  * input (a query line, an index directory, a model the index refuses).
  */
+#include "index/alias.h"
 #include "index/eval.h"
 #include "index/index.h"
 #include "index/query.h"
@@ -37,8 +39,8 @@ static const char usage_text[] =
 	"MRR and nDCG@k of each index to METRICS.json.\n"
 	"\n"
 	"  -q, --queries FILE     the judged queries (JSON Lines)\n"
-	"  -i, --index NAME=DIR   an index to evaluate, named NAME in the output;\n"
-	"                         repeat for several\n"
+	"  -i, --index NAME=DIR   an index (a directory or an alias) to evaluate,\n"
+	"                         named NAME in the output; repeat for several\n"
 	"  -o, --output FILE      the metrics file (JSON; '-' is standard output)\n"
 	"  -k N                   results per query that count, 1..1000 (default 10)\n"
 	"      --baseline NAME    compare every other index with this one; exit 1\n"
@@ -186,12 +188,13 @@ static int eval_target(const struct opts *o, const struct eval_set *qs, struct t
 	const struct eval_hit **lists = xcalloc(qs->n, sizeof(*lists));
 	const char **texts = xcalloc(qs->n, sizeof(*texts));
 	size_t *nres = xcalloc(qs->n, sizeof(*nres));
+	char *dir = NULL;
 	int ret = -1;
 
 	qo.k = o->k;
 	qo.hybrid = o->hybrid;
 	qo.provider.cache = o->cache;
-	if (index_open(&ix, t->path, 0, err) < 0)
+	if (alias_resolve(t->path, &dir, err) < 0 || index_open(&ix, dir, 0, err) < 0)
 		goto out;
 	t->model = xstrdup(ix->model ? ix->model : "");
 	memcpy(t->digest, ix->digest, sizeof(t->digest));
@@ -222,6 +225,7 @@ static int eval_target(const struct opts *o, const struct eval_set *qs, struct t
 out:
 	index_searcher_free(s);
 	index_close(ix);
+	free(dir);
 	free(res);
 	free(hits);
 	free(lists);

@@ -8,6 +8,8 @@
  * segments, dead rows), the size in bytes of the files the manifest names,
  * the generation and the logical digest. Cheap: it reads no vector. Whether
  * the files still match the manifest is `rp-index verify`'s question.
+ * INDEX may be an alias of the workspace (alias_resolve): its served copy is
+ * read, and "index" stays the name given.
  *
  * Text output is one "key: value" line per field; --json prints one
  * canonical JSON object (sorted keys) on one line:
@@ -17,6 +19,7 @@
  *    "version":1}
  */
 #include "index.h"
+#include "index/alias.h"
 #include "index/index.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -24,6 +27,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char info_usage_text[] =
@@ -31,7 +35,7 @@ static const char info_usage_text[] =
 	"\n"
 	"  Prints the index's embedding provider and model, dimension, distance,\n"
 	"  counts (chunks, documents, tombstones, segments, dead rows), size in\n"
-	"  bytes, generation and logical digest.\n"
+	"  bytes, generation and logical digest. INDEX may be an alias.\n"
 	"\n"
 	"  --json       one JSON object instead of text\n"
 	"  -h, --help   show this help\n";
@@ -105,7 +109,8 @@ int index_cmd_info(int argc, char **argv)
 	};
 	struct rp_err err = { 0 };
 	struct index *ix;
-	int c, json = 0;
+	char *dir;
+	int c, json = 0, r;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -116,7 +121,11 @@ int index_cmd_info(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return info_usage(1);
-	if (index_open(&ix, argv[optind], 0, &err) < 0)
+	if (alias_resolve(argv[optind], &dir, &err) < 0)
+		return rp_err_exit(&err);
+	r = index_open(&ix, dir, 0, &err);
+	free(dir);
+	if (r < 0)
 		return rp_err_exit(&err);
 	if (json)
 		print_json(argv[optind], ix);

@@ -276,15 +276,15 @@ static int print_results(const struct qargs *a, const struct index *ix, const ch
 	return 0;
 }
 
-/* Opens INDEX or the alias it names into *ix; 0 or -1 + err. */
+/* Opens INDEX or the alias it names (alias_resolve) into *ix; 0 or -1 + err. */
 static int open_target(const char *arg, struct index **ix, struct rp_err *err)
 {
-	char *dir = NULL;
-	int r = alias_lookup(arg, &dir, err);
+	char *dir;
+	int r;
 
-	if (r < 0)
+	if (alias_resolve(arg, &dir, err) < 0)
 		return -1;
-	r = index_open(ix, dir ? dir : arg, 0, err);
+	r = index_open(ix, dir, 0, err);
 	free(dir);
 	return r;
 }

@@ -15,10 +15,13 @@
  *    "documents":N,"index":"INDEX","issues":[{"chunk_id","detail","doc_id",
  *    "file","kind"},...],"manifest_digest":"<hex>"|null,"ok":BOOL,
  *    "segments":N,"source":"C.jsonl"|null,"source_chunks":N|null}
+ * INDEX may be an alias of the workspace (alias_resolve): its served copy
+ * is checked, and the output names INDEX as given.
  * Exit 0 when nothing is wrong, 1 when anything is, 2 for a usage error, a
- * directory that is no index, or an invalid chunk file.
+ * directory that is no index, a broken alias, or an invalid chunk file.
  */
 #include "index.h"
+#include "index/alias.h"
 #include "index/verify.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -26,6 +29,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char verify_usage_text[] =
@@ -38,6 +42,7 @@ static const char verify_usage_text[] =
 	"  (in the source, not in the index), stale (content_hash differs),\n"
 	"  wrong-model (a segment of another embedding model). Prints one line per\n"
 	"  problem (KIND, CHUNK_ID, DOC_ID); exit 1 when there is any, 0 when none.\n"
+	"  INDEX may be an alias (its served copy is checked).\n"
 	"\n"
 	"  -c, --chunks FILE   the chunks the index should hold (chunk_id, doc_id,\n"
 	"                      content_hash per line)\n"
@@ -132,7 +137,8 @@ int index_cmd_verify(int argc, char **argv)
 	struct rp_err err = { 0 };
 	struct verify_report rep;
 	const char *chunks = NULL, *dir;
-	int c, json = 0, code;
+	char *path;
+	int c, json = 0, code, r;
 
 	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -145,7 +151,11 @@ int index_cmd_verify(int argc, char **argv)
 	if (argc - optind != 1)
 		return verify_usage(1);
 	dir = argv[optind];
-	if (index_verify(dir, chunks, &rep, &err) < 0)
+	if (alias_resolve(dir, &path, &err) < 0)
+		return rp_err_exit(&err);
+	r = index_verify(path, chunks, &rep, &err);
+	free(path);
+	if (r < 0)
 		return rp_err_exit(&err);
 	if (json)
 		print_json(dir, chunks, &rep);

@@ -160,6 +160,40 @@ green() {
 	assert_success
 }
 
+@test "info, verify and rp-eval follow an alias as query does" {
+	rp-index promote --alias live --to build/blue/index >/dev/null
+	copy=$(cat .rp/index/live/current)
+	run rp-index info live
+	assert_success
+	assert_line "digest:      $BLUE"
+	assert_line "chunks:      300"
+	[ "$(rp-index info live --json | jq -r .digest)" = "$BLUE" ]
+	run rp-index verify live --chunks build/blue/index.chunks
+	assert_success
+	assert_output "live: ok: 300 chunks of 30 documents in 1 segment, digest $BLUE, in step with build/blue/index.chunks"
+	printf '{"query":"%s","relevant":["d0012#3"]}\n' "$SENTENCE" > q.jsonl
+	run rp-eval --queries q.jsonl --index cand=live --index blue=build/blue/index -o M.json
+	assert_success
+	[ "$(jq -r .indexes.cand.digest M.json)" = "$BLUE" ]
+	[ "$(jq -r .indexes.cand.mrr M.json)" = "$(jq -r .indexes.blue.mrr M.json)" ]
+	# a directory of that name holding an index wins over the alias
+	make_index live 20
+	[ "$(digest_of live)" != "$BLUE" ]
+	[ "$(rp-index verify live | cut -d' ' -f1-3)" = "live: ok: 20" ]
+	rm -rf live live.chunks live.rpv
+	# a served copy that is gone: every command names the alias and the copy
+	chmod -R u+w ".rp/index/live/$copy"
+	rm -rf ".rp/index/live/$copy"
+	for cmd in "info live" "verify live" "query live river"; do
+		run rp-index $cmd
+		assert_failure 2
+		assert_output --partial "alias 'live' resolves to '$PWD/.rp/index/live/$copy', which does not exist"
+	done
+	run rp-eval --queries q.jsonl --index cand=live -o M.json
+	assert_failure 2
+	assert_output --partial "alias 'live' resolves to '$PWD/.rp/index/live/$copy', which does not exist"
+}
+
 @test "an alias may point only inside the workspace" {
 	# a target outside the workspace, directly or through a symlink
 	make_index "$BATS_TEST_TMPDIR/outside/index" 20

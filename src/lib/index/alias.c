@@ -184,6 +184,12 @@ static int read_current(const char *adir, const char *name, char **copy, struct 
 		goto out;
 	}
 	dir = xasprintf("%s/%s", adir, b.s);
+	if (lstat(dir, &st) < 0 && errno == ENOENT) {
+		rp_err_set(err, RP_ERR_INPUT, "alias '%s' resolves to '%s', which does not exist: the "
+			   "served copy was removed; promote an index again with 'rp-index promote "
+			   "--alias %s --to INDEX'", name, dir, name);
+		goto out;
+	}
 	if (real_dir(dir, 0, err) < 0)
 		goto out;
 	*copy = buf_detach(&b);
@@ -195,34 +201,58 @@ out:
 	return ret;
 }
 
-int alias_lookup(const char *arg, char **dir, struct rp_err *err)
+/* 1 when ARG/current exists in the workspace's alias ARG (a cheap probe), else 0 or -1 + err. */
+static int has_alias(const char *arg, char **root, struct rp_err *err)
+{
+	char *cur;
+	int r;
+
+	*root = NULL;
+	if (!alias_name_valid(arg))
+		return 0;
+	if (config_find_root(NULL, root, err) < 0)
+		return -1;
+	if (!*root)
+		return 0;
+	cur = xasprintf("%s/.rp/index/%s/current", *root, arg);
+	r = fs_exists(cur);
+	free(cur);
+	return r == 1;
+}
+
+int alias_resolve(const char *arg, char **dir, struct rp_err *err)
 {
 	char *m = xasprintf("%s/%s", arg, INDEX_MANIFEST), *root = NULL, *adir = NULL, *copy = NULL;
-	char *cur;
-	int ret = 0;
+	char *cm = NULL;
+	int ret = -1, r;
 
 	*dir = NULL;
-	if (fs_exists(m) || !alias_name_valid(arg))
-		goto out;
-	if (config_find_root(NULL, &root, err) < 0) {
-		ret = -1;
+	if (fs_exists(m) || !(r = has_alias(arg, &root, err))) {
+		*dir = xstrdup(arg);
+		ret = 0;
 		goto out;
 	}
-	if (!root)
+	if (r < 0 || alias_dir(root, arg, 0, &adir, err) < 0 || read_current(adir, arg, &copy, err) < 0)
 		goto out;
-	adir = xasprintf("%s/.rp/index/%s", root, arg);
-	cur = xasprintf("%s/current", adir);
-	ret = fs_exists(cur);
-	free(cur);
-	if (ret != 1)
-		goto out;
-	free(adir);
-	if (alias_dir(root, arg, 0, &adir, err) < 0 || (ret = read_current(adir, arg, &copy, err)) < 0) {
-		ret = -1;
+	if (!copy) {
+		rp_err_set(err, RP_ERR_INPUT, "alias '%s': '%s/current' is gone: the alias serves "
+			   "nothing; promote an index with 'rp-index promote --alias %s --to INDEX'",
+			   arg, adir, arg);
 		goto out;
 	}
 	*dir = xasprintf("%s/%s", adir, copy);
+	cm = xasprintf("%s/%s", *dir, INDEX_MANIFEST);
+	if (!fs_exists(cm)) {
+		rp_err_set(err, RP_ERR_INPUT, "alias '%s' resolves to '%s', which holds no %s: the "
+			   "served copy is damaged; promote an index again with 'rp-index promote "
+			   "--alias %s --to INDEX'", arg, *dir, INDEX_MANIFEST, arg);
+		free(*dir);
+		*dir = NULL;
+		goto out;
+	}
+	ret = 0;
 out:
+	free(cm);
 	free(m);
 	free(root);
 	free(adir);

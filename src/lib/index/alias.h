@@ -4,7 +4,7 @@
  * that a rollback is one command (rp-index(1), ALIASES).
  *
  *     char *dir;
- *     if (alias_lookup("live", &dir, &err) == 1) index_open(&ix, dir, 0, &err);
+ *     if (alias_resolve(argv[1], &dir, &err) == 0) index_open(&ix, dir, 0, &err);
  *     alias_promote("live", "build/green/index", "build/METRICS.json", &ev, &err);
  *     alias_rollback("live", &ev, &err);
  *     alias_history("live", &evs, &n, &err);
@@ -51,13 +51,19 @@ struct alias_event {
 int alias_name_valid(const char *name);
 
 /*
- * Whether `arg` (a command line's INDEX) names an alias: when `arg` is not
- * an index directory (no ARG/MANIFEST.json), is a valid name, and the
- * workspace has .rp/index/ARG/current. Returns 1 with *dir set to the
- * served copy's path (caller frees); 0 when it is no alias (*dir NULL: use
- * `arg` as a directory); -1 + err when the alias is broken or hostile.
+ * Resolves a command line's INDEX (rp-index query, info and verify, rp-eval
+ * --index NAME=INDEX: every reader of an index by name goes through here).
+ * `arg` names an alias when it is not an index directory (no
+ * ARG/MANIFEST.json), is a valid alias name, and the workspace has
+ * .rp/index/ARG/current; the directory to read is then the alias's served
+ * copy, else `arg` itself (whose reader then says whether it is an index).
+ * Returns 0 with *dir set to that directory (newly allocated: the caller
+ * frees it). -1 + err, *dir NULL, when the alias is broken or
+ * hostile (RP_ERR_INPUT) or its served copy is missing or holds no
+ * MANIFEST.json (RP_ERR_INPUT "alias 'NAME' resolves to 'COPY', which ..."),
+ * or the system fails (RP_ERR_IO).
  */
-int alias_lookup(const char *arg, char **dir, struct rp_err *err);
+int alias_resolve(const char *arg, char **dir, struct rp_err *err);
 
 /*
  * Serves the index at `target` (a directory inside the workspace) as alias
