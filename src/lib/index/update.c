@@ -80,6 +80,14 @@ struct rowref {
 	size_t seg, row;
 };
 
+/* An old live row, as an unchanged line takes it (strings in the old version's mapping). */
+struct old_row {
+	const char *id, *doc;
+	size_t id_len, doc_len;
+	char hash[HASH_HEX];
+	unsigned char fp[SEG_FP];  /* its line's fingerprint */
+};
+
 /* One segment of the new version: kept from the old one, or written now. */
 struct outseg {
 	size_t old;               /* old segment number, or SIZE_MAX for a new one */
@@ -106,8 +114,10 @@ struct upd {
 	size_t ndead;
 	size_t *dead_rows;
 	int *dead_changed;
-	struct hmap old_ids;      /* chunk_id of each old live row -> its number in old_live */
-	const unsigned char **old_fps; /* per old live row: its line fingerprint, in the mapping */
+	uint64_t *id_slots;       /* chunk_id of each old live row: its hash's top half << 32 |
+				     1 + its number in old_live; 0: empty */
+	size_t id_mask;
+	struct old_row *old_rows; /* per old live row: what a line matching it needs */
 	uint32_t *fp_slots;       /* line fingerprint of each old live row -> 1 + its number */
 	size_t fp_mask;
 	struct rowref *old_live;
@@ -231,6 +241,38 @@ static int classify(struct upd *u, struct chunk *c, const size_t *v, const char 
 	return 0;
 }
 
+/*
+ * The slot of u->id_slots that holds chunk_id id (of len bytes), or the
+ * empty one where it goes; *tag receives what the slot keeps of its hash.
+ */
+static uint64_t *id_slot(const struct upd *u, const char *id, size_t len, uint64_t *tag)
+{
+	uint64_t h = hmap_hash(id, len);
+
+	*tag = h & 0xffffffff00000000ull;
+	for (size_t i = (size_t)(h ^ h >> 29) & u->id_mask;; i = (i + 1) & u->id_mask) {
+		uint64_t v = u->id_slots[i];
+		const struct old_row *o;
+
+		if (!v)
+			return &u->id_slots[i];
+		o = &u->old_rows[(v & 0xffffffffu) - 1];
+		if ((v & 0xffffffff00000000ull) == *tag && o->id_len == len && !memcmp(o->id, id, len))
+			return &u->id_slots[i];
+	}
+}
+
+/* The old live row (its number in old_live) of chunk_id id, or SIZE_MAX. */
+static size_t old_id(const struct upd *u, const char *id, size_t len)
+{
+	uint64_t tag, *slot;
+
+	if (!u->id_slots)
+		return SIZE_MAX;
+	slot = id_slot(u, id, len, &tag);
+	return *slot ? (size_t)(*slot & 0xffffffffu) - 1 : SIZE_MAX;
+}
+
 /* A new slot of u->chunks, zeroed. */
 static struct chunk *new_chunk(struct upd *u)
 {
@@ -247,7 +289,7 @@ static int read_chunk(struct upd *u, struct jsonl_reader *r, json_t *obj, struct
 		      const unsigned char *fp, struct rp_err *err)
 {
 	const char *id = jsonl_get_str(r, obj, "chunk_id", err), *doc, *text, *hash;
-	size_t *first, *v, id_len;
+	size_t *first, *v, vi, id_len;
 	struct chunk *c;
 	int found;
 
@@ -263,7 +305,8 @@ static int read_chunk(struct upd *u, struct jsonl_reader *r, json_t *obj, struct
 				  "lowercase hex digits", r->path, r->line, id);
 	id_len = strlen(id);
 	/* an id is an old live row's (u->old_seen says where it was read) or a new one (idmap) */
-	v = hmap_get(&u->old_ids, id, id_len);
+	vi = old_id(u, id, id_len);
+	v = vi == SIZE_MAX ? NULL : &vi;
 	if (v && u->old_seen[*v])
 		return rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk_id '%s' appears twice (first on "
 				  "line %zu)", r->path, r->line, id, u->old_seen[*v]);
@@ -303,7 +346,7 @@ static size_t fp_find(const struct upd *u, const unsigned char *fp)
 
 		if (!v)
 			return SIZE_MAX;
-		if (!memcmp(u->old_fps[v - 1], fp, SEG_FP))
+		if (!memcmp(u->old_rows[v - 1].fp, fp, SEG_FP))
 			return v - 1;
 	}
 }
@@ -315,25 +358,21 @@ static size_t fp_find(const struct upd *u, const unsigned char *fp)
  */
 static int reuse_row(struct upd *u, size_t v, size_t line, struct rp_err *err)
 {
-	const struct rowref *o = &u->old_live[v];
-	struct index_row row;
+	const struct old_row *o = &u->old_rows[v];
 	struct chunk *c;
 
-	if (index_row(u->ix, o->seg, o->row, &row, err) < 0)
-		return -1;
 	if (u->old_seen[v])
 		return rp_err_set(err, RP_ERR_INPUT, "%s:%zu:1: chunk_id '%.*s' appears twice (first on "
-				  "line %zu)", u->o->chunks, line, (int)row.chunk_id_len, row.chunk_id,
-				  u->old_seen[v]);
+				  "line %zu)", u->o->chunks, line, (int)o->id_len, o->id, u->old_seen[v]);
 	u->old_seen[v] = line;
 	c = new_chunk(u);
 	u->nchunks++;
-	c->id = (char *)row.chunk_id;
-	c->id_len = row.chunk_id_len;
-	c->doc = (char *)row.doc_id;
-	c->doc_len = row.doc_id_len;
-	memcpy(c->hash, row.content_hash, HASH_HEX);
-	c->fp = row.line_fp;
+	c->id = (char *)o->id;
+	c->id_len = o->id_len;
+	c->doc = (char *)o->doc;
+	c->doc_len = o->doc_len;
+	memcpy(c->hash, o->hash, HASH_HEX);
+	c->fp = o->fp;
 	c->line = line;
 	c->borrowed = 1;
 	u->st->unchanged++;
@@ -656,13 +695,13 @@ static void put_fp(struct upd *u, const unsigned char *fp, size_t v)
 		BUG("too many rows");
 	memcpy(&h, fp, sizeof(h));
 	for (i = (size_t)h & u->fp_mask; u->fp_slots[i]; i = (i + 1) & u->fp_mask)
-		if (!memcmp(u->old_fps[u->fp_slots[i] - 1], fp, SEG_FP))
+		if (!memcmp(u->old_rows[u->fp_slots[i] - 1].fp, fp, SEG_FP))
 			return;
 	u->fp_slots[i] = (uint32_t)(v + 1);
 }
 
 /*
- * Maps the chunk_id (u->old_ids) and line fingerprint (u->fp_slots) of
+ * Maps the chunk_id (u->id_slots) and line fingerprint (u->fp_slots) of
  * every old live row, before the chunks are read.
  */
 static int map_old_rows(struct upd *u, struct rp_err *err)
@@ -673,7 +712,7 @@ static int map_old_rows(struct upd *u, struct rp_err *err)
 
 	u->old_live = xmalloc((ix->live + 1) * sizeof(*u->old_live));
 	u->old_seen = xcalloc(ix->live + 1, sizeof(*u->old_seen));
-	u->old_fps = xmalloc((ix->live + 1) * sizeof(*u->old_fps));
+	u->old_rows = xmalloc((ix->live + 1) * sizeof(*u->old_rows));
 	while (cap < 2 * ix->live)
 		cap *= 2;
 	u->fp_slots = xcalloc(cap, sizeof(*u->fp_slots));
@@ -682,12 +721,14 @@ static int map_old_rows(struct upd *u, struct rp_err *err)
 	u->ndead = ix->nseg;
 	u->dead_rows = xcalloc(ix->nseg + 1, sizeof(*u->dead_rows));
 	u->dead_changed = xcalloc(ix->nseg + 1, sizeof(*u->dead_changed));
-	hmap_init(&u->old_ids, ix->live);
+	u->id_slots = xcalloc(cap, sizeof(*u->id_slots));
+	u->id_mask = cap - 1;
 	for (size_t s = 0; s < ix->nseg; s++) {
 		u->dead_rows[s] = ix->segs[s].dead_rows;
 		for (size_t r = 0; r < ix->segs[s].rows; r++) {
 			struct index_row row;
-			int found;
+			struct old_row *o;
+			uint64_t *slot, tag;
 
 			if (!index_row_live(&ix->segs[s], r))
 				continue;
@@ -695,16 +736,21 @@ static int map_old_rows(struct upd *u, struct rp_err *err)
 				BUG("more live rows than counted");
 			if (index_row(ix, s, r, &row, err) < 0)
 				return -1;
-			*hmap_put(&u->old_ids, row.chunk_id, row.chunk_id_len, &found) = u->nold_live;
-			if (found)
+			slot = id_slot(u, row.chunk_id, row.chunk_id_len, &tag);
+			if (*slot)
 				return rp_err_set(err, RP_ERR_INPUT, "%s/%s: chunk '%.*s' is live twice; the "
 						  "index is damaged: rebuild it with 'rp-index update "
 						  "--rebuild'", ix->path, ix->segs[s].file,
 						  (int)row.chunk_id_len, row.chunk_id);
+			*slot = tag | (u->nold_live + 1);
 			u->old_live[u->nold_live].seg = s;
 			u->old_live[u->nold_live].row = r;
-			u->old_fps[u->nold_live] = row.line_fp;
-			put_fp(u, row.line_fp, u->nold_live++);
+			o = &u->old_rows[u->nold_live];
+			*o = (struct old_row){ row.chunk_id, row.doc_id, row.chunk_id_len,
+					       row.doc_id_len, { 0 }, { 0 } };
+			memcpy(o->hash, row.content_hash, HASH_HEX);
+			memcpy(o->fp, row.line_fp, SEG_FP);
+			put_fp(u, o->fp, u->nold_live++);
 		}
 	}
 	return 0;
@@ -1310,16 +1356,15 @@ static void reset_diff(struct upd *u)
 	u->dead_changed = NULL;
 	free(u->old_live);
 	free(u->old_seen);
-	free(u->old_fps);
+	free(u->old_rows);
 	free(u->fp_slots);
 	u->old_live = NULL;
 	u->old_seen = NULL;
-	u->old_fps = NULL;
+	u->old_rows = NULL;
 	u->fp_slots = NULL;
 	u->nold_live = 0;
-	if (u->old_ids.slots)
-		hmap_free(&u->old_ids);
-	memset(&u->old_ids, 0, sizeof(u->old_ids));
+	free(u->id_slots);
+	u->id_slots = NULL;
 }
 
 static void upd_release(struct upd *u)
@@ -1344,10 +1389,9 @@ static void upd_release(struct upd *u)
 		close(u->lock_fd);
 }
 
-/* The second thread: reads the vectors, then fingerprints lines [a, nlines). */
+/* The second thread: reads the vectors, then fingerprints the chunk lines. */
 struct vec_job {
 	struct upd *u;
-	size_t a;
 	struct rp_err err;
 	int rc;
 };
@@ -1357,21 +1401,20 @@ static void *read_vectors_job(void *arg)
 	struct vec_job *job = arg;
 
 	job->rc = rpv_map_open(&job->u->vm, job->u->o->vectors, &job->err);
-	hash_lines(job->u, job->a, job->u->nlines);
+	hash_lines(job->u, 0, job->u->nlines);
 	return NULL;
 }
 
 /*
- * Reads the vectors and fingerprints the second part of the chunk lines (on
- * a second thread) while this one reads the chunk file, maps the old rows
- * and fingerprints the first part; then diffs the chunks against the old
+ * Reads the chunk file, then the vectors and the fingerprints of the chunk
+ * lines on a second thread while this one maps the old rows; then diffs the chunks against the old
  * version and checks them against the vectors. Problems are reported in
  * this order: the vectors file, the embedding space, the first chunk line
  * that is bad or lacks its vector.
  */
 static int read_inputs(struct upd *u, struct rp_err *err)
 {
-	struct vec_job job = { u, 0, { 0 }, 0 };
+	struct vec_job job = { u, { 0 }, 0 };
 	struct rp_err cerr = { 0 };
 	pthread_t th;
 	int threaded, crc, sp;
@@ -1379,12 +1422,7 @@ static int read_inputs(struct upd *u, struct rp_err *err)
 	if (lock_dir(u, err) < 0 || open_old(u, err) < 0)
 		return -1;
 	crc = load_chunks(u, &cerr);
-	/* the second thread reads the vectors first: it fingerprints fewer lines */
-	job.a = u->nlines / 4;
 	threaded = !pthread_create(&th, NULL, read_vectors_job, &job);
-	if (!threaded)
-		job.a = 0;
-	hash_lines(u, 0, job.a);
 	if (!crc)
 		crc = map_old_rows(u, &cerr);
 	if (threaded)
