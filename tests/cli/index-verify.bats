@@ -249,6 +249,46 @@ print(new + " " + h)' ix "$seg")
 	assert_output --partial "checksum mismatch"
 }
 
+@test "a segment whose rows are not sorted by chunk_id is a bad segment" {
+	seg=$(seg_file ix)
+	chmod u+w ix
+	# rows 3 and 4 swapped whole (vectors, int8 vectors, scales, records),
+	# with a right trailer, and the manifest's entry made to match
+	new=$(python3 -c '
+import hashlib, os, struct, sys
+d, seg = sys.argv[1], sys.argv[2]
+b = open(d + "/" + seg, "rb").read()[:-32]
+dim, = struct.unpack_from("<I", b, 12)
+n, vec, qvec, scale, table, meta, mlen = struct.unpack_from("<7Q", b, 16)
+def swap(off, size, i, j, buf):
+    a, c = buf[off + i * size:off + (i + 1) * size], buf[off + j * size:off + (j + 1) * size]
+    buf[off + i * size:off + (i + 1) * size], buf[off + j * size:off + (j + 1) * size] = c, a
+out = bytearray(b)
+swap(vec, 4 * dim, 3, 4, out)
+swap(qvec, dim, 3, 4, out)
+swap(scale, 4, 3, 4, out)
+offs = [struct.unpack_from("<Q", b, table + 8 * r)[0] for r in range(n + 1)]
+recs = [b[meta + offs[r]:meta + offs[r + 1]] for r in range(n)]
+recs[3], recs[4] = recs[4], recs[3]
+pos = 0
+for r in range(n):
+    struct.pack_into("<Q", out, table + 8 * r, pos)
+    pos += len(recs[r])
+out[meta:meta + mlen] = b"".join(recs)
+out += hashlib.sha256(out).digest()
+h = hashlib.sha256(out).hexdigest()
+new = "seg-" + h[:16] + ".rps"
+open(d + "/" + new, "wb").write(out)
+os.unlink(d + "/" + seg)
+print(new + " " + h)' ix "$seg")
+	set -- $new
+	edit_manifest ix "m['segments'][0]['file'] = '$1'; m['segments'][0]['sha256'] = '$2'"
+	run rp-index verify ix --chunks chunks.jsonl
+	assert_failure 1
+	assert_line "$(printf "bad-segment\t%s\trows out of order at row 4: chunk_id 'd0000#3' does not sort after row 3's 'd0000#4'" "$1")"
+	assert_line "ix: 1 problem: 1 bad-segment"
+}
+
 @test "a deleted segment file is a missing file" {
 	seg=$(seg_file ix)
 	chmod u+w ix

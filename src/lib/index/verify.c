@@ -256,23 +256,39 @@ static const unsigned char *read_dead(struct vctx *ctx, const struct manifest_se
 	return bits;
 }
 
-/* Appends the live rows of the parsed segment `s` (file `name`); 0, or -1 after an issue. */
+/*
+ * Appends the live rows of the parsed segment `s` (file `name`); 0, or -1
+ * after an issue. Every row, dead or live, must sort after the one before
+ * it by chunk_id (manifest_id_cmp), as the searcher and update assume; the
+ * first that does not is an issue, and the rows are still taken.
+ */
 static int take_rows(struct vctx *ctx, const struct segment *s, const unsigned char *dead,
 		     const char *name)
 {
 	int wrong = s->model_len != strlen(ctx->m.model) || memcmp(s->model, ctx->m.model, s->model_len);
 	struct rp_err rerr = { 0 };
+	struct seg_row prev = { 0 };
+	int in_order = 1;
 
 	for (size_t r = 0; r < s->rows; r++) {
 		struct seg_row row;
 		struct vrow *v;
 
-		if (dead && (dead[r >> 3] & (1u << (r & 7))))
-			continue;
 		if (segment_row(s, r, &row, name, &rerr) < 0) {
 			add_issue(ctx->rep, VERIFY_SEGMENT, NULL, 0, NULL, 0, name, "%s", rerr.msg);
 			return -1;
 		}
+		if (r && in_order && manifest_id_cmp(prev.chunk_id, prev.chunk_id_len, row.chunk_id,
+						     row.chunk_id_len) >= 0) {
+			add_issue(ctx->rep, VERIFY_SEGMENT, NULL, 0, NULL, 0, name, "rows out of order at "
+				  "row %zu: chunk_id '%.*s' does not sort after row %zu's '%.*s'", r,
+				  (int)row.chunk_id_len, row.chunk_id, r - 1, (int)prev.chunk_id_len,
+				  prev.chunk_id);
+			in_order = 0;
+		}
+		prev = row;
+		if (dead && (dead[r >> 3] & (1u << (r & 7))))
+			continue;
 		ALLOC_GROW(ctx->rows, ctx->nrows + 1, ctx->rows_alloc);
 		v = &ctx->rows[ctx->nrows++];
 		v->id = row.chunk_id;
@@ -388,7 +404,7 @@ static int cmp_row(const void *a, const void *b)
 
 static int same_id(const struct vrow *x, const struct vrow *y)
 {
-	return x->id_len == y->id_len && !memcmp(x->id, y->id, x->id_len);
+	return !manifest_id_cmp(x->id, x->id_len, y->id, y->id_len);
 }
 
 /* Sorts the rows, reports duplicates, computes the digest and counts the documents. */
@@ -570,7 +586,7 @@ static int cmp_drift(const void *a, const void *b)
 	const struct verify_issue *x = a, *y = b;
 	int c;
 
-	if ((c = strcmp(x->chunk_id, y->chunk_id)))
+	if ((c = manifest_id_cmp(x->chunk_id, strlen(x->chunk_id), y->chunk_id, strlen(y->chunk_id))))
 		return c;
 	return (int)x->kind - (int)y->kind;
 }

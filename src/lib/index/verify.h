@@ -12,9 +12,11 @@
  * its content (seg-<16 hex of its SHA-256>.rps and so on) and has the
  * SHA-256 the manifest records; every segment opens with its structure
  * intact and its own SHA-256 trailer right, with the rows, dead rows and
- * model the manifest says; the tombstone files hold the counts listed; no
- * chunk_id is live twice; the counts (chunks, documents, tombstones) and the
- * logical digest recomputed from the live rows equal the manifest's.
+ * model the manifest says, and its rows strictly sorted by chunk_id
+ * (manifest_id_cmp: the order the searcher and update rely on); the
+ * tombstone files hold the counts listed; no chunk_id is live twice; the
+ * counts (chunks, documents, tombstones) and the logical digest recomputed
+ * from the live rows equal the manifest's.
  *
  * Drift (with a chunk file): each live row is compared, by chunk_id, with
  * the chunks' fingerprints: a row whose chunk is gone is a ghost, a chunk
@@ -37,7 +39,7 @@ enum verify_kind {
 	VERIFY_MANIFEST,        /* "manifest": MANIFEST.json unreadable or malformed */
 	VERIFY_FILE_MISSING,    /* "missing-file": a file it names is absent */
 	VERIFY_FILE_CORRUPT,    /* "corrupt-file": its SHA-256 or name disagrees with the manifest */
-	VERIFY_SEGMENT,         /* "bad-segment": structure, trailer, rows or dead bitmap wrong */
+	VERIFY_SEGMENT,         /* "bad-segment": structure, trailer, rows, row order or bitmap wrong */
 	VERIFY_TOMBSTONES,      /* "bad-tombstones": a tombstone file unreadable or miscounted */
 	VERIFY_DUPLICATE,       /* "duplicate": a chunk_id live in two rows */
 	VERIFY_COUNTS,          /* "counts": the manifest's counts differ from the rows */
