@@ -295,7 +295,8 @@ static int cmp_row(const void *a, const void *b)
 
 void digest_rows_sort(struct digest_row *rows, size_t n)
 {
-	qsort(rows, n, sizeof(*rows), cmp_row);
+	if (n)
+		qsort(rows, n, sizeof(*rows), cmp_row);
 }
 
 void manifest_digest(const struct digest_row *rows, size_t n, const char *provider,

@@ -414,7 +414,8 @@ static void check_rows(struct vctx *ctx)
 	struct digest_row *d = xcalloc(ctx->nrows + 1, sizeof(*d));
 	struct hmap docs;
 
-	qsort(ctx->rows, ctx->nrows, sizeof(*ctx->rows), cmp_row);
+	if (ctx->nrows)	/* rows is NULL when no segment could be read */
+		qsort(ctx->rows, ctx->nrows, sizeof(*ctx->rows), cmp_row);
 	hmap_init(&docs, ctx->nrows);
 	for (size_t i = 0; i < ctx->nrows; i++) {
 		const struct vrow *v = &ctx->rows[i];
