@@ -34,13 +34,15 @@
 static const float vecs[3][DIM] = { { 3, 4, 0, 0 }, { 0, 0, 0, 0 }, { -1, 2, -2, 4 } };
 static const char *const ids[3] = { "a#0", "a#1", "b#0" };
 static const char *const texts[3] = { "alpha text", "", "beta text, longer" };
+/* the line fingerprints of rows 0 and 2 (row 1 has none: zeros) */
+static const unsigned char fps[3][SEG_FP] = { { 1, 2, 3 }, { 0 }, { [31] = 0xff } };
 
 static void rows3(struct seg_in in[3], char hashes[3][HASH_HEX])
 {
 	for (int i = 0; i < 3; i++) {
 		hash_buf(texts[i], strlen(texts[i]), hashes[i]);
 		in[i] = (struct seg_in){ ids[i], strlen(ids[i]), ids[i], 1, texts[i], strlen(texts[i]),
-					 hashes[i], vecs[i], NULL, 0 };
+					 hashes[i], vecs[i], NULL, 0, i == 1 ? NULL : fps[i] };
 	}
 }
 
@@ -97,6 +99,7 @@ static void segment_round_trips(void **state)
 		assert_int_equal(row.text_len, strlen(texts[r]));
 		assert_memory_equal(row.text, texts[r], row.text_len);
 		assert_string_equal(row.content_hash, hashes[r]);
+		assert_memory_equal(row.line_fp, fps[r], SEG_FP);
 	}
 	assert_int_equal(segment_check_trailer(&s, "seg", &err), 0);
 	p[len - 40] ^= 1;                     /* a byte of the last text */

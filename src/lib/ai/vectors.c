@@ -6,7 +6,9 @@
  * decoder trusts nothing: every length is checked against the bytes left
  * before it is used, the trailer digest must match, every float must be
  * finite and every chunk id unique. Invariant: rpv_decode(rpv_encode(v))
- * gives back v exactly.
+ * gives back v exactly. rpv_map_open() reads a file in place for a reader
+ * that needs few of its vectors (rp-index update): the same header and
+ * record bounds checks, no copy, and each vector checked when it is read.
  */
 #include "ai/vectors.h"
 #include "util/buf.h"

@@ -25,7 +25,8 @@
  * rpv_write(), which writes through a temp file and rename (a FIFO or a
  * device in place: fs_write_output). Reading:
  * rpv_read() validates everything (magic, version, sizes, count, trailer,
- * finite numbers, unique ids) and fails with a message naming the file.
+ * finite numbers, unique ids) and fails with a message naming the file;
+ * rpv_map_open() checks the structure only, in place (see below).
  */
 #ifndef RP_VECTORS_H
 #define RP_VECTORS_H
@@ -97,15 +98,22 @@ struct rpv_map {
 	void *owned;             /* when the file could not be mapped (a FIFO): read here */
 };
 
-/* Maps or reads the file at `path` into `m` and checks its structure; 0, or -1 + err. rpv_map_release it even on failure. */
+/*
+ * Maps (or, for a FIFO, reads) the file at `path` into `m` and checks its
+ * structure; 0, or -1 + err. rpv_map_release it even on failure.
+ */
 int rpv_map_open(struct rpv_map *m, const char *path, struct rp_err *err);
 /* Record i's content hash: 32 raw bytes, in the file. */
 static inline const unsigned char *rpv_map_hash(const struct rpv_map *m, size_t i)
 {
 	return m->recs[i] + m->id_lens[i];
 }
-/* Copies record i's vector into out[0..dim); 0, or -1 + err (named `name`) when a component is not finite. */
-int rpv_map_vec(const struct rpv_map *m, size_t i, float *out, const char *name, struct rp_err *err);
+/*
+ * Copies record i's vector into out[0..dim); 0, or -1 + err (naming the
+ * file `name`) when a component is not finite.
+ */
+int rpv_map_vec(const struct rpv_map *m, size_t i, float *out, const char *name,
+		struct rp_err *err);
 /* Unmaps and frees; leaves `m` empty. */
 void rpv_map_release(struct rpv_map *m);
 

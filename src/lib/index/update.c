@@ -4,16 +4,23 @@
  * (update.h; the format: rp-index(5)).
  *
  * The run:
- *   1. opens the old version (manifest_read, index_open) and maps its live
- *      rows by chunk_id;
- *   2. reads the vectors (rpv_decode validates them) on a second thread
- *      while this one reads the chunks and diffs them against the old live
- *      rows by chunk_id, keeping the text of new rows only; then refuses
+ *   1. opens the old version (manifest_read, index_open), maps the chunk
+ *      file and maps its live rows by chunk_id and by line fingerprint (the
+ *      SHA-256 of the chunk file line each row was made from, segment.h);
+ *   2. reads the vectors in place (rpv_map_open: the header and every
+ *      record's bounds) and fingerprints every chunk line on a second
+ *      thread; then diffs the lines against the old live rows: a line whose
+ *      fingerprint is a live row's is that row, unchanged, and is not
+ *      parsed (its bytes were a valid chunk, checked in full when the row
+ *      was written); every other line is parsed and checked as jsonl_next()
+ *      would, and diffed by chunk_id, keeping the text of new rows only;
+ *      a chunk_id read twice is refused either way; then refuses
  *      vectors of another provider, model or dimension than the old
  *      version's (--rebuild: such an old version, or one whose files do not
  *      match their hashes, is set aside and the chunks are diffed again
  *      against nothing; only its generation counts), and checks that every
- *      chunk has its vector (same chunk_id, same content_hash);
+ *      chunk has its vector (same chunk_id, same content_hash); only the
+ *      vectors of new rows are read, and checked to be finite;
  *   3. plans compaction over the old segments (with their new dead rows)
  *      and the new rows: segments with more than UPDATE_MAX_DEAD_PCT % dead
  *      rows are rewritten, and while the version would have more than
@@ -682,7 +689,7 @@ static int settle_space(struct upd *u, struct rp_err *err)
 /* ---- the diff -------------------------------------------------------------------- */
 
 
-/* Enters old live row v, whose line had fingerprint fp, in u->fp_slots (the first of equal ones stays). */
+/* Enters old live row v, whose line had fingerprint fp, in u->fp_slots (the first one stays). */
 static void put_fp(struct upd *u, const unsigned char *fp, size_t v)
 {
 	static const unsigned char none[SEG_FP];
