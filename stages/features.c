@@ -17,6 +17,7 @@ static const struct subcommand {
 	int (*fn)(int, char **);
 	const char *help;
 } subcommands[] = {
+	{ "historical", features_cmd_historical, "a point-in-time training set for entity rows" },
 	{ "validate", features_cmd_validate, "check a features.yaml and list its features" },
 	{ NULL, NULL, NULL }
 };

@@ -9,6 +9,7 @@
 #ifndef RP_STAGES_FEATURES_H
 #define RP_STAGES_FEATURES_H
 
+int features_cmd_historical(int argc, char **argv);
 int features_cmd_validate(int argc, char **argv);
 
 #endif
