@@ -17,7 +17,10 @@ static const struct subcommand {
 	int (*fn)(int, char **);
 	const char *help;
 } subcommands[] = {
+	{ "check-skew", features_cmd_check_skew, "compare online values with offline ones" },
+	{ "get", features_cmd_get, "look up entities' values in the online store" },
 	{ "historical", features_cmd_historical, "a point-in-time training set for entity rows" },
+	{ "materialize", features_cmd_materialize, "write feature values as of a time to the online store" },
 	{ "validate", features_cmd_validate, "check a features.yaml and list its features" },
 	{ NULL, NULL, NULL }
 };

@@ -11,5 +11,8 @@
 
 int features_cmd_historical(int argc, char **argv);
 int features_cmd_validate(int argc, char **argv);
+int features_cmd_materialize(int argc, char **argv);
+int features_cmd_get(int argc, char **argv);
+int features_cmd_check_skew(int argc, char **argv);
 
 #endif
