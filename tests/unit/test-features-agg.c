@@ -14,6 +14,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -382,6 +383,85 @@ static void test_late_event_counts_only_once_known(void **state)
 	fkeys_release(&fx.ev.keys);
 }
 
+/* Sums are exact: what left the window leaves no rounding behind, and the
+ * order the values came in does not change the last bit. */
+static void test_sums_are_exact_whatever_came_and_went(void **state)
+{
+	static const double vals[] = { 1e20, 0.1, 0.2, 0.3, -1e20 };
+	struct fixture fx;
+	struct fgroups g;
+	struct fsweep *s;
+	struct fresult r;
+
+	(void)state;
+	fixture_init(&fx, 0);
+	fx.feat[1].window = 10;
+	for (size_t i = 0; i < 5; i++) {
+		add_event(&fx, "u", i == 0 ? 100 : 105, 0);
+		fx.vals[1][i] = (struct fval){ FVAL_NUM, 0, vals[i], NULL, 0 };
+	}
+	fx.ev.n = 4;   /* without the -1e20 */
+	fgroups_build(&g, &fx.ev);
+	s = fsweep_new(&fx.ev, 1);
+	fsweep_start(s, g.rows, 4);
+	fsweep_at(s, 105, &r);
+	assert_true(r.status == FSTATUS_OK && r.v.num == 1e20);
+	fsweep_at(s, 110, &r);   /* 1e20 left: 0.1 + 0.2 + 0.3 rounded once */
+	assert_true(r.v.num == 0.6);
+	assert_false(r.v.is_int);
+	fsweep_free(s);
+	fgroups_release(&g);
+	fx.ev.n = 5;   /* 1e20 and -1e20 both in the window: they cancel exactly */
+	fgroups_build(&g, &fx.ev);
+	s = fsweep_new(&fx.ev, 1);
+	fsweep_start(s, g.rows + g.start[0], 5);
+	fsweep_at(s, 105, &r);
+	assert_true(r.v.num == 0.6);
+	fsweep_free(s);
+	fgroups_release(&g);
+	fkeys_release(&fx.ev.keys);
+}
+
+/* Random sums of values 2^-60 to 2^60 apart, against an exact 128-bit reference. */
+static void test_sums_equal_an_exact_reference(void **state)
+{
+	(void)state;
+	for (int c = 0; c < 2000; c++) {
+		struct fixture fx;
+		struct fgroups g;
+		struct fsweep *s;
+		size_t n = 1 + rnd(30);
+
+		fixture_init(&fx, 0);
+		fx.feat[1].window = 1 + rnd(8);
+		for (size_t i = 0; i < n; i++) {
+			int e = (int)rnd(100) - 60;
+			double m = (double)rnd(1u << 21) - (double)(1u << 20);
+
+			add_event(&fx, "u", rnd(20), 0);
+			fx.vals[1][i] = (struct fval){ FVAL_NUM, 0, ldexp(m, e), NULL, 0 };
+		}
+		fgroups_build(&g, &fx.ev);
+		s = fsweep_new(&fx.ev, 1);
+		fsweep_start(s, g.rows, n);
+		for (ftime_t T = 0; T < 30; T += 1 + rnd(3)) {
+			struct fresult r;
+			__int128 exact = 0;
+
+			for (size_t i = 0; i < n; i++)
+				if (fx.ts[i] <= T && fx.ts[i] > T - fx.feat[1].window)
+					exact += (__int128)ldexp(fx.vals[1][i].num, 60);
+			fsweep_at(s, T, &r);
+			if (r.status == FSTATUS_OK && r.v.num != ldexp((double)exact, -60))
+				fail_msg("case %d at %lld: got %a, want %a", c, (long long)T, r.v.num,
+					 ldexp((double)exact, -60));
+		}
+		fsweep_free(s);
+		fgroups_release(&g);
+		fkeys_release(&fx.ev.keys);
+	}
+}
+
 static void test_groups_are_sorted_by_time_created_and_index(void **state)
 {
 	struct fixture fx;
@@ -413,6 +493,8 @@ int main(void)
 		cmocka_unit_test(test_sweep_equals_brute_force_reference),
 		cmocka_unit_test(test_window_covers_t_minus_w_exclusive_to_t_inclusive),
 		cmocka_unit_test(test_late_event_counts_only_once_known),
+		cmocka_unit_test(test_sums_are_exact_whatever_came_and_went),
+		cmocka_unit_test(test_sums_equal_an_exact_reference),
 		cmocka_unit_test(test_groups_are_sorted_by_time_created_and_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

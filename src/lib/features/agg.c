@@ -18,9 +18,11 @@
  * Exits are applied before entries, so nothing is added only to be removed.
  *
  * State for the values in the window, each update O(1) or O(log n):
- * count, sum, avg: running totals (integers exactly in an int64 while every
- * value is an integer below 2^53, else a double sum, reset when the window
- * empties); min, max: a binary heap of positions with lazy deletion (a top
+ * count, sum, avg: running totals, exact: integers below 2^53 in an int64,
+ * other numbers in a fixed-point accumulator wide enough for any double
+ * (struct xsum), so a sum is the correctly rounded exact sum of the values
+ * in the window, whatever events came and went before (an offline row and
+ * an online value at the same time agree to the bit); min, max: a binary heap of positions with lazy deletion (a top
  * that has left is popped when seen); count_distinct: value -> count in an
  * hmap (strings, numbers and booleans in separate maps, so 1 and "1" differ),
  * with the number of keys whose count is > 0; last: the greatest position
@@ -129,6 +131,100 @@ void fgroups_release(struct fgroups *g)
 	g->rows = NULL;
 }
 
+/* ---- exact sums ------------------------------------------------------------------- */
+
+/*
+ * The exact sum of doubles: 32-bit digits in int64 limbs, the digit of limb
+ * i weighing 2^(32 i - XSUM_BASE). A double is m * 2^e with |m| < 2^53 and
+ * e >= -1126 (frexp of the smallest subnormal), so it lands on at most
+ * three limbs; limbs take < 2^32 per add and are carried every 2^30 adds.
+ */
+#define XSUM_BASE 1126
+#define XSUM_LIMBS 72
+
+struct xsum {
+	int64_t d[XSUM_LIMBS];
+	uint32_t ops;
+};
+
+static void xsum_carry(struct xsum *x)
+{
+	for (size_t i = 0; i + 1 < XSUM_LIMBS; i++) {
+		int64_t c = x->d[i] >> 32;   /* floor: the remainder is in [0, 2^32) */
+
+		x->d[i] -= (int64_t)((uint64_t)c << 32);
+		x->d[i + 1] += c;
+	}
+	x->ops = 0;
+}
+
+/* Adds sign * u * 2^(q - XSUM_BASE). */
+static void xsum_add_bits(struct xsum *x, int sign, uint64_t u, int q)
+{
+	unsigned __int128 t = (unsigned __int128)u << (q % 32);
+	size_t l = (size_t)q / 32;
+	int64_t d0 = (int64_t)(t & 0xffffffffu), d1 = (int64_t)((t >> 32) & 0xffffffffu);
+	int64_t d2 = (int64_t)((t >> 64) & 0xffffffffu);
+
+	x->d[l] += sign * d0;
+	x->d[l + 1] += sign * d1;
+	x->d[l + 2] += sign * d2;
+	if (++x->ops >= (1u << 30))
+		xsum_carry(x);
+}
+
+static void xsum_add(struct xsum *x, double v, int sign)
+{
+	int e;
+	double fr = frexp(v, &e);
+	int64_t m = (int64_t)ldexp(fr, 53);
+
+	if (!m)
+		return;
+	xsum_add_bits(x, m < 0 ? -sign : sign, m < 0 ? (uint64_t)-m : (uint64_t)m,
+		      e - 53 + XSUM_BASE);
+}
+
+/* The correctly rounded value of x + i (x is left as it was). */
+static double xsum_value(const struct xsum *x0, int64_t i)
+{
+	struct xsum x = *x0;
+	int neg = 0, h, sh = 0;
+	unsigned __int128 top;
+	uint64_t lo, sticky = 0;
+
+	if (i)
+		xsum_add_bits(&x, i < 0 ? -1 : 1, i < 0 ? -(uint64_t)i : (uint64_t)i, XSUM_BASE);
+	xsum_carry(&x);
+	if (x.d[XSUM_LIMBS - 1] < 0) {
+		neg = 1;
+		for (size_t k = 0; k < XSUM_LIMBS; k++)
+			x.d[k] = -x.d[k];
+		xsum_carry(&x);
+	}
+	for (h = XSUM_LIMBS - 1; h >= 0 && !x.d[h]; h--)
+		;
+	if (h < 0)
+		return 0;
+	top = (unsigned __int128)(uint64_t)x.d[h] << 64;
+	if (h >= 1)
+		top |= (unsigned __int128)(uint64_t)x.d[h - 1] << 32;
+	if (h >= 2)
+		top |= (uint64_t)x.d[h - 2];
+	for (int k = h - 3; k >= 0; k--)
+		sticky |= (uint64_t)x.d[k];
+	/* the top 64 significant bits, the rest folded into the last one (sticky) */
+	while (!(top >> 95))
+		top <<= 1, sh++;
+	lo = (uint64_t)(top & (((unsigned __int128)1 << 32) - 1));
+	{
+		uint64_t m = (uint64_t)(top >> 32) | (lo || sticky ? 1 : 0);
+		double r = ldexp((double)m, 32 * (h - 2) + 32 - sh - XSUM_BASE);
+
+		return neg ? -r : r;
+	}
+}
+
 /* ---- the sweep ---------------------------------------------------------------------- */
 
 enum { WAITING = 0, IN = 1, GONE = 2 };
@@ -157,7 +253,7 @@ struct fsweep {
 	int64_t count;             /* events in the window (count) or non-null values */
 	int64_t nonint;            /* non-integer values among them */
 	int64_t isum;              /* sum of the integer values */
-	double dsum;               /* sum of the non-integer values */
+	struct xsum dsum;          /* exact sum of the other values */
 	int64_t last;              /* position of the last value, or -1 */
 	uint32_t *heap;            /* min / max: positions */
 	size_t nheap;
@@ -237,8 +333,9 @@ void fsweep_start(struct fsweep *s, const uint32_t *rows, size_t n)
 	s->ein = s->eout = 0;
 	s->started = 0;
 	s->newest_ts = s->newest_created = FTIME_NONE;
+	if (s->nonint)
+		memset(&s->dsum, 0, sizeof(s->dsum));
 	s->count = s->nonint = s->isum = 0;
-	s->dsum = 0;
 	s->last = -1;
 	s->nheap = 0;
 	if (s->f->agg == FAGG_COUNT_DISTINCT) {
@@ -341,7 +438,7 @@ static void add(struct fsweep *s, size_t pos)
 			s->isum += (int64_t)v->num;
 		else {
 			s->nonint++;
-			s->dsum += v->num;
+			xsum_add(&s->dsum, v->num, 1);
 		}
 		break;
 	case FAGG_MIN:
@@ -383,10 +480,8 @@ static void drop(struct fsweep *s, size_t pos)
 			s->isum -= (int64_t)v->num;
 		else {
 			s->nonint--;
-			s->dsum -= v->num;
+			xsum_add(&s->dsum, v->num, -1);
 		}
-		if (!s->nonint)   /* no rounding residue outlives the values */
-			s->dsum = 0;
 		break;
 	case FAGG_COUNT_DISTINCT: {
 		int64_t *c = distinct_slot(s, v);
@@ -462,11 +557,12 @@ void fsweep_at(struct fsweep *s, ftime_t T, struct fresult *out)
 		if (!s->nonint)
 			result_num(out, (double)s->isum, 1);
 		else
-			result_num(out, (double)s->isum + s->dsum, 0);
+			result_num(out, xsum_value(&s->dsum, s->isum), 0);
 		break;
 	case FAGG_AVG:
 		if (s->count)
-			result_num(out, ((double)s->isum + s->dsum) / (double)s->count, 0);
+			result_num(out, (s->nonint ? xsum_value(&s->dsum, s->isum) : (double)s->isum) /
+					(double)s->count, 0);
 		break;
 	case FAGG_MIN:
 	case FAGG_MAX:
