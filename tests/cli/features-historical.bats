@@ -140,6 +140,15 @@ EOF
 	[ ! -e t.jsonl ]
 }
 
+@test "historical refuses a row that already has an output column" {
+	write_case
+	printf '{"user_id":"u1","doc_id":"d1","event_timestamp":"2026-01-01T12:00:00Z","rp_status":1}\n' > clash.jsonl
+	run rp-features historical --defs features.yaml --entities clash.jsonl -o t.jsonl
+	assert_failure 2
+	assert_output --partial "clash.jsonl:1: the entity row already has a column 'rp_status'"
+	[ ! -e t.jsonl ]
+}
+
 @test "historical -h prints its usage and bad usage exits 2" {
 	run rp-features historical -h
 	assert_success

@@ -115,6 +115,16 @@ static int read_rows(struct hjob *j, const struct fsel *sel, const struct fhist_
 				   r.path, r.line, tcol, json_string_value(t));
 			goto out;
 		}
+		for (size_t k = 0; k <= sel->n; k++) {
+			const char *name = k < sel->n ? sel->f[k]->full : "rp_status";
+
+			if (json_object_get(obj, name)) {
+				rp_err_set(err, RP_ERR_INPUT, "%s:%zu: the entity row already has a column "
+					   "'%s', which the output adds; rename or drop it", r.path,
+					   r.line, name);
+				goto out;
+			}
+		}
 		ALLOC_GROW(j->koff, (j->n + 1) * j->nents, kalloc);
 		j->klen = xrealloc(j->klen, kalloc * sizeof(*j->klen));
 		for (size_t e = 0; e < j->nents; e++) {
