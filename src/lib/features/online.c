@@ -119,7 +119,11 @@ static int sq_get(struct ostore *s, const char *const *keys, const char *const *
 		  struct orec *out, struct rp_err *err)
 {
 	sqlite3_stmt *st = SQ(s)->get;
+	int ret = 0;
 
+	/* one read transaction for the batch: one shared lock, not one per lookup */
+	if (n > 1 && sq_exec(s, "BEGIN", err) < 0)
+		return -1;
 	for (size_t i = 0; i < n; i++) {
 		int rc;
 
@@ -136,13 +140,14 @@ static int sq_get(struct ostore *s, const char *const *keys, const char *const *
 			out[i].newest_created = sqlite3_column_int64(st, 3);
 			out[i].as_of = sqlite3_column_int64(st, 4);
 		} else if (rc != SQLITE_DONE) {
-			sq_fail(s, err, "read a record");
-			sqlite3_reset(st);
-			return -1;
+			ret = sq_fail(s, err, "read a record");
+			break;
 		}
 	}
 	sqlite3_reset(st);
-	return 0;
+	if (n > 1)
+		sqlite3_exec(SQ(s)->db, "COMMIT", NULL, NULL, NULL);
+	return ret;
 }
 
 static int sq_mark_get(struct ostore *s, struct omark *m, struct rp_err *err)
