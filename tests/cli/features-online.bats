@@ -124,6 +124,14 @@ check_incremental() {
 	assert_output --partial '0 differences'
 	run rp-features get --defs features.yaml --online "$STORE" --entity user_id=u1 --at 2026-12-01T12:00:00Z
 	assert_line --index 0 $'user:clicks_2h\t1\tOK'
+	# other definitions (a feature added): every entity is computed
+	sed -i 's/      clicks_2h: {agg: count, window: 2h}/&\n      clicks_all: {agg: count}/' features.yaml
+	run rp-features materialize --defs features.yaml --online "$STORE" --at 2026-12-01T12:10:00Z
+	assert_success
+	assert_output --partial '6 entities, 6 recomputed, '
+	run rp-features check-skew --defs features.yaml --online "$STORE" --sample 0
+	assert_success
+	assert_output --partial '0 differences'
 }
 
 # Random clicks (late arrivals, windows and ttls that events leave and

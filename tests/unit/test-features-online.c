@@ -2,7 +2,7 @@
  * test-features-online.c - the online store's two backends behave alike:
  * a record round-trips, a write replaces a record only with a greater
  * version (as_of, newest_ts, newest_created) whatever the order of writes,
- * the watermark only grows, and bad or unreachable stores are clear errors.
+ * the watermark only grows (the definitions' hash is replaced), and bad or unreachable stores are clear errors.
  *
  * Every behaviour runs against SQLite and, when a redis-server can be
  * started ($REDIS_SERVER, else redis-server on PATH), against a private
@@ -275,15 +275,21 @@ static void test_watermark_only_grows(void **state)
 {
 	BACKEND(state);
 	struct rp_err err = { 0 };
-	struct omark m, m2 = { 5000, 4000 }, m3 = { 3000, 4500 };
+	struct omark m, m2 = { 5000, 4000, 7 }, m3 = { 3000, 4500, UINT64_C(0xfedcba9876543210) };
 
 	assert_int_equal(ostore_mark_get(be->s, &m, &err), 0);
-	assert_true(m.at == FTIME_NONE && m.known == FTIME_NONE);
+	assert_true(m.at == FTIME_NONE && m.known == FTIME_NONE && m.defs == 0);
 	assert_int_equal(ostore_mark_raise(be->s, &m2, &err), 0);
 	assert_int_equal(ostore_mark_raise(be->s, &m3, &err), 0);
 	assert_int_equal(ostore_mark_get(be->s, &m, &err), 0);
 	assert_int_equal(m.at, 5000);
 	assert_int_equal(m.known, 4500);
+	/* the definitions' hash is set, not raised */
+	assert_true(m.defs == UINT64_C(0xfedcba9876543210));
+	m2.defs = 5;
+	assert_int_equal(ostore_mark_raise(be->s, &m2, &err), 0);
+	assert_int_equal(ostore_mark_get(be->s, &m, &err), 0);
+	assert_true(m.defs == 5);
 }
 
 static int count_rec(const char *key, const char *feature, void *arg)

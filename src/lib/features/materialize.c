@@ -166,6 +166,38 @@ out:
 	return ret;
 }
 
+/*
+ * A hash of everything a record's value depends on in the definitions: a
+ * store materialized under other definitions (a feature added, a window
+ * changed) is recomputed in full.
+ */
+static uint64_t defs_hash(const struct fdefs *d)
+{
+	struct buf b = BUF_INIT;
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	for (size_t vi = 0; vi < d->nviews; vi++) {
+		const struct fview *v = &d->views[vi];
+		const struct fsource *src = v->source;
+
+		buf_addf(&b, "%s|%s|%d|%s|%s|%s|%s|", v->name, src->resolved, (int)src->kind,
+			 src->table ? src->table : "", src->timestamp, src->created ? src->created : "",
+			 v->entity->name);
+		for (size_t k = 0; k < v->entity->nkeys; k++)
+			buf_addf(&b, "%s,", v->entity->keys[k]);
+		for (size_t f = 0; f < v->nfeatures; f++) {
+			const struct ffeature *ft = &v->features[f];
+
+			buf_addf(&b, "%s|%d|%s|%lld|%lld|", ft->full, (int)ft->agg,
+				 ft->column ? ft->column : "", (long long)ft->window, (long long)ft->ttl);
+		}
+	}
+	for (size_t i = 0; i < b.len; i++)
+		h = (h ^ (unsigned char)b.s[i]) * UINT64_C(1099511628211);
+	buf_release(&b);
+	return h ? h : 1;
+}
+
 int materialize(const struct fdefs *d, const struct fsel *sel, int all, struct ostore *s,
 		ftime_t T, int full, int assume_utc, struct mat_stats *st, struct rp_err *err)
 {
@@ -178,7 +210,7 @@ int materialize(const struct fdefs *d, const struct fsel *sel, int all, struct o
 	memset(st, 0, sizeof(*st));
 	if (ostore_mark_get(s, &m, err) < 0)
 		goto out;
-	incremental = !full && m.at != FTIME_NONE && T > m.at;
+	incremental = !full && m.at != FTIME_NONE && T > m.at && m.defs == defs_hash(d);
 	st->incremental = incremental;
 	b.w = xcalloc(MAT_BATCH, sizeof(*b.w));
 	b.voff = xcalloc(MAT_BATCH, sizeof(*b.voff));
@@ -197,7 +229,7 @@ int materialize(const struct fdefs *d, const struct fsel *sel, int all, struct o
 			goto out;
 	}
 	if (all) {
-		struct omark nm = { T, maxknown };
+		struct omark nm = { T, maxknown, defs_hash(d) };
 
 		if (ostore_mark_raise(s, &nm, err) < 0)
 			goto out;

@@ -18,7 +18,9 @@
  * its record stays. Without a watermark, with T <= at0 or with `full`,
  * every entity is computed (records with a greater version still win).
  * Events added to a source with a known time <= known0 are not seen by an
- * incremental run: run with full.
+ * incremental run: run with full. The store also keeps a hash of the
+ * definitions: under other definitions (a feature added, a window changed)
+ * every entity is computed.
  * The watermark is raised (to T and the greatest known time <= T of the
  * events read) only after every record is written, and only when every
  * feature was selected; a killed run leaves the old watermark, and the next

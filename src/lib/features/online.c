@@ -10,6 +10,7 @@
  *             newest_ts INTEGER, newest_created INTEGER, as_of INTEGER,
  *             PRIMARY KEY (entity, feature)) WITHOUT ROWID
  *   rp_online_meta(name TEXT PRIMARY KEY, value INTEGER): "at", "known"
+ *   (the watermark, only raised) and "defs" (a hash of the definitions)
  * FTIME_NONE is stored as INT64_MIN, so that it orders first. A batch is
  * one transaction of UPSERTs whose DO UPDATE has a WHERE comparing the row
  * values (as_of, newest_ts, newest_created): a write replaces a record only
@@ -156,6 +157,7 @@ static int sq_mark_get(struct ostore *s, struct omark *m, struct rp_err *err)
 	int rc;
 
 	m->at = m->known = FTIME_NONE;
+	m->defs = 0;
 	if (sqlite3_prepare_v2(SQ(s)->db, "SELECT name, value FROM rp_online_meta", -1, &st, NULL) !=
 	    SQLITE_OK)
 		return sq_fail(s, err, "read its watermark");
@@ -166,6 +168,8 @@ static int sq_mark_get(struct ostore *s, struct omark *m, struct rp_err *err)
 			m->at = sqlite3_column_int64(st, 1);
 		else if (name && !strcmp(name, "known"))
 			m->known = sqlite3_column_int64(st, 1);
+		else if (name && !strcmp(name, "defs"))
+			m->defs = (uint64_t)sqlite3_column_int64(st, 1);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -176,20 +180,20 @@ static int sq_mark_get(struct ostore *s, struct omark *m, struct rp_err *err)
 static int sq_mark_raise(struct ostore *s, const struct omark *m, struct rp_err *err)
 {
 	sqlite3_stmt *st = NULL;
-	const char *names[2] = { "at", "known" };
-	ftime_t vals[2] = { m->at, m->known };
+	const char *names[3] = { "at", "known", "defs" };
+	ftime_t vals[3] = { m->at, m->known, (ftime_t)m->defs };
 
 	if (sqlite3_prepare_v2(SQ(s)->db,
 			       "INSERT INTO rp_online_meta(name, value) VALUES (?1, ?2)"
 			       " ON CONFLICT(name) DO UPDATE SET value = excluded.value"
-			       " WHERE excluded.value > rp_online_meta.value",
+			       " WHERE excluded.value > rp_online_meta.value OR name = 'defs'",
 			       -1, &st, NULL) != SQLITE_OK)
 		return sq_fail(s, err, "record its watermark");
 	if (sq_exec(s, "BEGIN IMMEDIATE", err) < 0) {
 		sqlite3_finalize(st);
 		return -1;
 	}
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, names[i], -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, vals[i]);

@@ -24,6 +24,7 @@
 #ifndef RP_FEATURES_ONLINE_H
 #define RP_FEATURES_ONLINE_H
 #include <stddef.h>
+#include <stdint.h>
 #include "features/agg.h"
 #include "features/ftime.h"
 #include "util/error.h"
@@ -52,6 +53,7 @@ void orec_release(struct orec *r);
 struct omark {
 	ftime_t at;               /* the latest --at applied */
 	ftime_t known;            /* the greatest known time of the events consumed */
+	uint64_t defs;            /* a hash of the definitions materialized then (0: none) */
 };
 
 struct ostore;
@@ -89,7 +91,7 @@ int ostore_get(struct ostore *s, const char *const *keys, const char *const *fea
 
 /* Reads the watermark into *m. 0, or -1 + err. */
 int ostore_mark_get(struct ostore *s, struct omark *m, struct rp_err *err);
-/* Raises the watermark to m (each field becomes the max of old and new). 0, or -1 + err. */
+/* Raises the watermark to m (at and known become the max of old and new; defs is set). 0, or -1 + err. */
 int ostore_mark_raise(struct ostore *s, const struct omark *m, struct rp_err *err);
 
 /*

@@ -8,7 +8,8 @@
  *       digits of its bits with the sign bit flipped, so that comparing two
  *       versions as byte strings orders them as the triples do (FTIME_NONE
  *       first); STATUS is one digit (enum fstatus); VALUE the JSON text.
- *   "rpf:m": a hash, fields "at" and "known", each 16 hex digits as above.
+ *   "rpf:m": a hash, fields "at" and "known" (the watermark, only raised)
+ *       and "defs" (a hash of the definitions), each 16 hex digits as above.
  * A write is an EVAL of a Lua script that compares the stored version with
  * the new one and sets the field only when the new one is greater: Redis
  * runs a script atomically, so the compare-and-set cannot interleave with
@@ -43,6 +44,7 @@ static const char mark_script[] =
 	"  local cur = redis.call('HGET', KEYS[1], f)\n"
 	"  if not cur or cur < ARGV[2 * i] then redis.call('HSET', KEYS[1], f, ARGV[2 * i]) end\n"
 	"end\n"
+	"redis.call('HSET', KEYS[1], 'defs', ARGV[5])\n"
 	"return 1\n";
 
 static void hex64(ftime_t t, char *out)
@@ -202,11 +204,12 @@ static int rd_get(struct ostore *s, const char *const *keys, const char *const *
 
 static int rd_mark_get(struct ostore *s, struct omark *m, struct rp_err *err)
 {
-	redisReply *r = redisCommand(RD(s)->c, "HMGET rpf:m at known");
-	ftime_t *dst[2] = { &m->at, &m->known };
+	redisReply *r = redisCommand(RD(s)->c, "HMGET rpf:m at known defs");
+	ftime_t *dst[2] = { &m->at, &m->known }, defs = 0;
 
 	m->at = m->known = FTIME_NONE;
-	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+	m->defs = 0;
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
 		rd_fail(s, err, "read its watermark", r);
 		if (r)
 			freeReplyObject(r);
@@ -215,19 +218,23 @@ static int rd_mark_get(struct ostore *s, struct omark *m, struct rp_err *err)
 	for (int i = 0; i < 2; i++)
 		if (r->element[i]->type == REDIS_REPLY_STRING && r->element[i]->len == 16)
 			unhex64(r->element[i]->str, dst[i]);
+	if (r->element[2]->type == REDIS_REPLY_STRING && r->element[2]->len == 16 &&
+	    unhex64(r->element[2]->str, &defs) == 0)
+		m->defs = (uint64_t)defs;
 	freeReplyObject(r);
 	return 0;
 }
 
 static int rd_mark_raise(struct ostore *s, const struct omark *m, struct rp_err *err)
 {
-	char at[17] = { 0 }, known[17] = { 0 };
+	char at[17] = { 0 }, known[17] = { 0 }, defs[17] = { 0 };
 	redisReply *r;
 	int ret = 0;
 
 	hex64(m->at, at);
 	hex64(m->known, known);
-	r = redisCommand(RD(s)->c, "EVAL %s 1 rpf:m at %s known %s", mark_script, at, known);
+	hex64((ftime_t)m->defs, defs);
+	r = redisCommand(RD(s)->c, "EVAL %s 1 rpf:m at %s known %s %s", mark_script, at, known, defs);
 	if (!r || r->type != REDIS_REPLY_INTEGER)
 		ret = rd_fail(s, err, "record its watermark", r);
 	if (r)
