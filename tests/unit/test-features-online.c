@@ -234,7 +234,7 @@ static void test_random_order_keeps_the_greatest(void **state)
 	struct rp_err err = { 0 };
 	enum { K = 20, V = 30 };
 	struct owrite w[K * V];
-	char keys[K][8], vals[K * V][16];
+	char keys[K][16], vals[K * V][16];
 	ftime_t best[K][3];
 	unsigned seed = 12345;
 
