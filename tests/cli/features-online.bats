@@ -296,8 +296,13 @@ check_errors() {
 	assert_failure 2
 	assert_output --partial "unknown feature 'user:nope'"
 	run rp-features check-skew --defs features.yaml --online "$STORE"
-	[ "$status" -ne 0 ]
-	assert_output --partial 'materialize'
+	assert_failure 2
+	assert_output --partial 'rp-features materialize'
+	rp-features materialize --defs features.yaml --online "$STORE" --at 2026-12-01T11:30:00Z 2>/dev/null
+	printf '%s\n' '{"user_id":"u1"}' '{"doc_id":"d1"}' > rows.jsonl
+	run rp-features get --defs features.yaml --online "$STORE" --entities rows.jsonl --features user:clicks_2h
+	assert_failure 2
+	assert_output --partial "rows.jsonl:2: no join key 'user_id' for feature 'user:clicks_2h'"
 }
 
 @test "materialize then check-skew passes (sqlite)" { store_for sqlite; check_materialize_then_skew; }
