@@ -124,20 +124,25 @@ def main():
         rp_latest = measure(hist + ['--features', 'e:latest'], d, runs=3, min_runs=1, budget=60)
         log('rp-features historical, count and avg over 7d')
         rp_win = measure(hist + ['--features', 'e:n_7d,e:avg_7d'], d, runs=3, min_runs=1, budget=60)
-        try:
-            import pandas  # noqa: F401
-            have_pandas = True
-        except ImportError:
-            have_pandas = False
+        # Debian's python3-pandas lives in /usr/bin/python3, which need not be
+        # the python3 running this script (pyenv, venv)
+        pyd, pd_version = None, None
+        for py in dict.fromkeys([sys.executable, '/usr/bin/python3']):
+            r = subprocess.run([py, '-c', 'import pandas; print(pandas.__version__)'],
+                               capture_output=True, text=True)
+            if r.returncode == 0:
+                pyd, pd_version = py, r.stdout.strip()
+                break
+        have_pandas = pyd is not None
         rows = [['rp-features historical, e:latest', fmt_time(rp_latest['median']),
                  '%.0f MiB' % (rp_latest['maxrss_kib'] / 1024), '']]
         if have_pandas:
             with open(os.path.join(d, 'asof.py'), 'w') as f:
                 f.write(PANDAS)
             log('pandas merge_asof')
-            pd_t = measure([sys.executable, 'asof.py', 'events.csv', 'rows.csv', 'out.csv'], d,
+            pd_t = measure([pyd, 'asof.py', 'events.csv', 'rows.csv', 'out.csv'], d,
                            runs=3, min_runs=1, budget=60)
-            rows.append(['pandas read_csv + merge_asof + to_csv (%s)' % pandas.__version__,
+            rows.append(['pandas read_csv + merge_asof + to_csv (%s)' % pd_version,
                          fmt_time(pd_t['median']), '%.0f MiB' % (pd_t['maxrss_kib'] / 1024),
                          fmt_ratio(pd_t['median'], rp_latest['median'])])
             sec.target('point-in-time join %d events x %d rows: pandas / rp' % (a.events, a.rows),
