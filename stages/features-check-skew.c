@@ -5,7 +5,7 @@
  * (ENTITY, FEATURE, online value and status, offline value and status)
  * and exits 1 when there is one; else a summary on stderr and exit 0.
  */
-#include "features.h"
+#include "features-cmd.h"
 #include "features/defs.h"
 #include "features/online.h"
 #include "features/skew.h"

@@ -14,7 +14,7 @@
  * input row (features.md: input keys, then each feature, then
  * "rp_status"); else per row and feature "FEATURE<TAB>VALUE<TAB>STATUS".
  */
-#include "features.h"
+#include "features-cmd.h"
 #include "features/agg.h"
 #include "features/defs.h"
 #include "features/events.h"

@@ -6,7 +6,7 @@
  * stderr: rows, features, nulls by status, seconds. --as-of-now, the
  * deliberate leaky control, also warns that the set leaks future values.
  */
-#include "features.h"
+#include "features-cmd.h"
 #include "features/defs.h"
 #include "features/historical.h"
 #include "util/buf.h"

@@ -4,7 +4,7 @@
  * the incremental rule), then one progress line to stderr: entities,
  * entities recomputed, records written, seconds.
  */
-#include "features.h"
+#include "features-cmd.h"
 #include "features/defs.h"
 #include "features/materialize.h"
 #include "features/online.h"

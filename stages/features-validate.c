@@ -10,7 +10,7 @@
  * source is not (the message names FILE:LINE[:COL] and the fix), 1 when a
  * source cannot be read.
  */
-#include "features.h"
+#include "features-cmd.h"
 #include "features/defs.h"
 #include "features/events.h"
 #include "util/error.h"

@@ -3,10 +3,10 @@
  * definitions file rp-features.yaml(5)).
  *
  * main() only dispatches: `rp-features SUBCOMMAND ARGS` calls the
- * subcommand's function (features.h), which lives in its own file, as
+ * subcommand's function (features-cmd.h), which lives in its own file, as
  * rp-index's do.
  */
-#include "features.h"
+#include "features-cmd.h"
 #include "util/error.h"
 
 #include <stdio.h>

@@ -81,3 +81,20 @@ lib_copy() {
 	run sh -c 'nm -D --undefined-only "$1" | grep -E " curl_"' sh "$(command -v rp-embed)"
 	assert_success
 }
+
+# Test programs compile with -I src/lib and -I stages, which put those
+# folders ahead of the system's: a header there named like a system header
+# (stages/features.h once did this to glibc's <features.h>) breaks every
+# system include in those programs.
+@test "no header on an -I folder is named like a system header" {
+	command -v cc >/dev/null || skip "no cc"
+	shadows=
+	for h in "$RP_SRCDIR"/src/lib/*.h "$RP_SRCDIR"/stages/*.h; do
+		[ -e "$h" ] || continue
+		name=${h##*/}
+		if printf '#include <%s>\n' "$name" | cc -E -x c - >/dev/null 2>&1; then
+			shadows="$shadows ${h#"$RP_SRCDIR"/}"
+		fi
+	done
+	[ -z "$shadows" ] || { echo "shadow system headers:$shadows"; false; }
+}

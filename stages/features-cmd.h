@@ -1,5 +1,5 @@
 /*
- * features.h - the subcommands of rp-features, one file each
+ * features-cmd.h - the subcommands of rp-features, one file each
  * (features-NAME.c).
  *
  * Each takes the subcommand's arguments with argv[0] = its name (so getopt
