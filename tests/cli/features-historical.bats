@@ -149,6 +149,45 @@ EOF
 	[ ! -e t.jsonl ]
 }
 
+# A wrong definition or a bad source stops the join before anything is
+# written: an earlier training set under the same name is left as it was.
+@test "historical keeps an earlier output when the definitions or the source are wrong" {
+	write_case
+	echo previous > t.jsonl
+	cp features.yaml good.yaml
+	sed -i 's/agg: avg/agg: mean/' features.yaml
+	run rp-features historical --defs features.yaml --entities labels.jsonl -o t.jsonl
+	assert_failure 2
+	assert_output "rp-features: error: features.yaml:12:24: unknown aggregation 'mean'; expected one of count, sum, avg, min, max, last, count_distinct"
+	run cat t.jsonl
+	assert_output previous
+	cp good.yaml features.yaml
+	printf '  user:\n    entity: user\n    source: clicks\n    features: {n: {agg: count}}\n' >> features.yaml
+	run rp-features historical --defs features.yaml --entities labels.jsonl -o t.jsonl
+	assert_failure 2
+	assert_output "rp-features: error: features.yaml:19:3: duplicate key 'user'"
+	run cat t.jsonl
+	assert_output previous
+	cp good.yaml features.yaml
+	sed -i '3s/"ts"/"time"/' clicks.jsonl
+	run rp-features historical --defs features.yaml --entities labels.jsonl -o t.jsonl
+	assert_failure 2
+	assert_output "rp-features: error: clicks.jsonl:3: no value in column 'ts'; every event needs one (source 'clicks' of view 'user')"
+	run cat t.jsonl
+	assert_output previous
+	write_case
+	sed -i '2s/"ts":"2026-01-01T11:00:00Z"/"ts":"2026-01-01T11:00:00"/' clicks.jsonl
+	echo previous > t.jsonl
+	run rp-features historical --defs features.yaml --entities labels.jsonl -o t.jsonl
+	assert_failure 2
+	assert_output --partial "clicks.jsonl:2: column 'ts': '2026-01-01T11:00:00' has no UTC offset"
+	run cat t.jsonl
+	assert_output previous
+	ls -A > files
+	run grep -c . files
+	assert_output 6
+}
+
 @test "historical -h prints its usage and bad usage exits 2" {
 	run rp-features historical -h
 	assert_success
