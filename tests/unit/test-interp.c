@@ -24,7 +24,13 @@ static const char vars_yaml[] =
 	"models: [mini, large]\n"
 	"item: {name: docs, n: 3}\n"
 	"empty: ''\n"
-	"cmd: \"run ${x}\"\n";
+	"cmd: \"run ${x}\"\n"
+	"typed: {t: True, f: false, n: ~, e: 1e-5, s: 0.001, one: 1.0, big: 1e16, i: 007,\n"
+	"        m: 123456789012345678.0, neg: -2.5e-7, inf: -.inf, q: 'true'}\n"
+	"train: {lr: 0.01, epochs: 10, layers: [64, 32], shuffle: true, dropout: false,\n"
+	"        name: my model, none: ~, empty: [], nested: {depth: 2, act: relu},\n"
+	"        quote: \"it's\", mixed: [a b, true, 1e-5]}\n"
+	"bad: {grid: [[1, 2]]}\n";
 
 static int setup(void **state)
 {
@@ -99,13 +105,58 @@ static void values_are_not_expanded_again(void **state)
 	assert_expands(d->root, "${cmd}", "run ${x}");
 }
 
-static void double_dollar_escapes_a_reference(void **state)
+static void a_backslash_escapes_a_reference_as_in_dvc(void **state)
 {
 	struct doc *d = *state;
 
-	assert_expands(d->root, "echo $${HOME} ${item.n}", "echo ${HOME} 3");
-	assert_expands(d->root, "$${unterminated", "${unterminated");
+	assert_expands(d->root, "echo \\${HOME} ${item.n}", "echo ${HOME} 3");
+	assert_expands(d->root, "\\${unterminated", "${unterminated");
+	/* DVC reads "$${x}" as '$' and then ${x} */
+	assert_expands(d->root, "echo $${item.n}", "echo $3");
 	assert_expands(d->root, "cost $5 and $$ and $", "cost $5 and $$ and $");
+}
+
+static void values_are_written_as_dvc_writes_them(void **state)
+{
+	struct doc *d = *state;
+
+	assert_expands(d->root, "${typed.t} ${typed.f} ${typed.n} ${typed.q}",
+		       "true false None true");
+	assert_expands(d->root, "${typed.e} ${typed.s} ${typed.one} ${typed.big} ${typed.i}",
+		       "1e-05 0.001 1.0 1e+16 7");
+	assert_expands(d->root, "${typed.m} ${typed.neg} ${typed.inf}",
+		       "1.2345678901234568e+17 -2.5e-07 -inf");
+}
+
+static void lists_and_maps_are_indexed_with_dots_or_brackets(void **state)
+{
+	struct doc *d = *state;
+
+	assert_expands(d->root, "${models.0} ${models[1]} ${item[name]} ${chunker[size]}",
+		       "mini large docs 512");
+	assert_expands(d->root, "${models.-1} ${train.layers.1}", "large 32");
+	assert_non_null(strstr(expand_err(d->root, "${models.2}", NULL),
+			       "undefined variable 'models.2'"));
+}
+
+static void a_mapping_in_a_command_becomes_flags_as_in_dvc(void **state)
+{
+	struct doc *d = *state;
+	struct rp_err err = { 0 };
+	char *got;
+
+	got = interp_string_flags("python train.py ${train} --seed 1", d->root, NULL,
+				  INTERP_CMD, &err);
+	assert_non_null(got);
+	assert_string_equal(got, "python train.py --lr 0.01 --epochs 10 --layers 64 32 "
+			    "--shuffle --name 'my model' --none None --nested.depth 2 "
+			    "--nested.act relu --quote 'it'\"'\"'s' --mixed 'a b' True 1e-05 "
+			    "--seed 1");
+	free(got);
+	got = interp_string_flags("${bad}", d->root, NULL, INTERP_CMD, &err);
+	assert_null(got);
+	assert_string_equal(err.msg, "'${bad}': cannot interpolate nested iterable in "
+			    "'grid' (a list inside a list); make it a flat list");
 }
 
 static void undefined_variable_names_the_place_and_the_fix(void **state)
@@ -128,7 +179,8 @@ static void unterminated_reference_is_an_error(void **state)
 	struct doc *d = *state;
 
 	assert_string_equal(expand_err(d->root, "run ${chunker.size", NULL),
-			    "unterminated '${' in 'run ${chunker.size'");
+			    "unterminated '${' in 'run ${chunker.size'; close it with '}', "
+			    "or write '\\${' for a literal '${'");
 	assert_non_null(strstr(expand_err(d->root, "${item.n} then ${", NULL), "unterminated"));
 }
 
@@ -147,7 +199,8 @@ static void lists_and_maps_cannot_be_part_of_a_string(void **state)
 	assert_string_equal(expand_err(d->root, "embed ${models}", NULL),
 			    "'${models}' is a list and cannot be part of a string");
 	assert_string_equal(expand_err(d->root, "${item}/x", where),
-			    "params.yaml:5:7: '${item}' is a mapping and cannot be part of a string");
+			    "params.yaml:5:7: '${item}' is a mapping and cannot be part of a string "
+			    "(only in 'cmd', where it becomes --flags)");
 }
 
 static void a_lone_reference_to_a_list_expands_to_json(void **state)
@@ -220,7 +273,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(references_are_replaced_by_scalar_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(whitespace_inside_braces_is_trimmed, setup, teardown),
 		cmocka_unit_test_setup_teardown(values_are_not_expanded_again, setup, teardown),
-		cmocka_unit_test_setup_teardown(double_dollar_escapes_a_reference, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_backslash_escapes_a_reference_as_in_dvc, setup, teardown),
+		cmocka_unit_test_setup_teardown(values_are_written_as_dvc_writes_them, setup, teardown),
+		cmocka_unit_test_setup_teardown(lists_and_maps_are_indexed_with_dots_or_brackets, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_mapping_in_a_command_becomes_flags_as_in_dvc, setup, teardown),
 		cmocka_unit_test_setup_teardown(undefined_variable_names_the_place_and_the_fix, setup, teardown),
 		cmocka_unit_test_setup_teardown(unterminated_reference_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(empty_reference_is_an_error, setup, teardown),
