@@ -74,8 +74,15 @@ int cmd_cache(int argc, char **argv)
 	int c, repair = 0, ret = RP_EXIT_OK;
 	struct progress prog;
 
-	if (argc < 2 || strcmp(argv[1], "verify"))
-		return cmd_usage(cache_usage, !(argc >= 2 && !strcmp(argv[1], "-h")));
+	static const char *const subs[] = { "verify" };
+
+	if (argc < 2)
+		return cmd_usage_error(cache_usage, "'rp cache' needs a subcommand: verify");
+	if (!strcmp(argv[1], "-h"))
+		return cmd_usage(cache_usage, 0);
+	if (strcmp(argv[1], "verify"))
+		return cmd_unknown_subcommand(cache_usage, "cache", argv[1], subs, 1);
+	argv[1] = argv[0];   /* getopt's messages keep their "rp: error" */
 	argc--;
 	argv++;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -86,7 +93,7 @@ int cmd_cache(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		return cmd_usage(cache_usage, 1);
+		return cmd_usage_error(cache_usage, "unexpected argument '%s'", argv[optind]);
 	if (project_open(&pr, rp_opts.pipeline_file, PROJECT_LOCK | PROJECT_NO_PIPELINE, &err) < 0)
 		return rp_err_exit(&err);
 	if (list_objects(pr.ws.store->root, &o) < 0) {
@@ -95,6 +102,8 @@ int cmd_cache(int argc, char **argv)
 	}
 	hex = xcalloc(o.n + 1, sizeof(*hex));
 	progress_init(&prog, "verify", o.n);
+	if (rp_opts.quiet)
+		prog.enabled = 0;
 	/* in slices, so the progress line moves and an unreadable file is named */
 	for (size_t i = 0; i < o.n; i += chunk) {
 		size_t n = o.n - i < chunk ? o.n - i : chunk;
@@ -129,7 +138,7 @@ int cmd_cache(int argc, char **argv)
 		free(q);
 	}
 	if (!rp_opts.quiet)
-		printf("%zu objects checked, %zu corrupt%s\n", o.n, bad,
+		printf("%zu object%s checked, %zu corrupt%s\n", o.n, o.n == 1 ? "" : "s", bad,
 		       bad && repair ? " (quarantined; run 'rp repro' or 'rp checkout --rebuild' "
 				       "to make them again)" : bad ? " (run 'rp cache verify --repair')" : "");
 	if (bad)

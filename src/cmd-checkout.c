@@ -105,7 +105,8 @@ static int restore(struct wscheckout *c, int rebuild)
 		return RP_EXIT_FAIL;
 	}
 	if (!rp_opts.quiet)
-		printf("%zu paths restored, %zu already matched\n", c->nchanged, c->n - c->nchanged);
+		printf("%zu path%s restored, %zu already matched\n", c->nchanged,
+		       c->nchanged == 1 ? "" : "s", c->n - c->nchanged);
 	return RP_EXIT_OK;
 }
 
@@ -138,7 +139,8 @@ int cmd_checkout(int argc, char **argv)
 		}
 	}
 	if (argc - optind > 1)
-		return cmd_usage(checkout_usage, 1);
+		return cmd_usage_error(checkout_usage, "one lock at most, not '%s' and '%s'",
+				       argv[optind], argv[optind + 1]);
 	if (optind < argc)
 		file = argv[optind];
 	if (project_open(&pr, rp_opts.pipeline_file, PROJECT_LOCK | PROJECT_NO_PIPELINE, &err) < 0)

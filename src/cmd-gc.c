@@ -45,7 +45,7 @@ static const char gc_usage[] =
 static void report(const char *path, uint64_t size, void *ctx)
 {
 	if (*(int *)ctx)
-		printf("would delete %s (%" PRIu64 " bytes)\n", path, size);
+		printf("would delete %s (%" PRIu64 " byte%s)\n", path, size, size == 1 ? "" : "s");
 }
 
 static int mark_text(struct gc *g, const char *name, const char *text, size_t len)
@@ -173,7 +173,7 @@ int cmd_gc(int argc, char **argv)
 	}
 	if (optind < argc) {
 		free(keep);
-		return cmd_usage(gc_usage, 1);
+		return cmd_usage_error(gc_usage, "unexpected argument '%s'", argv[optind]);
 	}
 	if (project_open(&pr, rp_opts.pipeline_file, PROJECT_LOCK | PROJECT_NO_PIPELINE, &err) < 0) {
 		free(keep);
@@ -209,9 +209,13 @@ int cmd_gc(int argc, char **argv)
 	}
 	/* the others may go on as soon as the deleting is over */
 	store_lease_release(&pr.ws.store->lease);
-	printf("%s %" PRIu64 " objects (%" PRIu64 " bytes) and %" PRIu64 " run-cache entries; "
-	       "kept %" PRIu64 " objects\n", dry_run || !scope ? "would delete" : "deleted",
-	       st.objects, st.object_bytes, st.runs, st.kept);
+	if (!rp_opts.quiet || (!scope && !dry_run))
+		printf("%s %" PRIu64 " object%s (%" PRIu64 " byte%s) and %" PRIu64 " run-cache "
+		       "entr%s; kept %" PRIu64 " object%s\n",
+		       dry_run || !scope ? "would delete" : "deleted",
+		       st.objects, st.objects == 1 ? "" : "s", st.object_bytes,
+		       st.object_bytes == 1 ? "" : "s", st.runs, st.runs == 1 ? "y" : "ies",
+		       st.kept, st.kept == 1 ? "" : "s");
 	if (!scope && !dry_run) {
 		rp_error("nothing deleted: say what to keep besides rp.lock: --workspace "
 			 "(nothing else), --keep LOCK (another lock or workspace), --all-revs "

@@ -38,7 +38,7 @@ int cmd_init(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		return cmd_usage(init_usage, 1);
+		return cmd_usage_error(init_usage, "unexpected argument '%s'", argv[optind]);
 	if (access(WS_CONFIG, F_OK) == 0 && !force) {
 		rp_error("'%s' already exists; this directory is an rp workspace "
 			 "(use 'rp init --force' to reset its config)", WS_CONFIG);

@@ -50,9 +50,16 @@ int cmd_metrics(int argc, char **argv)
 	struct table t;
 	struct rp_err err = { 0 };
 
-	if (argc < 2 || (strcmp(argv[1], "show") && strcmp(argv[1], "diff")))
-		return cmd_usage(metrics_usage, argc >= 2 && !strcmp(argv[1], "-h") ? 0 : 1);
+	static const char *const subs[] = { "show", "diff" };
+
+	if (argc < 2)
+		return cmd_usage_error(metrics_usage, "'rp metrics' needs a subcommand: show or diff");
+	if (!strcmp(argv[1], "-h"))
+		return cmd_usage(metrics_usage, 0);
+	if (strcmp(argv[1], "show") && strcmp(argv[1], "diff"))
+		return cmd_unknown_subcommand(metrics_usage, "metrics", argv[1], subs, 2);
 	diff = !strcmp(argv[1], "diff");
+	argv[1] = argv[0];   /* getopt's messages keep their "rp: error" */
 	argc--;
 	argv++;
 	while ((c = getopt_long(argc, argv, "ah", longopts, NULL)) != -1) {
@@ -63,7 +70,8 @@ int cmd_metrics(int argc, char **argv)
 		}
 	}
 	if (argc - optind > (diff ? 1 : 0))
-		return cmd_usage(metrics_usage, 1);
+		return cmd_usage_error(metrics_usage, "unexpected argument '%s'",
+				       argv[optind + (diff ? 1 : 0)]);
 	if (optind < argc)
 		rev = argv[optind];
 	if (project_open(&pr, rp_opts.pipeline_file, 0, &err) < 0)

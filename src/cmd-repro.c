@@ -12,6 +12,7 @@
 #include "core/freshness.h"
 #include "core/project.h"
 #include "core/runner.h"
+#include "core/targets.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -20,15 +21,16 @@
 #include <time.h>
 
 static const char repro_usage[] =
-	"usage: rp repro [TARGET...] [-j N] [-n|--dry-run] [-f|--force] [-k|--keep-going]\n"
-	"                [--downstream] [-s|--single-item] [--rehash]\n"
+	"usage: rp repro [TARGET...] [-j N] [-n|--dry] [-f|--force] [-k|--keep-going]\n"
+	"                [--downstream] [-s|--single-item] [--rehash] [-q] [-v]\n"
 	"\n"
 	"Runs the stages whose commands, deps, params or outs changed, and everything\n"
-	"downstream of them, in dependency order. TARGET is a stage name or a\n"
-	"foreach/matrix group; without one, every stage is considered.\n"
+	"downstream of them, in dependency order. TARGET is a stage name, a\n"
+	"foreach/matrix group or an output path (the stage that produces it); without\n"
+	"one, every stage is considered.\n"
 	"\n"
 	"  -j, --jobs N       run up to N stages at once (default: number of cores)\n"
-	"  -n, --dry-run      print what would run, run nothing\n"
+	"  -n, --dry, --dry-run  print what would run, run nothing\n"
 	"  -f, --force        run the selected stages even if they are up to date\n"
 	"  -k, --keep-going   after a failure, go on with stages that do not depend on it\n"
 	"      --downstream   the targets and every stage that depends on them\n"
@@ -89,9 +91,17 @@ static void on_event(void *ctx, enum runner_event e, const struct stage *st,
 
 static void print_summary(const struct runner_counts *c, int dry_run, double t0)
 {
-	printf("%s%zu ran, %zu restored, %zu from run-cache, %zu up to date, %zu failed",
-	       dry_run ? "dry run: " : "", c->ran, c->restored, c->cached, c->uptodate,
-	       c->failed);
+	if (rp_opts.quiet)
+		return;
+	/* a dry run restores nothing: what the store could restore counts as would run */
+	if (dry_run)
+		printf("dry run: %zu would run, %zu up to date", c->ran + c->restored + c->cached,
+		       c->uptodate);
+	else
+		printf("%zu ran, %zu restored, %zu from run-cache, %zu up to date, %zu failed",
+		       c->ran, c->restored, c->cached, c->uptodate, c->failed);
+	if (dry_run && c->failed)
+		printf(", %zu failed", c->failed);
 	if (c->blocked)
 		printf(", %zu not run (upstream failed)", c->blocked);
 	printf(" (%.2fs)\n", now_s() - t0);
@@ -102,6 +112,7 @@ int cmd_repro(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "dry", no_argument, NULL, 'n' },
 		{ "force", no_argument, NULL, 'F' },
 		{ "keep-going", no_argument, NULL, 'k' },
 		{ "downstream", no_argument, NULL, 'D' },
@@ -150,8 +161,8 @@ int cmd_repro(int argc, char **argv)
 		o.jobs = pr.ws.cfg.jobs ? pr.ws.cfg.jobs : hash_ncores();
 	o.all_stages = optind == argc;
 	sel = xcalloc(pr.dag->n + 1, 1);
-	if (dag_select(pr.dag, (const char **)argv + optind, (size_t)(argc - optind),
-		       selflags, sel, &err) < 0 ||
+	if (targets_select(pr.dag, (const char **)argv + optind, (size_t)(argc - optind),
+			   selflags, sel, &err) < 0 ||
 	    dag_check_sources(pr.dag, store_memo_stat, pr.ws.store, &err) < 0) {
 		rp_err_report(&err);
 		ret = RP_EXIT_USAGE;

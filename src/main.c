@@ -2,14 +2,25 @@
  * main.c - rp's entry point: global options, the command table, and running
  * external commands `rp NAME` as the program rp-NAME (as git runs git-NAME),
  * looked up next to the rp binary first, then on PATH.
+ *
+ * The global options -q and -v are taken before the command and, for the
+ * built-in commands, after it too (`rp repro -q`): they are removed from
+ * the command's arguments (up to a "--") before it parses them. `rp help
+ * CMD` is `rp CMD --help`. A name that is neither a command nor a program
+ * rp-NAME gets the closest of both as "did you mean" (util/suggest.h).
+ * Every command prints getopt's complaint ("rp: error: unrecognized option
+ * '--x'") on the line before its usage: argv[0] is "rp: error" for getopt.
  */
 #include "cmd.h"
 #include "ai/provider_config.h"
 #include "util/error.h"
+#include "util/suggest.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +28,9 @@
 #include <unistd.h>
 
 struct rp_opts rp_opts;
+
+static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
 
 static const struct command {
 	const char *name;
@@ -27,20 +41,27 @@ static const struct command {
 	{ "checkout", cmd_checkout, "make workspace outputs match a lock, from the store" },
 	{ "dag", cmd_dag, "print the stage graph (text, --dot, --mermaid)" },
 	{ "gc", cmd_gc, "delete store objects that no kept lock references" },
+	{ "help", cmd_help, "print the usage of rp, or of a command: 'rp help COMMAND'" },
 	{ "init", cmd_init, "make this directory an rp workspace (.rp/)" },
 	{ "metrics", cmd_metrics, "show metrics, or diff them against a git revision" },
 	{ "params", cmd_params, "diff parameters against a git revision" },
 	{ "repro", cmd_repro, "run the stages whose inputs changed" },
+	{ "stage", cmd_stage, "list the stages: 'rp stage list'" },
 	{ "status", cmd_status, "list dirty stages and why (exit 1 when any)" },
+	{ "version", cmd_version, "print rp's version" },
 };
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static const char usage_text[] =
 	"usage: rp [-f FILE] [-q] [-v] COMMAND [ARGS...]\n"
-	"       rp --help | --version\n"
+	"       rp help COMMAND | rp COMMAND --help\n"
+	"       rp --help | -V | --version\n"
 	"\n"
 	"  -f, --file FILE   pipeline file (default: rp.yaml, else dvc.yaml)\n"
-	"  -q, --quiet       print no per-stage status lines (commands and their output still show)\n"
+	"  -q, --quiet       print only errors (commands and their output still show)\n"
 	"  -v, --verbose     say more\n"
+	"  -V, --version     print rp's version\n"
+	"-q and -v may also follow the command: 'rp repro -q'.\n"
 	"\n"
 	"commands:\n";
 
@@ -50,16 +71,131 @@ int cmd_usage(const char *text, int is_error)
 	return is_error ? RP_EXIT_USAGE : RP_EXIT_OK;
 }
 
+int cmd_usage_error(const char *text, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("rp: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return cmd_usage(text, 1);
+}
+
+int cmd_unknown_subcommand(const char *text, const char *cmd, const char *word,
+			   const char *const *subs, size_t nsubs)
+{
+	long i = suggest_best(word, subs, nsubs);
+
+	if (i >= 0)
+		return cmd_usage_error(text, "'%s' is not an 'rp %s' subcommand; did you mean '%s'?",
+				       word, cmd, subs[i]);
+	return cmd_usage_error(text, "'%s' is not an 'rp %s' subcommand", word, cmd);
+}
+
 static int usage(int is_error)
 {
 	FILE *f = is_error ? stderr : stdout;
 
 	fputs(usage_text, f);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fputs("\n'rp NAME ARGS' runs the program rp-NAME (a stage program such as rp-chunk).\n"
 	      "See rp(1), rp.yaml(5) and rp.lock(5).\n", f);
 	return is_error ? RP_EXIT_USAGE : RP_EXIT_OK;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		return cmd_usage_error("usage: rp version\n", "'rp version' takes no arguments");
+	printf("rp %s\n", PACKAGE_VERSION);
+	return RP_EXIT_OK;
+}
+
+/* The directory of this executable into `dir` (PATH_MAX bytes); 0 or -1. */
+static int self_dir(char *dir)
+{
+	ssize_t n = readlink("/proc/self/exe", dir, PATH_MAX - 1);
+	char *slash;
+
+	if (n <= 0)
+		return -1;
+	dir[n] = '\0';
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	return 0;
+}
+
+/* Adds NAME for each executable rp-NAME in `dir` to `names`. */
+static void add_programs(const char *dir, char ***names, size_t *n, size_t *alloc)
+{
+	DIR *d = opendir(*dir ? dir : ".");
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char *path;
+
+		if (strncmp(e->d_name, "rp-", 3) || !e->d_name[3])
+			continue;
+		path = xasprintf("%s/%s", *dir ? dir : ".", e->d_name);
+		if (access(path, X_OK) == 0) {
+			ALLOC_GROW(*names, *n + 1, *alloc);
+			(*names)[(*n)++] = xstrdup(e->d_name + 3);
+		}
+		free(path);
+	}
+	closedir(d);
+}
+
+/*
+ * The closest to `word` of the built-in commands and the rp-NAME programs
+ * next to rp and on PATH, as a newly allocated string, or NULL.
+ */
+static char *closest_command(const char *word)
+{
+	char **names = NULL, self[PATH_MAX], *path, *dir, *save = NULL, *best = NULL;
+	size_t n = 0, alloc = 0;
+	long i;
+
+	for (size_t k = 0; k < NCOMMANDS; k++) {
+		ALLOC_GROW(names, n + 1, alloc);
+		names[n++] = xstrdup(commands[k].name);
+	}
+	if (self_dir(self) == 0)
+		add_programs(self, &names, &n, &alloc);
+	path = xstrdup(getenv("PATH") ? getenv("PATH") : "");
+	for (dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save))
+		add_programs(dir, &names, &n, &alloc);
+	free(path);
+	i = suggest_best(word, (const char *const *)names, n);
+	if (i >= 0)
+		best = xstrdup(names[i]);
+	for (size_t k = 0; k < n; k++)
+		free(names[k]);
+	free(names);
+	return best;
+}
+
+/* "'x' is not an rp command ...; did you mean 'y'?"; the usage exit code. */
+static int unknown_command(const char *name)
+{
+	char *best = closest_command(name);
+
+	if (best)
+		rp_error("'%s' is not an rp command, nor a program 'rp-%s' next to rp or on "
+			 "PATH; did you mean '%s'?", name, name, best);
+	else
+		rp_error("'%s' is not an rp command, nor a program 'rp-%s' next to rp or on "
+			 "PATH; see 'rp --help'", name, name);
+	free(best);
+	return RP_EXIT_USAGE;
 }
 
 /* Runs rp-NAME from the directory of this executable, else from PATH. */
@@ -67,30 +203,23 @@ static int run_external(const char *name, int argc, char **argv)
 {
 	char self[PATH_MAX];
 	char *prog = xasprintf("rp-%s", name);
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
 	argv[0] = prog;
-	if (n > 0) {
-		char *slash, *path;
+	if (self_dir(self) == 0) {
+		char *path = xasprintf("%s/%s", self, prog);
 
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			path = xasprintf("%s/%s", self, prog);
-			if (access(path, X_OK) == 0)
-				execv(path, argv);
-			free(path);
-		}
+		if (access(path, X_OK) == 0)
+			execv(path, argv);
+		free(path);
 	}
 	execvp(prog, argv);
-	if (errno == ENOENT)
-		rp_error("'%s' is not an rp command and no program '%s' was found "
-			 "next to rp or on PATH; see 'rp --help'", name, prog);
-	else
-		rp_error_errno("cannot run '%s'", prog);
-	free(prog);
 	(void)argc;
+	if (errno == ENOENT) {
+		free(prog);
+		return unknown_command(name);
+	}
+	rp_error_errno("cannot run '%s'", prog);
+	free(prog);
 	return RP_EXIT_USAGE;
 }
 
@@ -125,19 +254,79 @@ static int check_stdout(int ret, int saved_errno)
 	return ret;
 }
 
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+/*
+ * Takes -q/--quiet and -v/--verbose out of a built-in command's arguments
+ * (up to "--"), into rp_opts; argc is the new count.
+ */
+static int take_global_options(int argc, char **argv)
+{
+	int i, j;
+
+	for (i = j = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			while (i < argc)
+				argv[j++] = argv[i++];
+			break;
+		}
+		if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
+			rp_opts.quiet = 1;
+		else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
+			rp_opts.verbose = 1;
+		else
+			argv[j++] = argv[i];
+	}
+	argv[j] = NULL;
+	return j;
+}
+
 /* Runs the command of argv[0] (built in, else external) and checks stdout after it. */
 static int run_command(int argc, char **argv)
 {
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[0], commands[i].name)) {
-			int ret, e;
+	const struct command *cmd = find_command(argv[0]);
+	int ret, e;
 
-			optind = 0;   /* 0, not 1: also resets glibc's "+" mode */
-			ret = commands[i].fn(argc, argv);
-			e = errno;
-			return check_stdout(ret, e);
-		}
-	return run_external(argv[0], argc, argv);
+	if (!cmd)
+		return run_external(argv[0], argc, argv);
+	argc = take_global_options(argc, argv);
+	/* every command knows -h; "--help" as the first word means it too */
+	if (argc > 1 && !strcmp(argv[1], "--help"))
+		argv[1] = "-h";
+	/* getopt names the culprit as "ARGV0: unrecognized option '--x'" */
+	argv[0] = "rp: error";
+	optind = 0;   /* 0, not 1: also resets glibc's "+" mode */
+	ret = cmd->fn(argc, argv);
+	e = errno;
+	return check_stdout(ret, e);
+}
+
+/* `rp help [COMMAND]`: rp's usage, or COMMAND's as `rp COMMAND --help` prints it. */
+static int cmd_help(int argc, char **argv)
+{
+	char *args[] = { NULL, "-h", NULL };
+	const struct command *cmd;
+
+	if (argc < 2 || !strcmp(argv[1], "-h"))
+		return usage(0);
+	if (argc > 2)
+		return cmd_usage_error("usage: rp help [COMMAND]\n", "'rp help' takes one command");
+	args[0] = argv[1];
+	cmd = find_command(argv[1]);
+	if (cmd && cmd->fn == cmd_help)
+		return usage(0);
+	if (cmd) {
+		optind = 0;
+		args[0] = "rp: error";
+		return cmd->fn(2, args);
+	}
+	return run_external(argv[1], 2, args);
 }
 
 int main(int argc, char **argv)
@@ -156,8 +345,9 @@ int main(int argc, char **argv)
 	/* .rp/config may hold the stage programs' sections: declare their keys */
 	provider_config_declare();
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	argv[0] = "rp: error";    /* getopt's messages: "rp: error: unrecognized option" */
 	/* "+": stop at the first non-option, the command name */
-	while ((c = getopt_long(argc, argv, "+f:qvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+f:qvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': rp_opts.pipeline_file = optarg; break;
 		case 'q': rp_opts.quiet = 1; break;
@@ -167,11 +357,11 @@ int main(int argc, char **argv)
 		default: return usage(1);
 		}
 	}
-	if (optind >= argc)
+	if (optind >= argc) {
+		rp_error("no command given");
 		return usage(1);
+	}
 	argc -= optind;
 	argv += optind;
-	if (!strcmp(argv[0], "help"))
-		return usage(0);
 	return run_command(argc, argv);
 }

@@ -11,7 +11,8 @@ void table_init(struct table *t, size_t ncols, const char *const *header)
 {
 	memset(t, 0, sizeof(*t));
 	t->ncols = ncols;
-	table_add(t, header);
+	if (header)
+		table_add(t, header);
 }
 
 void table_add(struct table *t, const char *const *cells)

@@ -9,11 +9,11 @@
 
 struct table {
 	size_t ncols;
-	char **cells;     /* row-major; row 0 is the header */
+	char **cells;     /* row-major; row 0 is the header, if any */
 	size_t nrows, alloc;
 };
 
-/* Starts a table with the given header cells (copied). */
+/* Starts a table with the given header cells (copied; NULL: no header row). */
 void table_init(struct table *t, size_t ncols, const char *const *header);
 /* Adds a row of ncols cells (copied; NULL prints "-"). */
 void table_add(struct table *t, const char *const *cells);

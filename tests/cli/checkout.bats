@@ -65,7 +65,7 @@ load fixtures/c-lib
 	rm -rf corpus
 	run rp checkout
 	assert_success
-	assert_output --partial "1 paths restored"
+	assert_output --partial "1 path restored"
 	assert_equal "$(ws_digest)" "$want"
 	echo "an edit" >> corpus/a.txt
 	edited=$(ws_digest)

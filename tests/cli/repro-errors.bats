@@ -134,7 +134,7 @@ load helpers
 	printf 'stages:\n  a:\n    cmd: echo x >> runs-a.log\n' > rp.yaml
 	run rp repro nope
 	assert_failure 2
-	assert_output --partial "stage 'nope' not found in rp.yaml (stages: a)"
+	assert_output --partial "'nope' is no stage, group or output of rp.yaml (stages: a)"
 	[ "$(runs_of runs-a.log)" -eq 0 ]
 }
 
