@@ -187,6 +187,48 @@ runs() { if [ -f "$1" ]; then wc -l < "$1" | tr -d ' '; else echo 0; fi; }
 	assert_line --index 0 "rp: error: no command given"
 }
 
+# ---- command not found, YAML hints ------------------------------------------------
+
+@test "a stage whose program is missing says command not found: NAME" {
+	printf 'stages:\n  train:\n    cmd: echo hi && pyhton3-no-such train.py\n' > rp.yaml
+	run rp repro
+	assert_failure 1
+	assert_output --partial "rp: error: stage 'train' failed: command not found: pyhton3-no-such"
+	refute_output --partial "status 127"
+}
+
+@test "a missing script path is named, and another 127 keeps its status" {
+	printf 'stages:\n  a:\n    cmd: FOO=1 ./no-such.sh\n  b:\n    cmd: sh -c "exit 127"\n' > rp.yaml
+	run rp repro -k
+	assert_failure 1
+	assert_output --partial "stage 'a' failed: command not found: ./no-such.sh"
+	assert_output --partial "stage 'b' failed: its command exited with status 127 (a command was not found)"
+}
+
+@test "a tab in the indentation gets a hint" {
+	printf 'stages:\n  a:\n\tcmd: echo\n' > rp.yaml
+	run rp status
+	assert_failure 2
+	assert_line --index 0 "rp: error: rp.yaml:3:1: found character that cannot start any token (while scanning for the next token started at line 3)"
+	assert_line --index 1 "hint: YAML indents with spaces only: replace the tab with spaces"
+}
+
+@test "a \${} inside a flow sequence gets a hint to quote it" {
+	printf 'stages:\n  a:\n    cmd: echo\n    outs: [build/${key}/x]\n' > rp.yaml
+	run rp status
+	assert_failure 2
+	assert_line --index 0 --partial "rp: error: rp.yaml:4:19: did not find expected ',' or ']'"
+	assert_line --index 1 "hint: inside [ ] or { } a value with \${...} must be quoted, as in [\"build/\${key}/x\"], or write a block list, one '- item' a line"
+}
+
+@test "': ' inside a plain value gets a hint to quote it" {
+	printf 'stages:\n  a:\n    cmd: echo a: b\n' > rp.yaml
+	run rp status
+	assert_failure 2
+	assert_line --index 0 "rp: error: rp.yaml:3:16: mapping values are not allowed in this context"
+	assert_line --index 1 --partial "hint: ': ' inside a value starts a mapping"
+}
+
 # ---- repro targets and rp stage list ------------------------------------------
 
 @test "repro takes an output path as the stage that produces it" {

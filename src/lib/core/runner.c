@@ -203,6 +203,115 @@ static int finish_lock(struct runner *r)
 	return 0;
 }
 
+/* ---- "command not found" ------------------------------------------------- */
+
+/* sh's reserved words and special builtins, and the usual builtins: never "not found". */
+static const char *const shell_words[] = {
+	"!", ".", ":", "[", "alias", "break", "case", "cd", "command", "continue", "do",
+	"done", "echo", "elif", "else", "esac", "eval", "exec", "exit", "export", "false",
+	"fi", "for", "getopts", "if", "kill", "local", "printf", "pwd", "read", "readonly",
+	"return", "set", "shift", "test", "then", "times", "trap", "true", "type", "ulimit",
+	"umask", "unalias", "unset", "until", "wait", "while", "{", "}", NULL,
+};
+
+/* 1 if the program `name` would be found: a path (relative to `wdir`), a shell word, on PATH. */
+static int command_exists(const char *name, const char *wdir)
+{
+	const char *path = getenv("PATH");
+	char *p, *dir, *save = NULL;
+	int found = 0;
+
+	for (size_t i = 0; shell_words[i]; i++)
+		if (!strcmp(name, shell_words[i]))
+			return 1;
+	if (strchr(name, '/')) {
+		p = name[0] == '/' || !wdir || !strcmp(wdir, ".") ? xstrdup(name)
+								   : xasprintf("%s/%s", wdir, name);
+		found = access(p, F_OK) == 0;
+		free(p);
+		return found;
+	}
+	p = xstrdup(path ? path : "/usr/bin:/bin");
+	for (dir = strtok_r(p, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+		char *f = xasprintf("%s/%s", *dir ? dir : ".", name);
+
+		found = access(f, X_OK) == 0;
+		free(f);
+	}
+	free(p);
+	return found;
+}
+
+/*
+ * After a command ended with 127 (sh's "not found"): the first program named
+ * at the start of a simple command of `cmds` (split at ; & | and newlines,
+ * outside quotes; NAME=value words skipped) that does not exist, newly
+ * allocated, or NULL when each seems to exist (the 127 came from elsewhere)
+ * or a name is not plain (quotes, $, globs: not guessed at).
+ */
+static char *missing_command(char *const *cmds, size_t ncmds, const char *wdir)
+{
+	for (size_t c = 0; c < ncmds; c++) {
+		const char *s = cmds[c];
+
+		while (*s) {
+			const char *w;
+			char *name;
+			size_t len;
+
+			/* the start of a simple command: skip blanks and NAME=value words */
+			for (;;) {
+				s += strspn(s, " \t");
+				w = s;
+				len = strcspn(w, " \t\n;&|<>()`'\"$");
+				if (len && memchr(w, '=', len) && (w[0] == '_' ||
+				    (w[0] >= 'A' && w[0] <= 'Z') || (w[0] >= 'a' && w[0] <= 'z'))) {
+					s += len;
+					continue;
+				}
+				break;
+			}
+			if (len && strchr(" \t\n;&|<>)", w[len] ? w[len] : ' ')) {
+				name = xstrndup(w, len);
+				if (!strpbrk(name, "*?[]{}~\\") && !command_exists(name, wdir))
+					return name;
+				free(name);
+			}
+			/* on to the next simple command, quotes kept whole */
+			for (char q = 0; *s; s++) {
+				if (q) {
+					if (*s == q)
+						q = 0;
+				} else if (*s == '\'' || *s == '"') {
+					q = *s;
+				} else if (*s == '\\' && s[1]) {
+					s++;
+				} else if (strchr(";&|\n", *s)) {
+					s += strspn(s, ";&|\n");
+					break;
+				}
+			}
+		}
+	}
+	return NULL;
+}
+
+/* "stage 'x' failed: command not found: NAME", or "... exited with status N". */
+static int command_failed(struct rp_err *err, const char *what, const char *name,
+			  char *const *cmds, size_t ncmds, const char *wdir, int code)
+{
+	char *missing = code == 127 ? missing_command(cmds, ncmds, wdir) : NULL;
+
+	if (missing)
+		rp_err_set(err, RP_ERR_IO, "%s '%s' failed: command not found: %s", what, name,
+			   missing);
+	else
+		rp_err_set(err, RP_ERR_IO, "%s '%s' failed: its command exited with status %d%s",
+			   what, name, code, code == 127 ? " (a command was not found)" : "");
+	free(missing);
+	return -1;
+}
+
 /* ---- the run-hash-verify step -------------------------------------------- */
 
 /* Where out `k` of job `j` is: its path, or under the job's root. Caller frees. */
@@ -329,8 +438,8 @@ int runner_job_run(struct store *s, const struct runner_job *j, FILE *out,
 	if (ret < 0 || (err && err->kind))
 		return -1;
 	if (code)
-		return rp_err_set(err, RP_ERR_IO, "rebuilding stage '%s' failed: its command exited "
-				  "with status %d", j->name, code);
+		return command_failed(err, "rebuilding stage", j->name, j->cmds, j->ncmds, j->wdir,
+				      code);
 	return runner_job_collect(s, j, record, err);
 }
 
@@ -611,8 +720,7 @@ static void ended(struct runner *r, size_t id, int code)
 	if (interrupted)
 		rp_err_set(&err, RP_ERR_IO, "stage '%s' was interrupted", st->name);
 	else
-		rp_err_set(&err, RP_ERR_IO, "stage '%s' failed: its command exited with status %d",
-			   st->name, code);
+		command_failed(&err, "stage", st->name, st->cmds, st->ncmds, st->wdir, code);
 	fail(r, id, &err);
 }
 

@@ -85,6 +85,43 @@ static int load_error(struct loader *l, const yaml_mark_t *m, const char *fmt, .
 	return -1;
 }
 
+/* 1 if the line of `m` (at line m->line) holds `needle`. */
+static int line_has(const struct loader *l, const yaml_mark_t *m, const char *needle)
+{
+	size_t start = m->index <= l->len ? m->index : l->len, end, n = strlen(needle);
+
+	while (start > 0 && l->data[start - 1] != '\n')
+		start--;
+	for (end = start; end < l->len && l->data[end] != '\n'; end++)
+		if (end + n <= l->len && !memcmp(l->data + end, needle, n))
+			return 1;
+	return 0;
+}
+
+/*
+ * How to fix the usual mistakes behind libyaml's terse messages, as a second
+ * line ("\nhint: ...") to append, or "". Static storage.
+ */
+static const char *parser_hint(const struct loader *l, const yaml_mark_t *m)
+{
+	const yaml_parser_t *p = &l->parser;
+	const char *problem = p->problem ? p->problem : "";
+	const char *context = p->context ? p->context : "";
+
+	if (strstr(problem, "tab") || (m->index < l->len && l->data[m->index] == '\t'))
+		return "\nhint: YAML indents with spaces only: replace the tab with spaces";
+	if (strstr(context, "flow") && line_has(l, m, "${"))
+		return "\nhint: inside [ ] or { } a value with ${...} must be quoted, as in "
+		       "[\"build/${key}/x\"], or write a block list, one '- item' a line";
+	if (strstr(problem, "mapping values are not allowed"))
+		return "\nhint: ': ' inside a value starts a mapping: quote the whole value, "
+		       "as in cmd: \"echo a: b\"";
+	if (strstr(context, "flow"))
+		return "\nhint: inside [ ] or { } quote values that hold ',', '[', ']', '{', '}' "
+		       "or ': ', or write a block list, one '- item' a line";
+	return "";
+}
+
 /* Fills l->err from a libyaml parser failure. */
 static void parser_error(struct loader *l)
 {
@@ -111,10 +148,10 @@ static void parser_error(struct loader *l)
 		}
 	}
 	if (p->context)
-		load_error(l, &m, "%s (%s started at line %zu)", problem, p->context,
-			   p->context_mark.line + 1);
+		load_error(l, &m, "%s (%s started at line %zu)%s", problem, p->context,
+			   p->context_mark.line + 1, parser_hint(l, &m));
 	else
-		load_error(l, &m, "%s", problem);
+		load_error(l, &m, "%s%s", problem, parser_hint(l, &m));
 }
 
 static int next_event(struct loader *l, yaml_event_t *ev)
