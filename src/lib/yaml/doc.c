@@ -13,6 +13,13 @@
  * node_cap(n) elements, so that node_append() can grow them by doubling
  * without storing a capacity. A scalar always has a str (possibly "").
  *
+ * Loading picks the parser by the file name's extension, as DVC does
+ * (dvc/utils/serialize: LOADERS, keyed by the lowercased suffix): ".toml" is
+ * TOML (toml.c), ".py" is refused with a message naming the file (DVC reads
+ * Python constants; rp does not run or parse Python), and everything else,
+ * ".yaml", ".yml", ".json" and names with no or another extension, is YAML
+ * (load.c); JSON is read as the YAML 1.2 it is a subset of.
+ *
  * Scalar typing follows the YAML 1.2 core schema: quoted and block scalars
  * are strings; a plain scalar is null, a bool, an int (decimal, 0x, 0o), a
  * float (including .inf and .nan) or else a string.
@@ -22,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "yaml/doc.h"
 #include "yaml/doc-internal.h"
@@ -148,6 +156,43 @@ void doc_free(struct doc *d)
 	node_free(d->root);
 	free(d->file);
 	free(d);
+}
+
+/* ---- loading: the parser by the file name's extension ---- */
+
+enum doc_format { FORMAT_YAML, FORMAT_TOML, FORMAT_PYTHON };
+
+/* The format of the file `name` (a path) by its lowercased extension. */
+static enum doc_format format_of(const char *name)
+{
+	const char *base = strrchr(name, '/');
+	const char *dot;
+
+	base = base ? base + 1 : name;
+	dot = strrchr(base, '.');
+	if (!dot || dot == base)        /* ".toml" alone is a hidden file, no suffix */
+		return FORMAT_YAML;
+	if (!strcasecmp(dot, ".toml"))
+		return FORMAT_TOML;
+	if (!strcasecmp(dot, ".py"))
+		return FORMAT_PYTHON;
+	return FORMAT_YAML;
+}
+
+struct doc *doc_load_buf(const char *name, const char *data, size_t len, struct rp_err *err)
+{
+	switch (format_of(name)) {
+	case FORMAT_TOML:
+		return toml_load_buf(name, data, len, err);
+	case FORMAT_PYTHON:
+		rp_err_set(err, RP_ERR_INPUT, "%s: Python params files are not supported (rp "
+			   "reads YAML, JSON and TOML); write the values to a params.yaml, "
+			   "params.json or params.toml and name that file instead", name);
+		return NULL;
+	case FORMAT_YAML:
+		break;
+	}
+	return yaml_load_buf(name, data, len, err);
 }
 
 /* ---- access ---- */

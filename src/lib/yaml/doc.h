@@ -2,7 +2,10 @@
  * doc.h - a YAML document as a tree of nodes that remember where they came from.
  *
  * Every pipeline-facing file (rp.yaml, params files, rp.lock, .rp/config) is
- * loaded with doc_load_file() into a tree of struct node; each node keeps the
+ * loaded with doc_load_file() into a tree of struct node. The parser is
+ * chosen by the file name's extension, as DVC chooses it: "*.toml" is TOML
+ * 1.0, "*.py" is refused (Python params files are not read), anything else
+ * (.yaml, .yml, .json, no extension) is YAML, which reads JSON too. Each node keeps the
  * file name and the 1-based line and column of its first character, so that
  * errors read "rp.yaml:12:5: stage 'train': 'deps' must be a list".
  *
@@ -14,10 +17,10 @@
  * or endless ones such as /dev/zero, are refused after reading 32 MiB), at
  * most 1,000,000 nodes (aliases expanded) and 256 levels of nesting.
  *
- * Implemented in four files (doc-internal.h says what they share): doc.c
- * (the node model, access, scalar typing), load.c (parsing and reading
- * files), docbin.c (the binary form for doccache.h) and json.c (canonical
- * JSON and display text).
+ * Implemented in five files (doc-internal.h says what they share): doc.c
+ * (the node model, access, scalar typing, the loader by extension), load.c
+ * (parsing YAML and reading files), toml.c (parsing TOML), docbin.c (the
+ * binary form for doccache.h) and json.c (canonical JSON and display text).
  */
 #ifndef RP_DOC_H
 #define RP_DOC_H
@@ -48,7 +51,7 @@ struct doc {
 };
 
 /*
- * Parses the YAML file at `path`; no cache is involved (doccache.h wraps
+ * Parses the file at `path` (YAML, or TOML by extension); no cache is involved (doccache.h wraps
  * this for the callers that want one). Returns a new doc (free with doc_free) or
  * NULL with `err` filled ("path:line:col: message", kind RP_ERR_INPUT for bad
  * YAML, RP_ERR_IO when the file cannot be read).
@@ -60,7 +63,13 @@ struct doc *doc_load_file(const char *path, struct rp_err *err);
  * so that the parse refuses it at once. 0, or -1 + err (RP_ERR_IO).
  */
 int doc_read_file(const char *path, struct buf *b, struct rp_err *err);
-/* As doc_load_file() for `len` bytes at `data`, named `name` in messages. */
+/*
+ * As doc_load_file() for `len` bytes at `data`, named `name` in messages;
+ * `name`'s extension picks the parser as for doc_load_file(). A TOML
+ * document's root is always a map (an empty one for an empty file); its
+ * strings and date-times are quoted scalars, its integers decimal text, its
+ * floats plain text that reads as a float (inf and nan as .inf and .nan).
+ */
 struct doc *doc_load_buf(const char *name, const char *data, size_t len, struct rp_err *err);
 /* Appends the binary form of `d` (bin.h encoding; for doccache.h). */
 void doc_encode(const struct doc *d, struct buf *b);

@@ -34,9 +34,6 @@
 #include "yaml/doc.h"
 #include "yaml/doc-internal.h"
 
-/* a YAML file larger than this is refused before parsing (see doc.h) */
-#define DOC_MAX_BYTES (32u << 20)
-
 /* Number of nodes in the tree at `n`, keys included. */
 static size_t node_count(const struct node *n)
 {
@@ -576,7 +573,7 @@ static int load_stream(struct loader *l, struct node **root)
 	return 0;
 }
 
-struct doc *doc_load_buf(const char *name, const char *data, size_t len, struct rp_err *err)
+struct doc *yaml_load_buf(const char *name, const char *data, size_t len, struct rp_err *err)
 {
 	struct doc *d = xcalloc(1, sizeof(*d));
 	struct loader l;
