@@ -485,6 +485,24 @@ static void a_mapping_in_a_command_becomes_flags(void **state)
 		     "rp.yaml:5:9: '${train}' is a mapping and cannot be part of a string");
 }
 
+static void a_lone_reference_gives_a_flag_its_boolean(void **state)
+{
+	struct ws *w = *state;
+
+	tl_put(w->dir, "params.yaml", "always: true\nkeep: false\nword: yes\n");
+	assert_non_null(load(w,
+		"stages:\n"
+		"  s:\n"
+		"    cmd: x\n"
+		"    always_changed: ${always}\n"
+		"    outs:\n"
+		"      - o.txt: {cache: '${keep}'}\n"));
+	assert_int_equal(w->p->stages[0].always_changed, 1);
+	assert_int_equal(w->p->stages[0].outs[0].cache, 0);
+	expect_error(w, "stages:\n  s:\n    cmd: x\n    frozen: ${word}\n",
+		     "rp.yaml:4:13: stage 's': 'frozen' must be true or false");
+}
+
 static void match_finds_names_and_groups(void **state)
 {
 	struct ws *w = *state;
@@ -697,6 +715,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_params_key_with_a_wildcard_takes_every_match, setup, teardown),
 		cmocka_unit_test_setup_teardown(names_follow_dvc, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_mapping_in_a_command_becomes_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_lone_reference_gives_a_flag_its_boolean, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -159,10 +159,21 @@ static int is_url(const char *s)
 
 static int get_bool(struct sctx *s, const struct node *n, const char *what, int *out)
 {
-	const char *v = n->kind == NODE_SCALAR ? n->str : NULL;
+	const struct node *at = n;
+	const char *v;
 
+	/* "${flag}" alone takes the value's own type, as in DVC */
+	if (n->kind == NODE_SCALAR && strstr(n->str, "${")) {
+		const struct node *r = interp_node(n->str, s->ctx, n, s->ld->err);
+
+		if (r)
+			n = r;
+		else if (s->ld->err && s->ld->err->kind != RP_ERR_NONE)
+			return -1;
+	}
+	v = n->kind == NODE_SCALAR ? n->str : NULL;
 	if (!v || node_scalar_type(n) != SCALAR_BOOL)
-		return node_fail(s->ld->err, n, "stage '%s': '%s' must be true or false",
+		return node_fail(s->ld->err, at, "stage '%s': '%s' must be true or false",
 			       s->st->name, what);
 	*out = v[0] == 't' || v[0] == 'T';
 	return 0;
