@@ -4,8 +4,12 @@
  * Every stage is planned in topological order without running anything,
  * by the same function `rp repro` and `rp repro -n` use (core/plan.h); a
  * stage with a dirty upstream is listed with "upstream stage 'x' will run"
- * and its own reasons.
- * Exit 0 when everything is up to date, 1 when something is dirty.
+ * and its own reasons. A dep that does not exist (a checkout before its data
+ * was fetched) is "dep 'x' deleted" under its stage, as DVC says it, and
+ * status goes on with every other stage; downstream of such a stage, which
+ * cannot run, each stage shows its own reasons.
+ * Exit 0 when everything is up to date, 1 when something is dirty (a
+ * missing dep too), 2 for an invalid pipeline or a symlink leading out.
  */
 #include "cmd.h"
 #include "util/error.h"
@@ -23,7 +27,8 @@ static const char status_usage[] =
 	"usage: rp status [TARGET...] [--json] [--rehash]\n"
 	"\n"
 	"Lists every stage that 'rp repro' would run and why: never run, cmd changed,\n"
-	"dep changed, param NAME OLD -> NEW, out missing or modified, upstream dirty.\n"
+	"dep changed or deleted, param NAME OLD -> NEW (a mapping by its leaves, a\n"
+	"${} in cmd as that param), out missing or modified, upstream will run.\n"
 	"Exit status: 0 when everything is up to date, 1 when a stage is dirty.\n"
 	"\n"
 	"  --json     print {\"dirty\": N, \"stages\": {NAME: [{\"reason\": ..., ...}]}}\n"
@@ -37,7 +42,8 @@ static json_t *reason_json(const struct reason *r)
 	json_object_set_new(o, "reason", json_string(freshness_reason_name(r->kind)));
 	if (r->subject)
 		json_object_set_new(o, r->kind == R_UPSTREAM ? "stage" :
-				    (r->kind >= R_PARAM_CHANGED && r->kind <= R_PARAM_GONE) ? "param" : "path",
+				    r->kind == R_CMD_PARAM ||
+				    (r->kind >= R_PARAM_CHANGED && r->kind <= R_PARAM_MISSING) ? "param" : "path",
 				    json_string(r->subject));
 	if (r->old)
 		json_object_set_new(o, "old", json_string(r->old));
@@ -78,7 +84,7 @@ int cmd_status(int argc, char **argv)
 	};
 	struct project pr;
 	struct rp_err err = { 0 };
-	unsigned char *sel, *dirty;
+	unsigned char *sel, *will_run;
 	json_t *root = NULL, *stages = NULL;
 	size_t ndirty = 0;
 	int c, as_json = 0, rehash = 0, ret;
@@ -97,9 +103,9 @@ int cmd_status(int argc, char **argv)
 		state_clear(pr.ws.state);
 	store_memo_enable(pr.ws.store);     /* status changes no file */
 	sel = xcalloc(pr.dag->n + 1, 1);
-	dirty = xcalloc(pr.dag->n + 1, 1);
+	will_run = xcalloc(pr.dag->n + 1, 1);
 	if (dag_select(pr.dag, (const char **)argv + optind, (size_t)(argc - optind), 0, sel, &err) < 0 ||
-	    dag_check_sources(pr.dag, store_memo_stat, pr.ws.store, &err) < 0) {
+	    dag_check_links(pr.dag, store_memo_stat, pr.ws.store, &err) < 0) {
 		rp_err_report(&err);
 		ret = RP_EXIT_USAGE;
 		goto out;
@@ -118,9 +124,10 @@ int cmd_status(int argc, char **argv)
 
 		if (!sel[i])
 			continue;
-		a = plan_stage(&pr, i, dirty, 0, &ev, &v);
+		a = plan_stage(&pr, i, will_run, 0, &ev, &v);
 		if (a != PLAN_FROZEN && a != PLAN_UPTODATE) {
-			dirty[i] = 1;
+			/* a stage that cannot run makes nothing: downstream keeps its own reasons */
+			will_run[i] = a != PLAN_BROKEN;
 			ndirty++;
 			if (as_json)
 				json_object_set_new(stages, st->name, verdict_json(&v));
@@ -141,7 +148,7 @@ int cmd_status(int argc, char **argv)
 	ret = ndirty ? RP_EXIT_FAIL : RP_EXIT_OK;
 out:
 	free(sel);
-	free(dirty);
+	free(will_run);
 	project_close_for_exit(&pr);
 	return ret;
 }

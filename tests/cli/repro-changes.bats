@@ -290,7 +290,7 @@ params_pipeline() {
 	echo 'name: moon' > config.yaml
 	run rp repro
 	assert_success
-	assert_output --partial "cmd changed"
+	assert_output --partial "param name world -> moon (in cmd)"
 	[ "$(cat v.out)" = moon ]
 	[ "$(runs_of runs-v.log)" -eq 2 ]
 }

@@ -182,7 +182,7 @@ YAML
 	assert_output "Everything is up to date."
 }
 
-@test "status on a missing source dep is invalid input, as for repro" {
+@test "status on a missing source dep names it under its stage and exits 1" {
 	cat > rp.yaml <<'YAML'
 stages:
   s:
@@ -191,9 +191,8 @@ stages:
     outs: [out.txt]
 YAML
 	run rp status
-	assert_failure 2
-	assert_output --partial "rp.yaml:4:12:"
-	assert_output --partial "'nothere.txt' does not exist and no stage produces it"
+	assert_failure 1
+	assert_output "$(printf "s:\n\tnever run\n\tdep 'nothere.txt' deleted")"
 }
 
 @test "reordered deps change nothing; an added and a removed dep are named" {

@@ -206,7 +206,7 @@ static void a_deleted_dep_file_is_missing(void **state)
 	record(f);
 	assert_int_equal(unlink("in.txt"), 0);
 	assert_int_equal(check(f, &v), 1);
-	expect_one(&v, R_DEP_MISSING, "dep-missing", "dep 'in.txt' missing");
+	expect_one(&v, R_DEP_MISSING, "dep-missing", "dep 'in.txt' deleted");
 	assert_false(v.key_matches);
 	freshness_verdict_release(&v);
 }

@@ -391,6 +391,15 @@ struct dag *dag_build(const struct pipeline *p, struct rp_err *err)
 			for (k = first; k < end; k++)
 				d->up_pool[nup_all + n++] = d->outs[k].stage;
 		}
+		/* a params file another stage writes orders that stage first, as in DVC */
+		for (j = 0; j < st->nparams; j++) {
+			long o = find_producing_out(d, st->params[j].file);
+
+			if (o >= 0) {
+				ALLOC_GROW(d->up_pool, nup_all + n + 1, up_alloc);
+				d->up_pool[nup_all + n++] = d->outs[o].stage;
+			}
+		}
 		if (!n)
 			continue;
 		mine = d->up_pool + nup_all;
@@ -538,9 +547,9 @@ static int check_link(const struct dag *d, const char *root, const char *stage,
 	return -1;
 }
 
-int dag_check_sources(const struct dag *d,
-		      void (*seen)(void *ctx, const char *path, const struct stat *sb),
-		      void *ctx, struct rp_err *err)
+static int check_sources(const struct dag *d, int missing_ok,
+			 void (*seen)(void *ctx, const char *path, const struct stat *sb),
+			 void *ctx, struct rp_err *err)
 {
 	const struct pipeline *p = d->p;
 	char root[PATH_MAX];
@@ -580,6 +589,8 @@ int dag_check_sources(const struct dag *d,
 					goto out;
 				continue;
 			}
+			if (missing_ok)
+				continue;
 			/* say so when it is a symlink to nowhere, not a missing file */
 			if (islink == 1 &&
 			    (n = readlink(dep->path, target, sizeof(target) - 1)) >= 0) {
@@ -600,6 +611,20 @@ int dag_check_sources(const struct dag *d,
 out:
 	dirset_release(&ok);
 	return ret;
+}
+
+int dag_check_sources(const struct dag *d,
+		      void (*seen)(void *ctx, const char *path, const struct stat *sb),
+		      void *ctx, struct rp_err *err)
+{
+	return check_sources(d, 0, seen, ctx, err);
+}
+
+int dag_check_links(const struct dag *d,
+		    void (*seen)(void *ctx, const char *path, const struct stat *sb),
+		    void *ctx, struct rp_err *err)
+{
+	return check_sources(d, 1, seen, ctx, err);
 }
 
 static void mark_closure(size_t **adj, const size_t *nadj, unsigned char *sel,

@@ -2,7 +2,8 @@
  * dag.h - the stage graph: who produces what, in what order to run.
  *
  * An edge A -> B exists when a dep of B is an out of A, lies inside an out
- * directory of A, or is a directory that contains an out of A. dag_build()
+ * directory of A, or is a directory that contains an out of A, and when a
+ * params file of B is (or lies inside) an out of A. dag_build()
  * rejects two stages writing one output, an output inside another output, and
  * cycles (the message prints the cycle: "a -> b -> a").
  */
@@ -56,6 +57,13 @@ long dag_producer(const struct dag *d, const char *path);
 int dag_check_sources(const struct dag *d,
 		      void (*seen)(void *ctx, const char *path, const struct stat *sb),
 		      void *ctx, struct rp_err *err);
+/*
+ * As dag_check_sources(), but a dep that does not exist is no error: `rp
+ * status` lists it under its stage instead. The symlink rules still apply.
+ */
+int dag_check_links(const struct dag *d,
+		    void (*seen)(void *ctx, const char *path, const struct stat *sb),
+		    void *ctx, struct rp_err *err);
 
 enum dag_select_flags {
 	DAG_SELECT_DOWNSTREAM = 1 << 0, /* targets and everything that depends on them */

@@ -7,12 +7,82 @@
  * catches but no reason names still shows up as "definition changed".
  */
 #include "core/freshness.h"
+#include "core/flatten.h"
 #include "core/key.h"
 #include "util/strv.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <jansson.h>
+
+/* Counts one dep or param that cannot be read; the first one's message is kept. */
+static void missing(struct eval *ev, char *msg)
+{
+	if (!ev->nmissing++)
+		ev->errmsg = msg;
+	else
+		free(msg);
+}
+
+void freshness_read_params(const struct dag *d, struct stage *st, struct eval *ev)
+{
+	struct doc *doc = NULL;
+	const char *docfile = NULL;
+	int doc_failed = 0;
+	size_t n = st->nparams ? st->nparams : 1;
+
+	ev->p = d->p;
+	ev->param_ok = xcalloc(n, 1);
+	ev->param_nofile = xcalloc(n, 1);
+	for (size_t i = 0; i < st->nparams; i++) {
+		struct param *pa = &st->params[i];
+		const struct node *value;
+
+		ev->param_ok[i] = 1;
+		if (pa->value && dag_producer(d, pa->file) < 0)
+			continue;      /* read with the pipeline, and no stage writes it */
+		if (!ev->pold) {
+			ev->pstage = st;
+			ev->pold = xcalloc(n, sizeof(*ev->pold));
+			for (size_t k = 0; k < st->nparams; k++)
+				ev->pold[k] = st->params[k].value;
+		}
+		/* params of one file are listed together: read it once for them */
+		if (!docfile || strcmp(docfile, pa->file)) {
+			struct rp_err err = { 0 };
+
+			docfile = pa->file;
+			doc = doc_load_file(pa->file, &err);
+			doc_failed = !doc;
+			if (doc) {
+				ev->pdocs = xrealloc(ev->pdocs, (ev->npdocs + 1) * sizeof(*ev->pdocs));
+				ev->pdocs[ev->npdocs++] = doc;
+			} else {
+				missing(ev, err.kind == RP_ERR_IO && access(pa->file, F_OK) < 0
+					? xasprintf("params file '%s' does not exist", pa->file)
+					: xstrdup(err.msg));
+			}
+		}
+		pa->value = NULL;
+		ev->param_ok[i] = 0;
+		if (doc_failed) {
+			ev->param_nofile[i] = 1;
+			continue;
+		}
+		if (!pa->key) {
+			static struct node empty = { .kind = NODE_MAP };
+
+			value = doc->root ? doc->root : &empty;
+		} else if (!(value = doc->root ? node_lookup(doc->root, pa->key) : NULL)) {
+			missing(ev, xasprintf("parameter '%s' is not defined in '%s'", pa->key,
+					      pa->file));
+			continue;
+		}
+		pa->value = value;
+		ev->param_ok[i] = 1;
+	}
+}
 
 void freshness_eval_deps(struct store *s, const struct stage *st, struct eval *ev)
 {
@@ -20,13 +90,11 @@ void freshness_eval_deps(struct store *s, const struct stage *st, struct eval *e
 
 	ev->deps = xcalloc(st->ndeps ? st->ndeps : 1, sizeof(*ev->deps));
 	ev->dep_ok = xcalloc(st->ndeps ? st->ndeps : 1, 1);
-	ev->nmissing = 0;
 	for (size_t i = 0; i < st->ndeps; i++) {
 		struct rp_err err = { 0 };
 
 		if (store_hash_path(s, st->deps[i].path, &ev->deps[i], &err) < 0) {
-			if (!ev->nmissing++)
-				ev->errmsg = xstrdup(err.msg);
+			missing(ev, xstrdup(err.msg));
 			continue;
 		}
 		ev->dep_ok[i] = 1;
@@ -39,6 +107,14 @@ void freshness_eval_deps(struct store *s, const struct stage *st, struct eval *e
 
 void freshness_eval_release(struct eval *ev)
 {
+	for (size_t k = 0; ev->pold && k < ev->pstage->nparams; k++)
+		ev->pstage->params[k].value = ev->pold[k];
+	for (size_t k = 0; k < ev->npdocs; k++)
+		doc_free(ev->pdocs[k]);
+	free(ev->pdocs);
+	free(ev->pold);
+	free(ev->param_ok);
+	free(ev->param_nofile);
 	free(ev->deps);
 	free(ev->dep_ok);
 	free(ev->outs);
@@ -142,7 +218,50 @@ char *freshness_value_display(const char *canonical)
 	return s;
 }
 
-static void compare_params(const struct stage *st, const struct lock_stage *ls, struct verdict *v)
+/*
+ * A mapping or list parameter that changed, leaf by leaf as `rp params diff`
+ * shows it: "param chunker.size 800 -> 500". 0 when the old value cannot be
+ * read back (the caller then names the parameter as a whole).
+ */
+static int compare_leaves(const struct param *p, const char *old_json, struct verdict *v)
+{
+	struct rp_err err = { 0 };
+	struct doc *old = doc_load_buf("rp.lock.json", old_json, strlen(old_json), &err);
+	const char *prefix = p->key ? p->key : "";
+	struct leaves now = { 0 }, then = { 0 };
+	size_t before = v->n;
+
+	if (!old || !old->root) {
+		doc_free(old);
+		return 0;
+	}
+	flatten(p->value, prefix, &now);
+	flatten(old->root, prefix, &then);
+	for (size_t i = 0; i < now.n; i++) {
+		const struct leaf *o = leaves_find(&then, now.l[i].key);
+		char *name = freshness_param_name(p->file, now.l[i].key);
+
+		if (!o)
+			freshness_verdict_add(v, R_PARAM_NEW, name, NULL, now.l[i].value);
+		else if (strcmp(o->value, now.l[i].value))
+			freshness_verdict_add(v, R_PARAM_CHANGED, name, o->value, now.l[i].value);
+		free(name);
+	}
+	for (size_t i = 0; i < then.n; i++)
+		if (!leaves_find(&now, then.l[i].key)) {
+			char *name = freshness_param_name(p->file, then.l[i].key);
+
+			freshness_verdict_add(v, R_PARAM_MISSING, name, then.l[i].value, NULL);
+			free(name);
+		}
+	leaves_release(&now);
+	leaves_release(&then);
+	doc_free(old);
+	return v->n > before;
+}
+
+static void compare_params(const struct stage *st, const struct lock_stage *ls,
+			   struct verdict *v)
 {
 	struct buf val = BUF_INIT;
 	size_t i, j;
@@ -151,9 +270,12 @@ static void compare_params(const struct stage *st, const struct lock_stage *ls, 
 		const struct param *p = &st->params[i];
 		const char *key = p->key ? p->key : "";
 		const struct lock_param *lp = NULL;
-		char *name = freshness_param_name(p->file, key);
+		char *name;
 
-		for (j = 0; j < ls->nparams; j++)
+		if (!p->value)
+			continue;      /* not readable: freshness_compare() said so */
+		name = freshness_param_name(p->file, key);
+		for (j = 0; ls && j < ls->nparams; j++)
 			if (!strcmp(ls->params[j].file, p->file) && !strcmp(ls->params[j].key, key)) {
 				lp = &ls->params[j];
 				break;
@@ -165,7 +287,8 @@ static void compare_params(const struct stage *st, const struct lock_stage *ls, 
 
 			freshness_verdict_add(v, R_PARAM_NEW, name, NULL, nv);
 			free(nv);
-		} else if (strcmp(lp->value, val.s)) {
+		} else if (strcmp(lp->value, val.s) &&
+			   (p->value->kind == NODE_SCALAR || !compare_leaves(p, lp->value, v))) {
 			char *ov = freshness_value_display(lp->value), *nv = freshness_value_display(val.s);
 
 			freshness_verdict_add(v, R_PARAM_CHANGED, name, ov, nv);
@@ -190,6 +313,214 @@ static void compare_params(const struct stage *st, const struct lock_stage *ls, 
 	buf_release(&val);
 }
 
+/* The reasons for the params of `st` that could not be read (freshness_read_params()). */
+static void unreadable_params(const struct stage *st, const struct eval *ev, struct verdict *v)
+{
+	for (size_t i = 0; ev->param_ok && i < st->nparams; i++) {
+		const struct param *p = &st->params[i];
+		char *name;
+
+		if (ev->param_ok[i])
+			continue;
+		if (ev->param_nofile[i]) {
+			/* once per file: params of one file are listed together */
+			if (i == 0 || !ev->param_nofile[i - 1] || strcmp(st->params[i - 1].file, p->file))
+				freshness_verdict_add(v, R_DEP_MISSING, p->file, NULL, NULL);
+			continue;
+		}
+		name = freshness_param_name(p->file, p->key);
+		freshness_verdict_add(v, R_PARAM_MISSING, name, NULL, NULL);
+		free(name);
+	}
+}
+
+/* ---- a command's ${} --------------------------------------------------- */
+
+/*
+ * The `cmd` node (a string or a list) that stage `st` was built from, found
+ * through the stage's key in the pipeline files `p` has loaded; NULL when it
+ * cannot be found.
+ */
+static const struct node *cmd_template(const struct pipeline *p, const struct stage *st)
+{
+	for (size_t k = 0; p && k < p->ndocs; k++) {
+		const struct node *root = p->docs[k]->root;
+		const struct node *stages = root && root->kind == NODE_MAP ? node_get(root, "stages") : NULL;
+
+		for (size_t i = 0; stages && stages->kind == NODE_MAP && i < stages->n; i++) {
+			const struct node *body = stages->items[i];
+
+			if (stages->keys[i] != st->where || body->kind != NODE_MAP)
+				continue;
+			if (node_get(body, "do"))
+				body = node_get(body, "do");
+			return body->kind == NODE_MAP ? node_get(body, "cmd") : NULL;
+		}
+	}
+	return NULL;
+}
+
+/* One ${name} of a command template and the literal text after it. */
+struct hole {
+	char *name;
+	const char *lit;     /* borrowed from the template */
+	size_t litlen;
+};
+
+/*
+ * Splits template `t` into its leading literal (*lead, *leadlen) and holes.
+ * -1 when it holds an escaped "${" or an unterminated one (no attribution).
+ */
+static int split_template(const char *t, size_t *leadlen, struct hole **holes, size_t *n)
+{
+	const char *q = strstr(t, "${");
+	size_t alloc = 0;
+
+	*n = 0;
+	*holes = NULL;
+	*leadlen = q ? (size_t)(q - t) : strlen(t);
+	while (q) {
+		const char *close = strchr(q, '}'), *next;
+		struct hole *h;
+
+		if (!close || (q > t && (q[-1] == '\\' || q[-1] == '$')))
+			return -1;
+		ALLOC_GROW(*holes, *n + 1, alloc);
+		h = &(*holes)[(*n)++];
+		h->name = xstrndup(q + 2, (size_t)(close - q - 2));
+		h->lit = close + 1;
+		next = strstr(close + 1, "${");
+		h->litlen = next ? (size_t)(next - h->lit) : strlen(h->lit);
+		q = next;
+	}
+	return 0;
+}
+
+/*
+ * The text each hole took in command `s` (vals[i], newly allocated), found
+ * by the literal text around them. -1 when `s` does not fit the template.
+ */
+static int match_template(const char *t, size_t leadlen, const struct hole *h, size_t n,
+			  const char *s, char **vals)
+{
+	size_t len = strlen(s), pos = leadlen;
+
+	if (len < leadlen || strncmp(s, t, leadlen))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		size_t end;
+
+		if (i + 1 == n) {
+			if (len - pos < h[i].litlen || strncmp(s + len - h[i].litlen, h[i].lit, h[i].litlen))
+				goto fail;
+			end = len - h[i].litlen;
+		} else {
+			char *lit = xstrndup(h[i].lit, h[i].litlen);
+			const char *at = h[i].litlen ? strstr(s + pos, lit) : NULL;
+
+			free(lit);
+			if (!at)
+				goto fail;
+			end = (size_t)(at - s);
+		}
+		if (end < pos)
+			goto fail;
+		vals[i] = xstrndup(s + pos, end - pos);
+		pos = end + h[i].litlen;
+	}
+	return 0;
+fail:
+	for (size_t i = 0; i < n; i++) {
+		free(vals[i]);
+		vals[i] = NULL;
+	}
+	return -1;
+}
+
+/*
+ * Whether `name` (as written in ${}) is, or lies inside, a listed param of
+ * params.yaml: its change is named there already.
+ */
+static int listed_param(const struct stage *st, const char *name)
+{
+	for (size_t i = 0; i < st->nparams; i++) {
+		const char *k = st->params[i].key;
+		size_t len = k ? strlen(k) : 0;
+
+		if (strcmp(st->params[i].file, "params.yaml"))
+			continue;
+		if (!k || (!strncmp(name, k, len) &&
+			   (!name[len] || name[len] == '.' || name[len] == '[')))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Adds why the commands of `st` differ from the lock's: the values of the
+ * ${} it uses ("param chunker.size 800 -> 500 (in cmd)"), or "cmd changed"
+ * when the text around them changed (or the template cannot be found).
+ */
+static void compare_cmds(const struct pipeline *p, const struct stage *st,
+			 const struct lock_stage *ls, struct verdict *v)
+{
+	const struct node *tn = cmd_template(p, st);
+	struct verdict found = { 0 };
+	int ok = tn && st->ncmds == ls->ncmds &&
+		 (tn->kind == NODE_SCALAR ? st->ncmds == 1 : tn->kind == NODE_SEQ && tn->n == st->ncmds);
+
+	for (size_t c = 0; ok && c < st->ncmds; c++) {
+		const struct node *t = tn->kind == NODE_SCALAR ? tn : tn->items[c];
+		struct hole *h = NULL;
+		size_t nh = 0, lead;
+		char **ov, **nv;
+
+		if (!strcmp(st->cmds[c], ls->cmds[c]))
+			continue;
+		if (t->kind != NODE_SCALAR || split_template(t->str, &lead, &h, &nh) < 0 || !nh) {
+			ok = 0;
+		} else {
+			ov = xcalloc(nh, sizeof(*ov));
+			nv = xcalloc(nh, sizeof(*nv));
+			if (match_template(t->str, lead, h, nh, ls->cmds[c], ov) < 0 ||
+			    match_template(t->str, lead, h, nh, st->cmds[c], nv) < 0)
+				ok = 0;
+			for (size_t i = 0; ok && i < nh; i++) {
+				int seen = 0;
+				char *name = xstrdup(h[i].name);
+				char *b = name, *e;
+
+				while (*b == ' ')
+					b++;
+				for (e = b + strlen(b); e > b && e[-1] == ' ';)
+					*--e = '\0';
+				for (size_t k = 0; k < found.n && !seen; k++)
+					seen = !strcmp(found.r[k].subject, b);
+				if (!seen && strcmp(ov[i], nv[i]) && !listed_param(st, b))
+					freshness_verdict_add(&found, R_CMD_PARAM, b, ov[i], nv[i]);
+				free(name);
+			}
+			for (size_t i = 0; i < nh; i++) {
+				free(ov[i]);
+				free(nv[i]);
+			}
+			free(ov);
+			free(nv);
+		}
+		for (size_t i = 0; i < nh; i++)
+			free(h[i].name);
+		free(h);
+	}
+	if (!ok) {
+		freshness_verdict_add(v, R_CMD, NULL, NULL, NULL);
+	} else {
+		for (size_t k = 0; k < found.n; k++)
+			freshness_verdict_add(v, R_CMD_PARAM, found.r[k].subject, found.r[k].old,
+					      found.r[k].new);
+	}
+	freshness_verdict_release(&found);
+}
+
 void freshness_compare(struct store *s, const struct stage *st, struct eval *ev,
 		  const struct lock_stage *ls, struct verdict *v)
 {
@@ -212,13 +543,14 @@ void freshness_compare(struct store *s, const struct stage *st, struct eval *ev,
 		for (i = 0; i < st->ndeps; i++)
 			if (!ev->dep_ok[i])
 				freshness_verdict_add(v, R_DEP_MISSING, st->deps[i].path, NULL, NULL);
+		unreadable_params(st, ev, v);
 		v->outs_differ = 1;
 		return;
 	}
 	if (st->always_changed)
 		freshness_verdict_add(v, R_ALWAYS_CHANGED, NULL, NULL, NULL);
 	if (!same_cmds(st, ls))
-		freshness_verdict_add(v, R_CMD, NULL, NULL, NULL);
+		compare_cmds(ev->p, st, ls, v);
 	if (strcmp(st->wdir ? st->wdir : ".", ls->wdir))
 		freshness_verdict_add(v, R_WDIR, NULL, ls->wdir, st->wdir);
 	paths = xcalloc(st->ndeps + st->nouts + 1, sizeof(*paths));
@@ -242,6 +574,7 @@ void freshness_compare(struct store *s, const struct stage *st, struct eval *ev,
 			if (!strv_has(paths, st->ndeps, ls->deps[i].path))
 				freshness_verdict_add(v, R_DEP_GONE, ls->deps[i].path, NULL, NULL);
 	}
+	unreadable_params(st, ev, v);
 	compare_params(st, ls, v);
 	for (i = 0; i < st->nouts; i++)
 		paths[i] = st->outs[i].path;
@@ -274,11 +607,13 @@ const char *freshness_reason_name(enum reason_kind k)
 {
 	static const char *names[] = {
 		[R_NEVER_RUN] = "never-run", [R_ALWAYS_CHANGED] = "always-changed",
-		[R_CMD] = "cmd-changed", [R_WDIR] = "wdir-changed",
+		[R_CMD] = "cmd-changed", [R_CMD_PARAM] = "cmd-param-changed",
+		[R_WDIR] = "wdir-changed",
 		[R_DEP_MISSING] = "dep-missing", [R_DEP_CHANGED] = "dep-changed",
 		[R_DEP_NEW] = "dep-added", [R_DEP_GONE] = "dep-removed",
 		[R_PARAM_CHANGED] = "param-changed", [R_PARAM_NEW] = "param-added",
-		[R_PARAM_GONE] = "param-removed", [R_OUTS_DECLARED] = "definition-changed",
+		[R_PARAM_GONE] = "param-removed", [R_PARAM_MISSING] = "param-deleted",
+		[R_OUTS_DECLARED] = "definition-changed",
 		[R_OUT_MISSING] = "out-missing", [R_OUT_MODIFIED] = "out-modified",
 		[R_UPSTREAM] = "upstream-dirty",
 	};
@@ -291,14 +626,19 @@ char *freshness_reason_text(const struct reason *r)
 	case R_NEVER_RUN: return xstrdup("never run");
 	case R_ALWAYS_CHANGED: return xstrdup("always changed");
 	case R_CMD: return xstrdup("cmd changed");
+	case R_CMD_PARAM:
+		return xasprintf("param %s %s -> %s (in cmd)", r->subject, r->old, r->new);
 	case R_WDIR: return xasprintf("wdir changed: %s -> %s", r->old, r->new);
-	case R_DEP_MISSING: return xasprintf("dep '%s' missing", r->subject);
+	case R_DEP_MISSING: return xasprintf("dep '%s' deleted", r->subject);
 	case R_DEP_CHANGED: return xasprintf("dep '%s' changed", r->subject);
 	case R_DEP_NEW: return xasprintf("dep '%s' added", r->subject);
 	case R_DEP_GONE: return xasprintf("dep '%s' removed", r->subject);
 	case R_PARAM_CHANGED: return xasprintf("param %s %s -> %s", r->subject, r->old, r->new);
 	case R_PARAM_NEW: return xasprintf("param %s added (%s)", r->subject, r->new);
 	case R_PARAM_GONE: return xasprintf("param %s removed", r->subject);
+	case R_PARAM_MISSING:
+		return r->old ? xasprintf("param %s deleted (was %s)", r->subject, r->old)
+			      : xasprintf("param %s deleted", r->subject);
 	case R_OUTS_DECLARED:
 		return r->subject ? xasprintf("out '%s' added", r->subject)
 				  : xstrdup("outs changed in the pipeline file");

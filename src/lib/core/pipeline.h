@@ -31,14 +31,16 @@ struct out {
 	int cache;                /* store in .rp/cache (default 1) */
 	int persist;              /* keep the old copy while the stage runs (default 0) */
 	int metric;               /* declared under `metrics:` */
-	int plot;                 /* declared under the stage's `plots:` */
 	const struct node *where;
 };
 
 struct param {
 	char *file;               /* workspace-relative params file ("params.yaml") */
 	char *key;                /* dotted key ("chunker.size"); NULL = the whole file */
-	const struct node *value; /* its value, borrowed from the pipeline's params docs */
+	const struct node *value; /* its value, borrowed from the pipeline's params docs;
+				     NULL when the file or key is missing and a stage
+				     writes the file (read when the stage is evaluated,
+				     freshness_read_params(), as is any file a stage writes) */
 	const struct node *where;
 };
 
@@ -51,14 +53,9 @@ struct stage {
 	size_t ndeps;
 	struct param *params;     /* in file order; duplicates removed */
 	size_t nparams;
-	struct out *outs;         /* outs, then metrics, then plots, in file order */
+	struct out *outs;         /* outs then metrics, in file order */
 	size_t nouts;
-	char **urls;              /* deps that are URLs ("https://...", "s3://..."): never
-				     hashed or read; the stage is always changed */
-	size_t nurls;
-	int always_changed;       /* `always_changed: true`, a callback stage, or URL deps */
-	int callback;             /* only a command: no deps, params or outs (DVC's
-				     callback stage, run on every repro) */
+	int always_changed;
 	int frozen;
 	char *desc;               /* NULL when absent */
 	const struct node *where; /* the stage's key in the pipeline file */
