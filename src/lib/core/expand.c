@@ -3,10 +3,15 @@
  *
  * foreach: the collection is the `foreach` value itself, or a "${var}" that
  * names a list or map in the pipeline's vars. One stage per item, in order,
- * named "NAME@SUFFIX": the map key, the scalar item, or the item's index.
+ * named "NAME@SUFFIX" as DVC names them (dvc/parsing/__init__.py): the map
+ * key; for a list, the item itself when every item is a scalar, else every
+ * item's index (one list or mapping among the items makes them all indexes).
  * matrix: each axis is a list (or a "${var}" naming one); one stage per
  * combination, named "NAME@V1-V2-...", the last axis moving fastest, like
- * nested loops in the order the axes are written.
+ * nested loops in the order the axes are written; a value that is a list or
+ * a mapping is written AXIS<index> ("model0"), as DVC does. Scalars in names
+ * are written as DVC's to_str() writes them (interp_scalar_text(): true,
+ * None, 1e-05), so stage names match DVC's.
  *
  * Each stage is interpolated against an overlay: a map that shows `item` and
  * `key` in front of the pairs of the pipeline's vars. The overlay borrows
@@ -114,6 +119,7 @@ int expand_foreach(const struct expand *ex, const struct node *key, const struct
 	const struct node *fe = node_get(body, "foreach"), *dob = node_get(body, "do");
 	const struct node *coll;
 	size_t i;
+	int by_index = 0;
 
 	for (i = 0; i < body->n; i++) {
 		const char *f = body->keys[i]->str;
@@ -132,6 +138,9 @@ int expand_foreach(const struct expand *ex, const struct node *key, const struct
 		return -1;
 	if (check_stage_count(ex, fe, name, coll->n) < 0)
 		return -1;
+	for (i = 0; coll->kind == NODE_SEQ && i < coll->n; i++)
+		if (coll->items[i]->kind != NODE_SCALAR)
+			by_index = 1;
 	for (i = 0; i < coll->n; i++) {
 		const struct node *item = coll->items[i];
 		struct overlay o;
@@ -139,9 +148,9 @@ int expand_foreach(const struct expand *ex, const struct node *key, const struct
 		int ret;
 
 		if (coll->kind == NODE_MAP)
-			suffix = xstrdup(coll->keys[i]->str);
-		else if (item->kind == NODE_SCALAR)
-			suffix = xstrdup(item->str);
+			suffix = interp_scalar_text(coll->keys[i]);
+		else if (!by_index)
+			suffix = interp_scalar_text(item);
 		else
 			suffix = xasprintf("%zu", i);
 		full = xasprintf("%s@%s", name, suffix);
@@ -210,10 +219,14 @@ static int matrix_stage(const struct expand *ex, const struct node *key,
 		item->items[i] = (struct node *)v;
 		if (i)
 			buf_addch(&suffix, '-');
-		if (v->kind == NODE_SCALAR)
-			buf_adds(&suffix, v->str);
-		else
-			buf_addf(&suffix, "%zu", at[i]);
+		if (v->kind == NODE_SCALAR) {
+			char *t = interp_scalar_text(v);
+
+			buf_adds(&suffix, t);
+			free(t);
+		} else {
+			buf_addf(&suffix, "%s%zu", item->keys[i]->str, at[i]);
+		}
 	}
 	full = xasprintf("%s@%s", key->str, suffix.s);
 	overlay_init(&o, ex->vars, item, suffix.s);

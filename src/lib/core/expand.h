@@ -37,17 +37,19 @@ struct expand {
 /*
  * Expands `body` (a map with `foreach` and `do`) of the entry at map key
  * `key`: one stage "NAME@SUFFIX" per item of the foreach list or map, in
- * order, built from `do`. SUFFIX is the map key, the scalar item, or the
- * item's index; ${item} is the item and ${key} the suffix. 0, or -1 with
+ * order, built from `do`. SUFFIX is the map key, the scalar item, or (when
+ * any item of the list is a list or mapping) every item's index, written as
+ * DVC writes them; ${item} is the item and ${key} the suffix. 0, or -1 with
  * ex->err filled ("file:line:col: message", RP_ERR_INPUT).
  */
 int expand_foreach(const struct expand *ex, const struct node *key, const struct node *body);
 /*
  * Expands `body` (a map with `matrix` and the stage's fields) of the entry
  * at map key `key`: one stage "NAME@V1-V2-..." per combination of the axes'
- * values, the last axis moving fastest (a non-scalar value stands as its
- * index). ${item.AXIS} is the value of that axis and ${key} the suffix. An
- * empty axis makes no stages. 0, or -1 with ex->err filled.
+ * values, the last axis moving fastest (a non-scalar value stands as
+ * AXIS<index>, as in DVC). ${item.AXIS} is the value of that axis and
+ * ${key} the suffix. An empty axis makes no stages. 0, or -1 with ex->err
+ * filled.
  */
 int expand_matrix(const struct expand *ex, const struct node *key, const struct node *body);
 

@@ -18,6 +18,15 @@
  *   3. names: a sorted index of stage names (p->by_name) finds duplicates and
  *      serves pipeline_find().
  *
+ * What a dvc.yaml may hold is read as DVC reads it: outs, metrics and plots
+ * alike are outputs (DVC's output options are accepted, see add_out()); a
+ * dep that is a URL ("https://", "s3://") is kept in st->urls, never hashed
+ * or read, and makes the stage always changed (rp has no way to ask a
+ * server whether it changed); a stage with only a command is a callback
+ * stage, always changed; a params key with '*' or '?' is a glob over the
+ * params file's keys; a file without stages is a pipeline of 0 stages.
+ * Stage names may hold '/' (DVC projects make them, from paths).
+ *
  * Invariants: every file loaded (the pipeline, vars and params files) stays in
  * p->docs until pipeline_free(), because stages point at their nodes (`where`
  * for messages, `value` of parameters). Docs are looked up by the on-disk
@@ -37,6 +46,7 @@
 #include "yaml/doccache.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -53,8 +63,8 @@ struct sctx {
 };
 
 static const char stage_fields[] =
-	"cmd, wdir, deps, params, outs, metrics, always_changed, frozen, desc, "
-	"foreach, do, matrix";
+	"cmd, wdir, deps, params, outs, metrics, plots, always_changed, frozen, desc, "
+	"vars, meta, foreach, do, matrix";
 
 /* The path of workspace-relative (or absolute) `rel` as seen from the cwd. Caller frees. */
 char *pl_on_disk(const struct pipeline *p, const char *rel)
@@ -118,19 +128,52 @@ const struct node *pl_key_node(const struct node *map, const char *key)
 
 /* ---- one stage -------------------------------------------------------- */
 
-static char *interp(struct sctx *s, const struct node *n)
+static char *interp_flags(struct sctx *s, const struct node *n, unsigned flags)
 {
 	if (!strchr(n->str, '$'))
 		return xstrdup(n->str);
-	return interp_string(n->str, s->ctx, n, s->ld->err);
+	return interp_string_flags(n->str, s->ctx, n, flags, s->ld->err);
+}
+
+static char *interp(struct sctx *s, const struct node *n)
+{
+	return interp_flags(s, n, 0);
+}
+
+/*
+ * Whether `s` is a URL ("https://host/x", "s3://bucket/key", "remote://r/x"):
+ * a scheme of letters, digits, '+', '-', '.' and then "://". Such a dep is
+ * never a workspace path.
+ */
+static int is_url(const char *s)
+{
+	const char *p = s;
+
+	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+		return 0;
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+	       (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == '.')
+		p++;
+	return !strncmp(p, "://", 3);
 }
 
 static int get_bool(struct sctx *s, const struct node *n, const char *what, int *out)
 {
-	const char *v = n->kind == NODE_SCALAR ? n->str : NULL;
+	const struct node *at = n;
+	const char *v;
 
+	/* "${flag}" alone takes the value's own type, as in DVC */
+	if (n->kind == NODE_SCALAR && strstr(n->str, "${")) {
+		const struct node *r = interp_node(n->str, s->ctx, n, s->ld->err);
+
+		if (r)
+			n = r;
+		else if (s->ld->err && s->ld->err->kind != RP_ERR_NONE)
+			return -1;
+	}
+	v = n->kind == NODE_SCALAR ? n->str : NULL;
 	if (!v || node_scalar_type(n) != SCALAR_BOOL)
-		return node_fail(s->ld->err, n, "stage '%s': '%s' must be true or false",
+		return node_fail(s->ld->err, at, "stage '%s': '%s' must be true or false",
 			       s->st->name, what);
 	*out = v[0] == 't' || v[0] == 'T';
 	return 0;
@@ -249,6 +292,19 @@ static int add_dep(struct sctx *s, const struct node *e)
 	if (split_entry(s, e, "deps", "{cache: false}", &pathn, &opts) < 0 ||
 	    read_options(s, opts, pathn, "dependency", "cache", known) < 0)
 		return -1;
+	if (pathn->kind == NODE_SCALAR && strstr(pathn->str, "://")) {
+		char *url = interp(s, pathn);
+
+		if (!url)
+			return -1;
+		if (is_url(url)) {
+			/* recorded, never hashed: rp cannot tell when it changed */
+			st->urls = xrealloc(st->urls, (st->nurls + 1) * sizeof(*st->urls));
+			st->urls[st->nurls++] = url;
+			return 0;
+		}
+		free(url);
+	}
 	if (!(path = stage_path(s, pathn, "deps")))
 		return -1;
 	st->deps = xrealloc(st->deps, (st->ndeps + 1) * sizeof(*st->deps));
@@ -259,24 +315,76 @@ static int add_dep(struct sctx *s, const struct node *e)
 	return 0;
 }
 
-static int add_out(struct sctx *s, const struct node *e, int metric)
+/* What an entry of outs, metrics or plots is (add_out()'s `kind`). */
+enum out_kind { OUT_OUT, OUT_METRIC, OUT_PLOT };
+
+/*
+ * Adds an entry of outs, metrics or plots: DVC treats all three alike as
+ * outputs (cached, checked, ordered in the graph). The options DVC accepts
+ * are accepted: cache and persist are used; DVC 2's `checkpoint: true`
+ * keeps the old copy while the stage runs, as DVC 2 did (it is persist);
+ * desc, type, labels, meta (DVC 3's annotations), remote and push, and a
+ * plot's template, x, y, x_label, y_label, title and header mean nothing to
+ * rp and are ignored. A plot's options may also be a list of such maps.
+ */
+static int add_out(struct sctx *s, const struct node *e, int kind)
 {
-	const char *field = metric ? "metrics" : "outs";
+	static const char *const fields[] = { "outs", "metrics", "plots" };
+	const char *field = fields[kind];
 	const struct node *pathn, *opts;
 	struct stage *st = s->st;
-	int cache = 1, persist = 0;
+	int cache = 1, persist = 0, checkpoint = 0;
 	const struct entry_opt known[] = {
-		{ "cache", &cache }, { "persist", &persist },
-		{ "desc", NULL }, { "remote", NULL }, { "push", NULL }, /* DVC's */
+		{ "cache", &cache }, { "persist", &persist }, { "checkpoint", &checkpoint },
+		/* DVC's, nothing for rp to do */
+		{ "desc", NULL }, { "type", NULL }, { "labels", NULL }, { "meta", NULL },
+		{ "remote", NULL }, { "push", NULL },
+		/* a plot's (DVC ignores them on outs and metrics: so does rp) */
+		{ "template", NULL }, { "x", NULL }, { "y", NULL }, { "x_label", NULL },
+		{ "y_label", NULL }, { "title", NULL }, { "header", NULL },
 		{ NULL, NULL }
 	};
+	const char *expected = kind == OUT_PLOT
+		? "cache, persist, checkpoint, desc, type, labels, meta, remote, push, "
+		  "template, x, y, x_label, y_label, title or header"
+		: "cache, persist, checkpoint, desc, type, labels, meta, remote or push";
 	struct out *o;
 	char *path;
 
-	if (split_entry(s, e, field, "{cache: false, persist: true}", &pathn, &opts) < 0 ||
-	    read_options(s, opts, pathn, "output", "cache, persist, desc, remote or push",
-			 known) < 0)
+	if (kind == OUT_PLOT && e->kind == NODE_MAP && e->n == 1 &&
+	    e->items[0]->kind == NODE_SEQ) {
+		/* plots: [{file.csv: [{x: a}, {y: b}]}] */
+		const struct node *list = e->items[0];
+
+		pathn = e->keys[0];
+		for (size_t i = 0; i < list->n; i++) {
+			if (list->items[i]->kind != NODE_MAP)
+				return node_fail(s->ld->err, list->items[i], "stage '%s': the "
+					       "options of plot '%s' must be a mapping like "
+					       "{x: step, y: loss}", st->name, pathn->str);
+			if (read_options(s, list->items[i], pathn, "plot", expected, known) < 0)
+				return -1;
+		}
+	} else if (split_entry(s, e, field, "{cache: false, persist: true}", &pathn,
+			       &opts) < 0 ||
+		   read_options(s, opts, pathn, kind == OUT_PLOT ? "plot" : "output",
+				expected, known) < 0) {
 		return -1;
+	}
+	if (pathn->kind == NODE_SCALAR && strstr(pathn->str, "://")) {
+		char *url = interp(s, pathn);
+
+		if (url && is_url(url))
+			node_fail(s->ld->err, pathn, "stage '%s': output '%s' is a URL; rp "
+				"writes outputs only inside the workspace (DVC's external "
+				"outputs are not supported): write it to a workspace path and "
+				"upload it in the command", st->name, url);
+		if (!url || is_url(url)) {
+			free(url);
+			return -1;
+		}
+		free(url);
+	}
 	if (!(path = stage_path(s, pathn, field)))
 		return -1;
 	if (!strcmp(path, ".")) {
@@ -289,14 +397,90 @@ static int add_out(struct sctx *s, const struct node *e, int metric)
 	o = &st->outs[st->nouts++];
 	o->path = path;
 	o->cache = cache;
-	o->persist = persist;
-	o->metric = metric;
+	o->persist = persist || checkpoint;
+	o->metric = kind == OUT_METRIC;
+	o->plot = kind == OUT_PLOT;
 	o->where = pathn;
 	return 0;
 }
 
+/*
+ * Appends to `out` the dotted keys under `n` that glob `pat` matches, one
+ * fnmatch() pattern per '.'-separated part, as DVC's dpath does: a part
+ * matches map keys, or list indexes written "[i]". `prefix` is the key of
+ * `n` (NULL at the root).
+ */
+static void glob_keys(const struct node *n, const char *pat, const char *prefix,
+		      char ***out, size_t *nout, size_t *alloc)
+{
+	const char *dot = strchr(pat, '.');
+	char *part = dot ? xstrndup(pat, dot - pat) : xstrdup(pat);
+
+	for (size_t i = 0; n && n->kind != NODE_SCALAR && i < n->n; i++) {
+		char idx[32], *full;
+
+		if (n->kind == NODE_MAP) {
+			if (fnmatch(part, n->keys[i]->str, 0))
+				continue;
+			full = prefix ? xasprintf("%s.%s", prefix, n->keys[i]->str)
+				      : xstrdup(n->keys[i]->str);
+		} else {
+			snprintf(idx, sizeof(idx), "%zu", i);
+			if (!prefix || fnmatch(part, idx, 0))
+				continue;
+			full = xasprintf("%s[%zu]", prefix, i);
+		}
+		if (dot) {
+			glob_keys(n->items[i], dot + 1, full, out, nout, alloc);
+			free(full);
+		} else {
+			ALLOC_GROW(*out, *nout + 1, *alloc);
+			(*out)[(*nout)++] = full;
+		}
+	}
+	free(part);
+}
+
+static int add_param_key(struct sctx *s, char *file, char *key, const struct node *where,
+			 int glob);
+
 /* Adds parameter `key` (NULL: the whole file) of params file `file`; takes both strings. */
 static int add_param(struct sctx *s, char *file, char *key, const struct node *where)
+{
+	return add_param_key(s, file, key, where, 1);
+}
+
+/*
+ * A key with '*' or '?' ("dataset_kwargs.moons*") is a glob, as in DVC:
+ * each key of the params file it matches is added as a parameter of its
+ * own, named by its full key. None matching is an error.
+ */
+static int add_param_glob(struct sctx *s, char *file, char *key, const struct node *where,
+			  const struct doc *d)
+{
+	char **keys = NULL;
+	size_t n = 0, alloc = 0, i;
+	int ret = 0;
+
+	glob_keys(d->root, key, NULL, &keys, &n, &alloc);
+	if (!n)
+		ret = node_fail(s->ld->err, where, "stage '%s': parameter pattern '%s' matches "
+			      "no key of '%s'; fix the pattern or remove it from 'params'",
+			      s->st->name, key, file);
+	for (i = 0; i < n; i++) {
+		if (!ret)
+			ret = add_param_key(s, xstrdup(file), keys[i], where, 0);
+		else
+			free(keys[i]);
+	}
+	free(keys);
+	free(file);
+	free(key);
+	return ret;
+}
+
+static int add_param_key(struct sctx *s, char *file, char *key, const struct node *where,
+			 int glob)
 {
 	struct pipeline *p = s->ld->p;
 	struct stage *st = s->st;
@@ -322,6 +506,10 @@ static int add_param(struct sctx *s, char *file, char *key, const struct node *w
 		goto add;
 	if (!d && !(d = pl_get_doc(s->ld, path, s->ld->err)))
 		goto fail;
+	if (key && glob && strpbrk(key, "*?")) {
+		free(path);
+		return add_param_glob(s, file, key, where, d);
+	}
 	if (key)
 		value = d->root ? node_lookup(d->root, key) : NULL;
 	else
@@ -425,9 +613,9 @@ static int add_dep_cb(struct sctx *s, const struct node *e, int arg)
 	return add_dep(s, e);
 }
 
-static int add_out_cb(struct sctx *s, const struct node *e, int metric)
+static int add_out_cb(struct sctx *s, const struct node *e, int kind)
 {
-	return add_out(s, e, metric);
+	return add_out(s, e, kind);
 }
 
 static int add_params_cb(struct sctx *s, const struct node *e, int arg)
@@ -444,7 +632,7 @@ static int add_cmd(struct sctx *s, const struct node *n)
 	if (n->kind != NODE_SCALAR || pl_is_null(n))
 		return node_fail(s->ld->err, n, "stage '%s': 'cmd' must be a string or a list "
 			       "of strings", st->name);
-	if (!(c = interp(s, n)))
+	if (!(c = interp_flags(s, n, INTERP_CMD)))
 		return -1;
 	if (!*c) {
 		free(c);
@@ -566,14 +754,14 @@ static const struct stage_field stage_field_table[] = {
 	{ "cmd", set_cmd, NULL, 0 },
 	{ "deps", set_list, add_dep_cb, 0 },
 	{ "params", set_list, add_params_cb, 0 },
-	{ "outs", set_list, add_out_cb, 0 },
-	{ "metrics", set_list, add_out_cb, 1 },
+	{ "outs", set_list, add_out_cb, OUT_OUT },
+	{ "metrics", set_list, add_out_cb, OUT_METRIC },
+	{ "plots", set_list, add_out_cb, OUT_PLOT },
 	{ "always_changed", set_flag, NULL, offsetof(struct stage, always_changed) },
 	{ "frozen", set_flag, NULL, offsetof(struct stage, frozen) },
 	{ "desc", set_desc, NULL, 0 },
 	{ "meta", NULL, NULL, 0 },   /* DVC's; nothing for rp to do */
-	{ "plots", NULL, NULL, 0 },
-	{ "live", NULL, NULL, 0 },
+	{ "live", NULL, NULL, 0 },   /* DVC 2's dvclive section */
 };
 
 #define NFIELDS (sizeof(stage_field_table) / sizeof(*stage_field_table))
@@ -643,6 +831,17 @@ static int build_stage(struct loader *ld, char *name, const struct node *where,
 		if (stage_field_table[i].set)
 			ret = stage_field_table[i].set(&s, &stage_field_table[i], vals[i]);
 	node_free(s.own_ctx);
+	/*
+	 * DVC's callback stage: a command and nothing else (no deps, params,
+	 * outs, metrics or plots) runs on every repro.
+	 */
+	if (!ret && !s.st->ndeps && !s.st->nparams && !s.st->nouts && !s.st->nurls) {
+		s.st->callback = 1;
+		s.st->always_changed = 1;
+	}
+	/* a URL dep: rp cannot tell when it changed, so the stage always runs */
+	if (!ret && s.st->nurls)
+		s.st->always_changed = 1;
 	return ret;
 }
 
@@ -658,14 +857,14 @@ static int build_expanded(void *arg, char *name, const struct node *key,
 static int load_stage_entry(struct loader *ld, const struct node *key, const struct node *body)
 {
 	const char *name = key->str;
-	const char *bad = strpbrk(name, "@:/\\,");
+	const char *bad = strpbrk(name, "@:\\,");
 	struct expand ex = { ld->p->vars, ld->p->nstages, ld->err, build_expanded, ld };
 
 	if (!*name)
 		return node_fail(ld->err, key, "a stage needs a name");
 	if (bad)
 		return node_fail(ld->err, key, "stage name '%s' may not contain '%c'; use "
-			       "letters, digits, '-', '_' and '.'", name, *bad);
+			       "letters, digits, '-', '_', '.' and '/'", name, *bad);
 	if (body->kind != NODE_MAP)
 		return node_fail(ld->err, body, "stage '%s' must be a mapping of fields (%s)",
 			       name, stage_fields);
@@ -788,11 +987,8 @@ struct pipeline *pipeline_load_cached(const char *path, struct doccache *cache,
 		goto fail;
 	keep_doc(p, d);
 	root = d->root;
-	if (!root || pl_is_null(root)) {
-		rp_err_set(err, RP_ERR_INPUT, "%s:1:1: the pipeline has no stages; add a "
-			   "'stages:' mapping", path);
-		goto fail;
-	}
+	if (!root || pl_is_null(root)) /* an empty file: no stages, as in DVC */
+		goto done;
 	if (root->kind != NODE_MAP) {
 		node_fail(err, root, "the pipeline must be a mapping with a 'stages:' key");
 		goto fail;
@@ -811,26 +1007,24 @@ struct pipeline *pipeline_load_cached(const char *path, struct doccache *cache,
 			goto fail;
 		}
 	}
-	if (!stages) {
-		node_fail(err, root, "the pipeline has no stages; add a 'stages:' mapping");
-		goto fail;
-	}
-	if (pl_is_null(stages) || (stages->kind == NODE_MAP && !stages->n)) {
-		node_fail(err, pl_key_node(root, "stages"), "'stages' is empty; add at least "
-			"one stage");
-		goto fail;
-	}
-	if (stages->kind != NODE_MAP) {
+	/*
+	 * No `stages:` (a dvc.yaml of top-level metrics and plots only) or an
+	 * empty one: a pipeline of 0 stages, as DVC reads it, not an error.
+	 */
+	if (stages && !pl_is_null(stages) && stages->kind != NODE_MAP) {
 		node_fail(err, stages, "'stages' must be a mapping of stage names to stages");
 		goto fail;
 	}
 	if (pipevars_load(&ld, vars) < 0)
 		goto fail;
-	for (i = 0; i < stages->n; i++)
+	for (i = 0; stages && stages->kind == NODE_MAP && i < stages->n; i++)
 		if (load_stage_entry(&ld, stages->keys[i], stages->items[i]) < 0)
 			goto fail;
 	if (check_params(&ld) < 0)
 		goto fail;
+done:
+	if (!p->vars)
+		p->vars = node_new_map();
 	if (index_names(p, err) < 0)
 		goto fail;
 	pipevars_release(&ld);
@@ -863,6 +1057,9 @@ static void stage_release(struct stage *st)
 	for (i = 0; i < st->nouts; i++)
 		free(st->outs[i].path);
 	free(st->outs);
+	for (i = 0; i < st->nurls; i++)
+		free(st->urls[i]);
+	free(st->urls);
 	free(st->desc);
 }
 

@@ -31,6 +31,7 @@ struct out {
 	int cache;                /* store in .rp/cache (default 1) */
 	int persist;              /* keep the old copy while the stage runs (default 0) */
 	int metric;               /* declared under `metrics:` */
+	int plot;                 /* declared under the stage's `plots:` */
 	const struct node *where;
 };
 
@@ -53,9 +54,14 @@ struct stage {
 	size_t ndeps;
 	struct param *params;     /* in file order; duplicates removed */
 	size_t nparams;
-	struct out *outs;         /* outs then metrics, in file order */
+	struct out *outs;         /* outs, then metrics, then plots, in file order */
 	size_t nouts;
-	int always_changed;
+	char **urls;              /* deps that are URLs ("https://...", "s3://..."): never
+				     hashed or read; the stage is always changed */
+	size_t nurls;
+	int always_changed;       /* `always_changed: true`, a callback stage, or URL deps */
+	int callback;             /* only a command: no deps, params or outs (DVC's
+				     callback stage, run on every repro) */
 	int frozen;
 	char *desc;               /* NULL when absent */
 	const struct node *where; /* the stage's key in the pipeline file */
