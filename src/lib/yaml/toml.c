@@ -91,6 +91,11 @@ struct tp {
 
 /* ---- positions and errors ---- */
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+static const char too_deep[] = "nested too deeply (more than " STR(DOC_MAX_DEPTH) " levels); "
+			       "flatten the data";
+
 /* The position of the cursor; columns count code points. */
 static struct pos here(struct tp *t)
 {
@@ -351,7 +356,7 @@ static struct node *add_table(struct tp *t, struct node *map, const struct key *
 	struct node *tab;
 
 	if (level > DOC_MAX_DEPTH) {
-		fail(t, k->at, "nested too deeply (more than %d levels)", DOC_MAX_DEPTH);
+		fail(t, k->at, "%s", too_deep);
 		return NULL;
 	}
 	if (!(tab = new_node(t, NODE_MAP, at)))
@@ -636,7 +641,7 @@ static int parse_key(struct tp *t, struct dkey *k)
 		k->n++;
 		if (k->n > DOC_MAX_DEPTH)
 			return fail(t, k->parts[k->n - 1].at, "nested too deeply (more than %d "
-				    "levels)", DOC_MAX_DEPTH);
+				    "levels); flatten the data", DOC_MAX_DEPTH);
 		skip_ws(t);
 		if (t->p >= t->end || *t->p != '.')
 			return 0;
@@ -862,7 +867,7 @@ static struct node *parse_array(struct tp *t, int level)
 	struct node *seq;
 
 	if (level > DOC_MAX_DEPTH) {
-		fail(t, at, "nested too deeply (more than %d levels)", DOC_MAX_DEPTH);
+		fail(t, at, "%s", too_deep);
 		return NULL;
 	}
 	if (!(seq = new_node(t, NODE_SEQ, at)))
@@ -913,7 +918,7 @@ static struct node *parse_inline_table(struct tp *t, int level)
 	struct node *map;
 
 	if (level > DOC_MAX_DEPTH) {
-		fail(t, at, "nested too deeply (more than %d levels)", DOC_MAX_DEPTH);
+		fail(t, at, "%s", too_deep);
 		return NULL;
 	}
 	if (!(map = new_node(t, NODE_MAP, at)))
@@ -1148,7 +1153,7 @@ static int header(struct tp *t, struct node *root, struct node **cur, int *level
 
 		if (!c) {
 			if (lv > DOC_MAX_DEPTH) {
-				fail(t, at, "nested too deeply (more than %d levels)", DOC_MAX_DEPTH);
+				fail(t, at, "%s", too_deep);
 				goto out;
 			}
 			if (!(c = new_node(t, NODE_SEQ, at)))
@@ -1175,7 +1180,7 @@ static int header(struct tp *t, struct node *root, struct node **cur, int *level
 		}
 		lv++;
 		if (lv > DOC_MAX_DEPTH) {
-			fail(t, at, "nested too deeply (more than %d levels)", DOC_MAX_DEPTH);
+			fail(t, at, "%s", too_deep);
 			goto out;
 		}
 		if (!(el = new_node(t, NODE_MAP, at)))
