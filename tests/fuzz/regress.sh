@@ -14,7 +14,7 @@ set -eu
 
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 fuzzdir="$srcdir/tests/fuzz"
-: "${FUZZ_TARGETS:=pipeline lock interp doc jsonl vectors segment}"
+: "${FUZZ_TARGETS:=pipeline lock interp doc toml jsonl vectors segment}"
 
 if [ $# -ge 1 ]; then
 	build=$1

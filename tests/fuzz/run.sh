@@ -12,7 +12,7 @@
 # tests/fuzz/<target>.dict when there is one.
 #
 # Environment: FUZZ_SECONDS (default 60), FUZZ_TARGETS (space-separated
-# names, default all: "pipeline lock interp doc jsonl vectors segment"), FUZZ_JOBS
+# names, default all: "pipeline lock interp doc toml jsonl vectors segment"), FUZZ_JOBS
 # (targets run at the same time, default 1), CC (default clang).
 #
 # Prints "fuzz: ok TARGET: stats" or "fuzz: FAIL TARGET ..." per target.
@@ -26,7 +26,7 @@ srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 fuzzdir="$srcdir/tests/fuzz"
 : "${CC:=clang}"
 : "${FUZZ_SECONDS:=60}"
-: "${FUZZ_TARGETS:=pipeline lock interp doc jsonl vectors segment}"
+: "${FUZZ_TARGETS:=pipeline lock interp doc toml jsonl vectors segment}"
 : "${FUZZ_JOBS:=1}"
 
 build_only=0
@@ -49,6 +49,7 @@ max_len() {
 	lock) echo 8192 ;;
 	interp) echo 512 ;;
 	doc) echo 4096 ;;
+	toml) echo 4096 ;;
 	jsonl) echo 4096 ;;
 	vectors) echo 8192 ;;
 	segment) echo 8192 ;;
