@@ -4,10 +4,13 @@
  * Only the parameters that stages list are compared, leaf by leaf: a stage
  * listing `chunker` shows chunker.size and chunker.strategy separately. The
  * old values come from the params files as committed in REV (default HEAD).
+ * A params file that a stage writes is read as it is now (a missing one,
+ * not made yet, shows nothing).
  */
 #include "cmd.h"
 #include "util/error.h"
 #include "core/flatten.h"
+#include "core/freshness.h"
 #include "core/git.h"
 #include "core/project.h"
 #include "table.h"
@@ -44,6 +47,7 @@ int cmd_params(int argc, char **argv)
 	size_t nkeys = 0, alloc = 0, nchanged = 0;
 	int c, all = 0, failed = 0, ret = RP_EXIT_OK;
 	struct table t;
+	struct eval *evs;
 	struct rp_err err = { 0 };
 
 	if (argc < 2 || strcmp(argv[1], "diff"))
@@ -63,10 +67,17 @@ int cmd_params(int argc, char **argv)
 		rev = argv[optind];
 	if (project_open(&pr, rp_opts.pipeline_file, 0, &err) < 0)
 		return rp_err_exit(&err);
+	/* a params file a stage writes is read now, as the stage will read it */
+	evs = xcalloc(pr.p->nstages + 1, sizeof(*evs));
+	for (size_t i = 0; i < pr.p->nstages; i++)
+		freshness_read_params(pr.dag, &pr.p->stages[i], &evs[i]);
 	for (size_t i = 0; i < pr.p->nstages; i++)
 		for (size_t k = 0; k < pr.p->stages[i].nparams; k++) {
 			const struct param *p = &pr.p->stages[i].params[k];
 			size_t j;
+
+			if (!p->value)
+				continue;      /* its file or key does not exist (yet) */
 
 			for (j = 0; j < nkeys; j++)
 				if (!strcmp(keys[j].file, p->file) &&
@@ -118,6 +129,9 @@ int cmd_params(int argc, char **argv)
 		printf("No parameter changed since %s.\n", rev);
 	table_release(&t);
 	free(keys);
+	for (size_t i = 0; i < pr.p->nstages; i++)
+		freshness_eval_release(&evs[i]);
+	free(evs);
 	project_close(&pr);
 	return ret;
 }

@@ -32,6 +32,7 @@ static const char status_usage[] =
 	"Exit status: 0 when everything is up to date, 1 when a stage is dirty.\n"
 	"\n"
 	"  --json     print {\"dirty\": N, \"stages\": {NAME: [{\"reason\": ..., ...}]}}\n"
+	"  -v         under a directory dep that changed, name its files that did\n"
 	"  --rehash   re-read every file instead of trusting .rp/state.db\n";
 
 static json_t *reason_json(const struct reason *r)
@@ -63,7 +64,18 @@ static json_t *verdict_json(const struct verdict *v)
 	return a;
 }
 
-static void print_verdict(const struct stage *st, const struct verdict *v)
+static void print_dir_change(void *ctx, const char *file, const char *what)
+{
+	printf("\t\t%s: %s/%s\n", what, (const char *)ctx, file);
+}
+
+/*
+ * Prints a dirty stage and its reasons, one a line; with -v, a directory
+ * dep that changed is followed by its files that changed, one a line
+ * ("modified: data/images/3.png"), from its manifest in the store.
+ */
+static void print_verdict(struct store *s, const struct stage *st, const struct lock_stage *ls,
+			  const struct verdict *v)
 {
 	printf("%s:\n", st->name);
 	for (size_t r = 0; r < v->n; r++) {
@@ -71,6 +83,14 @@ static void print_verdict(const struct stage *st, const struct verdict *v)
 
 		printf("\t%s\n", t);
 		free(t);
+		if (!rp_opts.verbose || v->r[r].kind != R_DEP_CHANGED || !ls)
+			continue;
+		for (size_t k = 0; k < ls->ndeps; k++)
+			if (ls->deps[k].oi.isdir && !strcmp(ls->deps[k].path, v->r[r].subject)) {
+				freshness_dir_changes(s, v->r[r].subject, ls->deps[k].oi.hash,
+						      print_dir_change, v->r[r].subject);
+				break;
+			}
 	}
 }
 
@@ -132,7 +152,7 @@ int cmd_status(int argc, char **argv)
 			if (as_json)
 				json_object_set_new(stages, st->name, verdict_json(&v));
 			else
-				print_verdict(st, &v);
+				print_verdict(pr.ws.store, st, lock_find(pr.lock, st->name), &v);
 		}
 		freshness_verdict_release(&v);
 		freshness_eval_release(&ev);

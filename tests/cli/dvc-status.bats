@@ -238,3 +238,34 @@ YAML
 	refute_output --partial "(in cmd)"
 	refute_output --partial "{"
 }
+
+@test "with -v a changed directory dep names the files that changed" {
+	mkdir -p data/img/sub
+	for i in 1 2 3; do echo "$i" > "data/img/$i.txt"; done
+	echo s > data/img/sub/s.txt
+	printf 'stages:\n  train:\n    cmd: ls -R data/img > model.txt\n    deps: [data/img]\n    outs: [model.txt]\n' > rp.yaml
+	rp repro >/dev/null
+	echo more >> data/img/2.txt
+	rm data/img/3.txt
+	echo n > data/img/sub/new.txt
+	run rp status
+	assert_failure 1
+	assert_output "$(printf '%s\n' 'train:' "	dep 'data/img' changed")"
+	run rp status -v
+	assert_failure 1
+	assert_output "$(printf '%s\n' 'train:' "	dep 'data/img' changed" \
+		'		modified: data/img/2.txt' '		deleted: data/img/3.txt' \
+		'		added: data/img/sub/new.txt')"
+}
+
+@test "params diff reads a params file written upstream, and shows nothing before it exists" {
+	upstream_params
+	git init -q . && git add -A && git commit -qm one
+	run rp -f dvc.yaml params diff
+	assert_success
+	assert_output "No parameter changed since HEAD."
+	rp -f dvc.yaml repro >/dev/null
+	run rp -f dvc.yaml params diff
+	assert_success
+	assert_line --regexp '^best_params\.yaml +lr +- +0\.1 *$'
+}

@@ -11,8 +11,10 @@
 #include "core/key.h"
 #include "util/strv.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <jansson.h>
 
@@ -601,6 +603,112 @@ void freshness_compare(struct store *s, const struct stage *st, struct eval *ev,
 	}
 	if (v->n == before && !v->key_matches)
 		freshness_verdict_add(v, R_OUTS_DECLARED, NULL, NULL, NULL);
+}
+
+/* ---- the files of a changed directory dep ------------------------------- */
+
+struct dirfile {
+	char *path;               /* relative to the directory */
+	char hash[HASH_HEX];
+};
+
+static int cmp_dirfile(const void *a, const void *b)
+{
+	return strcmp(((const struct dirfile *)a)->path, ((const struct dirfile *)b)->path);
+}
+
+/* Appends every regular file under `dir` (relative names below `rel`) with its hash. */
+static void walk_dir(struct store *s, const char *dir, const char *rel,
+		     struct dirfile **v, size_t *n, size_t *alloc)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		char *full, *name;
+		struct stat sb;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		full = xasprintf("%s/%s", dir, e->d_name);
+		name = *rel ? xasprintf("%s/%s", rel, e->d_name) : xstrdup(e->d_name);
+		if (lstat(full, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			walk_dir(s, full, name, v, n, alloc);
+			free(name);
+		} else {
+			struct objinfo oi;
+			struct rp_err err = { 0 };
+
+			if (store_hash_path(s, full, &oi, &err) == 0) {
+				ALLOC_GROW(*v, *n + 1, *alloc);
+				(*v)[*n].path = name;
+				memcpy((*v)[*n].hash, oi.hash, HASH_HEX);
+				(*n)++;
+			} else {
+				free(name);
+			}
+		}
+		free(full);
+	}
+	if (d)
+		closedir(d);
+}
+
+int freshness_dir_changes(struct store *s, const char *path, const char *old_hash,
+			  void (*fn)(void *ctx, const char *file, const char *what), void *ctx)
+{
+	char *obj = store_object_path(s, old_hash);
+	struct buf b = BUF_INIT;
+	struct rp_err err = { 0 };
+	struct dirfile *old = NULL, *now = NULL;
+	size_t nold = 0, aold = 0, nnow = 0, anow = 0, i = 0, j = 0;
+	char *line, *save;
+
+	if (doc_read_file(obj, &b, &err) < 0) {
+		free(obj);
+		buf_release(&b);
+		return -1;
+	}
+	free(obj);
+	/* <sha256 hex> <size> <mode octal> <relative/path>, sorted by path */
+	for (line = b.s ? strtok_r(b.s, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+		char *sp1 = strchr(line, ' '), *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+		char *sp3 = sp2 ? strchr(sp2 + 1, ' ') : NULL;
+
+		if (!sp3 || sp1 - line != HASH_HEX - 1)
+			continue;
+		ALLOC_GROW(old, nold + 1, aold);
+		memcpy(old[nold].hash, line, HASH_HEX - 1);
+		old[nold].hash[HASH_HEX - 1] = '\0';
+		old[nold++].path = xstrdup(sp3 + 1);
+	}
+	buf_release(&b);
+	walk_dir(s, path, "", &now, &nnow, &anow);
+	if (nold > 1)
+		qsort(old, nold, sizeof(*old), cmp_dirfile);
+	if (nnow > 1)
+		qsort(now, nnow, sizeof(*now), cmp_dirfile);
+	while (i < nold || j < nnow) {
+		int c = i == nold ? 1 : j == nnow ? -1 : strcmp(old[i].path, now[j].path);
+
+		if (c < 0) {
+			fn(ctx, old[i++].path, "deleted");
+		} else if (c > 0) {
+			fn(ctx, now[j++].path, "added");
+		} else {
+			if (strcmp(old[i].hash, now[j].hash))
+				fn(ctx, now[j].path, "modified");
+			i++;
+			j++;
+		}
+	}
+	for (i = 0; i < nold; i++)
+		free(old[i].path);
+	for (j = 0; j < nnow; j++)
+		free(now[j].path);
+	free(old);
+	free(now);
+	return 0;
 }
 
 const char *freshness_reason_name(enum reason_kind k)

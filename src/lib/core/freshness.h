@@ -89,6 +89,15 @@ void freshness_verdict_add(struct verdict *v, enum reason_kind kind, const char 
 void freshness_verdict_release(struct verdict *v);
 /* A one-line human text for a reason, e.g. "param chunker.size 800 -> 600". Caller frees. */
 char *freshness_reason_text(const struct reason *r);
+/*
+ * For `rp status -v`: compares directory `path` (a dep) file by file with
+ * the directory manifest `old_hash` in the store (what rp.lock recorded)
+ * and calls fn(ctx, file, what) for each file, relative to the directory,
+ * that was "added", "deleted" or "modified", in path order. 0, or -1 when
+ * the old manifest is not in the store (nothing is called).
+ */
+int freshness_dir_changes(struct store *s, const char *path, const char *old_hash,
+			  void (*fn)(void *ctx, const char *file, const char *what), void *ctx);
 /* A short machine name for a reason kind, e.g. "param-changed". Static. */
 const char *freshness_reason_name(enum reason_kind k);
 /* The parameter's display name: "chunker.size", or "other.yaml:k" outside params.yaml. Caller frees. */
