@@ -236,6 +236,7 @@ static void invalid_toml_names_line_column_and_fix(void **state)
 		{ "a = 0x8000000000000000\n", "does not fit in 64 bits" },
 		{ "a = 1979-02-29\n", "t.toml:1:5: invalid date or time" },
 		{ "a = 1979-05-27T25:00:00\n", "invalid date or time" },
+		{ "a = 07:32:60\n", "t.toml:1:5: invalid date or time" },    /* as Python's tomllib */
 		{ "a = [1 2]\n", "t.toml:1:8: expected ',' or ']' in the array of line 1" },
 		{ "a = [1,\n", "t.toml:1:5: unterminated array" },
 		{ "a = {b = 1,}\n", "t.toml:1:12: a comma before '}' in an inline table" },

@@ -789,7 +789,7 @@ static int scan_time(const char **s, const char *end)
 	int h, m, sec;
 
 	if (!two(p, end, &h) || end - p < 8 || p[2] != ':' || !two(p + 3, end, &m) ||
-	    p[5] != ':' || !two(p + 6, end, &sec) || h > 23 || m > 59 || sec > 60)
+	    p[5] != ':' || !two(p + 6, end, &sec) || h > 23 || m > 59 || sec > 59)
 		return 0;
 	p += 8;
 	if (p < end && *p == '.') {
