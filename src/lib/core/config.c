@@ -15,12 +15,14 @@
  * file. .rp/config itself is checked with fstat on the descriptor that is
  * parsed, so a file replaced between the check and the read is still caught.
  *
- * Discovery (config_find_root) walks up from getcwd(), a physical path: at
- * each directory D it looks for D/.rp; else it moves to D's parent, but
+ * Discovery (config_find_up) walks up from getcwd(), a physical path: at
+ * each directory D it looks for a marker (D/.rp for config_find_root; the
+ * runner's workspace also takes .dvc/ and .git, core/workspace.c); else it
+ * moves to D's parent, but
  * not past a D that is not the user's (unless D lies below a safe
  * directory) and not into a parent on another device (st_dev; git's
  * GIT_DISCOVERY_ACROSS_FILESYSTEM is RP_DISCOVERY_ACROSS_FILESYSTEM here).
- * A .rp/ found is then checked as a workspace: another user's is an error,
+ * A directory found is then checked as a workspace: another user's is an error,
  * never a silent skip, so nobody works with settings they did not expect.
  */
 #include "core/config.h"
@@ -66,6 +68,7 @@ static const struct config_key cache_keys[] = {
 };
 static const struct config_key core_keys[] = {
 	{ "jobs", CONFIG_UINT, 1024, "0" },
+	{ "gitignore", CONFIG_BOOL, 0, "true" },  /* list cached outputs in .gitignore */
 	{ NULL, 0, 0, NULL },
 };
 static const struct config_section cache_section = { "cache", 0, cache_keys };
@@ -378,7 +381,33 @@ static int across_filesystems(void)
 	return v && (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"));
 }
 
+/* Whether directory `dir` holds one of `markers` (a final '/': a directory). */
+static int has_marker(const char *dir, const char *const *markers)
+{
+	for (size_t i = 0; markers[i]; i++) {
+		size_t len = strlen(markers[i]);
+		int want_dir = len && markers[i][len - 1] == '/';
+		char *probe = xasprintf("%s/%.*s", strcmp(dir, "/") ? dir : "",
+					(int)(len - want_dir), markers[i]);
+		struct stat st;
+		int found = stat(probe, &st) == 0 && (!want_dir || S_ISDIR(st.st_mode));
+
+		free(probe);
+		if (found)
+			return 1;
+	}
+	return 0;
+}
+
 int config_find_root(const struct user_config *uc, char **root, struct rp_err *err)
+{
+	static const char *const rp_dir[] = { ".rp/", NULL };
+
+	return config_find_up(uc, rp_dir, root, err);
+}
+
+int config_find_up(const struct user_config *uc, const char *const *markers, char **root,
+		   struct rp_err *err)
 {
 	struct user_config tmp = { 0 };
 	char dir[PATH_MAX], cwd[PATH_MAX];
@@ -392,13 +421,10 @@ int config_find_root(const struct user_config *uc, char **root, struct rp_err *e
 	if (stat(dir, &cur) < 0)
 		return 0;
 	for (;;) {
-		char *probe = xasprintf("%s/.rp", strcmp(dir, "/") ? dir : "");
-		struct stat st, up;
+		struct stat up;
 		char *slash;
-		int found = stat(probe, &st) == 0 && S_ISDIR(st.st_mode);
 
-		free(probe);
-		if (found) {
+		if (has_marker(dir, markers)) {
 			if (config_check_owner(dir, uc, err) < 0) {
 				/* not the user's own directory: listing it may be the wrong fix */
 				if (err && strcmp(dir, cwd)) {

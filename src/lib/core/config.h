@@ -148,6 +148,13 @@ int config_check_owner(const char *abs_root, const struct user_config *uc, struc
  * `uc` as above.
  */
 int config_find_root(const struct user_config *uc, char **root, struct rp_err *err);
+/*
+ * As config_find_root(), for the nearest directory that holds one of
+ * `markers` (a NULL-terminated list of names; a final '/' asks for a
+ * directory: ".rp/", ".git"), with the same stops and owner check.
+ */
+int config_find_up(const struct user_config *uc, const char *const *markers, char **root,
+		   struct rp_err *err);
 
 /* The .rp/.gitignore rp writes: what in .rp/ is local, not for git. Static storage. */
 const char *config_gitignore_text(void);

@@ -670,6 +670,91 @@ static int unknown_target(const struct dag *d, const char *target, struct rp_err
 	return -1;
 }
 
+/* Whether root-relative `file` is the one whose stages have plain names. */
+static int is_root_file(const struct dag *d, const char *file)
+{
+	return !strcmp(file, d->root_file ? d->root_file : d->p->file);
+}
+
+/* Whether `t` names a pipeline file: "rp.yaml", "dvc.yaml" or ".../rp.yaml", ".../dvc.yaml". */
+static int is_pipeline_name(const char *t)
+{
+	const char *base = strrchr(t, '/') ? strrchr(t, '/') + 1 : t;
+
+	return !strcmp(base, "rp.yaml") || !strcmp(base, "dvc.yaml");
+}
+
+/* The stages of root-relative `file` called `name` (or of group `name`). */
+static size_t match_in_file(const struct dag *d, const char *file, const char *name,
+			    size_t *idx)
+{
+	char *addr;
+	size_t n;
+
+	if (is_root_file(d, file))
+		return strchr(name, ':') ? 0 : pipeline_match(d->p, name, idx);
+	addr = xasprintf("%s:%s", file, name);
+	n = pipeline_match(d->p, addr, idx);
+	free(addr);
+	return n;
+}
+
+/* Every stage of root-relative `file`. */
+static size_t stages_of_file(const struct dag *d, const char *file, size_t *idx)
+{
+	size_t n = 0, len = strlen(file);
+
+	for (size_t i = 0; i < d->n; i++) {
+		const struct stage *st = &d->p->stages[i];
+		const char *from = st->where && st->where->file ? st->where->file : d->p->file;
+
+		if (is_root_file(d, file) ? is_root_file(d, from)
+					  : !strncmp(st->name, file, len) && st->name[len] == ':')
+			idx[n++] = i;
+	}
+	return n;
+}
+
+size_t dag_match(const struct dag *d, const char *t, size_t *idx)
+{
+	const char *prefix = d->prefix ? d->prefix : ".";
+	const char *colon = strrchr(t, ':');
+	char *file;
+	size_t n = 0;
+
+	if (colon) {
+		char *given = xstrndup(t, (size_t)(colon - t));
+
+		file = wspath_normalize(prefix, given);
+		free(given);
+		if (file && is_pipeline_name(file))
+			n = match_in_file(d, file, colon + 1, idx);
+		free(file);
+		/* a name with a ':' of its own (a generated one) */
+		return n ? n : pipeline_match(d->p, t, idx);
+	}
+	if (is_pipeline_name(t) && (file = wspath_normalize(prefix, t))) {
+		n = stages_of_file(d, file, idx);
+		free(file);
+		if (n)
+			return n;
+	}
+	if (strcmp(prefix, ".")) {
+		/* a plain name in a subfolder: the stage of the pipeline file there */
+		static const char *const names[] = { "rp.yaml", "dvc.yaml" };
+
+		for (size_t i = 0; i < 2 && !n; i++) {
+			file = xasprintf("%s/%s", prefix, names[i]);
+			if (!access(file, F_OK))
+				n = match_in_file(d, file, t, idx);
+			free(file);
+		}
+		if (n)
+			return n;
+	}
+	return pipeline_match(d->p, t, idx);
+}
+
 int dag_select(const struct dag *d, const char **targets, size_t ntargets,
 	       unsigned flags, unsigned char *sel, struct rp_err *err)
 {
@@ -684,7 +769,7 @@ int dag_select(const struct dag *d, const char **targets, size_t ntargets,
 	idx = xmalloc((d->n + 1) * sizeof(*idx));
 	stack = xmalloc((d->n + 1) * sizeof(*stack));
 	for (i = 0; i < ntargets; i++) {
-		size_t n = pipeline_match(d->p, targets[i], idx);
+		size_t n = dag_match(d, targets[i], idx);
 
 		if (!n) {
 			ret = unknown_target(d, targets[i], err);

@@ -33,6 +33,9 @@ struct dag {
 	size_t nouts;
 	struct dag_index *index;  /* hash of out paths and their parent dirs */
 	size_t *up_pool, *down_pool; /* storage of up[] and down[] */
+	/* set by the caller (project.c), borrowed; NULL means "." and p->file */
+	const char *prefix;       /* the directory rp started in, root-relative */
+	const char *root_file;    /* the pipeline file whose stages have plain names */
 };
 
 /* Builds the graph of `p` (borrowed; must outlive the dag). NULL + err on a
@@ -65,6 +68,19 @@ int dag_check_links(const struct dag *d,
 		    void (*seen)(void *ctx, const char *path, const struct stat *sb),
 		    void *ctx, struct rp_err *err);
 
+/*
+ * The stages that target `t` names, as DVC reads a target, with file paths
+ * relative to d->prefix (the directory rp was started in):
+ *   - "path/to/dvc.yaml:stage" (or a foreach/matrix group after the ':'): that
+ *     file's stage, whose address is "path/to/dvc.yaml:stage" (root-relative)
+ *     or plain "stage" for the root's own file;
+ *   - "path/to/dvc.yaml" (or rp.yaml): every stage of that file;
+ *   - a stage or group name: in a subfolder that holds a pipeline file, that
+ *     file's stage when it has one, else the name as pipeline_match() finds it.
+ * Fills `idx` (room for d->n) and returns the count, 0 when none matches.
+ */
+size_t dag_match(const struct dag *d, const char *t, size_t *idx);
+
 enum dag_select_flags {
 	DAG_SELECT_DOWNSTREAM = 1 << 0, /* targets and everything that depends on them */
 	DAG_SELECT_SINGLE = 1 << 1,     /* only the targets, not their upstream */
@@ -72,7 +88,8 @@ enum dag_select_flags {
 /*
  * Marks in `sel` (n bytes, set to 0/1) the stages that `rp repro TARGET...`
  * considers: by default each target and all its upstream stages. No targets
- * means every stage. Unknown target: -1 with err (RP_ERR_INPUT).
+ * means every stage. Targets as dag_match() reads them. Unknown target: -1
+ * with err (RP_ERR_INPUT).
  */
 int dag_select(const struct dag *d, const char **targets, size_t ntargets,
 	       unsigned flags, unsigned char *sel, struct rp_err *err);

@@ -199,7 +199,8 @@ static char *stage_path(struct sctx *s, const struct node *n, const char *field)
 	norm = wspath_normalize(s->st->wdir ? s->st->wdir : ".", raw);
 	if (!norm)
 		node_fail(s->ld->err, n, "stage '%s': path '%s' leaves the workspace; paths "
-			"must stay inside the directory of %s", s->st->name, raw, s->ld->p->file);
+			"must stay inside the workspace of %s (rp(1), FILES)", s->st->name, raw,
+			s->ld->p->file);
 	/*
 	 * .rp/ holds the store and the state: an out there would be removed
 	 * before its stage runs. A .git (the workspace's or a nested one) holds
@@ -665,7 +666,7 @@ static int set_wdir(struct sctx *s, const struct stage_field *f, const struct no
 
 	(void)f;
 	if (!v) {
-		st->wdir = xstrdup(".");
+		st->wdir = xstrdup(s->ld->p->base);
 		return 0;
 	}
 	if (v->kind != NODE_SCALAR || pl_is_null(v))
@@ -673,10 +674,10 @@ static int set_wdir(struct sctx *s, const struct stage_field *f, const struct no
 			       "path", st->name);
 	if (!(raw = interp(s, v)))
 		return -1;
-	st->wdir = wspath_normalize(".", raw);
+	st->wdir = wspath_normalize(s->ld->p->base, raw);
 	if (!st->wdir || wspath_reserved(st->wdir)) {
 		node_fail(s->ld->err, v, "stage '%s': path '%s' leaves the workspace or is "
-			"in '.git' or '.rp'; paths must stay inside the directory of %s",
+			"in '.git' or '.rp'; paths must stay inside the workspace of %s",
 			st->name, raw, s->ld->p->file);
 		free(raw);
 		return -1;
@@ -975,12 +976,29 @@ struct pipeline *pipeline_load_cached(const char *path, struct doccache *cache,
 	size_t i;
 
 	p->file = xstrdup(path);
-	if (!slash)
+	/*
+	 * A relative path is relative to the workspace root, the current
+	 * directory (a dvc.yaml in a subfolder: its paths start in its folder);
+	 * an absolute one is read as before, its directory being the root.
+	 */
+	if (!slash) {
 		p->dir = xstrdup(".");
-	else if (slash == path)
-		p->dir = xstrdup("/");
-	else
-		p->dir = xstrndup(path, slash - path);
+		p->base = xstrdup(".");
+	} else if (path[0] != '/') {
+		char *sub = xstrndup(path, slash - path);
+
+		p->dir = xstrdup(".");
+		p->base = wspath_normalize(".", sub);
+		free(sub);
+		if (!p->base) {
+			rp_err_set(err, RP_ERR_INPUT, "pipeline file '%s' is outside the workspace",
+				   path);
+			goto fail;
+		}
+	} else {
+		p->dir = slash == path ? xstrdup("/") : xstrndup(path, slash - path);
+		p->base = xstrdup(".");
+	}
 	p->empty = node_new_map();
 
 	if (!(d = doccache_load_file(cache, path, err)))
@@ -1080,6 +1098,7 @@ void pipeline_free(struct pipeline *p)
 	free(p->by_name);
 	free(p->file);
 	free(p->dir);
+	free(p->base);
 	free(p);
 }
 

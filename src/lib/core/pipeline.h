@@ -69,7 +69,10 @@ struct stage {
 
 struct pipeline {
 	char *file;               /* the pipeline file as given */
-	char *dir;                /* its directory: the workspace root */
+	char *dir;                /* on-disk prefix of workspace-relative paths ("." but
+				     for an absolute path: then its directory is the root) */
+	char *base;               /* the file's directory, workspace-relative: its paths
+				     and wdir start there and may reach the whole root */
 	struct stage *stages;     /* in file order (foreach/matrix items in order) */
 	size_t nstages;
 	/* private: docs kept alive for the node pointers above */

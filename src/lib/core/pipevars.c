@@ -134,8 +134,11 @@ static int merge_vars_file(struct loader *ld, struct node *ctx, const struct nod
 	int ret = -1;
 
 	if (colon) {
-		char *whole = pl_on_disk(p, name);
+		char *whole_rel = name[0] != '/' && strcmp(base, ".")
+			? xasprintf("%s/%s", base, name) : xstrdup(name);
+		char *whole = pl_on_disk(p, whole_rel);
 
+		free(whole_rel);
 		if (!pl_exists(whole)) {
 			keys = name + (colon - name) + 1;
 			name[colon - name] = '\0';
@@ -208,7 +211,8 @@ int pipevars_merge(struct loader *ld, struct node *ctx, const struct node *vars,
 int pipevars_load(struct loader *ld, const struct node *vars)
 {
 	struct pipeline *p = ld->p;
-	char *auto_path = pl_on_disk(p, "params.yaml");
+	char *auto_rel = wspath_normalize(p->base, "params.yaml");
+	char *auto_path = pl_on_disk(p, auto_rel);
 	int ret = -1;
 
 	p->vars = node_new_map();
@@ -227,9 +231,10 @@ int pipevars_load(struct loader *ld, const struct node *vars)
 		}
 		note_merged(ld, auto_path);
 	}
-	ret = pipevars_merge(ld, p->vars, vars, ".", 1);
+	ret = pipevars_merge(ld, p->vars, vars, p->base, 1);
 out:
 	free(auto_path);
+	free(auto_rel);
 	return ret;
 }
 

@@ -2,6 +2,14 @@
  * project.h - everything a command needs about a workspace, loaded at once:
  * the workspace (config, state, store, lock), the expanded pipeline, its
  * graph and rp.lock with its journal replayed.
+ *
+ * The pipeline is every rp.yaml and dvc.yaml of the workspace in one graph,
+ * as DVC collects a repository (workspace_walk()): the root's own file first,
+ * its stages under their plain names, then each file below it in walk order,
+ * its stages addressed as DVC addresses them, `path/to/dvc.yaml:stage`. A
+ * directory that is an output of a stage already loaded is not walked (as
+ * in DVC). With -f FILE only that file is loaded. One rp.lock at the root
+ * holds every stage under its address.
  */
 #ifndef RP_PROJECT_H
 #define RP_PROJECT_H
@@ -15,6 +23,9 @@
 struct project {
 	struct workspace ws;
 	struct pipeline *p;   /* NULL with PROJECT_NO_PIPELINE and no file */
+	/* private: with several files, each file's pipeline (p holds their stages) */
+	struct pipeline **parts;
+	size_t nparts;
 	struct dag *dag;
 	struct lock *lock;
 };

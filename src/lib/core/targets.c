@@ -143,7 +143,7 @@ int targets_select(const struct dag *d, const char **targets, size_t ntargets,
 		const char *target = targets[t];
 
 		/* 1. stage names and groups */
-		if (pipeline_match(d->p, target, idx)) {
+		if (dag_match(d, target, idx)) {
 			ALLOC_GROW(names, n + 1, alloc);
 			names[n++] = target;
 			continue;
