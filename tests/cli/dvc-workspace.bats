@@ -252,3 +252,32 @@ EOF
 	assert_output --partial "1 ran"
 	[ -f rp.lock ] && [ ! -e prep/rp.lock ]
 }
+
+@test "an output path target is relative to the current directory" {
+	two_files_repo
+	rp repro >/dev/null
+	cd train
+	run rp repro -s -f model.txt
+	assert_success
+	assert_output --partial "Running stage 'train/dvc.yaml:fit'"
+	assert_output --partial "1 ran"
+	run rp repro -s -f ../data/clean.txt
+	assert_success
+	assert_output --partial "Running stage 'prep/dvc.yaml:clean'"
+	assert_output --partial "1 ran"
+}
+
+@test "rp checkout LOCK brings back an older lock's outputs of every pipeline file" {
+	two_files_repo
+	rp repro >/dev/null
+	cp rp.lock first.lock
+	printf 'keep: 1\n' > prep/params.yaml
+	rp repro >/dev/null
+	[ "$(cat train/model.txt)" = 1 ]
+	printf 'keep: 2\n' > prep/params.yaml
+	run rp checkout first.lock
+	assert_success
+	[ "$(cat data/clean.txt)" = "$(printf 'a\nb')" ]
+	[ "$(cat train/model.txt)" = 2 ]
+	[ "$(cat prep/ran-in.txt)" = "$WS/prep" ]
+}

@@ -10,6 +10,7 @@
 #include "core/targets.h"
 #include "util/buf.h"
 #include "util/suggest.h"
+#include "util/wspath.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -75,8 +76,18 @@ static size_t by_output(const struct dag *d, const char *t, const char ***names,
 			size_t *alloc)
 {
 	char *path = as_path(t);
-	size_t len = strlen(path), found = 0;
-	long i = dag_producer(d, path);
+	size_t len, found = 0;
+	long i;
+
+	/* relative to the directory rp was started in (core/dag.h) */
+	if (d->prefix && strcmp(d->prefix, ".")) {
+		char *rel = wspath_normalize(d->prefix, path);
+
+		free(path);
+		path = rel ? rel : xstrdup("");
+	}
+	len = strlen(path);
+	i = dag_producer(d, path);
 
 	if (i >= 0) {
 		add_name(d, (size_t)i, names, n, alloc);
