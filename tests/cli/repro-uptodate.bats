@@ -109,17 +109,17 @@ load helpers
 	[ "$(cat order.log)" = one ]
 }
 
-@test "-q leaves out the stage reasons but shows commands and the summary" {
+@test "-q leaves out the stage reasons and the summary but shows commands" {
 	cp "$FIXTURES/r-chain.yaml" rp.yaml
 	echo hello > src.txt
 	run rp -q repro
 	assert_success
 	refute_output --partial "Running stage"
 	assert_line "[a] \$ echo x >> runs-a.log; cp src.txt a.txt"
-	assert_output --partial "3 ran, 0 restored"
+	refute_output --partial "3 ran, 0 restored"
 	rm b.txt
 	run rp -q repro
 	assert_success
-	refute_output --partial "Restored"
-	assert_output --partial "0 ran, 1 restored"
+	assert_output ""
+	[ -f b.txt ]
 }
