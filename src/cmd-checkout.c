@@ -12,6 +12,7 @@
  * file parses the options, calls it step by step and prints what it reports.
  */
 #include "cmd.h"
+#include "util/buf.h"
 #include "util/error.h"
 #include "core/project.h"
 #include "core/wscheckout.h"
@@ -31,8 +32,13 @@ static const char checkout_usage[] =
 	"                 copy of the workspace, and check they give the same bytes\n"
 	"  -f, --force    overwrite paths whose current bytes are in no store\n"
 	"\n"
-	"A path whose current content is in no store (an edit not yet saved by\n"
-	"'rp repro') is never overwritten without --force; nothing changes then.\n";
+	"A path whose current content is in no store (an edit) is never overwritten\n"
+	"without --force; nothing changes then. Note that 'rp repro' replaces an\n"
+	"edited output too (it saves edited sources): copy an edit to keep it.\n";
+
+/* The unsaved paths seen, one "  path (...)" line each, and how many of each kind. */
+static struct buf unsaved = BUF_INIT;
+static size_t unsaved_outs, unsaved_sources;
 
 /* Prints what the checkout reports per path; ctx is the struct wscheckout. */
 static void on_event(void *ctx, enum wscheckout_event e, const struct wscheckout_item *it)
@@ -41,10 +47,13 @@ static void on_event(void *ctx, enum wscheckout_event e, const struct wscheckout
 
 	switch (e) {
 	case WSCHECKOUT_UNSAVED:
-		if (c->nunsaved == 1)
-			rp_error("these paths hold changes that are in no store; checking "
-				 "out would lose them:");
-		fprintf(stderr, "  %s\n", it->path);
+		(void)c;
+		buf_addf(&unsaved, "  %s (%s of stage '%s')\n", it->path,
+			 it->is_out ? "an output" : "a source", it->stage);
+		if (it->is_out)
+			unsaved_outs++;
+		else
+			unsaved_sources++;
 		break;
 	case WSCHECKOUT_NO_SOURCE:
 		rp_warn("source '%s' (%.12s) of stage '%s' is not in the store; leaving the "
@@ -76,8 +85,24 @@ static int restore(struct wscheckout *c, int rebuild)
 		return err.kind == RP_ERR_INPUT ? RP_EXIT_USAGE : RP_EXIT_FAIL;
 	}
 	if (c->nunsaved) {
-		fprintf(stderr, "Nothing was changed. Run 'rp repro' to save them, or 'rp checkout --force' "
-			"to overwrite them.\n");
+		/* say what each way out does to the bytes: 'rp repro' rewrites outputs */
+		if (c->nunsaved == 1)
+			rp_error("this path holds changes that are in no store; checking out "
+				 "would lose them:");
+		else
+			rp_error("these %zu paths hold changes that are in no store; checking out "
+				 "would lose them:", c->nunsaved);
+		fputs(unsaved.s, stderr);
+		buf_release(&unsaved);
+		fprintf(stderr, "Nothing was changed.\n");
+		if (unsaved_outs)
+			fprintf(stderr, "To keep an edited output, copy it elsewhere first: 'rp repro' "
+				"would also replace it, with what its stage makes.\n");
+		if (unsaved_sources)
+			fprintf(stderr, "To keep an edited source, run 'rp repro' first: it saves the "
+				"source into the store (and runs the stages that use it).\n");
+		fprintf(stderr, "'rp checkout --force' replaces %s with the lock's bytes: the edits "
+			"are lost.\n", c->nunsaved == 1 ? "this path" : "these paths");
 		return RP_EXIT_FAIL;
 	}
 	if (c->nmissing && !rebuild) {

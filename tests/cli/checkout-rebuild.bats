@@ -78,7 +78,7 @@ EOF
 	run rp checkout --rebuild
 	assert_failure 1
 	assert_output --partial "in no store"
-	assert_line "  corpus"
+	assert_line --regexp "^  corpus \(a source of stage '[a-z]+'\)$"
 	refute_output --partial "Rebuilding"
 	assert_equal "$(hash_of corpus/a.txt)" "$edited"
 	[ ! -e build/chunks.txt ]

@@ -72,7 +72,7 @@ load fixtures/c-lib
 	run rp checkout
 	assert_failure 1
 	assert_output --partial "in no store; checking out would lose them"
-	assert_line "  corpus"
+	assert_line --regexp "^  corpus \(a source of stage '[a-z]+'\)$"
 	assert_output --partial "Nothing was changed"
 	assert_equal "$(ws_digest)" "$edited"
 	run rp checkout --force

@@ -290,3 +290,50 @@ report"
 b  Depends on x, y
 c  Outputs o; Reports m"
 }
+
+# ---- checkout advice that loses nothing, and counts -----------------------------
+
+@test "checkout over a hand-edited output never advises rp repro to save it" {
+	chain
+	rp repro -q
+	echo mine > b.txt
+	run rp checkout
+	assert_failure 1
+	assert_output "rp: error: this path holds changes that are in no store; checking out would lose them:
+  b.txt (an output of stage 'embed')
+Nothing was changed.
+To keep an edited output, copy it elsewhere first: 'rp repro' would also replace it, with what its stage makes.
+'rp checkout --force' replaces this path with the lock's bytes: the edits are lost."
+	[ "$(cat b.txt)" = mine ]
+}
+
+@test "checkout over an edited source says rp repro saves it" {
+	printf 'stages:\n  s:\n    cmd: cat in.txt > out.txt\n    deps: [in.txt]\n    outs: [out.txt]\n' > rp.yaml
+	echo one > in.txt
+	rp repro -q
+	echo two > in.txt
+	echo edited > out.txt
+	run rp checkout
+	assert_failure 1
+	assert_line --index 0 "rp: error: these 2 paths hold changes that are in no store; checking out would lose them:"
+	assert_output --partial "  in.txt (a source of stage 's')"
+	assert_output --partial "To keep an edited source, run 'rp repro' first: it saves the source into the store (and runs the stages that use it)."
+	assert_output --partial "'rp checkout --force' replaces these paths with the lock's bytes: the edits are lost."
+}
+
+@test "counts of one are singular" {
+	printf 'stages:\n  s:\n    cmd: echo a > a.txt\n    outs: [a.txt]\n' > rp.yaml
+	rp repro -q
+	rm a.txt
+	run rp checkout
+	assert_success
+	assert_output "1 path restored, 0 already matched"
+	run rp cache verify
+	assert_success
+	assert_output "1 object checked, 0 corrupt"
+	rp repro -q
+	echo b > a.txt
+	run rp gc --workspace -n
+	assert_success
+	assert_output --partial "would delete 0 objects (0 bytes) and 0 run-cache entries; kept 1 object"
+}
