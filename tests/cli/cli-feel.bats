@@ -337,3 +337,55 @@ To keep an edited output, copy it elsewhere first: 'rp repro' would also replace
 	assert_success
 	assert_output --partial "would delete 0 objects (0 bytes) and 0 run-cache entries; kept 1 object"
 }
+
+# ---- .gitignore of the outputs ------------------------------------------------
+
+@test "repro lists each cached output in .gitignore once, keeping the user's lines" {
+	git_init
+	printf 'stages:\n  a:\n    cmd: mkdir -p build/x && echo a > build/x/v.rpv && echo m > m.json && echo n > n*.txt\n    outs: [build/x/v.rpv, "n*.txt"]\n    metrics: [{m.json: {cache: false}}]\n' > rp.yaml
+	printf '# mine\n/keep-me' > .gitignore
+	run rp repro
+	assert_success
+	assert_equal "$(cat .gitignore)" "# mine
+/keep-me
+/build/x/v.rpv
+/n\\*.txt"
+	run rp repro -f
+	assert_success
+	assert_equal "$(wc -l < .gitignore)" 4
+	run git status --porcelain --untracked-files=all
+	refute_output --partial "v.rpv"
+	refute_output --partial "n*.txt"
+	assert_output --partial "m.json"
+	[ ! -e build/x/.gitignore ]
+}
+
+@test "an output already ignored by a folder line, or by DVC's line beside it, adds nothing" {
+	git_init
+	printf 'stages:\n  a:\n    cmd: mkdir -p build d && echo a > build/a && echo b > d/b\n    outs: [build/a, d/b]\n' > rp.yaml
+	printf '/build/\n' > .gitignore
+	mkdir d && printf '/b\n' > d/.gitignore
+	run rp repro
+	assert_success
+	assert_equal "$(cat .gitignore)" "/build/"
+	assert_equal "$(cat d/.gitignore)" "/b"
+}
+
+@test "core.gitignore false writes no .gitignore, nor does a workspace outside git" {
+	printf 'stages:\n  a:\n    cmd: echo a > a.txt\n    outs: [a.txt]\n' > rp.yaml
+	run rp repro
+	assert_success
+	[ ! -e .gitignore ]
+	git_init
+	rp init -q
+	printf 'core:\n  gitignore: false\n' > .rp/config
+	run rp repro -f
+	assert_success
+	[ ! -e .gitignore ]
+}
+
+@test "the example pipelines ship a .gitignore of their outputs" {
+	for p in rag text features; do
+		[ -f "$RP_SRCDIR/pipelines/$p/.gitignore" ]
+	done
+}

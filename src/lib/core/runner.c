@@ -11,6 +11,7 @@
 
 #include "core/plan.h"
 #include "store/store.h"
+#include "util/buf.h"
 #include "util/fs.h"
 #include "util/hash.h"
 
@@ -201,6 +202,160 @@ static int finish_lock(struct runner *r)
 		event(r, RUNNER_ERROR, NULL, NULL, &err);
 	}
 	return 0;
+}
+
+/* ---- .gitignore of the outputs ------------------------------------------- */
+
+/*
+ * As DVC does, each cached output (metrics aside: 'rp metrics diff' reads their
+ * old values from git) is kept out of git by a line "/PATH" (*, ?,
+ * [ and \ escaped) in a .gitignore: here the one at the workspace root, so
+ * that no .gitignore lands inside a directory a stage depends on. An output
+ * that a line already covers is left as it is: the root's "/build/" or
+ * "build" covers build/x.txt, and so does the "/x.txt" DVC writes in
+ * build/.gitignore. Lines are only ever added, never twice, and nothing the
+ * user wrote is touched; the file is rewritten (atomically) only when a line
+ * is added. Only in a git work tree (a .git at or above the workspace root),
+ * unless core.gitignore is false; a .gitignore that is not a regular file (a
+ * symlink, say) is left alone.
+ */
+
+/* 1 if the current directory (the workspace root) lies in a git work tree. */
+static int in_git_work_tree(void)
+{
+	char *dir = getcwd(NULL, 0);
+	int found = 0;
+
+	while (dir && !found) {
+		char *git = xasprintf("%s/.git", dir);
+		char *slash;
+
+		found = access(git, F_OK) == 0;
+		free(git);
+		slash = strrchr(dir, '/');
+		if (!slash || slash == dir)
+			break;
+		*slash = '\0';
+	}
+	if (!found && dir && access("/.git", F_OK) == 0)
+		found = 1;
+	free(dir);
+	return found;
+}
+
+/* `path` with gitignore's special characters escaped; newly allocated. */
+static char *ignore_escape(const char *path)
+{
+	struct buf b = BUF_INIT;
+
+	for (; *path; path++) {
+		if (strchr("*?[\\", *path))
+			buf_adds(&b, "\\");
+		buf_addf(&b, "%c", *path);
+	}
+	return buf_detach(&b);
+}
+
+/*
+ * 1 if a line of `text` ignores `esc` (an escaped workspace-relative path)
+ * or a directory above it: "/a/b" anchored, or a bare name "b" anywhere
+ * (a final '/' and blanks aside; globs are not read).
+ */
+static int ignored_by(const char *text, const char *esc)
+{
+	for (const char *p = text; *p;) {
+		const char *e = strchr(p, '\n');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		const char *l = p;
+
+		while (len && (l[len - 1] == '\r' || l[len - 1] == ' ' || l[len - 1] == '\t'))
+			len--;
+		if (len && l[len - 1] == '/')
+			len--;
+		if (len && *l != '#' && *l != '!') {
+			int anchored = *l == '/' || memchr(l, '/', len);
+
+			if (*l == '/') {
+				l++;
+				len--;
+			}
+			for (const char *c = esc; len && *c; c = strchr(c, '/') ? strchr(c, '/') + 1 : "") {
+				/* l matches the component(s) starting at c, up to a '/' or the end */
+				if ((!anchored || c == esc) && !strncmp(c, l, len) &&
+				    (c[len] == '/' || !c[len]))
+					return 1;
+				if (anchored)
+					break;
+			}
+		}
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return 0;
+}
+
+/* 1 if the .gitignore of the directory of `path` (escaped: `esc`) ignores its name. */
+static int ignored_beside(const char *esc, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *eslash = strrchr(esc, '/');
+	struct buf text = BUF_INIT;
+	char *file;
+	int r;
+
+	if (!slash || !eslash)
+		return 0;
+	file = xasprintf("%.*s/.gitignore", (int)(slash - path), path);
+	r = buf_read_file(&text, file) == 0 && ignored_by(text.s, eslash + 1);
+	buf_release(&text);
+	free(file);
+	return r;
+}
+
+/* After a run: ignores the cached outputs of the stages that ended well. */
+static void ignore_outputs(struct runner *r)
+{
+	const char *on = config_get(&r->pr->ws.cfg, "core", "gitignore");
+	const struct pipeline *p = r->pr->p;
+	struct buf text = BUF_INIT;
+	struct rp_err err = { 0 };
+	struct stat sb;
+	size_t len0;
+
+	if ((on && strcmp(on, "true")) || !in_git_work_tree())
+		return;
+	if (lstat(".gitignore", &sb) == 0 && !S_ISREG(sb.st_mode))
+		return;
+	if (buf_read_file(&text, ".gitignore") < 0 && errno != ENOENT) {
+		rp_err_set(&err, RP_ERR_IO, "cannot read '.gitignore': %s", strerror(errno));
+		event(r, RUNNER_ERROR, NULL, NULL, &err);
+		buf_release(&text);
+		return;
+	}
+	len0 = text.len;
+	for (size_t i = 0; i < p->nstages; i++) {
+		if (!r->sel[i] || r->state[i] != ST_DONE)
+			continue;
+		for (size_t k = 0; k < p->stages[i].nouts; k++) {
+			const char *path = p->stages[i].outs[k].path;
+			char *esc;
+
+			/* metrics stay in git: rp metrics diff reads old values from it */
+			if (!p->stages[i].outs[k].cache || p->stages[i].outs[k].metric)
+				continue;
+			esc = ignore_escape(path);
+			if (!ignored_by(text.s, esc) && !ignored_beside(esc, path)) {
+				if (text.len && text.s[text.len - 1] != '\n')
+					buf_adds(&text, "\n");
+				buf_addf(&text, "/%s\n", esc);
+			}
+			free(esc);
+		}
+	}
+	if (text.len != len0 && fs_write_atomic(".gitignore", text.s, text.len, &err) < 0)
+		event(r, RUNNER_ERROR, NULL, NULL, &err);
+	buf_release(&text);
 }
 
 /* ---- "command not found" ------------------------------------------------- */
@@ -810,8 +965,10 @@ int runner_run(struct project *pr, const unsigned char *sel, const struct runner
 	r.would_run = xcalloc(n + 1, 1);
 	schedule_catching_signals(&r);
 	counts->interrupted = interrupted != 0;
-	if (!opts->dry_run)
+	if (!opts->dry_run) {
 		ret = finish_lock(&r);
+		ignore_outputs(&r);
+	}
 	free(r.state);
 	free(r.nwait);
 	free(r.ready);
