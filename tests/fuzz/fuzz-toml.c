@@ -139,15 +139,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		BUG("a second parse of the same text differs");
 	doc_free(again);
 
-	/* the canonical JSON is a YAML text of the same value */
+	/*
+	 * the canonical JSON is a YAML text of the same value (unless a string
+	 * holds a character that YAML does not allow unescaped, such as U+FFFF
+	 * or a C1 control, which TOML and canonical JSON take as they are)
+	 */
 	buf_reset(&b);
 	yaml = doc_load_buf("params.json", a.s, a.len, &err);
-	if (!yaml)
+	if (!yaml && !strstr(err.msg, "control characters are not allowed"))
 		BUG("the canonical JSON of a TOML document is not YAML: %s\n%s", err.msg, a.s);
-	node_canonical(yaml->root, &b);
-	if (a.len != b.len || memcmp(a.s, b.s, a.len))
-		BUG("TOML and its JSON read as YAML differ:\n%s\n%s", a.s, b.s);
-	doc_free(yaml);
+	if (yaml) {
+		node_canonical(yaml->root, &b);
+		if (a.len != b.len || memcmp(a.s, b.s, a.len))
+			BUG("TOML and its JSON read as YAML differ:\n%s\n%s", a.s, b.s);
+		doc_free(yaml);
+	}
 
 	buf_release(&a);
 	buf_release(&b);
