@@ -4,6 +4,7 @@
 #include "cmd.h"
 #include "util/error.h"
 #include "core/project.h"
+#include "core/targets.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -66,7 +67,7 @@ int cmd_dag(int argc, char **argv)
 	if (project_open(&pr, rp_opts.pipeline_file, 0, &err) < 0)
 		return rp_err_exit(&err);
 	sel = xcalloc(pr.dag->n + 1, 1);
-	if (dag_select(pr.dag, (const char **)argv + optind, (size_t)(argc - optind), 0, sel, &err) < 0) {
+	if (targets_select(pr.dag, (const char **)argv + optind, (size_t)(argc - optind), 0, sel, &err) < 0) {
 		rp_err_report(&err);
 		ret = RP_EXIT_USAGE;
 		goto out;

@@ -50,8 +50,15 @@ int cmd_params(int argc, char **argv)
 	struct eval *evs;
 	struct rp_err err = { 0 };
 
-	if (argc < 2 || strcmp(argv[1], "diff"))
-		return cmd_usage(params_usage, argc < 2 || strcmp(argv[1], "-h") ? 1 : 0);
+	static const char *const subs[] = { "diff" };
+
+	if (argc < 2)
+		return cmd_usage_error(params_usage, "'rp params' needs a subcommand: diff");
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+		return cmd_usage(params_usage, 0);
+	if (strcmp(argv[1], "diff"))
+		return cmd_unknown_subcommand(params_usage, "params", argv[1], subs, 1);
+	argv[1] = argv[0];   /* getopt's messages keep their "rp: error" */
 	argc--;
 	argv++;
 	while ((c = getopt_long(argc, argv, "ah", longopts, NULL)) != -1) {

@@ -16,6 +16,7 @@
 #include "core/freshness.h"
 #include "core/plan.h"
 #include "core/project.h"
+#include "core/targets.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -124,7 +125,7 @@ int cmd_status(int argc, char **argv)
 	store_memo_enable(pr.ws.store);     /* status changes no file */
 	sel = xcalloc(pr.dag->n + 1, 1);
 	will_run = xcalloc(pr.dag->n + 1, 1);
-	if (dag_select(pr.dag, (const char **)argv + optind, (size_t)(argc - optind), 0, sel, &err) < 0 ||
+	if (targets_select(pr.dag, (const char **)argv + optind, (size_t)(argc - optind), 0, sel, &err) < 0 ||
 	    dag_check_links(pr.dag, store_memo_stat, pr.ws.store, &err) < 0) {
 		rp_err_report(&err);
 		ret = RP_EXIT_USAGE;

@@ -389,3 +389,36 @@ To keep an edited output, copy it elsewhere first: 'rp repro' would also replace
 		[ -f "$RP_SRCDIR/pipelines/$p/.gitignore" ]
 	done
 }
+
+# ---- status, dag and params take targets and options as repro does ---------
+
+@test "status and dag say did you mean for a mistyped stage and take an output path" {
+	chain
+	run rp status emb
+	assert_failure 2
+	assert_output "rp: error: 'emb' is no stage, group or output of rp.yaml; did you mean 'embed'?"
+	run rp dag extrct
+	assert_failure 2
+	assert_output "rp: error: 'extrct' is no stage, group or output of rp.yaml; did you mean 'extract'?"
+	run rp status b.txt
+	assert_failure 1
+	assert_line "embed:"
+	refute_line "report:"
+	run rp dag m.json
+	assert_success
+	assert_output "$(printf '%s\n' extract "embed <- extract" "report <- embed")"
+}
+
+@test "params diff names a mistyped subcommand and an unknown option first" {
+	chain
+	run rp params dif
+	assert_failure 2
+	assert_line --index 0 "rp: error: 'dif' is not an 'rp params' subcommand; did you mean 'diff'?"
+	assert_line --index 1 --partial "usage: rp params diff"
+	run rp params diff --bogus
+	assert_failure 2
+	assert_line --index 0 "rp: error: unrecognized option '--bogus'"
+	run rp params
+	assert_failure 2
+	assert_line --index 0 "rp: error: 'rp params' needs a subcommand: diff"
+}
