@@ -329,6 +329,13 @@ static int walk_dir(struct walk *w, const char *dir)
 		if (strcmp(dir, ".") && (!strcmp(de->d_name, ".rp") || !strcmp(de->d_name, ".dvc") ||
 					 !strcmp(de->d_name, ".git")))
 			nested = 1;
+		/* only what may be a pipeline file or a directory to enter is kept */
+		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN &&
+		    (de->d_type != DT_REG || (strcmp(de->d_name, "rp.yaml") &&
+					      strcmp(de->d_name, "dvc.yaml"))))
+			continue;
+		if (de->d_type == DT_DIR && de->d_name[0] == '.')
+			continue;
 		ALLOC_GROW(ents, n + 1, alloc);
 		ents[n].name = xstrdup(de->d_name);
 		ents[n++].type = de->d_type;
