@@ -122,7 +122,7 @@ int cmd_repro(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct project pr;
-	struct runner_opts o = { .out = stdout, .event = on_event };
+	struct runner_opts o = { .out = stdout, .event = on_event, .quiet = rp_opts.quiet };
 	struct runner_counts counts;
 	unsigned selflags = 0;
 	unsigned char *sel;

@@ -58,7 +58,7 @@ static const char usage_text[] =
 	"       rp --help | -V | --version\n"
 	"\n"
 	"  -f, --file FILE   pipeline file (default: rp.yaml, else dvc.yaml)\n"
-	"  -q, --quiet       print only errors (commands and their output still show)\n"
+	"  -q, --quiet       print only errors and the commands' own output\n"
 	"  -v, --verbose     say more\n"
 	"  -V, --version     print rp's version\n"
 	"-q and -v may also follow the command: 'rp repro -q'.\n"

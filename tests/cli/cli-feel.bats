@@ -99,6 +99,17 @@ runs() { if [ -f "$1" ]; then wc -l < "$1" | tr -d ' '; else echo 0; fi; }
 	run rp -q repro
 	assert_success
 	refute_output --partial "ran, "
+	run rp repro -q -f extract
+	assert_success
+	assert_output ""
+	cat > echo.yaml <<'YAML'
+stages:
+  say:
+    cmd: echo said
+YAML
+	run rp -q -f echo.yaml repro
+	assert_success
+	assert_output "[say] said"
 	run rp checkout -q
 	assert_success
 	assert_output ""

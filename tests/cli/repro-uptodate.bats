@@ -109,14 +109,14 @@ load helpers
 	[ "$(cat order.log)" = one ]
 }
 
-@test "-q leaves out the stage reasons and the summary but shows commands" {
+@test "-q leaves out the stage reasons, the command lines and the summary" {
 	cp "$FIXTURES/r-chain.yaml" rp.yaml
 	echo hello > src.txt
 	run rp -q repro
 	assert_success
 	refute_output --partial "Running stage"
-	assert_line "[a] \$ echo x >> runs-a.log; cp src.txt a.txt"
-	refute_output --partial "3 ran, 0 restored"
+	assert_output ""
+	[ "$(wc -l < runs-a.log)" -eq 1 ]
 	rm b.txt
 	run rp -q repro
 	assert_success

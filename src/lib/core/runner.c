@@ -926,6 +926,7 @@ static void schedule_catching_signals(struct runner *r)
 
 	interrupted = 0;
 	exec_init(&r->ex, r->o->out);
+	r->ex.echo = !r->o->quiet;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);

@@ -57,6 +57,7 @@ struct runner_opts {
 	int dry_run, force, keep_going;
 	int all_stages;     /* no targets: stages gone from the pipeline leave the lock */
 	FILE *out;          /* where the commands' prefixed output goes */
+	int quiet;          /* -q: no "[stage] $ cmd" line (the output still shows) */
 	runner_event_fn *event;
 	void *ctx;
 };
