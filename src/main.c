@@ -160,9 +160,8 @@ static void add_programs(const char *dir, char ***names, size_t *n, size_t *allo
  */
 static char *closest_command(const char *word)
 {
-	char **names = NULL, self[PATH_MAX], *path, *dir, *save = NULL, *best = NULL;
+	char **names = NULL, self[PATH_MAX], *path, *dir, *save = NULL;
 	size_t n = 0, alloc = 0;
-	long i;
 
 	for (size_t k = 0; k < NCOMMANDS; k++) {
 		ALLOC_GROW(names, n + 1, alloc);
@@ -174,13 +173,7 @@ static char *closest_command(const char *word)
 	for (dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save))
 		add_programs(dir, &names, &n, &alloc);
 	free(path);
-	i = suggest_best(word, (const char *const *)names, n);
-	if (i >= 0)
-		best = xstrdup(names[i]);
-	for (size_t k = 0; k < n; k++)
-		free(names[k]);
-	free(names);
-	return best;
+	return suggest_take(word, names, n);
 }
 
 /* "'x' is not an rp command ...; did you mean 'y'?"; the usage exit code. */

@@ -2,6 +2,8 @@
  * test-suggest.c - the edit distance and the "did you mean" choice.
  */
 #include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
@@ -59,6 +61,26 @@ static void test_stage_prefix_and_ties_go_to_the_first(void **state)
 	assert_int_equal(suggest_best("embde", stages, 4), 2);
 }
 
+/* suggest_take() hands back the best name and frees every other (ASan checks) */
+static void test_take_keeps_the_best_and_frees_the_rest(void **state)
+{
+	char **names = malloc(3 * sizeof(*names));
+	char *best;
+
+	(void)state;
+	names[0] = strdup("checkout");
+	names[1] = strdup("status");
+	names[2] = strdup("repro");
+	best = suggest_take("stauts", names, 3);
+	assert_string_equal(best, "status");
+	free(best);
+	names = malloc(2 * sizeof(*names));
+	names[0] = strdup("checkout");
+	names[1] = strdup("status");
+	assert_null(suggest_take("zzzzzzzzzz", names, 2));
+	assert_null(suggest_take("x", NULL, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -66,6 +88,7 @@ int main(void)
 		cmocka_unit_test(test_typos_of_commands_find_them),
 		cmocka_unit_test(test_far_words_and_exact_names_suggest_nothing),
 		cmocka_unit_test(test_stage_prefix_and_ties_go_to_the_first),
+		cmocka_unit_test(test_take_keeps_the_best_and_frees_the_rest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

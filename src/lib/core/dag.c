@@ -644,10 +644,8 @@ static void mark_closure(size_t **adj, const size_t *nadj, unsigned char *sel,
 	}
 }
 
-static int unknown_target(const struct dag *d, const char *target, struct rp_err *err)
+void dag_list_stages(const struct pipeline *p, struct buf *list)
 {
-	const struct pipeline *p = d->p;
-	struct buf list = BUF_INIT;
 	size_t i, shown = 0;
 
 	for (i = 0; i < p->nstages && shown < 10; i++) {
@@ -659,11 +657,19 @@ static int unknown_target(const struct dag *d, const char *target, struct rp_err
 		if (at && i > 0 && !strncmp(p->stages[i - 1].name, name, len) &&
 		    p->stages[i - 1].name[len] == '@')
 			continue;
-		buf_addf(&list, "%s%.*s", shown ? ", " : "", (int)len, name);
+		buf_addf(list, "%s%.*s", shown ? ", " : "", (int)len, name);
 		shown++;
 	}
 	if (i < p->nstages)
-		buf_adds(&list, ", ...");
+		buf_adds(list, ", ...");
+}
+
+static int unknown_target(const struct dag *d, const char *target, struct rp_err *err)
+{
+	const struct pipeline *p = d->p;
+	struct buf list = BUF_INIT;
+
+	dag_list_stages(p, &list);
 	rp_err_set(err, RP_ERR_INPUT, "stage '%s' not found in %s (stages: %s)", target,
 		   p->file, list.s);
 	buf_release(&list);

@@ -94,4 +94,12 @@ enum dag_select_flags {
 int dag_select(const struct dag *d, const char **targets, size_t ntargets,
 	       unsigned flags, unsigned char *sel, struct rp_err *err);
 
+struct buf;
+/*
+ * Appends "a, b, embed, ..." to `list` (the caller's): the first ten stage
+ * names of `p`, a foreach/matrix group once by its group name, for "no such
+ * stage" messages.
+ */
+void dag_list_stages(const struct pipeline *p, struct buf *list);
+
 #endif

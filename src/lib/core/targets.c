@@ -35,16 +35,10 @@ static size_t candidate_names(const struct pipeline *p, char ***out)
 
 char *targets_suggest(const struct pipeline *p, const char *word)
 {
-	char **names, *best = NULL;
+	char **names;
 	size_t n = candidate_names(p, &names);
-	long i = suggest_best(word, (const char *const *)names, n);
 
-	if (i >= 0)
-		best = xstrdup(names[i]);
-	for (size_t k = 0; k < n; k++)
-		free(names[k]);
-	free(names);
-	return best;
+	return suggest_take(word, names, n);
 }
 
 /* `t` without a leading "./" (repeated) and trailing '/'s; newly allocated. */
@@ -104,26 +98,6 @@ static size_t by_output(const struct dag *d, const char *t, const char ***names,
 	return found;
 }
 
-/* "stages: a, b, embed, ..." (a foreach/matrix group once, by its name) into `list`. */
-static void list_stages(const struct pipeline *p, struct buf *list)
-{
-	size_t i, shown = 0;
-
-	for (i = 0; i < p->nstages && shown < 10; i++) {
-		const char *name = p->stages[i].name;
-		const char *at = strchr(name, '@');
-		size_t len = at ? (size_t)(at - name) : strlen(name);
-
-		if (at && i > 0 && !strncmp(p->stages[i - 1].name, name, len) &&
-		    p->stages[i - 1].name[len] == '@')
-			continue;
-		buf_addf(list, "%s%.*s", shown ? ", " : "", (int)len, name);
-		shown++;
-	}
-	if (i < p->nstages)
-		buf_adds(list, ", ...");
-}
-
 static int not_found(const struct dag *d, const char *t, struct rp_err *err)
 {
 	char *best = targets_suggest(d->p, t);
@@ -133,7 +107,7 @@ static int not_found(const struct dag *d, const char *t, struct rp_err *err)
 		rp_err_set(err, RP_ERR_INPUT, "'%s' is no stage, group or output of %s; did you "
 			   "mean '%s'?", t, d->p->file, best);
 	} else {
-		list_stages(d->p, &list);
+		dag_list_stages(d->p, &list);
 		rp_err_set(err, RP_ERR_INPUT, "'%s' is no stage, group or output of %s (stages: %s)",
 			   t, d->p->file, d->p->nstages ? list.s : "none");
 	}

@@ -80,3 +80,15 @@ long suggest_best(const char *word, const char *const *names, size_t n)
 	}
 	return best;
 }
+
+char *suggest_take(const char *word, char **names, size_t n)
+{
+	long i = suggest_best(word, (const char *const *)names, n);
+	char *best = i >= 0 ? names[i] : NULL;
+
+	for (size_t k = 0; k < n; k++)
+		if ((long)k != i)
+			free(names[k]);
+	free(names);
+	return best;
+}

@@ -27,4 +27,11 @@ size_t suggest_distance(const char *a, const char *b);
  */
 long suggest_best(const char *word, const char *const *names, size_t n);
 
+/*
+ * As suggest_best() over names[0..n), each newly allocated, which this
+ * frees with the array itself: the closest name, newly allocated (the
+ * caller frees), or NULL.
+ */
+char *suggest_take(const char *word, char **names, size_t n);
+
 #endif
