@@ -267,6 +267,37 @@ static void invalid_toml_names_line_column_and_fix(void **state)
 	}
 }
 
+static void a_long_token_is_clipped_and_the_fix_still_shown(void **state)
+{
+	/* found by fuzz-toml: a 1,000-byte number pushed the fix out of the message */
+	static const char *const heads[] = { "a = 0x1", "a = 1", "a = 0", "a = 9", "a = x" };
+	static const char *const tails[] = { "_", "__", "0", "9", "z" };
+	static const char *const ends[] = { "\xc5\xbb", "", "", "", "\xc5\xbb" };
+	static const char *const fixes[] = { "; write numbers as", "; write numbers as",
+					     "; write 7, not 07", "; write it as a string",
+					     "; put strings in quotes" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(heads) / sizeof(*heads); i++) {
+		struct buf text = BUF_INIT;
+		const char *msg;
+		int k;
+
+		buf_adds(&text, heads[i]);
+		for (k = 0; k < 500; k++)
+			buf_adds(&text, k % 7 ? "1" : tails[i]);
+		buf_adds(&text, ends[i]);
+		buf_addch(&text, '\n');
+		msg = load_err(text.s);
+		assert_has(msg, "t.toml:1:5: ");
+		assert_has(msg, fixes[i]);
+		if (strlen(msg) > 400)
+			fail_msg("case %zu: the token is quoted whole: '%s'", i, msg);
+		buf_release(&text);
+	}
+}
+
 static void what_toml_allows_is_accepted(void **state)
 {
 	(void)state;
@@ -388,6 +419,7 @@ int main(void)
 		cmocka_unit_test(toml_and_yaml_of_the_same_data_are_the_same_value),
 		cmocka_unit_test(positions_count_lines_and_code_points),
 		cmocka_unit_test(invalid_toml_names_line_column_and_fix),
+		cmocka_unit_test(a_long_token_is_clipped_and_the_fix_still_shown),
 		cmocka_unit_test(what_toml_allows_is_accepted),
 		cmocka_unit_test(nesting_is_limited),
 		cmocka_unit_test(the_parser_is_chosen_by_extension),

@@ -678,6 +678,19 @@ static int digits(const char *s, size_t n, size_t *i, int (*ok)(int))
 	return *i > start && (*i >= n || s[*i] != '_');
 }
 
+/* How many bytes of a token of n bytes at s an error message quotes: at most
+ * 40, cut at a character boundary, so that the message's way to fix it always
+ * fits in struct rp_err's msg however long the token is. */
+static int shown(const char *s, size_t n)
+{
+	if (n > 40) {
+		n = 40;
+		while (n && (s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	return (int)n;
+}
+
 static const char number_help[] = "write numbers as 42, -1_000, 0x1F, 0o17, 0b101, 3.14, "
 				  "1e-5, inf or nan, and strings in quotes";
 
@@ -697,7 +710,7 @@ static struct node *parse_number(struct tp *t, struct pos at, const char *s, siz
 
 		i = 2;
 		if (!digits(s, n, &i, ok) || i != n) {
-			fail(t, at, "invalid number '%.*s'; %s", (int)n, s, number_help);
+			fail(t, at, "invalid number '%.*s'; %s", shown(s, n), s, number_help);
 			return NULL;
 		}
 		for (j = 2; j < n; j++) {
@@ -705,7 +718,7 @@ static struct node *parse_number(struct tp *t, struct pos at, const char *s, siz
 				continue;
 			if (v > ((uint64_t)INT64_MAX - (uint64_t)hexval(s[j])) / (uint64_t)base) {
 				fail(t, at, "integer '%.*s' does not fit in 64 bits; write it as a "
-				     "string in quotes", (int)n, s);
+				     "string in quotes", shown(s, n), s);
 				return NULL;
 			}
 			v = v * (uint64_t)base + (uint64_t)hexval(s[j]);
@@ -722,7 +735,7 @@ static struct node *parse_number(struct tp *t, struct pos at, const char *s, siz
 	}
 	if (i + 1 < n && s[i] == '0' && (is_dec((unsigned char)s[i + 1]) || s[i + 1] == '_')) {
 		fail(t, at, "leading zeros are not allowed in TOML numbers ('%.*s'); write 7, not "
-		     "07, or put the text in quotes", (int)n, s);
+		     "07, or put the text in quotes", shown(s, n), s);
 		return NULL;
 	}
 	m = "";
@@ -757,7 +770,7 @@ static struct node *parse_number(struct tp *t, struct pos at, const char *s, siz
 		v = strtoll(b.s, &end, 10);
 		if (errno || *end) {
 			fail(t, at, "integer '%.*s' does not fit in 64 bits; write it as a string "
-			     "in quotes", (int)n, s);
+			     "in quotes", shown(s, n), s);
 			buf_release(&b);
 			return NULL;
 		}
@@ -769,7 +782,7 @@ out:
 	buf_release(&b);
 	return node;
 bad:
-	fail(t, at, "invalid number '%.*s'%s; %s", (int)n, s, m, number_help);
+	fail(t, at, "invalid number '%.*s'%s; %s", shown(s, n), s, m, number_help);
 	buf_release(&b);
 	return NULL;
 }
@@ -1018,14 +1031,8 @@ static struct node *parse_value(struct tp *t, int level)
 		bad_control(t, "a value");
 		return NULL;
 	}
-	/* a bare word: quote at most 40 bytes of it, cut at a character boundary */
-	if (n > 40) {
-		n = 40;
-		while (n && (s[n] & 0xC0) == 0x80)
-			n--;
-	}
 	fail(t, at, "expected a value, found '%.*s'; put strings in quotes (\"%.*s\"), and "
-	     "write booleans as true or false", (int)n, s, (int)n, s);
+	     "write booleans as true or false", shown(s, n), s, shown(s, n), s);
 	return NULL;
 }
 
