@@ -19,6 +19,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char checkout_usage[] =
@@ -151,6 +152,7 @@ int cmd_checkout(int argc, char **argv)
 	struct rp_err err = { 0 };
 	struct lock *lock;
 	const char *file = WS_LOCK_FILE;
+	char *owned = NULL;
 	int ch, ret;
 
 	memset(&c, 0, sizeof(c));
@@ -170,6 +172,8 @@ int cmd_checkout(int argc, char **argv)
 		file = argv[optind];
 	if (project_open(&pr, rp_opts.pipeline_file, PROJECT_LOCK | PROJECT_NO_PIPELINE, &err) < 0)
 		return rp_err_exit(&err);
+	if (optind < argc && !o.rev)
+		file = owned = workspace_arg_path(&pr.ws, file);
 	lock = wscheckout_load_lock(file, o.rev, &err);
 	if (!lock) {
 		ret = rp_err_exit(&err);
@@ -182,5 +186,6 @@ int cmd_checkout(int argc, char **argv)
 	wscheckout_release(&c);
 	lock_free(lock);
 	project_close(&pr);
+	free(owned);
 	return ret;
 }

@@ -98,11 +98,12 @@ static int mark_revs(struct gc *g)
 }
 
 /*
- * Marks what `arg` keeps: a lock file, with the journal of the workspace it
- * is the rp.lock of (the stages a running or killed run finished), or a
- * workspace directory (its rp.lock and journal). RP_EXIT_* .
+ * Marks what `path` (the user's `arg`, named in messages) keeps: a lock
+ * file, with the journal of the workspace it is the rp.lock of (the stages
+ * a running or killed run finished), or a workspace directory (its rp.lock
+ * and journal). RP_EXIT_* .
  */
-static int mark_keep(struct gc *g, const char *arg)
+static int mark_keep(struct gc *g, const char *path, const char *arg)
 {
 	struct rp_err err = { 0 };
 	struct stat sb;
@@ -110,11 +111,11 @@ static int mark_keep(struct gc *g, const char *arg)
 	struct lock *l;
 	int ret = RP_EXIT_OK;
 
-	if (stat(arg, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		lockf = xasprintf("%s/%s", arg, WS_LOCK_FILE);
-		journal = xasprintf("%s/%s", arg, WS_JOURNAL);
+	if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		lockf = xasprintf("%s/%s", path, WS_LOCK_FILE);
+		journal = xasprintf("%s/%s", path, WS_JOURNAL);
 	} else {
-		lockf = xstrdup(arg);
+		lockf = xstrdup(path);
 		slash = strrchr(lockf, '/');
 		if (!strcmp(slash ? slash + 1 : lockf, WS_LOCK_FILE))
 			journal = xasprintf("%.*s%s", slash ? (int)(slash + 1 - lockf) : 0, lockf,
@@ -198,8 +199,12 @@ int cmd_gc(int argc, char **argv)
 		ret = rp_err_exit(&err);
 		goto out;
 	}
-	for (size_t i = 0; i < nkeep && !ret; i++)
-		ret = mark_keep(&g, keep[i]);
+	for (size_t i = 0; i < nkeep && !ret; i++) {
+		char *path = workspace_arg_path(&pr.ws, keep[i]);
+
+		ret = mark_keep(&g, path, keep[i]);
+		free(path);
+	}
 	if (ret)
 		goto out;
 	if (gc_sweep(&g, dry_run || !scope, &st, report, &dry_run, &err) < 0) {

@@ -281,3 +281,36 @@ EOF
 	[ "$(cat train/model.txt)" = 2 ]
 	[ "$(cat prep/ran-in.txt)" = "$WS/prep" ]
 }
+
+@test "rp checkout LOCK and gc --keep LOCK read LOCK relative to the current directory" {
+	two_files_repo
+	rp repro >/dev/null
+	cp rp.lock train/first.lock
+	cp rp.lock "$BATS_TEST_TMPDIR/outside.lock"
+	printf 'keep: 1\n' > prep/params.yaml
+	rp repro >/dev/null
+	[ "$(cat train/model.txt)" = 1 ]
+	printf 'keep: 2\n' > prep/params.yaml
+	cd train
+	run rp checkout first.lock
+	assert_success
+	[ "$(cat model.txt)" = 2 ]
+	printf 'keep: 1\n' > ../prep/params.yaml
+	rp repro >/dev/null
+	[ "$(cat model.txt)" = 1 ]
+	# a lock above the root, named from a subdirectory
+	run rp checkout "$(realpath --relative-to=. "$BATS_TEST_TMPDIR/outside.lock")"
+	assert_success
+	[ "$(cat model.txt)" = 2 ]
+	run rp checkout no-such.lock
+	assert_failure 2
+	assert_output --partial "no-such.lock"
+	# gc --keep reads its LOCK the same way
+	run rp gc --workspace --keep first.lock
+	assert_success
+	run rp checkout first.lock
+	assert_success
+	run rp gc --workspace --keep no-such.lock
+	assert_failure 2
+	assert_output --partial "--keep 'no-such.lock': no such lock file"
+}

@@ -385,6 +385,16 @@ int workspace_walk(int (*skip)(void *ctx, const char *dir),
 	return walk_dir(&w, ".");
 }
 
+char *workspace_arg_path(const struct workspace *ws, const char *arg)
+{
+	char *rel;
+
+	if (arg[0] == '/' || !strcmp(ws->prefix, "."))
+		return xstrdup(arg);
+	rel = wspath_normalize(ws->prefix, arg);
+	return rel ? rel : xasprintf("%s/%s/%s", ws->root, ws->prefix, arg);
+}
+
 void workspace_close(struct workspace *ws)
 {
 	doccache_close(ws->parsed);

@@ -84,5 +84,12 @@ int workspace_walk(int (*skip)(void *ctx, const char *dir),
 
 /* Saves the state cache, releases the lock and frees everything. */
 void workspace_close(struct workspace *ws);
+/*
+ * A path given on rp's command line (a LOCK, a --keep) means a file relative
+ * to the directory rp started in, while the process now works in the root:
+ * returns it root-relative when it lies inside the workspace, else absolute
+ * (an absolute `arg` is returned as it is). Caller frees.
+ */
+char *workspace_arg_path(const struct workspace *ws, const char *arg);
 
 #endif
