@@ -36,35 +36,6 @@ static const char status_usage[] =
 	"  -v         under a directory dep that changed, name its files that did\n"
 	"  --rehash   re-read every file instead of trusting .rp/state.db\n";
 
-static json_t *reason_json(const struct reason *r)
-{
-	json_t *o = json_object();
-	char *text = freshness_reason_text(r);
-
-	json_object_set_new(o, "reason", json_string(freshness_reason_name(r->kind)));
-	if (r->subject)
-		json_object_set_new(o, r->kind == R_UPSTREAM ? "stage" :
-				    r->kind == R_CMD_PARAM ||
-				    (r->kind >= R_PARAM_CHANGED && r->kind <= R_PARAM_MISSING) ? "param" : "path",
-				    json_string(r->subject));
-	if (r->old)
-		json_object_set_new(o, "old", json_string(r->old));
-	if (r->new)
-		json_object_set_new(o, "new", json_string(r->new));
-	json_object_set_new(o, "text", json_string(text));
-	free(text);
-	return o;
-}
-
-static json_t *verdict_json(const struct verdict *v)
-{
-	json_t *a = json_array();
-
-	for (size_t r = 0; r < v->n; r++)
-		json_array_append_new(a, reason_json(&v->r[r]));
-	return a;
-}
-
 static void print_dir_change(void *ctx, const char *file, const char *what)
 {
 	printf("\t\t%s: %s/%s\n", what, (const char *)ctx, file);
@@ -151,7 +122,7 @@ int cmd_status(int argc, char **argv)
 			will_run[i] = a != PLAN_BROKEN;
 			ndirty++;
 			if (as_json)
-				json_object_set_new(stages, st->name, verdict_json(&v));
+				json_object_set_new(stages, st->name, freshness_verdict_json(&v));
 			else
 				print_verdict(pr.ws.store, st, lock_find(pr.lock, st->name), &v);
 		}

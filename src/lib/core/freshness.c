@@ -728,6 +728,32 @@ const char *freshness_reason_name(enum reason_kind k)
 	return names[k];
 }
 
+json_t *freshness_verdict_json(const struct verdict *v)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < v->n; i++) {
+		const struct reason *r = &v->r[i];
+		json_t *o = json_object();
+		char *text = freshness_reason_text(r);
+
+		json_object_set_new(o, "reason", json_string(freshness_reason_name(r->kind)));
+		if (r->subject)
+			json_object_set_new(o, r->kind == R_UPSTREAM ? "stage" :
+					    r->kind == R_CMD_PARAM ||
+					    (r->kind >= R_PARAM_CHANGED && r->kind <= R_PARAM_MISSING)
+					    ? "param" : "path", json_string(r->subject));
+		if (r->old)
+			json_object_set_new(o, "old", json_string(r->old));
+		if (r->new)
+			json_object_set_new(o, "new", json_string(r->new));
+		json_object_set_new(o, "text", json_string(text));
+		free(text);
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 char *freshness_reason_text(const struct reason *r)
 {
 	switch (r->kind) {

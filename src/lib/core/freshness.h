@@ -13,6 +13,8 @@
 #ifndef RP_FRESHNESS_H
 #define RP_FRESHNESS_H
 
+#include <jansson.h>
+
 #include "lock/lock.h"
 #include "core/dag.h"
 #include "core/pipeline.h"
@@ -98,6 +100,13 @@ char *freshness_reason_text(const struct reason *r);
  */
 int freshness_dir_changes(struct store *s, const char *path, const char *old_hash,
 			  void (*fn)(void *ctx, const char *file, const char *what), void *ctx);
+/*
+ * The reasons of `v` as a JSON array, one object per reason: "reason" (its
+ * freshness_reason_name), "text" (freshness_reason_text), the subject as
+ * "path", "param" or "stage", and "old"/"new" when set. `rp status --json`
+ * and `rp repro --json` print it. A new reference; the caller decrefs.
+ */
+json_t *freshness_verdict_json(const struct verdict *v);
 /* A short machine name for a reason kind, e.g. "param-changed". Static. */
 const char *freshness_reason_name(enum reason_kind k);
 /* The parameter's display name: "chunker.size", or "other.yaml:k" outside params.yaml. Caller frees. */
