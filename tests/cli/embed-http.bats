@@ -37,7 +37,7 @@ emb() {
 	gen_chunks chunks.jsonl 250
 	run emb chunks.jsonl -o v.rpv --stats st.json
 	assert_success
-	assert_output --partial "rp-embed: 250 chunks, 0 cache hits, 250 embedded in 3 requests, 0 retries"
+	assert_output --partial "rp embed: 250 chunks, 0 cache hits, 250 embedded in 3 requests, 0 retries"
 	[ "$(stub requests)" = 3 ]
 	[ "$(stub inputs)" = 250 ]
 	[ "$(stub auth_ok)" = 3 ]
@@ -286,11 +286,16 @@ EOF
 	[ "$(stub auth_bad)" = 1 ]
 }
 
-@test ".rp/config embed settings are the defaults; options win" {
+@test ".rp/config says where to connect, never which provider; options win" {
 	start_stub s
 	gen_chunks chunks.jsonl 5
-	printf 'embed:\n  provider: openai\n  base_url: %s\n  api_key_env: RP_TEST_KEY\n' "$BASE" >> .rp/config
+	printf 'embed:\n  provider: openai\n' > .rp/config
 	run rp-embed --model m1 chunks.jsonl -o v.rpv
+	assert_failure 2
+	assert_output --partial ".rp/config:2:3: 'embed.provider' decides what a stage computes"
+	assert_output --partial "pass --provider in the stage's command"
+	printf 'embed:\n  base_url: %s\n  api_key_env: RP_TEST_KEY\n' "$BASE" > .rp/config
+	run rp-embed --provider openai --model m1 chunks.jsonl -o v.rpv
 	assert_success
 	[ "$(stub auth_ok)" = 1 ]
 	run rp-embed --provider local --model rp-lexical-v1 chunks.jsonl -o l.rpv

@@ -51,7 +51,6 @@ PY
 	mkdir -p .rp
 	cat > .rp/config <<CFG
 embed:
-  provider: openai
   base_url: http://127.0.0.1:$PORT/v1
   api_key_env: RP_RAG_KEY
 CFG
@@ -66,7 +65,7 @@ stages:
     deps: [build/docs.jsonl]
     outs: [build/chunks.jsonl]
   embed:
-    cmd: rp embed build/chunks.jsonl -o build/vectors.rpv --model m1
+    cmd: rp embed build/chunks.jsonl -o build/vectors.rpv --provider openai --model m1
     deps: [build/chunks.jsonl]
     outs: [build/vectors.rpv]
 YAML

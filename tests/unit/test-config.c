@@ -19,9 +19,9 @@
 #include "yaml/doc.h"
 
 static const struct config_key remote_keys[] = {
-	{ "url", CONFIG_STR, 0, NULL },
-	{ "push", CONFIG_BOOL, 0, "false" },
-	{ NULL, 0, 0, NULL },
+	{ "url", CONFIG_STR, 0, NULL, NULL },
+	{ "push", CONFIG_BOOL, 0, "false", NULL },
+	{ NULL, 0, 0, NULL, NULL },
 };
 static const struct config_section remote_section = { "remote", 1, remote_keys };
 

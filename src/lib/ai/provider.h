@@ -5,14 +5,16 @@
  * The sections of .rp/config they own are declared here, not in core/:
  *
  *     embed:                  # rp-embed and every program that embeds
- *       provider: local | openai
  *       base_url: URL
  *       api_key_env: NAME     # the NAME of the variable, never the key
  *       cache: PATH           # workspace-relative or absolute
  *     llm:                    # rp-context --method llm
  *       base_url: URL
  *       api_key_env: NAME
- *       model: ID
+ *
+ * Where and how to connect only: the provider and the model decide what is
+ * computed and come from the command line (provider_config.c refuses them
+ * in .rp/config), so SECTION.provider and SECTION.model below are never set.
  *
  * A program that reads .rp/config calls provider_config_declare()
  * (provider_config.h) first, so that these sections are accepted and their

@@ -61,15 +61,15 @@ const char *config_default_text(void)
 /* ---- sections, declared in tables ------------------------------------------ */
 
 static const struct config_key cache_keys[] = {
-	{ "dir", CONFIG_STR, 0, ".rp/cache" },
-	{ "type", CONFIG_STR, 0, "reflink,copy" },
-	{ "save_sources", CONFIG_BOOL, 0, "true" },
-	{ NULL, 0, 0, NULL },
+	{ "dir", CONFIG_STR, 0, ".rp/cache", NULL },
+	{ "type", CONFIG_STR, 0, "reflink,copy", NULL },
+	{ "save_sources", CONFIG_BOOL, 0, "true", NULL },
+	{ NULL, 0, 0, NULL, NULL },
 };
 static const struct config_key core_keys[] = {
-	{ "jobs", CONFIG_UINT, 1024, "0" },
-	{ "gitignore", CONFIG_BOOL, 0, "true" },  /* list cached outputs in .gitignore */
-	{ NULL, 0, 0, NULL },
+	{ "jobs", CONFIG_UINT, 1024, "0", NULL },
+	{ "gitignore", CONFIG_BOOL, 0, "true", NULL },  /* list cached outputs in .gitignore */
+	{ NULL, 0, 0, NULL, NULL },
 };
 static const struct config_section cache_section = { "cache", 0, cache_keys };
 static const struct config_section core_section = { "core", 0, core_keys };
@@ -172,6 +172,8 @@ static int parse_keys(struct config *c, const struct config_section *s, const ch
 
 		if (!k)
 			return node_fail(err, kn, "unknown setting '%s.%s'", sec, kn->str);
+		if (k->refused)
+			return node_fail(err, kn, "'%s.%s' %s", sec, kn->str, k->refused);
 		if (!(text = check_value(k, m->items[j], err)))
 			return -1;
 		ALLOC_GROW(c->vals, c->nvals + 1, c->valloc);

@@ -8,16 +8,20 @@
  *     core:
  *       jobs: 0                 # default for -j (0: number of cores)
  *     embed:                    # declared by ai/provider.h: defaults for rp-embed
- *       provider: local         # or openai (any OpenAI-compatible server)
  *       base_url: https://api.openai.com/v1
  *       api_key_env: OPENAI_API_KEY   # the NAME of the variable, never the key
  *       cache: .rp/embed-cache.db
  *     llm:                      # declared by ai/provider.h: rp-context --method llm
  *       base_url: ...
  *       api_key_env: ...
- *       model: ...
  *
  * A missing file means the defaults. Unknown keys are errors with file:line:col.
+ *
+ * The rule (rp(1), STAGE KEYS): .rp/config says where and how to connect
+ * (base URL, key variable, cache file, jobs), never what is computed. It is
+ * not part of any stage's key, so a setting that changes a stage's results
+ * (embed.provider, llm.model) is refused with file:line:col and a hint to
+ * move it to the stage's command or params (struct config_key.refused).
  *
  * Whose config is read (see rp(1), FILES): a workspace is trusted when its
  * directory, its .rp/ and its .rp/config are owned by the user rp runs as
@@ -71,6 +75,13 @@ struct config_key {
 	enum config_type type;
 	long max;              /* CONFIG_UINT: the largest value */
 	const char *dflt;      /* config_get()'s answer when unset; NULL: none */
+	/*
+	 * Non-NULL: the key is known but refused, with this hint after
+	 * "file:line:col: 'SECTION.KEY' ...". For a setting that decides what a
+	 * stage computes: such a setting belongs in the stage's command or
+	 * params, where it is part of the stage's key (rp(1), STAGE KEYS).
+	 */
+	const char *refused;
 };
 
 struct config_section {

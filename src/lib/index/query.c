@@ -3,7 +3,7 @@
  *
  * index_searcher_new() settles everything that can refuse the search before
  * any text is embedded: the provider settings (section "embed": option,
- * else .rp/config, else the index's own provider), then the model guard (a
+ * else the index's own provider), then the model guard (a
  * --model or a provider that differs from the index's is refused), then the
  * embedder (the index's provider and model, input type "query") and the
  * embedding cache. Its dimension: the embedder's own when it knows one
@@ -49,7 +49,6 @@
 #include "index/topk.h"
 #include "ai/embcache.h"
 #include "ai/embedder.h"
-#include "core/config.h"
 #include "util/hash.h"
 #include "util/hmap.h"
 
@@ -89,31 +88,18 @@ static int refuse(const struct index *ix, struct rp_err *err, const char *what, 
 }
 
 /*
- * The provider: the option's, else embed.provider of .rp/config, else the
- * index's (the resolver's default "local" is not a setting). 0 or -1 + err.
+ * The provider: the option's, else the index's (the resolver's default
+ * "local" is not a setting, and .rp/config names none). 0 or -1 + err.
  */
 static int settle_provider(struct index_searcher *s, struct rp_err *err)
 {
 	const struct index *ix = s->ix;
 	struct provider_opts po = s->o.provider;
-	struct config cfg;
-	int set = 0;
 
 	po.model = ix->model;
 	if (provider_settings_resolve(&s->ps, "embed", &po, "embed-cache.db", err) < 0)
 		return -1;
 	if (po.provider || !strcmp(s->ps.provider, ix->provider))
-		return 0;
-	memset(&cfg, 0, sizeof(cfg));
-	if (s->ps.root) {
-		if (config_load_workspace(&cfg, s->ps.root, NULL, err) < 0) {
-			config_release(&cfg);
-			return -1;
-		}
-		set = config_find(&cfg, "embed", "provider") != NULL;
-		config_release(&cfg);
-	}
-	if (set)
 		return 0;
 	free(s->ps.provider);
 	s->ps.provider = xstrdup(ix->provider);
@@ -127,17 +113,11 @@ static int guard(struct index_searcher *s, struct rp_err *err)
 
 	if (s->o.model && strcmp(s->o.model, ix->model))
 		return refuse(ix, err, "model", s->o.model, " (--model)");
-	if (strcmp(s->ps.provider, ix->provider)) {
-		char *origin = s->o.provider.provider ? xstrdup(" (--provider)")
-			: xasprintf(" (embed.provider in '%s/.rp/config')", s->ps.root);
-		int r = rp_err_set(err, RP_ERR_INPUT, "%s: index built with %s (provider %s, %u dims), "
-				   "query provider %s%s: different embedding spaces; query with "
-				   "provider %s", ix->path, ix->model, ix->provider, ix->dim,
-				   s->ps.provider, origin, ix->provider);
-
-		free(origin);
-		return r;
-	}
+	if (strcmp(s->ps.provider, ix->provider))
+		return rp_err_set(err, RP_ERR_INPUT, "%s: index built with %s (provider %s, %u dims), "
+				  "query provider %s (--provider): different embedding spaces; query with "
+				  "provider %s", ix->path, ix->model, ix->provider, ix->dim,
+				  s->ps.provider, ix->provider);
 	return 0;
 }
 
