@@ -22,6 +22,7 @@
 #include "testlib.h"
 #include "core/key.h"
 #include "core/pipeline.h"
+#include "core/progver.h"
 
 static char *dir;
 
@@ -280,6 +281,104 @@ static void the_encoding_and_key_of_a_fixed_stage_never_change(void **state)
 	pipeline_free(p);
 }
 
+/* The key of a stage 'train' whose command is `cmd`, no deps, under RP_TEST_ALGO_VERSIONS=`over`. */
+static void key_of_cmd(const char *cmd, const char *over, char hex[HASH_HEX])
+{
+	char *yaml = NULL;
+
+	if (asprintf(&yaml, "stages:\n  train:\n    cmd: %s\n    outs: [o]\n", cmd) < 0)
+		fail();
+	if (over)
+		setenv("RP_TEST_ALGO_VERSIONS", over, 1);
+	else
+		unsetenv("RP_TEST_ALGO_VERSIONS");
+	key_of(yaml, "x: 1\n", hashes_a, hex);
+	unsetenv("RP_TEST_ALGO_VERSIONS");
+	free(yaml);
+}
+
+/* "program:algo@version ..." of what progver_detect() finds in `cmd`. */
+static void detected(const char *cmd, char *out, size_t size)
+{
+	struct progver_use u[PROGVER_MAX];
+	size_t n = progver_detect(&cmd, 1, u), len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(out + len, size - len, "%s%s:%s@%d", i ? " " : "", u[i].program,
+					u[i].algo, u[i].version);
+}
+
+static void the_algorithms_of_rp_programs_are_read_from_the_command_words(void **state)
+{
+	char got[256];
+
+	(void)state;
+	detected("rp chunk in.jsonl -o out.jsonl --strategy markdown --size 800", got, sizeof(got));
+	assert_string_equal(got, "chunk:markdown@1");
+	detected("rp-chunk --strategy=sentence a -o b", got, sizeof(got));
+	assert_string_equal(got, "chunk:sentence@1");
+	detected("/usr/local/bin/rp-chunk -s fixed a -o b", got, sizeof(got));
+	assert_string_equal(got, "chunk:fixed@1");
+	detected("rp chunk a -o b", got, sizeof(got));
+	assert_string_equal(got, "chunk:recursive@1");   /* the program's default */
+	detected("rp extract corpus -o d && rp context c -o x --method 'llm' --model m; "
+		 "rp embed x -o v.rpv --model rp-lexical-v1", got, sizeof(got));
+	assert_string_equal(got, "context:llm@1 embed:local@1 extract:extractor@1");
+	detected("rp embed x -o v.rpv --provider openai --model m1", got, sizeof(got));
+	assert_string_equal(got, "");                     /* the server's model is not rp's */
+	detected("python train.py --strategy markdown | grep rp", got, sizeof(got));
+	assert_string_equal(got, "");
+	detected("rp chunk a -o b --strategy nonsense", got, sizeof(got));
+	assert_string_equal(got, "");                     /* rp-chunk refuses it anyway */
+	setenv("RP_TEST_ALGO_VERSIONS", "chunk:markdown=2", 1);
+	detected("rp chunk a -o b --strategy markdown", got, sizeof(got));
+	unsetenv("RP_TEST_ALGO_VERSIONS");
+	assert_string_equal(got, "chunk:markdown@2");
+}
+
+static void an_algorithm_at_version_1_keeps_the_key_of_before(void **state)
+{
+	char plain[HASH_HEX], now[HASH_HEX];
+	struct progver_use none[1];
+	struct pipeline *p;
+
+	(void)state;
+	/* the key read with no algorithm at all is the key rp chunk's stage has today */
+	key_of_cmd("rp chunk a -o b --strategy markdown", NULL, now);
+	p = load("stages:\n  train:\n    cmd: rp chunk a -o b --strategy markdown\n    outs: [o]\n",
+		 "x: 1\n");
+	key_compute_uses(pipeline_find(p, "train"), NULL, none, 0, plain);
+	pipeline_free(p);
+	assert_string_equal(plain, now);
+}
+
+static void a_bumped_algorithm_changes_the_key_of_the_stages_that_apply_it(void **state)
+{
+	char a[HASH_HEX], b[HASH_HEX];
+
+	(void)state;
+	key_of_cmd("rp chunk a -o b --strategy markdown", NULL, a);
+	key_of_cmd("rp chunk a -o b --strategy markdown", "chunk:markdown=2", b);
+	assert_string_not_equal(a, b);
+	/* another strategy's bump leaves it alone */
+	key_of_cmd("rp chunk a -o b --strategy markdown", "chunk:fixed=2", b);
+	assert_string_equal(a, b);
+	key_of_cmd("rp context c -o x --method llm --model m", NULL, a);
+	key_of_cmd("rp context c -o x --method llm --model m", "context:llm=2", b);
+	assert_string_not_equal(a, b);
+	key_of_cmd("rp embed x -o v --model rp-lexical-v1", NULL, a);
+	key_of_cmd("rp embed x -o v --model rp-lexical-v1", "embed:local=2", b);
+	assert_string_not_equal(a, b);
+	key_of_cmd("rp-extract corpus -o d", NULL, a);
+	key_of_cmd("rp-extract corpus -o d", "extract:extractor=2", b);
+	assert_string_not_equal(a, b);
+	/* a stage that runs no rp program never sees a version */
+	key_of_cmd("python train.py --strategy markdown", NULL, a);
+	key_of_cmd("python train.py --strategy markdown", "chunk:markdown=2,embed:local=3", b);
+	assert_string_equal(a, b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +400,9 @@ int main(void)
 		T(quoting_style_of_a_string_keeps_the_key),
 		T(the_encoding_is_length_prefixed),
 		T(the_encoding_and_key_of_a_fixed_stage_never_change),
+		T(the_algorithms_of_rp_programs_are_read_from_the_command_words),
+		T(an_algorithm_at_version_1_keeps_the_key_of_before),
+		T(a_bumped_algorithm_changes_the_key_of_the_stages_that_apply_it),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,22 +43,23 @@
  * Versions: each strategy has a version number that rp-chunk writes into
  * every output line ("recursive@1"). Whenever a change to this file would
  * make a strategy produce different chunks (text, boundaries or headings)
- * for the same input and parameters, bump that strategy's version in
- * versions[] below, so that every downstream cache key changes with it.
+ * for the same input and parameters, bump that strategy's version in the
+ * table of core/progver.c, so that every downstream cache key changes with
+ * it and the runner sees the stages that run it dirty (key.h).
  */
 #include "ai/chunker.h"
+#include "core/progver.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static const struct {
 	const char *name;
-	int version;
 } strategies[] = {
-	[CHUNK_FIXED] = { "fixed", 1 },
-	[CHUNK_RECURSIVE] = { "recursive", 1 },
-	[CHUNK_MARKDOWN] = { "markdown", 1 },
-	[CHUNK_SENTENCE] = { "sentence", 1 },
+	[CHUNK_FIXED] = { "fixed" },
+	[CHUNK_RECURSIVE] = { "recursive" },
+	[CHUNK_MARKDOWN] = { "markdown" },
+	[CHUNK_SENTENCE] = { "sentence" },
 };
 
 #define NSTRATEGIES (sizeof(strategies) / sizeof(strategies[0]))
@@ -100,7 +101,7 @@ const char *chunker_name(enum chunk_strategy s)
 
 int chunker_version(enum chunk_strategy s)
 {
-	return (size_t)s < NSTRATEGIES ? strategies[s].version : 0;
+	return (size_t)s < NSTRATEGIES ? progver_get("chunk", strategies[s].name) : 0;
 }
 
 int chunker_parse_strategy(const char *name, enum chunk_strategy *s)

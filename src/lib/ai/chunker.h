@@ -59,7 +59,7 @@ struct chunk_list {
 	size_t nh;
 };
 
-/* Name of a strategy ("fixed", ...) and its version; static storage. */
+/* Name of a strategy ("fixed", ...) and its version (progver.h's table); static storage. */
 const char *chunker_name(enum chunk_strategy s);
 int chunker_version(enum chunk_strategy s);
 /* Parses "fixed", "recursive", "markdown" or "sentence"; 0 or -1. */

@@ -9,6 +9,7 @@
 #include "core/freshness.h"
 #include "core/flatten.h"
 #include "core/key.h"
+#include "core/progver.h"
 #include "util/strv.h"
 
 #include <dirent.h>
@@ -523,6 +524,57 @@ static void compare_cmds(const struct pipeline *p, const struct stage *st,
 	freshness_verdict_release(&found);
 }
 
+/*
+ * When the key differs from the lock's: whether it is an algorithm of rp's
+ * stage programs that changed version since (an upgrade, or a downgrade,
+ * of rp). The lock does not record versions; the key does, so each
+ * algorithm in use is tried at the versions near its own, one at a time,
+ * then all at 1, and a key that equals the lock's names the change. A few
+ * hashes of a short encoding, only for a dirty stage that runs rp programs.
+ */
+static void compare_versions(const struct stage *st, const struct eval *ev,
+			     const struct lock_stage *ls, struct verdict *v)
+{
+	struct progver_use uses[PROGVER_MAX], tried[PROGVER_MAX];
+	size_t n = progver_detect((const char *const *)st->cmds, st->ncmds, uses), i;
+	const char **hashes;
+	char hex[HASH_HEX], was[64], now[64];
+
+	if (!n || ev->nmissing)
+		return;
+	hashes = xcalloc(st->ndeps ? st->ndeps : 1, sizeof(*hashes));
+	for (i = 0; i < st->ndeps; i++)
+		hashes[i] = ev->deps[i].hash;
+	for (i = 0; i < n; i++) {
+		for (int w = 1; w <= uses[i].version + 4; w++) {
+			if (w == uses[i].version)
+				continue;
+			memcpy(tried, uses, n * sizeof(*uses));
+			tried[i].version = w;
+			key_compute_uses(st, hashes, tried, n, hex);
+			if (strcmp(hex, ls->key))
+				continue;
+			snprintf(was, sizeof(was), "%s@%d", uses[i].algo, w);
+			snprintf(now, sizeof(now), "%s@%d", uses[i].algo, uses[i].version);
+			freshness_verdict_add(v, R_PROGVER, uses[i].program, was, now);
+			goto out;
+		}
+	}
+	memcpy(tried, uses, n * sizeof(*uses));
+	for (i = 0; i < n; i++)
+		tried[i].version = 1;
+	key_compute_uses(st, hashes, tried, n, hex);
+	for (i = 0; !strcmp(hex, ls->key) && i < n; i++) {
+		if (uses[i].version <= 1)
+			continue;
+		snprintf(was, sizeof(was), "%s@1", uses[i].algo);
+		snprintf(now, sizeof(now), "%s@%d", uses[i].algo, uses[i].version);
+		freshness_verdict_add(v, R_PROGVER, uses[i].program, was, now);
+	}
+out:
+	free(hashes);
+}
+
 void freshness_compare(struct store *s, const struct stage *st, struct eval *ev,
 		  const struct lock_stage *ls, struct verdict *v)
 {
@@ -553,6 +605,8 @@ void freshness_compare(struct store *s, const struct stage *st, struct eval *ev,
 		freshness_verdict_add(v, R_ALWAYS_CHANGED, NULL, NULL, NULL);
 	if (!same_cmds(st, ls))
 		compare_cmds(ev->p, st, ls, v);
+	if (!v->key_matches)
+		compare_versions(st, ev, ls, v);
 	if (strcmp(st->wdir ? st->wdir : ".", ls->wdir))
 		freshness_verdict_add(v, R_WDIR, NULL, ls->wdir, st->wdir);
 	paths = xcalloc(st->ndeps + st->nouts + 1, sizeof(*paths));
@@ -724,6 +778,7 @@ const char *freshness_reason_name(enum reason_kind k)
 		[R_OUTS_DECLARED] = "definition-changed",
 		[R_OUT_MISSING] = "out-missing", [R_OUT_MODIFIED] = "out-modified",
 		[R_UPSTREAM] = "upstream-dirty",
+		[R_PROGVER] = "algorithm-changed",
 	};
 	return names[k];
 }
@@ -779,6 +834,7 @@ char *freshness_reason_text(const struct reason *r)
 	case R_OUT_MISSING: return xasprintf("out '%s' missing", r->subject);
 	case R_OUT_MODIFIED: return xasprintf("out '%s' modified", r->subject);
 	case R_UPSTREAM: return xasprintf("upstream stage '%s' will run", r->subject);
+	case R_PROGVER: return xasprintf("rp %s: %s -> %s", r->subject, r->old, r->new);
 	}
 	return xstrdup("?");
 }

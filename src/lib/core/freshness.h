@@ -8,7 +8,9 @@
  * The reasons are written for people: a parameter used through ${} in the
  * command is named as that parameter ("param chunker.size 800 -> 500 (in
  * cmd)"), a mapping parameter by its changed leaves, as `rp params diff`
- * shows them; a dep that does not exist is "deleted", as DVC says it.
+ * shows them; a dep that does not exist is "deleted", as DVC says it; an
+ * algorithm of rp's stage programs at another version than when the lock
+ * was written is "rp chunk: markdown@1 -> markdown@2" (key.h, progver.h).
  */
 #ifndef RP_FRESHNESS_H
 #define RP_FRESHNESS_H
@@ -44,6 +46,7 @@ enum reason_kind {
 	R_PARAM_CHANGED, R_PARAM_NEW, R_PARAM_GONE, R_PARAM_MISSING,
 	R_OUTS_DECLARED, R_OUT_MISSING, R_OUT_MODIFIED,
 	R_UPSTREAM,
+	R_PROGVER,            /* an algorithm of an rp stage program changed version */
 };
 
 struct reason {

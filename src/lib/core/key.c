@@ -4,10 +4,13 @@
  * Deps, params and outs are sorted here, so the order in which rp.yaml lists
  * them does not change the key; params enter through node_canonical(), so
  * YAML formatting and key order inside a params value do not either.
+ * The algorithms of rp's stage programs come from progver_detect(), which
+ * reads the commands' words without starting anything.
  */
 #include "core/key.h"
 #include "util/strv.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,7 +51,8 @@ static int cmp_param(const void *a, const void *b)
 	return strcmp(x->key ? x->key : "", y->key ? y->key : "");
 }
 
-void key_encode(const struct stage *st, const char *const *dep_hashes, struct buf *out)
+static void encode(const struct stage *st, const char *const *dep_hashes,
+		   const struct progver_use *uses, size_t nuses, struct buf *out)
 {
 	struct sorted_dep *deps = xcalloc(st->ndeps, sizeof(*deps));
 	const struct param **params = xcalloc(st->nparams, sizeof(*params));
@@ -103,10 +107,42 @@ void key_encode(const struct stage *st, const char *const *dep_hashes, struct bu
 		buf_addch(out, '\n');
 	}
 
+	/* version 1 is implicit: see key.h */
+	for (i = 0; i < nuses; i++) {
+		char ver[64];
+
+		if (uses[i].version <= 1)
+			continue;
+		snprintf(ver, sizeof(ver), "%s@%d", uses[i].algo, uses[i].version);
+		buf_adds(out, "algo ");
+		add_field(out, uses[i].program);
+		buf_addch(out, ' ');
+		add_field(out, ver);
+		buf_addch(out, '\n');
+	}
+
 	buf_release(&val);
 	free(outs);
 	free(params);
 	free(deps);
+}
+
+void key_encode(const struct stage *st, const char *const *dep_hashes, struct buf *out)
+{
+	struct progver_use uses[PROGVER_MAX];
+	size_t n = progver_detect((const char *const *)st->cmds, st->ncmds, uses);
+
+	encode(st, dep_hashes, uses, n, out);
+}
+
+void key_compute_uses(const struct stage *st, const char *const *dep_hashes,
+		      const struct progver_use *uses, size_t nuses, char hex[HASH_HEX])
+{
+	struct buf b = BUF_INIT;
+
+	encode(st, dep_hashes, uses, nuses, &b);
+	hash_buf(b.s, b.len, hex);
+	buf_release(&b);
 }
 
 void key_compute(const struct stage *st, const char *const *dep_hashes, char hex[HASH_HEX])
