@@ -10,7 +10,7 @@
  * Only where and how to connect is a setting here: base URL, key variable,
  * cache file. The provider and the model decide what a stage computes, and
  * .rp/config is in no stage's key, so those keys are declared refused: the
- * loader names file:line:col and says where they go (rp(1), STAGE KEYS).
+ * loader names file:line:col and says where they go (rp(1), Stage keys).
  */
 #include "ai/provider_config.h"
 #include "core/config.h"

@@ -17,7 +17,7 @@
  *
  * A missing file means the defaults. Unknown keys are errors with file:line:col.
  *
- * The rule (rp(1), STAGE KEYS): .rp/config says where and how to connect
+ * The rule (rp(1), Stage keys): .rp/config says where and how to connect
  * (base URL, key variable, cache file, jobs), never what is computed. It is
  * not part of any stage's key, so a setting that changes a stage's results
  * (embed.provider, llm.model) is refused with file:line:col and a hint to
@@ -79,7 +79,7 @@ struct config_key {
 	 * Non-NULL: the key is known but refused, with this hint after
 	 * "file:line:col: 'SECTION.KEY' ...". For a setting that decides what a
 	 * stage computes: such a setting belongs in the stage's command or
-	 * params, where it is part of the stage's key (rp(1), STAGE KEYS).
+	 * params, where it is part of the stage's key (rp(1), Stage keys).
 	 */
 	const char *refused;
 };
