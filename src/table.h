@@ -1,5 +1,5 @@
 /*
- * table.h - printing aligned text tables for rp params / rp metrics.
+ * table.h - printing aligned text (or Markdown) tables for rp params / rp metrics.
  */
 #ifndef RP_TABLE_H
 #define RP_TABLE_H
@@ -19,6 +19,12 @@ void table_init(struct table *t, size_t ncols, const char *const *header);
 void table_add(struct table *t, const char *const *cells);
 /* Prints the table with columns padded to their widest cell. */
 void table_print(const struct table *t, FILE *f);
+/*
+ * Prints the table as GitHub-flavoured Markdown, as `dvc ... --md` does: row
+ * 0 is the header, followed by a |---| rule; a '|' or a backslash in a
+ * cell is escaped with a backslash, a line break becomes a space.
+ */
+void table_print_md(const struct table *t, FILE *f);
 void table_release(struct table *t);
 
 #endif

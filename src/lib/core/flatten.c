@@ -18,6 +18,7 @@ static void add_leaf(struct leaves *out, const char *key, const struct node *n)
 	l->value = node_to_display(n);
 	l->numeric = n->kind == NODE_SCALAR && (t == SCALAR_INT || t == SCALAR_FLOAT);
 	l->num = l->numeric ? strtod(n->str, NULL) : 0;
+	l->node = n;
 }
 
 void flatten(const struct node *n, const char *prefix, struct leaves *out)

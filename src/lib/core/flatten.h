@@ -14,6 +14,7 @@ struct leaf {
 	char *value;    /* display text of the scalar (node_to_display) */
 	int numeric;    /* value reads as an int or a float */
 	double num;
+	const struct node *node;   /* the leaf in the tree given to flatten() (borrowed) */
 };
 
 struct leaves {
