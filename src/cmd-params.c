@@ -6,6 +6,9 @@
  * old values come from the params files as committed in REV (default HEAD).
  * A params file that a stage writes is read as it is now (a missing one,
  * not made yet, shows nothing).
+ *
+ * --json prints DVC's shape, {FILE: {PARAM: {"old", "new", "diff"}}}, with
+ * the same rows as the table; --md prints the table as Markdown.
  */
 #include "cmd.h"
 #include "util/error.h"
@@ -13,6 +16,7 @@
 #include "core/freshness.h"
 #include "core/git.h"
 #include "core/project.h"
+#include "jsonout.h"
 #include "table.h"
 
 #include <getopt.h>
@@ -21,12 +25,14 @@
 #include <string.h>
 
 static const char params_usage[] =
-	"usage: rp params diff [REV] [--all]\n"
+	"usage: rp params diff [REV] [--all] [--json | --md]\n"
 	"\n"
 	"Shows the parameters the stages use whose values differ between the\n"
 	"workspace and git revision REV (default HEAD).\n"
 	"\n"
-	"  --all   also show unchanged parameters\n";
+	"  --all    also show unchanged parameters\n"
+	"  --json   print {FILE: {PARAM: {\"old\": V, \"new\": V, \"diff\": NEW - OLD}}}\n"
+	"  --md     the table in Markdown\n";
 
 struct pkey {
 	const char *file;
@@ -34,10 +40,20 @@ struct pkey {
 	const struct node *value;
 };
 
+/* Adds {"old", "new", "diff"} of `key` under root[file] (root NULL: nothing). */
+static void add_change(json_t *root, const char *file, const char *key,
+		       const struct leaf *old, const struct leaf *new)
+{
+	if (root)
+		json_out_set(json_out_child(root, file), key, json_out_change(old, new));
+}
+
 int cmd_params(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "all", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "md", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -45,7 +61,8 @@ int cmd_params(int argc, char **argv)
 	struct project pr;
 	struct pkey *keys = NULL;
 	size_t nkeys = 0, alloc = 0, nchanged = 0;
-	int c, all = 0, failed = 0, ret = RP_EXIT_OK;
+	int c, all = 0, failed = 0, ret = RP_EXIT_OK, as_json = 0, md = 0;
+	json_t *root = NULL;
 	struct table t;
 	struct eval *evs;
 	struct rp_err err = { 0 };
@@ -64,6 +81,8 @@ int cmd_params(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "ah", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a': all = 1; break;
+		case 'J': as_json = 1; md = 0; break;
+		case 'M': md = 1; as_json = 0; break;
 		case 'h': return cmd_usage(params_usage, 0);
 		default: return cmd_usage(params_usage, 1);
 		}
@@ -97,6 +116,8 @@ int cmd_params(int argc, char **argv)
 		}
 	const char *hdr[] = { "Path", "Param", rev, "Workspace" };
 	table_init(&t, 4, hdr);
+	if (as_json)
+		root = json_object();
 	for (size_t j = 0; j < nkeys && !failed; j++) {
 		struct doc *old = git_load_doc_opt(rev, keys[j].file, &err);
 		const struct node *ov = old && old->root
@@ -114,8 +135,10 @@ int cmd_params(int argc, char **argv)
 
 			if (changed)
 				nchanged++;
-			if (changed || all)
+			if (changed || all) {
 				table_add(&t, row);
+				add_change(root, keys[j].file, now.l[i].key, o, &now.l[i]);
+			}
 		}
 		for (size_t i = 0; i < then.n; i++)
 			if (!leaves_find(&now, then.l[i].key)) {
@@ -123,6 +146,7 @@ int cmd_params(int argc, char **argv)
 
 				nchanged++;
 				table_add(&t, row);
+				add_change(root, keys[j].file, then.l[i].key, &then.l[i], NULL);
 			}
 		leaves_release(&now);
 		leaves_release(&then);
@@ -130,10 +154,15 @@ int cmd_params(int argc, char **argv)
 	}
 	if (failed)
 		ret = failed;
+	else if (root)
+		ret = json_out_print(json_incref(root)) < 0 ? RP_EXIT_FAIL : RP_EXIT_OK;
+	else if (t.nrows > 1 && md)
+		table_print_md(&t, stdout);
 	else if (t.nrows > 1)
 		table_print(&t, stdout);
 	else if (!rp_opts.quiet)
 		printf("No parameter changed since %s.\n", rev);
+	json_decref(root);
 	table_release(&t);
 	free(keys);
 	for (size_t i = 0; i < pr.p->nstages; i++)

@@ -183,7 +183,7 @@ YAML
 	run rp metrics shwo
 	assert_failure 2
 	assert_line --index 0 "rp: error: 'shwo' is not an 'rp metrics' subcommand; did you mean 'show'?"
-	assert_line --index 1 "usage: rp metrics show"
+	assert_line --index 1 "usage: rp metrics show [--json | --md]"
 	run rp cache vrify
 	assert_failure 2
 	assert_line --index 0 "rp: error: 'vrify' is not an 'rp cache' subcommand; did you mean 'verify'?"

@@ -1,0 +1,191 @@
+load helpers
+load fixtures/c-lib
+
+# --json on metrics, params, dag, repro, checkout, gc and cache verify (and
+# --md where DVC has it): one JSON document on stdout and nothing else, the
+# shapes rp(1) lists under JSON OUTPUT, the values, and the exit codes.
+# Every `run` here keeps stderr apart (--separate-stderr), so $output is
+# stdout alone.
+
+# jv EXPR: the Python expression EXPR over d, the JSON document that is the
+# whole of $output; strings print as they are, anything else as compact
+# JSON with sorted keys. Fails (and so fails the test) unless $output is
+# exactly one JSON document.
+jv() {
+	python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+v = eval(sys.argv[1])
+print(v if isinstance(v, str) else json.dumps(v, sort_keys=True, separators=(",", ":")))
+' "$1" <<<"$output"
+}
+
+# is_json: $output is exactly one JSON document.
+is_json() {
+	jv 'True' >/dev/null
+}
+
+# use_eval: a git workspace whose one stage copies score.json and score.yaml
+# into place as its two metrics files (JSON and YAML, kept in git), run and
+# committed.
+use_eval() {
+	git_init
+	cat > rp.yaml <<'EOF'
+stages:
+  evaluate:
+    cmd: cp score.json metrics.json && cp score.yaml metrics.yaml
+    deps: [score.json, score.yaml]
+    metrics:
+      - metrics.json:
+          cache: false
+      - metrics.yaml:
+          cache: false
+EOF
+	echo '{"eval": {"recall": 0.5, "precision": 0.75}, "n": 10, "model": "bm25"}' > score.json
+	printf 'loss: 1.5\ntrain:\n  epochs: 3\n' > score.yaml
+	rp repro >/dev/null
+	git_commit "metrics"
+}
+
+# ---- metrics -------------------------------------------------------------
+
+@test "metrics show --json prints DVC's shape with typed values" {
+	use_eval
+	run --separate-stderr rp metrics show --json
+	assert_success
+	is_json
+	[ "$(jv 'list(d)')" = '["workspace"]' ]
+	[ "$(jv 'd["workspace"]["data"]["metrics.json"]["data"]')" = \
+	  '{"eval":{"precision":0.75,"recall":0.5},"model":"bm25","n":10}' ]
+	[ "$(jv 'd["workspace"]["data"]["metrics.yaml"]["data"]')" = '{"loss":1.5,"train":{"epochs":3}}' ]
+	[ "$(jv 'type(d["workspace"]["data"]["metrics.json"]["data"]["n"]).__name__')" = int ]
+}
+
+@test "metrics show --json names a metrics file that cannot be read" {
+	use_eval
+	rm metrics.yaml
+	run --separate-stderr rp metrics show --json
+	assert_success
+	[ "$(jv 'd["workspace"]["data"]["metrics.yaml"]["error"]["msg"]')" = \
+	  "cannot read 'metrics.yaml': No such file or directory" ]
+	[ "$(jv '"data" in d["workspace"]["data"]["metrics.yaml"]')" = false ]
+	[ "$(jv 'd["workspace"]["data"]["metrics.json"]["data"]["n"]')" = 10 ]
+}
+
+@test "metrics show --json with no metrics is an empty data object" {
+	use_chunk
+	run --separate-stderr rp metrics show --json
+	assert_success
+	[ "$(jv 'd')" = '{"workspace":{"data":{}}}' ]
+}
+
+@test "metrics diff --json gives old, new and diff per changed metric" {
+	use_eval
+	echo '{"eval": {"recall": 0.6, "precision": 0.75}, "n": 12, "model": "bm26", "fresh": true}' > metrics.json
+	run --separate-stderr rp metrics diff --json
+	assert_success
+	assert_equal "$stderr" ""
+	[ "$(jv 'd["metrics.json"]["eval.recall"]')" = '{"diff":0.1,"new":0.6,"old":0.5}' ]
+	[ "$(jv 'd["metrics.json"]["n"]')" = '{"diff":2,"new":12,"old":10}' ]
+	# no diff between strings, and an added metric's old value is null
+	[ "$(jv 'd["metrics.json"]["model"]')" = '{"new":"bm26","old":"bm25"}' ]
+	[ "$(jv 'd["metrics.json"]["fresh"]')" = '{"new":true,"old":null}' ]
+	# unchanged metrics and files are left out
+	[ "$(jv 'sorted(d)')" = '["metrics.json"]' ]
+	[ "$(jv 'sorted(d["metrics.json"])')" = '["eval.recall","fresh","model","n"]' ]
+}
+
+@test "metrics diff --json --all keeps unchanged metrics with a zero diff" {
+	use_eval
+	rm metrics.json
+	run --separate-stderr rp metrics diff --all --json
+	assert_success
+	[ "$(jv 'd["metrics.yaml"]["loss"]')" = '{"diff":0.0,"new":1.5,"old":1.5}' ]
+	# a deleted file: every metric's new value is null
+	[ "$(jv 'd["metrics.json"]["n"]')" = '{"new":null,"old":10}' ]
+}
+
+@test "metrics diff --json with nothing changed is an empty object" {
+	use_eval
+	run --separate-stderr rp metrics diff --json
+	assert_success
+	[ "$output" = "{}" ]
+}
+
+@test "metrics diff --json against no revision prints no JSON and exits 2" {
+	use_eval
+	run --separate-stderr rp metrics diff nosuchrev --json
+	assert_failure 2
+	assert_equal "$output" ""
+	[[ "$stderr" == *"'nosuchrev' is not a git revision"* ]]
+}
+
+@test "metrics diff --md prints a Markdown table" {
+	use_eval
+	echo '{"eval": {"recall": 0.6, "precision": 0.75}, "n": 10, "model": "a|b"}' > metrics.json
+	run --separate-stderr rp metrics diff --md
+	assert_success
+	assert_equal "${lines[0]}" "| Path         | Metric      | HEAD | Workspace | Change |"
+	assert_equal "${lines[1]}" "|--------------|-------------|------|-----------|--------|"
+	assert_equal "${lines[2]}" "| metrics.json | eval.recall | 0.5  | 0.6       | +0.1   |"
+	assert_equal "${lines[3]}" '| metrics.json | model       | bm25 | a\|b      | -      |'
+	assert_equal "${#lines[@]}" 4
+}
+
+@test "metrics show --md prints a Markdown table" {
+	use_eval
+	run --separate-stderr rp metrics show --md
+	assert_success
+	assert_equal "${lines[0]}" "| Path         | Metric         | Value |"
+	assert_equal "${lines[1]}" "|--------------|----------------|-------|"
+	assert_line "| metrics.yaml | train.epochs   | 3     |"
+	assert_equal "${#lines[@]}" 8
+}
+
+# ---- params --------------------------------------------------------------
+
+@test "params diff --json gives old, new and diff per changed parameter" {
+	git_init
+	use_chunk
+	git_commit "pipeline and params"
+	set_size 25
+	sed -i 's/^  strategy: fixed/  strategy: sentence\n  overlap: 2/' params.yaml
+	run --separate-stderr rp params diff --json
+	assert_success
+	[ "$(jv 'd')" = '{"params.yaml":{"chunker.overlap":{"new":2,"old":null},"chunker.size":{"diff":15,"new":25,"old":10},"chunker.strategy":{"new":"sentence","old":"fixed"}}}' ]
+}
+
+@test "params diff --json --all includes unchanged parameters, and {} when none changed" {
+	git_init
+	use_chunk
+	git_commit "pipeline and params"
+	run --separate-stderr rp params diff --json
+	assert_success
+	[ "$output" = "{}" ]
+	run --separate-stderr rp params diff --all --json
+	assert_success
+	[ "$(jv 'd["params.yaml"]["chunker.size"]')" = '{"diff":0,"new":10,"old":10}' ]
+	[ "$(jv 'd["params.yaml"]["chunker.strategy"]')" = '{"new":"fixed","old":"fixed"}' ]
+}
+
+@test "params diff --md prints a Markdown table" {
+	git_init
+	use_chunk
+	git_commit "pipeline and params"
+	set_size 25
+	run --separate-stderr rp params diff --md
+	assert_success
+	assert_equal "${lines[0]}" "| Path        | Param        | HEAD | Workspace |"
+	assert_equal "${lines[1]}" "|-------------|--------------|------|-----------|"
+	assert_equal "${lines[2]}" "| params.yaml | chunker.size | 10   | 25        |"
+	assert_equal "${#lines[@]}" 3
+}
+
+@test "params diff --json against no revision prints no JSON and exits 2" {
+	git_init
+	use_chunk
+	git_commit "pipeline and params"
+	run --separate-stderr rp params diff nosuchrev --json
+	assert_failure 2
+	assert_equal "$output" ""
+}
