@@ -189,3 +189,46 @@ EOF
 	assert_failure 2
 	assert_equal "$output" ""
 }
+
+# ---- dag -----------------------------------------------------------------
+
+@test "dag --json lists the stages in dependency order with upstream, deps and outs" {
+	cp "$FIXTURES/c-dag.yaml" rp.yaml
+	run --separate-stderr rp dag --json
+	assert_success
+	names=$(jv '[s["name"] for s in d["stages"]]')
+	# every stage after the stages it depends on
+	python3 -c '
+import json, sys
+names = json.loads(sys.argv[1])
+assert sorted(names) == ["eval", "lint", "prepare", "report", "train"], names
+for a, b in [("prepare", "train"), ("train", "eval"), ("eval", "report")]:
+    assert names.index(a) < names.index(b), names
+' "$names"
+	[ "$(jv '[s for s in d["stages"] if s["name"] == "report"][0]')" = \
+	  '{"deps":["model.txt","eval.txt"],"name":"report","outs":["report.txt"],"upstream":["train","eval"]}' ] ||
+	[ "$(jv '[s for s in d["stages"] if s["name"] == "report"][0]')" = \
+	  '{"deps":["model.txt","eval.txt"],"name":"report","outs":["report.txt"],"upstream":["eval","train"]}' ]
+	[ "$(jv '[s for s in d["stages"] if s["name"] == "prepare"][0]')" = \
+	  '{"deps":[],"name":"prepare","outs":["features.txt"],"upstream":[]}' ]
+}
+
+@test "dag --json TARGET lists only that stage and its upstream" {
+	cp "$FIXTURES/c-dag.yaml" rp.yaml
+	run --separate-stderr rp dag --json eval
+	assert_success
+	[ "$(jv '[s["name"] for s in d["stages"]]')" = '["prepare","train","eval"]' ]
+	run --separate-stderr rp dag --json nope
+	assert_failure 2
+	assert_equal "$output" ""
+}
+
+@test "dag --md prints the Mermaid flowchart in a mermaid code block" {
+	cp "$FIXTURES/c-dag.yaml" rp.yaml
+	run --separate-stderr rp dag --md
+	assert_success
+	assert_equal "${lines[0]}" '```mermaid'
+	assert_equal "${lines[1]}" "flowchart TD"
+	assert_line $'\tprepare --> train'
+	assert_equal "${lines[${#lines[@]} - 1]}" '```'
+}
