@@ -232,3 +232,83 @@ for a, b in [("prepare", "train"), ("train", "eval"), ("eval", "report")]:
 	assert_line $'\tprepare --> train'
 	assert_equal "${lines[${#lines[@]} - 1]}" '```'
 }
+
+# ---- repro ---------------------------------------------------------------
+
+# use_chain: src.txt -> a -> b -> c, each stage counting its runs.
+use_chain() {
+	cp "$FIXTURES/r-chain.yaml" rp.yaml
+	echo one > src.txt
+}
+
+@test "repro --json says each stage ran and why, with the totals" {
+	use_chain
+	run --separate-stderr rp repro --json
+	assert_success
+	is_json
+	[ "$(jv 'd["counts"]')" = '{"failed":0,"not_run":0,"ran":3,"restored":0,"run_cache":0,"up_to_date":0,"would_run":0}' ]
+	[ "$(jv 'd["stages"]["a"]')" = '{"reasons":[{"reason":"never-run","text":"never run"}],"status":"ran"}' ]
+	[ "$(jv '[d["stages"][s]["status"] for s in "abc"]')" = '["ran","ran","ran"]' ]
+	[ "$(jv '[d["dry_run"], d["interrupted"]]')" = '[false,false]' ]
+	# the commands' output went to stderr
+	[[ "$stderr" == *"[a] \$ echo x >> runs-a.log"* ]]
+	[ "$(runs_of runs-c.log)" = 1 ]
+	run --separate-stderr rp repro --json
+	assert_success
+	[ "$(jv '[d["stages"][s]["status"] for s in "abc"]')" = '["up-to-date","up-to-date","up-to-date"]' ]
+	[ "$(jv 'd["counts"]["up_to_date"]')" = 3 ]
+}
+
+@test "repro -n --json lists what would run and why, and runs nothing" {
+	use_chain
+	rp repro >/dev/null
+	echo two > src.txt
+	run --separate-stderr rp repro -n --json
+	assert_success
+	[ "$(jv 'd["stages"]["a"]')" = \
+	  '{"reasons":[{"path":"src.txt","reason":"dep-changed","text":"dep '"'src.txt'"' changed"}],"status":"would-run"}' ]
+	[ "$(jv 'd["stages"]["b"]["reasons"][0]')" = \
+	  '{"reason":"upstream-dirty","stage":"a","text":"upstream stage '"'a'"' will run"}' ]
+	[ "$(jv 'd["counts"]["would_run"]')" = 3 ]
+	[ "$(jv 'd["dry_run"]')" = true ]
+	[ "$(runs_of runs-a.log)" = 1 ]
+}
+
+@test "repro --json tells restored and run-cache stages apart" {
+	use_chain
+	rp repro >/dev/null
+	rm c.txt
+	run --separate-stderr rp repro --json
+	assert_success
+	[ "$(jv 'd["stages"]["c"]["status"]')" = restored ]
+	[ "$(jv 'd["stages"]["c"]["reasons"][0]["reason"]')" = out-missing ]
+	[ "$(jv 'd["counts"]["restored"]')" = 1 ]
+	echo two > src.txt
+	rp repro >/dev/null
+	echo one > src.txt
+	run --separate-stderr rp repro --json
+	assert_success
+	[ "$(jv '[d["stages"][s]["status"] for s in "abc"]')" = '["run-cache","run-cache","run-cache"]' ]
+	[ "$(jv 'd["counts"]["run_cache"]')" = 3 ]
+	[ "$(runs_of runs-a.log)" = 2 ]
+}
+
+@test "repro --json after a failure still prints the document and exits 1" {
+	use_chain
+	sed -i 's/cp src.txt a.txt/cp src.txt a.txt; exit 3/' rp.yaml
+	run --separate-stderr rp repro --json
+	assert_failure 1
+	is_json
+	[ "$(jv 'd["stages"]["a"]["status"]')" = failed ]
+	[ "$(jv 'd["stages"]["a"]["error"]')" = "stage 'a' failed: its command exited with status 3" ]
+	[ "$(jv 'd["stages"]["b"]')" = '{"reasons":[],"status":"not-run"}' ]
+	[ "$(jv '[d["counts"][k] for k in ("ran", "failed", "not_run")]')" = '[0,1,2]' ]
+	[[ "$stderr" == *"rp: error: stage 'a' failed"* ]]
+}
+
+@test "repro --json with an unknown target prints nothing on stdout and exits 2" {
+	use_chain
+	run --separate-stderr rp repro --json nope
+	assert_failure 2
+	assert_equal "$output" ""
+}
