@@ -312,3 +312,54 @@ use_chain() {
 	assert_failure 2
 	assert_equal "$output" ""
 }
+
+# ---- checkout ------------------------------------------------------------
+
+@test "checkout --json lists the paths restored and those that matched" {
+	use_chain
+	rp repro >/dev/null
+	rm c.txt
+	run --separate-stderr rp checkout --json
+	assert_success
+	is_json
+	[ "$(jv 'd')" = '{"missing":[],"not_in_store":[],"rebuilt":[],"restored":["c.txt"],"unchanged":["a.txt","b.txt","src.txt"],"unsaved":[]}' ]
+	[ "$(cat c.txt)" = "$(printf 'one\nb\nc')" ]
+}
+
+@test "checkout --json refusing an unsaved edit still lists it, exit 1" {
+	use_chain
+	rp repro >/dev/null
+	echo edited > b.txt
+	rm c.txt
+	run --separate-stderr rp checkout --json
+	assert_failure 1
+	[ "$(jv 'd["unsaved"]')" = '[{"out":true,"path":"b.txt","stage":"b"}]' ]
+	[ "$(jv 'd["restored"]')" = '[]' ]
+	[ "$(cat b.txt)" = edited ]
+	[[ "$stderr" == *"checking out would lose them"* ]]
+}
+
+@test "checkout --json names the outs in no store, and what --rebuild rebuilt" {
+	use_chain
+	rp repro >/dev/null
+	h=$(hash_of a.txt)
+	drop_object "$h"
+	rm a.txt
+	run --separate-stderr rp checkout --json
+	assert_failure 1
+	[ "$(jv 'd["missing"]')" = "[{\"hash\":\"$h\",\"path\":\"a.txt\",\"stage\":\"a\"}]" ]
+	[ "$(jv 'd["restored"]')" = '[]' ]
+	run --separate-stderr rp checkout --rebuild --json
+	assert_success
+	[ "$(jv 'd["rebuilt"]')" = '["a"]' ]
+	[ "$(jv 'd["restored"]')" = '["a.txt"]' ]
+	# the rebuilt stage's output went to stderr
+	[[ "$stderr" == *"[rebuild a] \$ echo x >> runs-a.log"* ]]
+}
+
+@test "checkout --json of a lock that does not exist prints nothing and exits 2" {
+	use_chain
+	run --separate-stderr rp checkout nosuch.lock --json
+	assert_failure 2
+	assert_equal "$output" ""
+}
