@@ -363,3 +363,45 @@ use_chain() {
 	assert_failure 2
 	assert_equal "$output" ""
 }
+
+# ---- gc ------------------------------------------------------------------
+
+# two_versions: the chain run on two versions of src.txt, the second in
+# rp.lock: the first's 3 objects and 3 run-cache entries are garbage.
+two_versions() {
+	use_chain
+	rp repro >/dev/null
+	old=$(hash_of a.txt)
+	echo two > src.txt
+	rp repro >/dev/null
+}
+
+@test "gc -n --json lists what would be deleted, and deletes nothing" {
+	two_versions
+	run --separate-stderr rp gc -n --json
+	assert_success
+	is_json
+	[ "$(jv '[d["dry_run"], d["kept"]]')" = '[true,3]' ]
+	[ "$(jv '[d["objects"]["count"], d["objects"]["bytes"], len(d["objects"]["ids"])]')" = '[3,18,3]' ]
+	[ "$(jv 'd["objects"]["ids"] == sorted(d["objects"]["ids"])')" = true ]
+	[ "$(jv "\"$old\" in d[\"objects\"][\"ids\"]")" = true ]
+	[ "$(jv '[d["run_cache"]["count"], len(d["run_cache"]["ids"]), len(d["run_cache"]["ids"][0])]')" = '[3,3,64]' ]
+	[ -f "$(object_of "$old")" ]
+}
+
+@test "gc --json says what it deleted, and without a scope refuses after the document" {
+	two_versions
+	run --separate-stderr rp gc --json
+	assert_failure 2
+	[ "$(jv '[d["dry_run"], d["objects"]["count"]]')" = '[true,3]' ]
+	[[ "$stderr" == *"nothing deleted: say what to keep"* ]]
+	[ -f "$(object_of "$old")" ]
+	run --separate-stderr rp gc --workspace --json
+	assert_success
+	[ "$(jv '[d["dry_run"], d["objects"]["count"], d["run_cache"]["count"], d["kept"]]')" = '[false,3,3,3]' ]
+	[ "$(jv "\"$old\" in d[\"objects\"][\"ids\"]")" = true ]
+	[ ! -e "$(object_of "$old")" ]
+	run --separate-stderr rp gc --workspace --json
+	assert_success
+	[ "$(jv '[d["objects"], d["run_cache"]]')" = '[{"bytes":0,"count":0,"ids":[]},{"bytes":0,"count":0,"ids":[]}]' ]
+}
