@@ -7,6 +7,10 @@
  * copy of something), so rp can no longer serve it and the next `rp repro`
  * or `rp checkout --rebuild` makes it again. Exit 1 when a bad object was
  * found (even when repaired: the store was not sound).
+ *
+ * --json prints {"checked": N, "corrupt": [{"id": NAME, "actual": HASH,
+ * "quarantined": PATH}]} (the last with --repair, once moved) instead of
+ * the summary line, also when objects were corrupt.
  */
 #include "cmd.h"
 #include "util/error.h"
@@ -14,6 +18,7 @@
 #include "util/hash.h"
 #include "util/progress.h"
 #include "core/project.h"
+#include "jsonout.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -22,12 +27,14 @@
 #include <string.h>
 
 static const char cache_usage[] =
-	"usage: rp cache verify [--repair]\n"
+	"usage: rp cache verify [--repair] [--json]\n"
 	"\n"
 	"Rehashes every object in the store and reports those whose bytes do not\n"
 	"match their name. Exit status 1 when any was found.\n"
 	"\n"
-	"  --repair   move bad objects to .rp/cache/quarantine/ so they are never served\n";
+	"  --repair   move bad objects to .rp/cache/quarantine/ so they are never served\n"
+	"  --json     print {\"checked\": N, \"corrupt\": [{\"id\": NAME, \"actual\": HASH,\n"
+	"             \"quarantined\": PATH}]}\n";
 
 struct objects {
 	char **paths;
@@ -63,6 +70,7 @@ int cmd_cache(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "repair", no_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -71,7 +79,8 @@ int cmd_cache(int argc, char **argv)
 	char (*hex)[HASH_HEX] = NULL;
 	struct rp_err err = { 0 };
 	size_t bad = 0, chunk = 256;
-	int c, repair = 0, ret = RP_EXIT_OK;
+	int c, repair = 0, as_json = 0, ret = RP_EXIT_OK;
+	json_t *corrupt = NULL;
 	struct progress prog;
 
 	static const char *const subs[] = { "verify" };
@@ -88,6 +97,7 @@ int cmd_cache(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r': repair = 1; break;
+		case 'J': as_json = 1; break;
 		case 'h': return cmd_usage(cache_usage, 0);
 		default: return cmd_usage(cache_usage, 1);
 		}
@@ -101,7 +111,7 @@ int cmd_cache(int argc, char **argv)
 		goto out;
 	}
 	hex = xcalloc(o.n + 1, sizeof(*hex));
-	progress_init(&prog, "verify", o.n);
+	progress_init(&prog, "rp cache verify", o.n);
 	if (rp_opts.quiet)
 		prog.enabled = 0;
 	/* in slices, so the progress line moves and an unreadable file is named */
@@ -117,13 +127,17 @@ int cmd_cache(int argc, char **argv)
 		progress_update(&prog, i + n, NULL);
 	}
 	progress_end(&prog);
+	corrupt = json_array();
 	for (size_t i = 0; i < o.n; i++) {
+		json_t *entry;
 		char *q;
 
 		if (!strcmp(hex[i], o.names[i]))
 			continue;
 		bad++;
 		rp_error("object %s is corrupt: its bytes hash to %.12s", o.names[i], hex[i]);
+		entry = json_pack("{s:s, s:s}", "id", o.names[i], "actual", hex[i]);
+		json_array_append_new(corrupt, entry);
 		if (!repair)
 			continue;
 		q = xasprintf("%s/quarantine/%s", pr.ws.store->root, o.names[i]);
@@ -134,16 +148,23 @@ int cmd_cache(int argc, char **argv)
 			ret = RP_EXIT_FAIL;
 		} else {
 			fprintf(stderr, "  moved to %s\n", q);
+			json_object_set_new(entry, "quarantined", json_out_str(q));
 		}
 		free(q);
 	}
-	if (!rp_opts.quiet)
+	if (as_json) {
+		if (json_out_print(json_pack("{s:I, s:O}", "checked", (json_int_t)o.n,
+					     "corrupt", corrupt)) < 0)
+			ret = RP_EXIT_FAIL;
+	} else if (!rp_opts.quiet) {
 		printf("%zu object%s checked, %zu corrupt%s\n", o.n, o.n == 1 ? "" : "s", bad,
 		       bad && repair ? " (quarantined; run 'rp repro' or 'rp checkout --rebuild' "
 				       "to make them again)" : bad ? " (run 'rp cache verify --repair')" : "");
+	}
 	if (bad)
 		ret = RP_EXIT_FAIL;
 out:
+	json_decref(corrupt);
 	for (size_t i = 0; i < o.n; i++) {
 		free(o.paths[i]);
 		free(o.names[i]);

@@ -405,3 +405,36 @@ two_versions() {
 	assert_success
 	[ "$(jv '[d["objects"], d["run_cache"]]')" = '[{"bytes":0,"count":0,"ids":[]},{"bytes":0,"count":0,"ids":[]}]' ]
 }
+
+# ---- cache verify --------------------------------------------------------
+
+@test "cache verify --json counts the objects and names the corrupt ones" {
+	use_chain
+	rp repro >/dev/null
+	# src.txt and a.txt hold the same bytes: one object
+	run --separate-stderr rp cache verify --json
+	assert_success
+	[ "$(jv 'd')" = '{"checked":3,"corrupt":[]}' ]
+	h=$(hash_of a.txt)
+	o=$(object_of "$h")
+	chmod u+w "$o"
+	echo rotten > "$o"
+	bad=$(hash_of "$o")
+	run --separate-stderr rp cache verify --json
+	assert_failure 1
+	[ "$(jv 'd')" = "{\"checked\":3,\"corrupt\":[{\"actual\":\"$bad\",\"id\":\"$h\"}]}" ]
+	run --separate-stderr rp cache verify --repair --json
+	assert_failure 1
+	[ "$(jv 'd["corrupt"][0]["quarantined"]')" = ".rp/cache/quarantine/$h" ]
+	[ -f ".rp/cache/quarantine/$h" ]
+}
+
+@test "--json with -q still prints the document" {
+	use_chain
+	run --separate-stderr rp -q repro --json
+	assert_success
+	[ "$(jv 'd["counts"]["ran"]')" = 3 ]
+	run --separate-stderr rp cache verify -q --json
+	assert_success
+	[ "$(jv 'd["checked"]')" = 3 ]
+}
