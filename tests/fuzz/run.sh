@@ -40,7 +40,9 @@ fi
 # the members it uses)
 LIB_SRCS=$(cd "$srcdir/src/lib" && ls */*.c | sed 's/\.c$//')
 LIBS="-lyaml -lcrypto -lsqlite3 -lcurl -larchive -ljansson -lpthread -lm"
-SAN_CFLAGS="-D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all -std=gnu11 -Wall -Wno-unused-parameter -I$srcdir/src/lib"
+# the version configure would define (AC_INIT's second argument)
+version=$(sed -n 's/^AC_INIT(\[[^]]*\], *\[\([^]]*\)\].*/\1/p' "$srcdir/configure.ac")
+SAN_CFLAGS="-D_GNU_SOURCE -DPACKAGE_VERSION=\"$version\" -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all -std=gnu11 -Wall -Wno-unused-parameter -I$srcdir/src/lib"
 
 # max_len per target: big enough for the seeds, small enough to stay fast
 max_len() {
