@@ -783,6 +783,19 @@ const char *freshness_reason_name(enum reason_kind k)
 	return names[k];
 }
 
+/* What the subject of a reason of kind `k` is, as freshness_verdict_json() names it. */
+static const char *subject_key(enum reason_kind k)
+{
+	switch (k) {
+	case R_UPSTREAM: return "stage";
+	case R_PROGVER: return "program";
+	case R_CMD_PARAM: case R_PARAM_CHANGED: case R_PARAM_NEW: case R_PARAM_GONE:
+	case R_PARAM_MISSING:
+		return "param";
+	default: return "path";
+	}
+}
+
 json_t *freshness_verdict_json(const struct verdict *v)
 {
 	json_t *a = json_array();
@@ -794,10 +807,7 @@ json_t *freshness_verdict_json(const struct verdict *v)
 
 		json_object_set_new(o, "reason", json_string(freshness_reason_name(r->kind)));
 		if (r->subject)
-			json_object_set_new(o, r->kind == R_UPSTREAM ? "stage" :
-					    r->kind == R_CMD_PARAM ||
-					    (r->kind >= R_PARAM_CHANGED && r->kind <= R_PARAM_MISSING)
-					    ? "param" : "path", json_string(r->subject));
+			json_object_set_new(o, subject_key(r->kind), json_string(r->subject));
 		if (r->old)
 			json_object_set_new(o, "old", json_string(r->old));
 		if (r->new)

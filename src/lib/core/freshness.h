@@ -106,7 +106,7 @@ int freshness_dir_changes(struct store *s, const char *path, const char *old_has
 /*
  * The reasons of `v` as a JSON array, one object per reason: "reason" (its
  * freshness_reason_name), "text" (freshness_reason_text), the subject as
- * "path", "param" or "stage", and "old"/"new" when set. `rp status --json`
+ * "path", "param", "stage" or "program", and "old"/"new" when set. `rp status --json`
  * and `rp repro --json` print it. A new reference; the caller decrefs.
  */
 json_t *freshness_verdict_json(const struct verdict *v);
