@@ -4,10 +4,27 @@
  */
 #include "util/progress.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+
+void progress_summary(const char *label, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", label);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+const char *plural_s(size_t n)
+{
+	return n == 1 ? "" : "s";
+}
 
 double progress_now(void)
 {

@@ -1,11 +1,19 @@
 /*
- * progress.h - a one-line progress display on stderr, only on a terminal.
+ * progress.h - a one-line progress display on stderr, only on a terminal,
+ * and the one summary line a stage program ends with.
  *
- *     struct progress p; progress_init(&p, "embed", total);
+ *     struct progress p; progress_init(&p, "rp embed", total);
  *     progress_update(&p, done, "hits 120, requests 3");   (throttled to ~10/s)
  *     progress_end(&p);                                     (clears the line)
+ *     progress_summary("rp embed", "%zu chunk%s, ...", n, plural_s(n), ...);
  *
- * When stderr is not a TTY nothing is printed, so logs stay clean.
+ * When stderr is not a TTY no progress is drawn, so logs stay clean.
+ *
+ * One label style: a label is the command as the user types it, "rp embed",
+ * "rp context", "rp extract", "rp index update", "rp cache verify", and a
+ * program's progress line and summary line carry the same label. A stage
+ * program ends a successful run with exactly one summary line, "LABEL:
+ * counts" ("rp chunk: 1 chunk from 1 doc"), and prints none with -q.
  */
 #ifndef RP_PROGRESS_H
 #define RP_PROGRESS_H
@@ -26,6 +34,14 @@ void progress_init(struct progress *p, const char *what, size_t total);
 void progress_update(struct progress *p, size_t done, const char *extra);
 /* Erases the line if one was drawn. */
 void progress_end(struct progress *p);
+/*
+ * Prints "LABEL: MSG\n" to stderr, MSG formatted from `fmt`: a stage
+ * program's one summary line (see above). Nothing is kept.
+ */
+void progress_summary(const char *label, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* "" when n == 1, else "s": "%zu chunk%s" reads "1 chunk", "2 chunks". */
+const char *plural_s(size_t n);
 /* Seconds since an arbitrary fixed point (CLOCK_MONOTONIC). */
 double progress_now(void);
 
