@@ -120,6 +120,7 @@ struct run {
 	struct chunk *chunks;
 	size_t nchunks, calloc_;
 	struct uniq *uniq;
+	char *key_ns;             /* the cache key's provider namespace (embcache_namespace) */
 	size_t nuniq;
 	unsigned dim;             /* of every vector of the run; 0 until known */
 	float *vecs;              /* nuniq * dim, allocated once dim is known */
@@ -244,7 +245,7 @@ static int read_chunks(struct run *r, struct rp_err *err)
 		if (r->nchunks > n) {
 			struct chunk *c = &r->chunks[n];
 
-			embcache_key(r->provider, r->model, kdim, r->ep.input_type, c->text, c->len, c->key);
+			embcache_key(r->key_ns, r->model, kdim, r->ep.input_type, c->text, c->len, c->key);
 		}
 		p = nl ? nl + 1 : end;
 	}
@@ -566,6 +567,7 @@ static int parse_args(int argc, char **argv, struct run *r, struct provider_opts
 		{ "base-url", required_argument, NULL, O_BASE },
 		{ "api-key-env", required_argument, NULL, O_KEYENV },
 		{ "cache", required_argument, NULL, O_CACHE },
+	free(r->key_ns);
 		{ "stats", required_argument, NULL, O_STATS },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "deadline", required_argument, NULL, O_DEADLINE },
@@ -743,6 +745,7 @@ int main(int argc, char **argv)
 		if (r.stats_path)
 			write_stats(&r, progress_now() - r.t0);
 		goto out;
+	r.key_ns = embcache_namespace(r.ps.provider, r.ps.base_url);
 	}
 	if (finish(&r) < 0)
 		goto out;

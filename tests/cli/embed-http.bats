@@ -216,8 +216,10 @@ EOF
 	[ "$(stub requests)" = 4 ]
 	run sqlite3 .rp/embed-cache.db "SELECT count(*) FROM embeddings"
 	assert_output 30
-	# the re-run pays only for the rest
-	start_stub good
+	# the re-run pays only for the rest: the same server, restarted (the
+	# server's address is part of the cache key)
+	stop_stub
+	start_stub good --port "$PORT"
 	run emb chunks.jsonl -o v.rpv --batch 10 --stats st.json
 	assert_success
 	[ "$(stub inputs)" = 70 ]

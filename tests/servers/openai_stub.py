@@ -262,6 +262,7 @@ def main():
     global ARGS, SLOTS
     p = argparse.ArgumentParser(description="OpenAI embeddings API stub for tests")
     p.add_argument("--port-file", required=True)
+    p.add_argument("--port", type=int, default=0)  # 0: any free port
     p.add_argument("--stats-file")
     p.add_argument("--delay-ms", type=int, default=0)
     p.add_argument("--fail-429", type=int, default=0)
@@ -290,7 +291,7 @@ def main():
     # a listen backlog of 5 (the default) drops the SYNs of a client that opens
     # more connections at once, which then wait 1 s to retry
     ThreadingHTTPServer.request_queue_size = 128
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
     server.daemon_threads = True
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
     if ARGS.stats_file:

@@ -166,6 +166,35 @@ static void the_cache_key_encoding_never_changes(void **state)
 	assert_string_equal(hex, "e769c3c1e0f0139ad0d6d4f8ef07a96c510ae06ad34bd3b01f2db31e795c1099");
 }
 
+static void the_server_is_in_the_key_except_for_local_and_openai_itself(void **state)
+{
+	char *ns[6];
+	unsigned char k[3][EMBCACHE_KEY];
+
+	(void)state;
+	ns[0] = embcache_namespace("local", "http://127.0.0.1:8080/v1");
+	ns[1] = embcache_namespace("openai", "https://api.openai.com/v1");
+	ns[2] = embcache_namespace("openai", "HTTPS://API.OpenAI.com/v1/");
+	ns[3] = embcache_namespace("openai", "http://127.0.0.1:8080/v1");
+	ns[4] = embcache_namespace("openai", "http://127.0.0.1:8081/v1");
+	ns[5] = embcache_namespace("openai", "http://Gpu-Box:8080/V1/");
+	/* the keys of before: the local embedder's and OpenAI's entries stay valid */
+	assert_string_equal(ns[0], "local");
+	assert_string_equal(ns[1], "openai");
+	assert_string_equal(ns[2], "openai");
+	/* another server is another model, whatever its name */
+	assert_string_equal(ns[3], "openai@http://127.0.0.1:8080/v1");
+	assert_string_equal(ns[4], "openai@http://127.0.0.1:8081/v1");
+	assert_string_equal(ns[5], "openai@http://gpu-box:8080/V1");
+	embcache_key(ns[1], "m1", 0, NULL, "hello", 5, k[0]);
+	embcache_key(ns[3], "m1", 0, NULL, "hello", 5, k[1]);
+	embcache_key(ns[4], "m1", 0, NULL, "hello", 5, k[2]);
+	assert_memory_not_equal(k[0], k[1], EMBCACHE_KEY);
+	assert_memory_not_equal(k[1], k[2], EMBCACHE_KEY);
+	for (int i = 0; i < 6; i++)
+		free(ns[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +202,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(malformed_rows_are_misses, setup, teardown),
 		cmocka_unit_test(an_unwritable_path_is_an_error),
 		cmocka_unit_test(the_cache_key_encoding_never_changes),
+		cmocka_unit_test(the_server_is_in_the_key_except_for_local_and_openai_itself),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,9 @@
  * can never leave half a batch, and each committed vector survives the
  * failure of anything after it.
  *
+ * The provider column holds the provider's name ("openai"); the server it
+ * was asked of is only in the key (embcache_namespace()).
+ *
  * Invariant: a row's vector has dims * 4 bytes and was returned, for exactly
  * the request its key describes, by the provider and model it names.
  */
@@ -78,6 +81,32 @@ void embcache_key(const char *provider, const char *model, unsigned dims, const 
 
 		key[i] = (unsigned char)(hi << 4 | lo);
 	}
+}
+
+char *embcache_namespace(const char *provider, const char *base_url)
+{
+	const char *host = base_url ? strstr(base_url, "://") : NULL;
+	size_t len, i, path;
+	char *url, *ns;
+
+	if (!strcmp(provider, "local") || !base_url)
+		return xstrdup(provider);
+	url = xstrdup(base_url);
+	len = strlen(url);
+	while (len && url[len - 1] == '/')
+		url[--len] = '\0';
+	/* scheme and host are case-insensitive; the path is not */
+	path = host ? (size_t)(host - base_url) + 3 : 0;
+	path += strcspn(url + path, "/");
+	for (i = 0; i < path && i < len; i++)
+		if (url[i] >= 'A' && url[i] <= 'Z')
+			url[i] = (char)(url[i] - 'A' + 'a');
+	if (!strcmp(provider, "openai") && !strcmp(url, "https://api.openai.com/v1"))
+		ns = xstrdup(provider);
+	else
+		ns = xasprintf("%s@%s", provider, url);
+	free(url);
+	return ns;
 }
 
 static int db_fail(struct embcache *c, struct rp_err *err, const char *what)

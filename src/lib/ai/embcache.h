@@ -24,12 +24,30 @@ struct embcache;
 /*
  * Computes the cache key of one embedding request: SHA-256 over the
  * length-prefixed (u64 little-endian length, then the bytes) fields
- *     "rp-embed-key-v1", provider, model, dimensions (decimal; "0" when the
- *     model's own dimension is used), input type ("" when none), text
+ *     "rp-embed-key-v1", provider namespace (embcache_namespace()), model,
+ *     dimensions (decimal; "0" when the model's own dimension is used),
+ *     input type ("" when none), text
  * into key[32]. All strings are borrowed; `text` is `len` bytes.
  */
 void embcache_key(const char *provider, const char *model, unsigned dims, const char *input_type,
 		  const char *text, size_t len, unsigned char key[EMBCACHE_KEY]);
+
+/*
+ * The provider namespace of the key: who answers for `model`. A model name
+ * says nothing about the server: "m1" on api.openai.com and "m1" on a
+ * self-hosted server are two models, and must not share vectors. So:
+ *   - "local": the local embedder, wherever it runs (its version is in its
+ *     model name, rp-lexical-v1);
+ *   - a remote provider at its default server (https://api.openai.com/v1):
+ *     the provider's name alone, "openai";
+ *   - a remote provider at any other server: "openai@URL", URL the base URL
+ *     with its scheme and host in lower case and no final '/'.
+ * The first two are what the key held before servers were in it, so the
+ * entries of the local embedder and of OpenAI itself stay valid; entries
+ * of a self-hosted server made before are no longer found (made once more).
+ * Caller frees.
+ */
+char *embcache_namespace(const char *provider, const char *base_url);
 
 /*
  * Opens (creating it and its directory if needed) the cache at `path`,

@@ -13,7 +13,7 @@
  *
  * index_searcher_run():
  *   1. computes each text's cache key exactly as rp-embed does
- *      (embcache_key(provider, model, dims known before answering, "query",
+ *      (embcache_key(provider namespace, model, dims known before answering, "query",
  *      text)), so `rp-embed --input-type query` and a query share entries;
  *      equal keys are folded; the cache is read in one bulk lookup; the
  *      misses are embedded in one call and stored in one transaction;
@@ -342,9 +342,12 @@ out:
 static void query_keys(const struct index_searcher *s, const char *const *utext, const size_t *ulen,
 		       size_t nuniq, unsigned char (*keys)[EMBCACHE_KEY])
 {
+	/* the server that answers is part of the key, as for rp-embed */
+	char *ns = embcache_namespace(s->ix->provider, s->ps.base_url);
+
 	for (size_t u = 0; u < nuniq; u++)
-		embcache_key(s->ix->provider, s->ix->model, s->key_dims, "query", utext[u], ulen[u],
-			     keys[u]);
+		embcache_key(ns, s->ix->model, s->key_dims, "query", utext[u], ulen[u], keys[u]);
+	free(ns);
 }
 
 /*
