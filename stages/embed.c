@@ -114,13 +114,13 @@ struct run {
 	const char *stats_path;
 	struct embedder_params ep;  /* --provider, --dimensions, --batch, ... */
 	struct provider_settings ps;
+	char *key_ns;             /* the cache key's provider namespace (embcache_namespace) */
 	struct embedder *emb;
 	/* data */
 	struct buf in;            /* the input, read whole */
 	struct chunk *chunks;
 	size_t nchunks, calloc_;
 	struct uniq *uniq;
-	char *key_ns;             /* the cache key's provider namespace (embcache_namespace) */
 	size_t nuniq;
 	unsigned dim;             /* of every vector of the run; 0 until known */
 	float *vecs;              /* nuniq * dim, allocated once dim is known */
@@ -543,6 +543,7 @@ static void free_run(struct run *r)
 	embcache_close(r->cache);
 	embedder_free(r->emb);
 	provider_settings_release(&r->ps);
+	free(r->key_ns);
 }
 
 enum { O_PROVIDER = 256, O_BATCH, O_MAXTOK, O_CONC, O_DIMS, O_ITYPE, O_BASE, O_KEYENV, O_CACHE,
@@ -567,7 +568,6 @@ static int parse_args(int argc, char **argv, struct run *r, struct provider_opts
 		{ "base-url", required_argument, NULL, O_BASE },
 		{ "api-key-env", required_argument, NULL, O_KEYENV },
 		{ "cache", required_argument, NULL, O_CACHE },
-	free(r->key_ns);
 		{ "stats", required_argument, NULL, O_STATS },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "deadline", required_argument, NULL, O_DEADLINE },
@@ -703,6 +703,7 @@ int main(int argc, char **argv)
 	if (provider_settings_resolve(&r.ps, "embed", &po, "embed-cache.db", &err) < 0)
 		goto usage_error;
 	r.provider = r.ps.provider;
+	r.key_ns = embcache_namespace(r.ps.provider, r.ps.base_url);
 	r.ep.provider = r.ps.provider;
 	r.ep.model = r.model;
 	r.ep.base_url = r.ps.base_url;
@@ -745,7 +746,6 @@ int main(int argc, char **argv)
 		if (r.stats_path)
 			write_stats(&r, progress_now() - r.t0);
 		goto out;
-	r.key_ns = embcache_namespace(r.ps.provider, r.ps.base_url);
 	}
 	if (finish(&r) < 0)
 		goto out;
