@@ -18,6 +18,7 @@
  * leaves no output file.
  */
 #include "ai/chunker.h"
+#include "core/progver.h"
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/jsonl.h"
@@ -39,7 +40,8 @@ static const char usage_text[] =
 	"  -n, --size N        most units in a chunk (default 1000)\n"
 	"  -l, --overlap N     units shared by neighbouring chunks, < size (default 0)\n"
 	"  -u, --unit U        chars (code points, default) or words\n"
-	"  -h, --help          show this help\n";
+	"  -h, --help          show this help\n"
+	"      --version       rp's version and the strategies' (part of a stage's key)\n";
 
 struct doc_out {
 	char *doc_id;
@@ -117,6 +119,7 @@ static int parse_args(int argc, char **argv, struct chunk_params *p, const char 
 		{ "overlap", required_argument, NULL, 'l' },
 		{ "unit", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct rp_err err = { 0 };
@@ -147,6 +150,14 @@ static int parse_args(int argc, char **argv, struct chunk_params *p, const char 
 				return RP_EXIT_USAGE;
 			}
 			break;
+		case 'V': {
+			/* rp's version and the algorithms': what enters a stage's key (progver.h) */
+			char *v = progver_text("chunk");
+
+			fputs(v, stdout);
+			free(v);
+			return RP_EXIT_OK;
+		}
 		case 'h': return usage(0);
 		default: return usage(1);
 		}

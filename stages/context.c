@@ -43,12 +43,14 @@
  * to --deadline (default 1h), a Retry-After wait to 60 s and an answer to
  * 64 MiB decompressed (chat.h, http.h).
  *
- * Versions: bump HEADINGS_VERSION or LLM_VERSION whenever this file would
- * produce a different context or text for the same input.
+ * Versions: bump "headings" or "llm" of "context" in core/progver.c's table
+ * whenever this file would produce a different context or text for the
+ * same input; the stages that run that method then run again (key.h).
  */
 #include "ai/chat.h"
 #include "ai/llmcache.h"
 #include "ai/provider.h"
+#include "core/progver.h"
 #include "yaml/doc.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -65,8 +67,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HEADINGS_VERSION 1
-#define LLM_VERSION 1
+#define HEADINGS_VERSION progver_get("context", "headings")
+#define LLM_VERSION progver_get("context", "llm")
 /* headings of a chunk that its "Section:" context names (the innermost) */
 #define HEADINGS_MAX 6
 
@@ -83,7 +85,7 @@ static const char usage_text[] =
 	"      --prompt-key KEY  the prompt is the string at dotted KEY of the YAML prompt file\n"
 	"                        (e.g. --prompt-file params.yaml --prompt-key context.prompt)\n"
 	"      --prompt-version V  the prompt's version, part of the cache key (with --prompt-file)\n"
-	"      --model M         the chat model (default: llm.model in .rp/config)\n"
+	"      --model M         the chat model (required with --method llm)\n"
 	"      --base-url URL    OpenAI-compatible API root (default: llm.base_url, else OpenAI)\n"
 	"      --api-key-env NAME  environment variable holding the API key\n"
 	"                        (default: llm.api_key_env, else OPENAI_API_KEY if set)\n"
@@ -93,7 +95,8 @@ static const char usage_text[] =
 	"      --timeout SECONDS per request, 1..86400 (default 120)\n"
 	"      --deadline SECONDS  for all requests, retries included; suffixes s, m, h\n"
 	"                        (default 1h)\n"
-	"  -h, --help            show this help\n";
+	"  -h, --help            show this help\n"
+	"      --version         rp's version and the methods' (part of a stage's key)\n";
 
 static const char default_system[] =
 	"You situate a chunk of a document within the whole document, to improve "
@@ -400,7 +403,7 @@ static int llm_setup(struct llm *l, struct opts *o)
 	l->model = l->ps.model;
 	if (!l->model || !*l->model)
 		return rp_err_set(&l->err, RP_ERR_INPUT, "--method llm needs a model: pass --model "
-				  "or set llm.model in .rp/config");
+				  "ID in the stage's command (it is part of the stage's key)");
 	if (!o->docs)
 		return rp_err_set(&l->err, RP_ERR_INPUT, "--method llm needs the documents: pass "
 				  "--docs DOCS.jsonl");
@@ -470,6 +473,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "deadline", required_argument, NULL, O_DEADLINE },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct rp_err err = { 0 };
@@ -513,6 +517,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			}
 			o->deadline = (long)secs;
 			break;
+		}
+		case 'V': {
+			/* rp's version and the algorithms': what enters a stage's key (progver.h) */
+			char *v = progver_text("context");
+
+			fputs(v, stdout);
+			free(v);
+			return RP_EXIT_OK;
 		}
 		case 'h': return usage(0);
 		default: return usage(1);

@@ -41,6 +41,7 @@
 #include "ai/embcache.h"
 #include "ai/embedder.h"
 #include "ai/provider.h"
+#include "core/progver.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/hash.h"
@@ -65,7 +66,7 @@ static const char usage_text[] =
 	"usage: rp-embed CHUNKS.jsonl -o VECTORS.rpv --model ID [--provider local|openai]\n"
 	"                [--batch N] [--max-batch-tokens N] [--concurrency N] [--max-retries N]\n"
 	"                [--dimensions N] [--input-type document|query] [--base-url URL]\n"
-	"                [--api-key-env NAME] [--cache PATH] [--stats FILE]\n"
+	"                [--api-key-env NAME] [--cache PATH] [--stats FILE] [--timings FILE]\n"
 	"                [--timeout SECONDS] [--deadline SECONDS]\n"
 	"\n"
 	"Embeds the \"text\" of each chunk, sending only the texts that are not in the\n"
@@ -88,8 +89,10 @@ static const char usage_text[] =
 	"      --api-key-env NAME   environment variable holding the API key\n"
 	"                           (default OPENAI_API_KEY)\n"
 	"      --cache PATH         embedding cache (default .rp/embed-cache.db)\n"
-	"      --stats FILE         write run statistics as JSON\n"
-	"  -h, --help               show this help\n";
+	"      --stats FILE         write run statistics as JSON (counts only: a cacheable metric)\n"
+	"      --timings FILE       write the run's seconds as JSON (never an out: it differs each run)\n"
+	"  -h, --help               show this help\n"
+	"      --version            rp's version and the local embedder's (part of a stage's key)\n";
 
 struct chunk {
 	char *id;
@@ -112,6 +115,7 @@ struct run {
 	/* options */
 	const char *input, *output, *model, *provider;
 	const char *stats_path;
+	const char *timings_path;   /* --timings: the run time, kept out of --stats */
 	struct embedder_params ep;  /* --provider, --dimensions, --batch, ... */
 	struct provider_settings ps;
 	char *key_ns;             /* the cache key's provider namespace (embcache_namespace) */
@@ -496,13 +500,34 @@ static int write_output(struct run *r)
 	return 0;
 }
 
+/* Writes the JSON object `o` (taken) as one line to `path`: 0, or -1 reported. */
+static int write_json_line(const char *path, json_t *o)
+{
+	struct buf b = BUF_INIT;
+	struct rp_err err;
+	char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(4));
+	int ret = 0;
+
+	json_decref(o);
+	if (!text)
+		BUG("json_dumps failed");
+	buf_adds(&b, text);
+	buf_addch(&b, '\n');
+	free(text);
+	if (fs_mkdir_parent(path, &err) < 0 || fs_write_output(path, b.s, b.len, &err) < 0)
+		ret = rp_err_report(&err);
+	buf_release(&b);
+	return ret;
+}
+
+/*
+ * --stats: counts only, so that the same inputs and cache give the same
+ * bytes and the file can be a cached metric (a stage with an uncached out
+ * is never restored from the run-cache). The run time goes to --timings.
+ */
 static int write_stats(struct run *r, double seconds)
 {
 	json_t *o = json_object();
-	struct buf b = BUF_INIT;
-	struct rp_err err;
-	char *text;
-	int ret = 0;
 
 	json_object_set_new(o, "chunks", json_integer((json_int_t)r->nchunks));
 	json_object_set_new(o, "hits", json_integer((json_int_t)r->hits));
@@ -511,19 +536,16 @@ static int write_stats(struct run *r, double seconds)
 	json_object_set_new(o, "requests", json_integer((json_int_t)r->emb->http.requests));
 	json_object_set_new(o, "retries", json_integer((json_int_t)r->emb->http.retries));
 	json_object_set_new(o, "tokens", json_integer((json_int_t)r->emb->tokens));
-	json_object_set_new(o, "seconds", json_real(seconds));
-	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(4));
-	json_decref(o);
-	if (!text)
-		BUG("json_dumps failed");
-	buf_adds(&b, text);
-	buf_addch(&b, '\n');
-	free(text);
-	if (fs_mkdir_parent(r->stats_path, &err) < 0 ||
-	    fs_write_output(r->stats_path, b.s, b.len, &err) < 0)
-		ret = rp_err_report(&err);
-	buf_release(&b);
-	return ret;
+	if (r->stats_path && write_json_line(r->stats_path, o) < 0)
+		return -1;
+	if (!r->stats_path)
+		json_decref(o);
+	if (r->timings_path) {
+		o = json_object();
+		json_object_set_new(o, "seconds", json_real(seconds));
+		return write_json_line(r->timings_path, o);
+	}
+	return 0;
 }
 
 /* ---- options and main ------------------------------------------------------- */
@@ -547,7 +569,7 @@ static void free_run(struct run *r)
 }
 
 enum { O_PROVIDER = 256, O_BATCH, O_MAXTOK, O_CONC, O_DIMS, O_ITYPE, O_BASE, O_KEYENV, O_CACHE,
-       O_STATS, O_RETRIES, O_TIMEOUT, O_DEADLINE };
+       O_STATS, O_RETRIES, O_TIMEOUT, O_DEADLINE, O_TIMINGS };
 
 /*
  * Reads the options into r->ep and po; -1 to go on, else the exit code
@@ -569,9 +591,11 @@ static int parse_args(int argc, char **argv, struct run *r, struct provider_opts
 		{ "api-key-env", required_argument, NULL, O_KEYENV },
 		{ "cache", required_argument, NULL, O_CACHE },
 		{ "stats", required_argument, NULL, O_STATS },
+		{ "timings", required_argument, NULL, O_TIMINGS },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "deadline", required_argument, NULL, O_DEADLINE },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long v;
@@ -632,6 +656,15 @@ static int parse_args(int argc, char **argv, struct run *r, struct provider_opts
 		case O_KEYENV: po->api_key_env = optarg; break;
 		case O_CACHE: po->cache = optarg; break;
 		case O_STATS: r->stats_path = optarg; break;
+		case O_TIMINGS: r->timings_path = optarg; break;
+		case 'V': {
+			/* rp's version and the algorithms': what enters a stage's key (progver.h) */
+			char *vt = progver_text("embed");
+
+			fputs(vt, stdout);
+			free(vt);
+			return RP_EXIT_OK;
+		}
 		case 'h': return usage(0);
 		default: return usage(1);
 		}
@@ -669,7 +702,7 @@ static int finish(struct run *r)
 		double secs = progress_now() - r->t0;
 		const struct http_stats *hs = &r->emb->http;
 
-		if (r->stats_path && write_stats(r, secs) < 0)
+		if ((r->stats_path || r->timings_path) && write_stats(r, secs) < 0)
 			return -1;
 		if (!r->emb->ops->remote)
 			fprintf(stderr, "rp-embed: %zu chunks, %zu cache hits, %zu embedded locally, %.1fs\n",
@@ -743,7 +776,7 @@ int main(int argc, char **argv)
 		if (r.stored)
 			fprintf(stderr, "rp-embed: %zu new vectors were received and cached; a re-run embeds "
 				"only the other %zu texts\n", r.stored, r.nmiss - r.stored);
-		if (r.stats_path)
+		if (r.stats_path || r.timings_path)
 			write_stats(&r, progress_now() - r.t0);
 		goto out;
 	}

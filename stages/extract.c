@@ -54,6 +54,7 @@
 #define _GNU_SOURCE   /* memmem, fmemopen */
 #endif
 #include "util/buf.h"
+#include "core/progver.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/hash.h"
@@ -101,7 +102,8 @@ static const char extract_usage[] =
 	"  --strict             fail (exit 1) if any file is skipped\n"
 	"  -v, --verbose        list every skipped file\n"
 	"  -q, --quiet          no summary line\n"
-	"  -h, --help           show this help\n";
+	"  -h, --help           show this help\n"
+	"      --version        rp's version and the extractor's (part of a stage's key)\n";
 
 enum kind { K_UNKNOWN, K_TXT, K_MD, K_HTML, K_JSONL, K_ARCHIVE };
 
@@ -917,6 +919,7 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct extract ex = { 0 };
@@ -951,6 +954,14 @@ int main(int argc, char **argv)
 			break;
 		case 'v': verbose = 1; break;
 		case 'q': quiet = 1; break;
+		case 'V': {
+			/* rp's version and the algorithms': what enters a stage's key (progver.h) */
+			char *v = progver_text("extract");
+
+			fputs(v, stdout);
+			free(v);
+			return RP_EXIT_OK;
+		}
 		case 'h': fputs(extract_usage, stdout); return RP_EXIT_OK;
 		default: fputs(extract_usage, stderr); return RP_EXIT_USAGE;
 		}
