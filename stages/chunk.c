@@ -23,6 +23,7 @@
 #include "util/hash.h"
 #include "util/jsonl.h"
 #include "util/numopt.h"
+#include "util/progress.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -33,13 +34,14 @@
 
 static const char usage_text[] =
 	"usage: rp-chunk DOCS.jsonl -o CHUNKS.jsonl [--strategy fixed|recursive|markdown|sentence]\n"
-	"                [--size N] [--overlap N] [--unit chars|words]\n"
+	"                [--size N] [--overlap N] [--unit chars|words] [-q]\n"
 	"\n"
 	"  -o, --output FILE   where to write the chunks (\"-\": standard output)\n"
 	"  -s, --strategy S    fixed, recursive (default), markdown or sentence\n"
 	"  -n, --size N        most units in a chunk (default 1000)\n"
 	"  -l, --overlap N     units shared by neighbouring chunks, < size (default 0)\n"
 	"  -u, --unit U        chars (code points, default) or words\n"
+	"  -q, --quiet         no summary line\n"
 	"  -h, --help          show this help\n"
 	"      --version       rp's version and the strategies' (part of a stage's key)\n";
 
@@ -110,7 +112,7 @@ static void chunk_doc(const struct chunk_params *p, const char *doc_id, const ch
  * exit code (after --help, or a usage error reported).
  */
 static int parse_args(int argc, char **argv, struct chunk_params *p, const char **input,
-		      const char **output)
+		      const char **output, int *quiet)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -118,6 +120,7 @@ static int parse_args(int argc, char **argv, struct chunk_params *p, const char 
 		{ "size", required_argument, NULL, 'n' },
 		{ "overlap", required_argument, NULL, 'l' },
 		{ "unit", required_argument, NULL, 'u' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -126,7 +129,7 @@ static int parse_args(int argc, char **argv, struct chunk_params *p, const char 
 	int c;
 	long num;
 
-	while ((c = getopt_long(argc, argv, "o:s:n:l:u:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:s:n:l:u:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': *output = optarg; break;
 		case 's':
@@ -158,6 +161,7 @@ static int parse_args(int argc, char **argv, struct chunk_params *p, const char 
 			free(v);
 			return RP_EXIT_OK;
 		}
+		case 'q': *quiet = 1; break;
 		case 'h': return usage(0);
 		default: return usage(1);
 		}
@@ -226,10 +230,10 @@ int main(int argc, char **argv)
 	struct doc_set ds = { 0 };
 	struct buf all = BUF_INIT;
 	json_t *obj;
-	int rc, ret = RP_EXIT_OK;
+	int rc, ret = RP_EXIT_OK, quiet = 0;
 
 	rp_progname = "rp-chunk";
-	if ((ret = parse_args(argc, argv, &p, &input, &output)) >= 0)
+	if ((ret = parse_args(argc, argv, &p, &input, &output, &quiet)) >= 0)
 		return ret;
 	ret = RP_EXIT_OK;
 	if (jsonl_open(&r, input, &err) < 0)
@@ -249,6 +253,14 @@ int main(int argc, char **argv)
 	if (ret == RP_EXIT_OK && jsonl_write_file(output, &all, &err) < 0) {
 		rp_err_report(&err);
 		ret = RP_EXIT_FAIL;
+	}
+	if (ret == RP_EXIT_OK && !quiet) {
+		size_t n = 0;
+
+		for (const char *q = all.s; q && (q = memchr(q, '\n', all.s + all.len - q)); q++)
+			n++;
+		progress_summary("rp chunk", "%zu chunk%s from %zu doc%s", n, plural_s(n), ds.n,
+				 plural_s(ds.n));
 	}
 	for (size_t i = 0; i < ds.n; i++) {
 		free(ds.v[i].doc_id);

@@ -76,7 +76,7 @@ static const char usage_text[] =
 	"usage: rp-context CHUNKS.jsonl -o CONTEXTUAL.jsonl [--method headings|llm] [--docs DOCS.jsonl]\n"
 	"                  [--prompt-file FILE [--prompt-key KEY] --prompt-version V] [--model M]\n"
 	"                  [--base-url URL] [--api-key-env NAME] [--cache PATH]\n"
-	"                  [--max-retries N] [--timeout SECONDS] [--deadline SECONDS]\n"
+	"                  [--max-retries N] [--timeout SECONDS] [--deadline SECONDS] [-q]\n"
 	"\n"
 	"  -o, --output FILE     where to write the chunks with context (\"-\": standard output)\n"
 	"  -m, --method M        headings (offline, default) or llm\n"
@@ -95,6 +95,7 @@ static const char usage_text[] =
 	"      --timeout SECONDS per request, 1..86400 (default 120)\n"
 	"      --deadline SECONDS  for all requests, retries included; suffixes s, m, h\n"
 	"                        (default 1h)\n"
+	"  -q, --quiet           no summary line\n"
 	"  -h, --help            show this help\n"
 	"      --version         rp's version and the methods' (part of a stage's key)\n";
 
@@ -118,7 +119,7 @@ struct srcdoc {
 struct opts {
 	const char *input, *output, *method, *docs, *prompt_file, *prompt_key, *prompt_version;
 	const char *model, *base_url, *api_key_env, *cache;
-	int max_retries;
+	int max_retries, quiet;
 	long timeout, deadline;
 };
 
@@ -472,6 +473,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "max-retries", required_argument, NULL, O_RETRIES },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "deadline", required_argument, NULL, O_DEADLINE },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -480,10 +482,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	long num;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "o:m:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:m:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': o->output = optarg; break;
 		case 'm': o->method = optarg; break;
+		case 'q': o->quiet = 1; break;
 		case O_DOCS: o->docs = optarg; break;
 		case O_PFILE: o->prompt_file = optarg; break;
 		case O_PKEY: o->prompt_key = optarg; break;
@@ -662,7 +665,7 @@ int main(int argc, char **argv)
 		ret = rp_err_exit(&l.err);
 		goto out;
 	}
-	progress_init(&pg, "context", cs.n);
+	progress_init(&pg, "rp context", cs.n);
 	for (size_t i = 0; i < cs.n; i++) {
 		rc = add_context(is_llm ? &l : NULL, method_name, cs.v[i], r.path, cs.lines[i], &out);
 		if (rc != RP_EXIT_OK) {
@@ -684,14 +687,21 @@ int main(int argc, char **argv)
 		rp_err_report(&err);
 		goto out;
 	}
-	if (is_llm)
-		fprintf(stderr, "rp-context: %zu chunks, %zu cached, %zu generated (%lu requests, %lu retries)\n",
-			cs.n, l.hits, l.misses, l.chat_ready ? l.chat.requests : 0UL,
-			l.chat_ready ? l.chat.retries : 0UL);
+	if (is_llm && !o.quiet) {
+		unsigned long req = l.chat_ready ? l.chat.requests : 0UL;
+		unsigned long retr = l.chat_ready ? l.chat.retries : 0UL;
+
+		progress_summary("rp context", "%zu chunk%s, %zu cached, %zu generated (%lu request%s, "
+				 "%lu retr%s)", cs.n, plural_s(cs.n), l.hits, l.misses, req,
+				 plural_s(req), retr, retr == 1 ? "y" : "ies");
+	} else if (!o.quiet) {
+		progress_summary("rp context", "%zu chunk%s, method %s", cs.n, plural_s(cs.n),
+				 method_name);
+	}
 	ret = RP_EXIT_OK;
 out:
 	if (is_llm && ret != RP_EXIT_OK && (l.hits || l.misses))
-		fprintf(stderr, "rp-context: failed; %zu contexts were generated and stay cached\n",
+		fprintf(stderr, "rp context: failed; %zu contexts were generated and stay cached\n",
 			l.misses);
 	for (size_t i = 0; i < cs.n; i++)
 		json_decref(cs.v[i]);

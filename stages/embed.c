@@ -67,7 +67,7 @@ static const char usage_text[] =
 	"                [--batch N] [--max-batch-tokens N] [--concurrency N] [--max-retries N]\n"
 	"                [--dimensions N] [--input-type document|query] [--base-url URL]\n"
 	"                [--api-key-env NAME] [--cache PATH] [--stats FILE] [--timings FILE]\n"
-	"                [--timeout SECONDS] [--deadline SECONDS]\n"
+	"                [--timeout SECONDS] [--deadline SECONDS] [-q]\n"
 	"\n"
 	"Embeds the \"text\" of each chunk, sending only the texts that are not in the\n"
 	"embedding cache, and writes the vectors in chunk order.\n"
@@ -91,6 +91,7 @@ static const char usage_text[] =
 	"      --cache PATH         embedding cache (default .rp/embed-cache.db)\n"
 	"      --stats FILE         write run statistics as JSON (counts only: a cacheable metric)\n"
 	"      --timings FILE       write the run's seconds as JSON (never an out: it differs each run)\n"
+	"  -q, --quiet              no summary line\n"
 	"  -h, --help               show this help\n"
 	"      --version            rp's version and the local embedder's (part of a stage's key)\n";
 
@@ -116,6 +117,7 @@ struct run {
 	const char *input, *output, *model, *provider;
 	const char *stats_path;
 	const char *timings_path;   /* --timings: the run time, kept out of --stats */
+	int quiet;                  /* -q: no summary line */
 	struct embedder_params ep;  /* --provider, --dimensions, --batch, ... */
 	struct provider_settings ps;
 	char *key_ns;             /* the cache key's provider namespace (embcache_namespace) */
@@ -594,6 +596,7 @@ static int parse_args(int argc, char **argv, struct run *r, struct provider_opts
 		{ "timings", required_argument, NULL, O_TIMINGS },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "deadline", required_argument, NULL, O_DEADLINE },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -601,10 +604,11 @@ static int parse_args(int argc, char **argv, struct run *r, struct provider_opts
 	long v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "o:m:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:m:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': r->output = optarg; break;
 		case 'm': r->model = optarg; break;
+		case 'q': r->quiet = 1; break;
 		case O_PROVIDER: po->provider = optarg; break;
 		case O_BATCH:
 			if (parse_long("--batch", optarg, 1, 100000, &r->ep.batch) < 0)
@@ -704,14 +708,19 @@ static int finish(struct run *r)
 
 		if ((r->stats_path || r->timings_path) && write_stats(r, secs) < 0)
 			return -1;
-		if (!r->emb->ops->remote)
-			fprintf(stderr, "rp-embed: %zu chunks, %zu cache hits, %zu embedded locally, %.1fs\n",
-				r->nchunks, r->hits, r->embedded, secs);
+		if (r->quiet)
+			;
+		else if (!r->emb->ops->remote)
+			progress_summary("rp embed", "%zu chunk%s, %zu cache hit%s, %zu embedded locally, "
+					 "%.1fs", r->nchunks, plural_s(r->nchunks), r->hits,
+					 plural_s(r->hits), r->embedded, secs);
 		else
-			fprintf(stderr, "rp-embed: %zu chunks, %zu cache hits, %zu embedded in %zu request%s, "
-				"%zu retr%s, %lld tokens, %.1fs\n", r->nchunks, r->hits, r->embedded,
-				hs->requests, hs->requests == 1 ? "" : "s", hs->retries,
-				hs->retries == 1 ? "y" : "ies", r->emb->tokens, secs);
+			progress_summary("rp embed", "%zu chunk%s, %zu cache hit%s, %zu embedded in %zu "
+					 "request%s, %zu retr%s, %lld token%s, %.1fs", r->nchunks,
+					 plural_s(r->nchunks), r->hits, plural_s(r->hits), r->embedded,
+					 hs->requests, plural_s(hs->requests), hs->retries,
+					 hs->retries == 1 ? "y" : "ies", r->emb->tokens,
+					 plural_s((size_t)r->emb->tokens), secs);
 	}
 	return 0;
 }
@@ -758,7 +767,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	fold_keys(&r);
-	progress_init(&r.prog, "rp-embed", r.nchunks);
+	progress_init(&r.prog, "rp embed", r.nchunks);
 	r.cache = embcache_open(r.ps.cache_path, &err);
 	if (!r.cache) {
 		rp_err_report(&err);
@@ -774,7 +783,7 @@ int main(int argc, char **argv)
 	if (r.nmiss && embed_misses(&r) < 0) {
 		progress_end(&r.prog);
 		if (r.stored)
-			fprintf(stderr, "rp-embed: %zu new vectors were received and cached; a re-run embeds "
+			fprintf(stderr, "rp embed: %zu new vectors were received and cached; a re-run embeds "
 				"only the other %zu texts\n", r.stored, r.nmiss - r.stored);
 		if (r.stats_path || r.timings_path)
 			write_stats(&r, progress_now() - r.t0);

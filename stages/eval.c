@@ -24,6 +24,7 @@
 #include "util/error.h"
 #include "util/jsonl.h"
 #include "util/numopt.h"
+#include "util/progress.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -32,7 +33,7 @@
 
 static const char usage_text[] =
 	"usage: rp-eval --queries Q.jsonl --index NAME=INDEX... -o METRICS.json [-k N]\n"
-	"               [--baseline NAME [--max-drop X]] [--hybrid] [--cache PATH]\n"
+	"               [--baseline NAME [--max-drop X]] [--hybrid] [--cache PATH] [--quiet]\n"
 	"\n"
 	"Searches every index with every query of Q.jsonl ({\"query\": \"...\",\n"
 	"\"relevant\": [\"doc_id or chunk_id\", ...]} per line) and writes recall@k,\n"
@@ -49,6 +50,7 @@ static const char usage_text[] =
 	"                         (default 0.01)\n"
 	"      --hybrid           search vectors and BM25, fused by reciprocal rank\n"
 	"      --cache PATH       embedding cache (default .rp/embed-cache.db)\n"
+	"      --quiet            no summary line (-q is --queries)\n"
 	"  -h, --help             show this help\n";
 
 /* One --index NAME=DIR and what was measured of it. */
@@ -64,7 +66,7 @@ struct opts {
 	const char *queries, *output, *baseline_name, *cache;
 	size_t k;
 	double max_drop;
-	int has_max_drop, hybrid;
+	int has_max_drop, hybrid, quiet;
 	struct target *t;
 	size_t nt;
 	size_t baseline;          /* with baseline_name: its index in t */
@@ -126,7 +128,7 @@ static int check_opts(struct opts *o, int argc, char **argv)
 /* Reads the options into o: -1 to go on, else the exit code (after --help or a usage error). */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { O_BASELINE = 256, O_MAXDROP, O_HYBRID, O_CACHE };
+	enum { O_BASELINE = 256, O_MAXDROP, O_HYBRID, O_CACHE, O_QUIET };
 	static const struct option longopts[] = {
 		{ "queries", required_argument, NULL, 'q' },
 		{ "index", required_argument, NULL, 'i' },
@@ -135,6 +137,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "max-drop", required_argument, NULL, O_MAXDROP },
 		{ "hybrid", no_argument, NULL, O_HYBRID },
 		{ "cache", required_argument, NULL, O_CACHE },
+		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -166,6 +169,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case O_HYBRID: o->hybrid = 1; break;
 		case O_CACHE: o->cache = optarg; break;
+		case O_QUIET: o->quiet = 1; break;
 		case 'h': return usage(0);
 		default: return usage(1);
 		}
@@ -246,7 +250,7 @@ static void print_table(FILE *f, const struct opts *o, const struct eval_set *qs
 			w = (int)strlen(o->t[i].name);
 	snprintf(rk, sizeof(rk), "recall@%zu", o->k);
 	snprintf(nk, sizeof(nk), "ndcg@%zu", o->k);
-	fprintf(f, "%zu queries, k %zu\n", qs->n, o->k);
+	fprintf(f, "%zu quer%s, k %zu\n", qs->n, qs->n == 1 ? "y" : "ies", o->k);
 	fprintf(f, "%-*s  %10s  %8s  %10s  %s\n", w, "index", rk, "mrr", nk, "model");
 	for (size_t i = 0; i < o->nt; i++)
 		fprintf(f, "%-*s  %10.4f  %8.4f  %10.4f  %s\n", w, o->t[i].name, o->t[i].s.recall,
@@ -340,6 +344,10 @@ int main(int argc, char **argv)
 		rp_error("a candidate fell more than --max-drop %g below the baseline '%s'; see '%s'",
 			 o.max_drop, o.baseline_name, o.output);
 		ret = RP_EXIT_FAIL;
+	} else if (!o.quiet) {
+		progress_summary("rp eval", "%zu quer%s, %zu index%s, k %zu%s", qs.n,
+				 qs.n == 1 ? "y" : "ies", o.nt, o.nt == 1 ? "" : "es", o.k,
+				 o.baseline_name ? ", verdict pass" : "");
 	}
 out:
 	for (size_t i = 0; i < o.nt; i++) {

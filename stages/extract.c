@@ -851,8 +851,8 @@ static void summary(struct extract *ex, int nargs, int verbose)
 
 	for (int w = 0; w < SKIP_NWHY; w++)
 		total += ex->count[w];
-	buf_addf(&b, "%s: %zu doc%s from %d input%s", rp_progname, ex->ndocs,
-		 ex->ndocs == 1 ? "" : "s", nargs, nargs == 1 ? "" : "s");
+	buf_addf(&b, "%zu doc%s from %d input%s", ex->ndocs, plural_s(ex->ndocs), nargs,
+		 plural_s((size_t)nargs));
 	if (total) {
 		const char *sep = "";
 
@@ -865,7 +865,7 @@ static void summary(struct extract *ex, int nargs, int verbose)
 		}
 		buf_adds(&b, verbose ? ")" : "; --verbose lists them)");
 	}
-	fprintf(stderr, "%s\n", b.s);
+	progress_summary("rp extract", "%s", b.s);
 	buf_release(&b);
 }
 
@@ -986,7 +986,7 @@ int main(int argc, char **argv)
 	if (strcmp(out, "-") && stat(out, &ex.out_st) == 0)
 		ex.have_out_st = 1;
 
-	progress_init(&ex.prog, "extract", 0);
+	progress_init(&ex.prog, "rp extract", 0);
 	for (int i = optind; i < argc && ret == RP_EXIT_OK; i++) {
 		const char *arg = argv[i];
 		struct stat st;

@@ -11,6 +11,7 @@
 #include "features/skew.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/progress.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -20,7 +21,7 @@
 
 static const char skew_usage_text[] =
 	"usage: rp-features check-skew --defs FILE --online STORE [--sample N] [--seed S]\n"
-	"                              [--features VIEW:FEATURE,...] [--assume-utc]\n"
+	"                              [--features VIEW:FEATURE,...] [--assume-utc] [-q]\n"
 	"\n"
 	"  Recomputes offline, at the store's materialization time, the values of\n"
 	"  a deterministic sample of entities and compares them with the online\n"
@@ -32,6 +33,7 @@ static const char skew_usage_text[] =
 	"  --seed S          the sample's seed (default 0)\n"
 	"  --features LIST   comma-separated VIEW:FEATURE names (default: all)\n"
 	"  --assume-utc      read timestamps without an offset as UTC\n"
+	"  -q, --quiet       no summary line\n"
 	"  -h, --help        show this help\n";
 
 static int skew_usage(int is_error)
@@ -62,12 +64,13 @@ int features_cmd_check_skew(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "features", required_argument, NULL, 'f' },
 		{ "assume-utc", no_argument, NULL, 'u' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *defs = NULL, *online = NULL, *features = NULL;
 	uint64_t sample = 1000, seed = 0;
-	int c, assume_utc = 0, ret = RP_EXIT_OK;
+	int c, assume_utc = 0, quiet = 0, ret = RP_EXIT_OK;
 	struct fdefs d;
 	struct fsel sel = { 0 };
 	struct ostore *s = NULL;
@@ -76,7 +79,7 @@ int features_cmd_check_skew(int argc, char **argv)
 	struct rp_err err = { 0 };
 	char at[FTIME_TEXT];
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': defs = optarg; break;
 		case 'o': online = optarg; break;
@@ -90,6 +93,7 @@ int features_cmd_check_skew(int argc, char **argv)
 			break;
 		case 'f': features = optarg; break;
 		case 'u': assume_utc = 1; break;
+		case 'q': quiet = 1; break;
 		case 'h': return skew_usage(0);
 		default: return skew_usage(1);
 		}
@@ -111,8 +115,11 @@ int features_cmd_check_skew(int argc, char **argv)
 	}
 	fwrite(diffs.s, 1, diffs.len, stdout);
 	ftime_format(st.at, at);
-	fprintf(stderr, "rp-features check-skew: %zu entities, %zu values compared at %s, %zu differences\n",
-		st.entities, st.compared, at, st.differences);
+	if (!quiet)
+		progress_summary("rp features check-skew", "%zu entit%s, %zu value%s compared at %s, "
+				 "%zu difference%s", st.entities, st.entities == 1 ? "y" : "ies",
+				 st.compared, plural_s(st.compared), at, st.differences,
+				 plural_s(st.differences));
 	if (st.differences)
 		ret = RP_EXIT_FAIL;
 out:

@@ -12,6 +12,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/jsonl.h"
+#include "util/progress.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -21,7 +22,7 @@
 static const char historical_usage_text[] =
 	"usage: rp-features historical --defs FILE --entities ROWS.jsonl -o OUT.jsonl\n"
 	"                              [--features VIEW:FEATURE,...] [--timestamp-column NAME]\n"
-	"                              [--assume-utc] [--as-of-now]\n"
+	"                              [--assume-utc] [--as-of-now] [-q]\n"
 	"\n"
 	"  Adds to each entity row every selected feature's value as of the row's\n"
 	"  time (point in time: only events known by then), and \"rp_status\".\n"
@@ -33,6 +34,7 @@ static const char historical_usage_text[] =
 	"  --timestamp-column NAME   the rows' time column (default: event_timestamp)\n"
 	"  --assume-utc              read timestamps without an offset as UTC\n"
 	"  --as-of-now               LEAKY control: every row as of the latest known time\n"
+	"  -q, --quiet               no summary line\n"
 	"  -h, --help                show this help\n";
 
 static int historical_usage(int is_error)
@@ -59,6 +61,7 @@ int features_cmd_historical(int argc, char **argv)
 		{ "timestamp-column", required_argument, NULL, 't' },
 		{ "assume-utc", no_argument, NULL, 'u' },
 		{ "as-of-now", no_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -70,9 +73,9 @@ int features_cmd_historical(int argc, char **argv)
 	struct buf out = BUF_INIT;
 	struct rp_err err = { 0 };
 	double t0 = now_seconds();
-	int c, ret;
+	int c, ret, quiet = 0;
 
-	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hqo:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			defs = optarg;
@@ -94,6 +97,9 @@ int features_cmd_historical(int argc, char **argv)
 			break;
 		case 'n':
 			o.as_of_now = 1;
+			break;
+		case 'q':
+			quiet = 1;
 			break;
 		case 'h':
 			return historical_usage(0);
@@ -121,9 +127,11 @@ int features_cmd_historical(int argc, char **argv)
 	if (o.as_of_now)
 		rp_warn("--as-of-now: every row got the values as of the latest time in the sources; "
 			"'%s' leaks future values and is only a control for measuring leakage", output);
-	fprintf(stderr, "rp-features historical: %zu rows, %zu features, %zu events, nulls: "
-		"%zu NOT_FOUND, %zu EXPIRED, %.3f s\n", st.rows, st.features, st.events,
-		st.not_found, st.expired, now_seconds() - t0);
+	if (!quiet)
+		progress_summary("rp features historical", "%zu row%s, %zu feature%s, %zu event%s, "
+				 "nulls: %zu NOT_FOUND, %zu EXPIRED, %.3f s", st.rows,
+				 plural_s(st.rows), st.features, plural_s(st.features), st.events,
+				 plural_s(st.events), st.not_found, st.expired, now_seconds() - t0);
 	ret = RP_EXIT_OK;
 out:
 	buf_release(&out);

@@ -9,6 +9,7 @@
 #include "features/materialize.h"
 #include "features/online.h"
 #include "util/error.h"
+#include "util/progress.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 static const char materialize_usage_text[] =
 	"usage: rp-features materialize --defs FILE --online STORE [--at TIME]\n"
 	"                               [--features VIEW:FEATURE,...] [--full] [--assume-utc]\n"
+	"                               [-q]\n"
 	"\n"
 	"  Computes each entity's feature values as of TIME and writes them to the\n"
 	"  online store; only entities whose values can have changed since the\n"
@@ -31,6 +33,7 @@ static const char materialize_usage_text[] =
 	"                    partial run does not advance the store's watermark)\n"
 	"  --full            recompute every entity, not only the changed ones\n"
 	"  --assume-utc      read timestamps without an offset as UTC\n"
+	"  -q, --quiet       no summary line\n"
 	"  -h, --help        show this help\n";
 
 static int materialize_usage(int is_error)
@@ -56,11 +59,12 @@ int features_cmd_materialize(int argc, char **argv)
 		{ "features", required_argument, NULL, 'f' },
 		{ "full", no_argument, NULL, 'F' },
 		{ "assume-utc", no_argument, NULL, 'u' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *defs = NULL, *online = NULL, *at = NULL, *features = NULL;
-	int c, full = 0, assume_utc = 0, ret = RP_EXIT_OK;
+	int c, full = 0, assume_utc = 0, quiet = 0, ret = RP_EXIT_OK;
 	struct fdefs d;
 	struct fsel sel = { 0 };
 	struct ostore *s = NULL;
@@ -69,7 +73,7 @@ int features_cmd_materialize(int argc, char **argv)
 	ftime_t T;
 	double t0 = mono_seconds();
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': defs = optarg; break;
 		case 'o': online = optarg; break;
@@ -77,6 +81,7 @@ int features_cmd_materialize(int argc, char **argv)
 		case 'f': features = optarg; break;
 		case 'F': full = 1; break;
 		case 'u': assume_utc = 1; break;
+		case 'q': quiet = 1; break;
 		case 'h': return materialize_usage(0);
 		default: return materialize_usage(1);
 		}
@@ -98,9 +103,12 @@ int features_cmd_materialize(int argc, char **argv)
 		ret = rp_err_exit(&err);
 		goto out;
 	}
-	fprintf(stderr, "rp-features materialize: %zu entities, %zu recomputed%s, %zu records written, %.2f s\n",
-		st.entities, st.computed, st.incremental ? " (incremental)" : "", st.written,
-		mono_seconds() - t0);
+	if (!quiet)
+		progress_summary("rp features materialize", "%zu entit%s, %zu recomputed%s, %zu "
+				 "record%s written, %.2f s", st.entities,
+				 st.entities == 1 ? "y" : "ies", st.computed,
+				 st.incremental ? " (incremental)" : "", st.written,
+				 plural_s(st.written), mono_seconds() - t0);
 out:
 	ostore_free(s);
 	fsel_release(&sel);

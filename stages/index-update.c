@@ -6,8 +6,8 @@
  * content_hash, one new segment for the added and updated rows, dead
  * bitmaps and tombstones for the rest, compaction, and the commit through
  * MANIFEST.json (rp-index(5)). This file parses the options, shows progress
- * on a terminal, and prints the counts:
- *     added N, updated N, deleted N, unchanged N
+ * on a terminal, and ends with the counts on stderr (none with -q):
+ *     rp index update: added N, updated N, deleted N, unchanged N
  * and with --stats FILE writes them as one JSON object:
  *     {"added":N,"deleted":N,"unchanged":N,"updated":N}
  */
@@ -24,7 +24,7 @@
 
 static const char update_usage_text[] =
 	"usage: rp-index update INDEX --vectors V.rpv --chunks C.jsonl [--stats FILE]\n"
-	"                       [--rebuild] [--no-fts] [--distance cosine|ip]\n"
+	"                       [--rebuild] [--no-fts] [--distance cosine|ip] [-q]\n"
 	"\n"
 	"  Adds the new chunks of C.jsonl to the index directory INDEX (made when\n"
 	"  missing), replaces those whose content_hash changed, deletes those that\n"
@@ -42,6 +42,7 @@ static const char update_usage_text[] =
 	"  --no-fts             write no full-text tables (no --hybrid queries)\n"
 	"  --distance D         cosine (default; vectors stored normalised) or ip;\n"
 	"                       fixed when the index is made\n"
+	"  -q, --quiet          no summary line\n"
 	"  -h, --help           show this help\n";
 
 static int update_usage(int is_error)
@@ -75,6 +76,7 @@ int index_cmd_update(int argc, char **argv)
 		{ "rebuild", no_argument, NULL, 'r' },
 		{ "no-fts", no_argument, NULL, 'n' },
 		{ "distance", required_argument, NULL, 'd' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -83,10 +85,10 @@ int index_cmd_update(int argc, char **argv)
 	struct rp_err err = { 0 };
 	struct progress prog;
 	const char *stats = NULL;
-	int c;
+	int c, quiet = 0;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'v': o.vectors = optarg; break;
 		case 'c': o.chunks = optarg; break;
@@ -94,6 +96,7 @@ int index_cmd_update(int argc, char **argv)
 		case 'r': o.rebuild = 1; break;
 		case 'n': o.no_fts = 1; break;
 		case 'd': o.distance = optarg; break;
+		case 'q': quiet = 1; break;
 		case 'h': return update_usage(0);
 		default:
 			rp_error("update: unknown option or missing value: '%s'", argv[optind - 1]);
@@ -110,14 +113,16 @@ int index_cmd_update(int argc, char **argv)
 		return RP_EXIT_USAGE;
 	}
 	o.dir = argv[optind];
-	progress_init(&prog, "index update", 0);
+	progress_init(&prog, "rp index update", 0);
 	o.progress = &prog;
 	c = index_update(&o, &st, &err);
 	progress_end(&prog);
 	if (c < 0)
 		return rp_err_exit(&err);
-	printf("added %zu, updated %zu, deleted %zu, unchanged %zu\n", st.added, st.updated,
-	       st.deleted, st.unchanged);
-	fflush(stdout);
-	return stats ? write_stats(stats, &st) : RP_EXIT_OK;
+	if (stats && (c = write_stats(stats, &st)) != RP_EXIT_OK)
+		return c;
+	if (!quiet)
+		progress_summary("rp index update", "added %zu, updated %zu, deleted %zu, "
+				 "unchanged %zu", st.added, st.updated, st.deleted, st.unchanged);
+	return RP_EXIT_OK;
 }

@@ -180,7 +180,7 @@ for i, l in enumerate(open("ctx.jsonl")):
 	start=$(date +%s.%N)
 	run llm
 	assert_success
-	assert_output --partial "(6 requests, 1 retries)"
+	assert_output --partial "(6 requests, 1 retry)"
 	[ "$(requests)" -eq 6 ]
 	head -1 "$CCOUNT" | grep -q '^429 '
 	python3 -c "import sys,time; sys.exit(0 if time.time() - $start >= 1.0 else 1)"
@@ -190,7 +190,7 @@ for i, l in enumerate(open("ctx.jsonl")):
 	start_stub 500-once
 	run llm
 	assert_success
-	assert_output --partial "(6 requests, 1 retries)"
+	assert_output --partial "(6 requests, 1 retry)"
 	cmp clean.jsonl ctx.jsonl
 }
 

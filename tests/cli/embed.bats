@@ -36,7 +36,7 @@ M=rp-lexical-v1
 	gen_chunks chunks.jsonl 30
 	run rp embed chunks.jsonl -o build/vectors.rpv --model $M
 	assert_success
-	assert_output --partial "rp-embed: 30 chunks, 0 cache hits, 30 embedded locally"
+	assert_output --partial "rp embed: 30 chunks, 0 cache hits, 30 embedded locally"
 	run rpv_info build/vectors.rpv
 	assert_success
 	assert_line --index 0 "1 384 30 local rp-lexical-v1"
@@ -234,7 +234,7 @@ EOF
 	rm -f .rp/embed-cache.db*
 	RP_PROGRESS=1 run rp-embed chunks.jsonl -o v.rpv --model $M
 	assert_success
-	assert_output --partial "rp-embed: 20/20 (100%)"
+	assert_output --partial "rp embed: 20/20 (100%)"
 	assert_output --partial "cache hits"
 }
 

@@ -37,7 +37,7 @@ for l in open(sys.argv[1]):
 	make_corpus corpus
 	run rp-extract corpus -o docs.jsonl
 	assert_success
-	assert_output "rp-extract: 4 docs from 1 input (1 skipped: 1 unsupported; --verbose lists them)"
+	assert_output "rp extract: 4 docs from 1 input (1 skipped: 1 unsupported; --verbose lists them)"
 	run ids docs.jsonl
 	assert_output "$(printf 'guides/cache.md\nguides/deep/metrics.html\nnotes/lock.txt\nzebra.txt')"
 	[ "$(field docs.jsonl 1 title)" = "Cache keys" ]
@@ -152,7 +152,7 @@ EOF
 		> corpus/records.jsonl
 	run rp-extract corpus -o docs.jsonl --id-field id --text-field body --title-field name
 	assert_success
-	assert_output "rp-extract: 2 docs from 1 input"
+	assert_output "rp extract: 2 docs from 1 input"
 	run cat docs.jsonl
 	assert_output "$(printf '%s\n' \
 		'{"doc_id":"a","sha256":"'"$(printf 'first doc' | sha256sum | cut -d' ' -f1)"'","text":"first doc","title":""}' \
@@ -191,14 +191,14 @@ EOF
 	printf '  \n\n' > corpus/notes/blank.md
 	run rp-extract corpus -o docs.jsonl
 	assert_success
-	assert_output "rp-extract: 4 docs from 1 input (4 skipped: 2 unsupported, 1 unreadable, 1 empty; --verbose lists them)"
+	assert_output "rp extract: 4 docs from 1 input (4 skipped: 2 unsupported, 1 unreadable, 1 empty; --verbose lists them)"
 	run rp-extract corpus -o docs.jsonl --verbose
 	assert_success
 	assert_line "rp-extract: skipped 'corpus/logo.png': unsupported, unknown file type"
 	assert_line "rp-extract: skipped 'corpus/notes/paper.pdf': unsupported, unknown file type"
 	assert_line --partial "rp-extract: skipped 'corpus/notes/dangling.txt': unreadable"
 	assert_line "rp-extract: skipped 'corpus/notes/blank.md': empty, no text"
-	assert_line "rp-extract: 4 docs from 1 input (4 skipped: 2 unsupported, 1 unreadable, 1 empty)"
+	assert_line "rp extract: 4 docs from 1 input (4 skipped: 2 unsupported, 1 unreadable, 1 empty)"
 }
 
 @test "files skipped inside an archive are listed with the archive name" {
@@ -302,12 +302,12 @@ EOF
 	printf 'x\n' > corpus/.git/HEAD.txt
 	run rp-extract corpus -o corpus/docs.jsonl
 	assert_success
-	assert_output "rp-extract: 4 docs from 1 input"
+	assert_output "rp extract: 4 docs from 1 input"
 	run rp-extract corpus -o corpus/docs.jsonl -v
 	assert_success
 	assert_line "rp-extract: ignored 'corpus/.git' (hidden)"
 	assert_line "rp-extract: ignored 'corpus/docs.jsonl' (the output file)"
-	assert_line "rp-extract: 4 docs from 1 input"
+	assert_line "rp extract: 4 docs from 1 input"
 }
 
 @test "several inputs are merged and counted" {

@@ -122,7 +122,7 @@ stat_of() {  # stat_of KEY: a count from the index stage's --stats
 	assert_success
 	total=$(wc -l < chunks.jsonl)
 	[ "$total" -ge 2000 ]
-	assert_output "added $total, updated 0, deleted 0, unchanged 0"
+	assert_output "rp index update: added $total, updated 0, deleted 0, unchanged 0"
 	seg=$(manifest IDX segments.0.file)
 	digest1=$(manifest IDX digest)
 	seg_sum=$(sha256sum < "IDX/$seg")
@@ -136,7 +136,7 @@ stat_of() {  # stat_of KEY: a count from the index stage's --stats
 	rp embed chunks2.jsonl -o v2.rpv --model rp-lexical-v1 2>/dev/null
 	run rp index update IDX --vectors v2.rpv --chunks chunks2.jsonl --stats s2.json
 	assert_success
-	assert_output "added 0, updated 1, deleted 0, unchanged $((total - 1))"
+	assert_output "rp index update: added 0, updated 1, deleted 0, unchanged $((total - 1))"
 	assert_equal "$(cat s2.json)" "{\"added\":0,\"deleted\":0,\"unchanged\":$((total - 1)),\"updated\":1}"
 	# the old segment is the same file, with one row marked dead; the new
 	# segment holds the one new row
@@ -148,13 +148,13 @@ stat_of() {  # stat_of KEY: a count from the index stage's --stats
 	# the logical digest is the one of a from-scratch build of the new corpus
 	run rp index update SCRATCH --vectors v2.rpv --chunks chunks2.jsonl
 	assert_success
-	assert_output "added $total, updated 0, deleted 0, unchanged 0"
+	assert_output "rp index update: added $total, updated 0, deleted 0, unchanged 0"
 	assert_equal "$(manifest IDX digest)" "$(manifest SCRATCH digest)"
 	[ "$(manifest IDX digest)" != "$digest1" ]
 	# and a second run with nothing new changes nothing
 	before=$(tree_sum IDX)
 	run rp index update IDX --vectors v2.rpv --chunks chunks2.jsonl
-	assert_output "added 0, updated 0, deleted 0, unchanged $total"
+	assert_output "rp index update: added 0, updated 0, deleted 0, unchanged $total"
 	assert_equal "$(tree_sum IDX)" "$before"
 }
 
@@ -184,7 +184,7 @@ EOF
 	# --rebuild (a pipeline whose model is a parameter) starts from empty
 	run rp index update IDX --vectors other.rpv --chunks chunks.jsonl --rebuild
 	assert_success
-	assert_output "added $(wc -l < chunks.jsonl), updated 0, deleted 0, unchanged 0"
+	assert_output "rp index update: added $(wc -l < chunks.jsonl), updated 0, deleted 0, unchanged 0"
 	assert_equal "$(manifest IDX model)" other-embedder-v2
 	assert_equal "$(manifest IDX generation)" 2
 }
@@ -227,7 +227,7 @@ EOF
 	assert_equal "$(tree_sum IDX)" "$before"
 	run rp index update IDX --vectors v.rpv --chunks chunks.jsonl
 	assert_success
-	assert_output "added 0, updated 0, deleted 0, unchanged $(wc -l < chunks.jsonl)"
+	assert_output "rp index update: added 0, updated 0, deleted 0, unchanged $(wc -l < chunks.jsonl)"
 	# turning the full-text tables on writes one per segment
 	assert_equal "$(manifest IDX fts | grep -o fts- | wc -l)" 1
 }
@@ -261,7 +261,7 @@ open("moved.jsonl", "w").write("\n".join(lines) + "\n")
 PY
 	run rp index update IDX --vectors v.rpv --chunks moved.jsonl --stats s.json
 	assert_success
-	assert_output "added 0, updated 1, deleted 0, unchanged $((total - 1))"
+	assert_output "rp index update: added 0, updated 1, deleted 0, unchanged $((total - 1))"
 	assert_equal "$(manifest IDX counts.documents)" "$((docs + 1))"
 	# the same as a from-scratch build of those lines
 	run rp index update SCRATCH --vectors v.rpv --chunks moved.jsonl
@@ -309,6 +309,6 @@ PY
 	# back to the first lines: back to the first index's digest
 	run rp index update IDX --vectors v.rpv --chunks chunks.jsonl
 	assert_success
-	assert_output "added 0, updated 1, deleted 0, unchanged $((total - 1))"
+	assert_output "rp index update: added 0, updated 1, deleted 0, unchanged $((total - 1))"
 	assert_equal "$(manifest IDX counts.documents)" "$docs"
 }

@@ -170,7 +170,7 @@ print(sum(os.path.getsize(os.path.join(d, n)) for n in names))' ix)
 	rp-embed less.jsonl -o less.jsonl.rpv --model $M --cache emb.db >/dev/null 2>&1
 	run rp-index update ix --vectors less.jsonl.rpv --chunks less.jsonl --rebuild
 	assert_success
-	assert_output "added 0, updated 0, deleted 10, unchanged 90"
+	assert_output "rp index update: added 0, updated 0, deleted 10, unchanged 90"
 	[ "$(info_get ix tombstones)" -eq 10 ]
 	# a flipped byte in a segment: the old version is set aside, the log restarts
 	seg=$(seg_file ix)
@@ -178,7 +178,7 @@ print(sum(os.path.getsize(os.path.join(d, n)) for n in names))' ix)
 	python3 -c 'import sys; f=open(sys.argv[1],"r+b"); f.seek(5000); b=f.read(1); f.seek(5000); f.write(bytes([b[0]^1]))' "ix/$seg"
 	run rp-index update ix --vectors chunks.jsonl.rpv --chunks chunks.jsonl --rebuild
 	assert_success
-	assert_output "added 100, updated 0, deleted 0, unchanged 0"
+	assert_output "rp index update: added 100, updated 0, deleted 0, unchanged 0"
 	[ "$(info_get ix tombstones)" -eq 0 ]
 	run rp-index verify ix --chunks chunks.jsonl
 	assert_success
