@@ -46,7 +46,7 @@ static const struct command {
 	{ "metrics", cmd_metrics, "show metrics, or diff them against a git revision" },
 	{ "params", cmd_params, "diff parameters against a git revision" },
 	{ "repro", cmd_repro, "run the stages whose inputs changed" },
-	{ "stage", cmd_stage, "list the stages: 'rp stage list'" },
+	{ "stage", cmd_stage, "list or add stages: 'rp stage list', 'rp stage add'" },
 	{ "status", cmd_status, "list dirty stages and why (exit 1 when any)" },
 	{ "version", cmd_version, "print rp's version" },
 };

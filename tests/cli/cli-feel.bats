@@ -54,7 +54,7 @@ runs() { if [ -f "$1" ]; then wc -l < "$1" | tr -d ' '; else echo 0; fi; }
 	run rp help
 	assert_success
 	assert_line --index 0 "usage: rp [-f FILE] [-q] [-v] COMMAND [ARGS...]"
-	assert_line --partial "  stage      list the stages: 'rp stage list'"
+	assert_line --partial "  stage      list or add stages: 'rp stage list', 'rp stage add'"
 	assert_line --partial "  version    print rp's version"
 	run rp --help
 	assert_success
@@ -189,7 +189,7 @@ YAML
 	assert_line --index 0 "rp: error: 'vrify' is not an 'rp cache' subcommand; did you mean 'verify'?"
 	run rp stage
 	assert_failure 2
-	assert_line --index 0 "rp: error: 'rp stage' needs a subcommand: list"
+	assert_line --index 0 "rp: error: 'rp stage' needs a subcommand: add or list"
 	run rp init extra
 	assert_failure 2
 	assert_line --index 0 "rp: error: unexpected argument 'extra'"
