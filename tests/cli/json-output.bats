@@ -438,3 +438,15 @@ two_versions() {
 	assert_success
 	[ "$(jv 'd["checked"]')" = 3 ]
 }
+
+@test "--json with -v keeps the per-stage and per-path lines off stdout" {
+	use_chain
+	rp repro >/dev/null
+	rm c.txt
+	run --separate-stderr rp -v checkout --json
+	assert_success
+	[ "$(jv 'd["restored"]')" = '["c.txt"]' ]
+	run --separate-stderr rp -v repro --json
+	assert_success
+	[ "$(jv 'd["counts"]["up_to_date"]')" = 3 ]
+}
