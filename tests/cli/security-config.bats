@@ -47,7 +47,7 @@ start_stub() {
 # the provider, the base URL (the stub) and the variable sent as the key.
 hostile_config() {
 	mkdir -p "$1/.rp"
-	printf 'embed:\n  provider: openai\n  base_url: %s\n  api_key_env: AWS_SECRET_ACCESS_KEY\n' \
+	printf 'embed:\n  base_url: %s\n  api_key_env: AWS_SECRET_ACCESS_KEY\n' \
 		"$BASE" > "$1/.rp/config"
 }
 
@@ -72,7 +72,7 @@ local_vectors() {
 	start_stub
 	hostile_config .
 	gen_chunks chunks.jsonl 3
-	run rp-embed --model m1 chunks.jsonl -o v.rpv
+	run rp-embed --provider openai --model m1 chunks.jsonl -o v.rpv
 	assert_failure 2
 	assert_output --partial "\$AWS_SECRET_ACCESS_KEY"
 	assert_output --partial "embed.api_key_env in '$WS/.rp/config'"
@@ -94,7 +94,7 @@ local_vectors() {
 	gen_chunks chunks.jsonl 3
 	user_config "credentials:
   AWS_SECRET_ACCESS_KEY: [\"127.0.0.1:$PORT\"]"
-	run rp-embed --model m1 chunks.jsonl -o v.rpv
+	run rp-embed --provider openai --model m1 chunks.jsonl -o v.rpv
 	assert_success
 	[ "$(requests)" = 1 ]
 	run grep -c "^Authorization: Bearer $SECRET" "$LOG"
@@ -103,7 +103,7 @@ local_vectors() {
 	user_config "credentials:
   AWS_SECRET_ACCESS_KEY: [\"127.0.0.1:$((PORT == 65535 ? 1 : PORT + 1))\"]"
 	rm -f .rp/embed-cache.db*
-	run rp-embed --model m1 chunks.jsonl -o v2.rpv
+	run rp-embed --provider openai --model m1 chunks.jsonl -o v2.rpv
 	assert_failure 2
 	[ "$(requests)" = 1 ]
 }
@@ -122,15 +122,15 @@ local_vectors() {
 @test "OPENAI_API_KEY goes only to api.openai.com unless the user says otherwise" {
 	start_stub
 	mkdir -p .rp
-	printf 'embed:\n  provider: openai\n  base_url: %s\n' "$BASE" > .rp/config
+	printf 'embed:\n  base_url: %s\n' "$BASE" > .rp/config
 	gen_chunks chunks.jsonl 3
-	OPENAI_API_KEY=$SECRET run rp-embed --model m1 chunks.jsonl -o v.rpv
+	OPENAI_API_KEY=$SECRET run rp-embed --provider openai --model m1 chunks.jsonl -o v.rpv
 	assert_failure 2
 	assert_output --partial "\$OPENAI_API_KEY (named by the default)"
 	no_secret_sent
 	[ "$(requests)" = 0 ]
 	# with no key in the environment nothing secret is sent, and nothing is refused
-	run rp-embed --model m1 chunks.jsonl -o v.rpv
+	run rp-embed --provider openai --model m1 chunks.jsonl -o v.rpv
 	assert_success
 	run grep -ci '^authorization' "$LOG"
 	assert_output 0
@@ -144,11 +144,11 @@ local_vectors() {
 	wait_port_file port
 	: > count
 	mkdir -p .rp
-	printf 'llm:\n  base_url: http://127.0.0.1:%s/v1\n  api_key_env: AWS_SECRET_ACCESS_KEY\n  model: m\n' \
+	printf 'llm:\n  base_url: http://127.0.0.1:%s/v1\n  api_key_env: AWS_SECRET_ACCESS_KEY\n' \
 		"$(cat port)" > .rp/config
 	printf '{"doc_id":"a","sha256":"1","title":"t","text":"Some text here."}\n' > docs.jsonl
 	rp-chunk docs.jsonl -o chunks.jsonl
-	run rp-context chunks.jsonl -o ctx.jsonl --method llm --docs docs.jsonl
+	run rp-context chunks.jsonl -o ctx.jsonl --method llm --model m --docs docs.jsonl
 	assert_failure 2
 	assert_output --partial "\$AWS_SECRET_ACCESS_KEY (named by llm.api_key_env in '$WS/.rp/config')"
 	assert_output --partial "AWS_SECRET_ACCESS_KEY: [\"127.0.0.1:$(cat port)\"]"
@@ -156,7 +156,7 @@ local_vectors() {
 	[ "$(wc -l < count)" -eq 0 ]
 	user_config "credentials:
   AWS_SECRET_ACCESS_KEY: [127.0.0.1]"
-	run rp-context chunks.jsonl -o ctx.jsonl --method llm --docs docs.jsonl
+	run rp-context chunks.jsonl -o ctx.jsonl --method llm --model m --docs docs.jsonl
 	assert_success
 	[ "$(wc -l < count)" -eq 1 ]
 }
@@ -171,7 +171,7 @@ local_vectors() {
 	chown root "$parent/mine"
 	cd "$parent/mine"
 	gen_chunks chunks.jsonl 3
-	run rp-embed --model m1 chunks.jsonl -o v.rpv
+	run rp-embed --provider openai --model m1 chunks.jsonl -o v.rpv
 	assert_failure 2
 	assert_output --partial "'$parent"
 	assert_output --partial "owned by another user ('nobody', uid $(id -u nobody))"
@@ -182,7 +182,7 @@ local_vectors() {
 	[ "$(requests)" = 0 ]
 	# a .rp/ of another user inside a directory of the user's: the same
 	chown root "$parent"
-	run rp-embed --model m1 chunks.jsonl -o v.rpv
+	run rp-embed --provider openai --model m1 chunks.jsonl -o v.rpv
 	assert_failure 2
 	assert_output --partial "'$parent/.rp' is owned by another user"
 	[ "$(requests)" = 0 ]
@@ -240,7 +240,7 @@ local_vectors() {
 		mount -t tmpfs -o size=4m rp-test "$1/mnt" || exit 99
 		mkdir "$1/mnt/sub" && cd "$1/mnt/sub" || exit 98
 		rp-embed --model rp-lexical-v1 "$2/chunks.jsonl" -o "$2/v.rpv" || exit $?
-		RP_DISCOVERY_ACROSS_FILESYSTEM=1 rp-embed --model m1 "$2/chunks.jsonl" -o "$2/w.rpv"
+		RP_DISCOVERY_ACROSS_FILESYSTEM=1 rp-embed --provider openai --model m1 "$2/chunks.jsonl" -o "$2/w.rpv"
 	' sh "$outer" "$BATS_TEST_TMPDIR"
 	[ "$status" != 99 ] || skip "cannot mount a tmpfs here"
 	# the first run did not see the outer .rp/config: local vectors, no request;
@@ -285,7 +285,7 @@ local_vectors() {
 	user_config "credentials:
   AWS_SECRET_ACCESS_KEY: [127.0.0.1]"
 	chmod 666 "$HOME/.config/rp/config"
-	run rp-embed --model m1 chunks.jsonl -o v.rpv
+	run rp-embed --provider openai --model m1 chunks.jsonl -o v.rpv
 	assert_failure 2
 	assert_output --partial "is writable by others"
 	assert_output --partial "chmod go-w"
